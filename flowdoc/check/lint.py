@@ -1,0 +1,253 @@
+"""Lint: the documentation best practices, as rules with stable ids.
+
+Each rule is a small class with an id, a default severity, a one-line
+rationale and a ``check`` generator yielding ``(message, yaml path, help)``.
+Rules run only on flows that validated; configure them in ``[tool.flowdoc.lint]``.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import ClassVar, Iterator
+
+from ..diagnostics import DiagnosticList, Severity
+from ..model.flow import Flow, Status
+
+Finding = tuple[str, tuple, "str | None"]
+
+
+class Rule:
+    id: ClassVar[str]
+    severity: ClassVar[Severity] = "warning"
+    rationale: ClassVar[str]
+
+    def check(self, flow: Flow) -> Iterator[Finding]:  # pragma: no cover - interface
+        raise NotImplementedError
+
+
+RULES: dict[str, type[Rule]] = {}
+
+
+def rule(cls: type[Rule]) -> type[Rule]:
+    RULES[cls.id] = cls
+    return cls
+
+
+_CREDENTIAL_FIELDS = {"password", "client_secret", "otp", "totp", "code_verifier", "assertion", "client_assertion"}
+
+
+def _sends_credentials(t) -> bool:
+    r = t.request
+    if r is None:
+        return False
+    if r.auth in ("client_secret_basic", "client_secret_post"):
+        return True
+    body = dict(r.form or {})
+    if isinstance(r.json_body, dict):
+        body.update(r.json_body)
+    return any(k in _CREDENTIAL_FIELDS for k in body)
+
+
+def _sends_grant(t) -> bool:
+    r = t.request
+    if r is None:
+        return False
+    body = dict(r.form or {})
+    return body.get("grant_type") in ("authorization_code", "refresh_token", "password")
+
+
+@rule
+class ArrowComplete(Rule):
+    id = "arrow-complete"
+    severity = "error"
+    rationale = "Every arrow carries method, endpoint and key parameters, and the response its status and key fields."
+
+    def check(self, flow):
+        for i, t in enumerate(flow.transitions):
+            r, resp = t.request, t.response
+            if r is None or resp is None:
+                continue
+            if r.method in ("POST", "PUT", "PATCH") and not (r.form or r.json_body or r.submit_form or r.shown_params):
+                yield (f"'{t.id}' sends {r.method} {r.path} with no parameters", ("transitions", i, "request"),
+                       "list the key form or JSON parameters the request carries")
+            ok = [s for s in resp.statuses if 200 <= s < 300]
+            if ok and not (resp.fields or resp.body or resp.capture or resp.form or resp.jwt):
+                yield (f"the {ok[0]} response of '{t.id}' names no key fields", ("transitions", i, "response"),
+                       "list the key body fields under fields: [...]")
+            redirects = [s for s in resp.statuses if s in (301, 302, 303, 307, 308)]
+            if redirects and resp.redirect is None and "Location" not in resp.headers and "location" not in resp.headers:
+                yield (f"the {redirects[0]} redirect of '{t.id}' does not say where it goes",
+                       ("transitions", i, "response", "status"), "add redirect: {to: ..., query: {...}}")
+
+
+_VAGUE = re.compile(
+    r"^\s*(?:(?:send|make|do|get|call|perform|execute|handle|process|fetch)\s+(?:an?\s+|the\s+)?"
+    r"(?:request|call|token|api|data|auth|authentication|response|it|stuff)s?|request|response|login|auth|"
+    r"authenticate|call api|api call|step \d+|todo|tbd|\?+)\s*\.?\s*$",
+    re.IGNORECASE,
+)
+
+
+@rule
+class VagueLabel(Rule):
+    id = "vague-label"
+    severity = "warning"
+    rationale = "A label says what happens ('Exchange the code for tokens'), not 'send request' or 'get token'."
+
+    def check(self, flow):
+        for i, t in enumerate(flow.transitions):
+            if _VAGUE.match(t.title) or len(t.title.split()) < 2:
+                yield (f"'{t.title}' is too vague a title for '{t.id}'", ("transitions", i, "title"),
+                       "say what the step does and with what, e.g. 'Exchange the authorization code for tokens'")
+
+
+@rule
+class InvalidCredentialsDocumented(Rule):
+    id = "invalid-credentials-documented"
+    severity = "warning"
+    rationale = "Where credentials or grants are sent, the rejection (401/400 invalid_client, invalid_grant) is documented."
+
+    def check(self, flow):
+        for i, t in enumerate(flow.transitions):
+            if not (_sends_credentials(t) or _sends_grant(t)):
+                continue
+            if any(f.response.status in (400, 401, 403) for f in t.failures):
+                continue
+            yield (f"'{t.id}' sends credentials but documents no failure for rejected credentials",
+                   ("transitions", i, "id"),
+                   "add a failure with status 401 (invalid_client / wrong password) or 400 invalid_grant")
+
+
+@rule
+class ExpiredTokenDocumented(Rule):
+    id = "expired-token-documented"
+    severity = "warning"
+    rationale = "Where a bearer token is presented, what happens when it has expired is documented."
+
+    def check(self, flow):
+        bearer = [(i, t) for i, t in enumerate(flow.transitions) if t.request and t.request.auth == "bearer"]
+        if not bearer:
+            return
+        documented = any(
+            f.response.status == 401 or f.response.error in ("invalid_token", "invalid_grant")
+            for _i, t in bearer for f in t.failures
+        ) or any(
+            t.response is not None and 401 in t.response.statuses and t.request and t.request.auth == "bearer"
+            for t in flow.transitions
+        )
+        if not documented:
+            i, t = bearer[0]
+            yield (f"'{t.id}' presents a bearer token, but no step documents the expired-token 401",
+                   ("transitions", i, "request", "auth"),
+                   "add a failure {status: 401, error: invalid_token} and what the client does next")
+
+
+_AUTHZ = re.compile(r"\b(role|roles|permission|permissions|entitle\w*|admin rights|acl|rbac|abac|policy)\b", re.I)
+
+
+@rule
+class EndsAtToken(Rule):
+    id = "ends-at-token"
+    severity = "warning"
+    rationale = ("An authentication flow ends where the token is issued and hands off to the authorization guide; "
+                 "authorization logic belongs there.")
+
+    def check(self, flow):
+        for i, s in enumerate(flow.states):
+            if s.terminal and not s.failure and not s.handoff:
+                yield (f"terminal state '{s.id}' has no handoff note", ("states", i, "id"),
+                       "add handoff: 'For scopes and permissions see the Authorization Guide.'")
+        for i, t in enumerate(flow.transitions):
+            texts = [t.title, t.guard.text if t.guard else ""]
+            hit = next((x for x in texts if x and _AUTHZ.search(x)), None)
+            if hit:
+                yield (f"'{t.id}' holds authorization logic ('{_AUTHZ.search(hit).group(0)}')", ("transitions", i, "id"),
+                       "move roles and permissions to the authorization guide; end this flow at token issuance")
+
+
+@rule
+class LifecycleDocumented(Rule):
+    id = "lifecycle-documented"
+    severity = "warning"
+    rationale = "Every page documents token lifetimes, refresh/rotation, storage per platform and when to re-authenticate."
+
+    def check(self, flow):
+        lc = flow.lifecycle
+        if lc is None:
+            yield ("the flow has no lifecycle section", ("id",),
+                   "add lifecycle: {tokens: ..., storage: ..., reauthenticate: [...]}")
+            return
+        if not lc.tokens or not any(tk.ttl for tk in lc.tokens.values()):
+            yield ("the lifecycle names no token lifetime (ttl)", ("lifecycle",), "add tokens: {access_token: {ttl: 1h}}")
+        if not lc.storage:
+            yield ("the lifecycle gives no storage advice", ("lifecycle",),
+                   "add storage: {web: ..., ios: Keychain, android: Keystore}")
+        if not lc.reauthenticate:
+            yield ("the lifecycle does not say when to re-authenticate", ("lifecycle",),
+                   "add reauthenticate: ['the refresh token has expired', ...]")
+
+
+@rule
+class Versioned(Rule):
+    id = "versioned"
+    severity = "error"
+    rationale = "Every page is versioned with a changelog and a date, never silently changed."
+
+    def check(self, flow):
+        if flow.version is None:
+            yield ("the flow has no version", ("id",), 'add version: "1.0.0"')
+        if flow.updated is None:
+            yield ("the flow has no 'updated' date", ("id",), "add updated: YYYY-MM-DD")
+        if flow.version is not None and not any(c.version == flow.version for c in flow.changelog):
+            yield (f"the changelog has no entry for version {flow.version}", ("changelog",) if flow.changelog else ("version",),
+                   f'add changelog: [{{version: "{flow.version}", notes: [...]}}]')
+
+
+@rule
+class DeprecationComplete(Rule):
+    id = "deprecation-complete"
+    severity = "error"
+    rationale = "A deprecated flow names its replacement and a migration path."
+
+    def check(self, flow):
+        if flow.status is Status.deprecated and flow.deprecation is None:
+            yield ("the flow is deprecated but names no replacement", ("status",),
+                   "add deprecation: {replaced_by: FLOW-ID, migration: URL}")
+        if flow.deprecation is not None and flow.status is not Status.deprecated:
+            yield ("the flow has a deprecation block but its status is not deprecated", ("deprecation",),
+                   "set status: deprecated, or remove the deprecation block")
+
+
+@rule
+class SummaryPresent(Rule):
+    id = "summary-present"
+    severity = "warning"
+    rationale = "A page opens with a summary a reader can decide on."
+
+    def check(self, flow):
+        if not flow.summary:
+            yield ("the flow has no summary", ("title",), "add summary: one or two sentences on when to use this flow")
+
+
+@rule
+class FailureInPrimaryDiagram(Rule):
+    id = "failures-documented"
+    severity = "warning"
+    rationale = "Every failure branch sits in the primary diagram: a flow with HTTP steps documents at least one failure."
+
+    def check(self, flow):
+        if any(t.request for t in flow.transitions) and not any(t.failures for t in flow.transitions):
+            yield ("the flow documents no failure branch", ("transitions",),
+                   "add failures: to the steps that can fail (401, 403, invalid_grant, ...)")
+
+
+def run_lint(flow: Flow, diags: DiagnosticList, config: "LintConfig | None" = None) -> None:
+    from ..config import LintConfig
+
+    config = config or LintConfig()
+    for rid, cls in RULES.items():
+        if rid in config.disable:
+            continue
+        severity = config.severity.get(rid, cls.severity)
+        for message, path, help in cls().check(flow):
+            diags.add(rid, message, flow.pos(*path), severity=severity, help=help)

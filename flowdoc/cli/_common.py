@@ -1,0 +1,102 @@
+"""Helpers shared by the commands: output formats, colour, diagnostics."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import Counter
+from typing import Iterable
+
+import click
+
+from ..config import Config, ConfigError, load_config
+from ..diagnostics import Diagnostic, format_github, format_json, format_text
+
+
+def use_color(stream=None) -> bool:
+    stream = stream or sys.stdout
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return hasattr(stream, "isatty") and stream.isatty()
+
+
+format_option = click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "json", "github"]),
+    default="text",
+    show_default=True,
+    help="text for people, json for tools, github for workflow annotations on the pull request.",
+)
+
+
+EXIT_HELP = """\b
+Exit codes: 0 success, 1 findings, 2 invalid flow or usage, 3 server unreachable."""
+
+
+def write_output(text: str, output: str | None) -> None:
+    """Write to a file atomically (nothing half-written is left) or to stdout."""
+    if output is None or output == "-":
+        click.echo(text, nl=False)
+        return
+    import tempfile
+    from pathlib import Path
+
+    target = Path(output)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            fh.write(text)
+        os.replace(tmp, target)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def fail(message: str, code: int = 2) -> "NoReturn":  # type: ignore[name-defined]
+    click.echo(f"flowdoc: error: {message}", err=True)
+    raise SystemExit(code)
+
+
+def config_or_exit() -> Config:
+    try:
+        return load_config()
+    except ConfigError as exc:
+        fail(str(exc))
+
+
+def emit(diags: Iterable[Diagnostic], fmt: str, nfiles: int) -> None:
+    diags = sorted(diags, key=Diagnostic.sort_key)
+    if fmt == "json":
+        click.echo(format_json(diags))
+    elif fmt == "github":
+        if diags:
+            click.echo(format_github(diags))
+    elif diags:
+        click.echo(format_text(diags, color=use_color()))
+    counts = Counter(d.severity for d in diags)
+    files_bad = len({d.file for d in diags})
+    if fmt == "text":
+        if diags:
+            parts = [f"{n} {sev}{'s' if n != 1 else ''}" for sev, n in sorted(counts.items())]
+            click.echo(f"{', '.join(parts)} in {files_bad} of {nfiles} file{'s' if nfiles != 1 else ''}", err=True)
+        else:
+            click.echo(f"{nfiles} file{'s' if nfiles != 1 else ''} checked, no problems", err=True)
+
+
+def paths_or_default(paths: tuple[str, ...], config: Config) -> list[str]:
+    if paths:
+        return list(paths)
+    return [str(config.root / config.flows) if not os.path.isdir(config.flows) else config.flows]
+
+
+def no_flows(res, paths: tuple[str, ...], config: Config) -> None:
+    """An empty selection is an error, never a silent success."""
+    if not res.files and not res.invalid:
+        res.diagnostics.append(
+            Diagnostic(" ".join(paths) or config.flows, None, None, "no-flows", "no flow files (*.yaml, *.yml) found")
+        )
+        res.invalid = True

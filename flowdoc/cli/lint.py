@@ -1,0 +1,33 @@
+"""flowdoc lint: validate, then check the documentation best practices."""
+
+from __future__ import annotations
+
+import click
+
+from ..check import RULES, check_paths
+from ._common import config_or_exit, emit, format_option, no_flows, paths_or_default
+
+
+def _rules_help() -> str:
+    lines = ["\b", "Rules (configure in [tool.flowdoc.lint] of pyproject.toml: disable = [...], severity = {...}):"]
+    for rid, cls in RULES.items():
+        lines.append(f"  {rid} ({cls.severity}): {cls.rationale}")
+    lines += ["", "\b", "Exit codes: 0 clean, 1 findings, 2 invalid flow or usage."]
+    return "\n".join(lines)
+
+
+@click.command(epilog=_rules_help())
+@click.argument("paths", nargs=-1, type=click.Path())
+@format_option
+@click.option("--list-rules", is_flag=True, help="Print the rules with their rationale and exit.")
+def command(paths: tuple[str, ...], fmt: str, list_rules: bool) -> None:
+    """Lint flow files against the documentation best practices."""
+    if list_rules:
+        for rid, cls in RULES.items():
+            click.echo(f"{rid}\t{cls.severity}\t{cls.rationale}")
+        return
+    config = config_or_exit()
+    res = check_paths(paths_or_default(paths, config), lint=True, config=config.lint)
+    no_flows(res, paths, config)
+    emit(res.diagnostics, fmt, len(res.files))
+    raise SystemExit(2 if res.invalid else (1 if res.diagnostics else 0))

@@ -1,0 +1,23 @@
+"""flowdoc validate: check flow files against the format and the graph rules."""
+
+from __future__ import annotations
+
+import click
+
+from ..check import check_paths
+from ._common import EXIT_HELP, config_or_exit, emit, format_option, no_flows, paths_or_default
+
+
+@click.command(epilog=EXIT_HELP)
+@click.argument("paths", nargs=-1, type=click.Path())
+@format_option
+def command(paths: tuple[str, ...], fmt: str) -> None:
+    """Validate flow files (PATHS: files or folders; default: the flows folder).
+
+    Every problem is reported as FILE:LINE:COL: error[CODE]: message.
+    """
+    config = config_or_exit()
+    res = check_paths(paths_or_default(paths, config))
+    no_flows(res, paths, config)
+    emit(res.diagnostics, fmt, len(res.files))
+    raise SystemExit(2 if res.invalid else 0)

@@ -1,0 +1,81 @@
+"""Typed configuration from ``[tool.flowdoc]`` in pyproject.toml."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+
+class ConfigError(Exception):
+    """The configuration is invalid; the message says where and why."""
+
+
+class LintConfig(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    disable: list[str] = Field(default_factory=list, description="Rule ids to switch off")
+    severity: dict[str, Literal["error", "warning", "info"]] = Field(
+        default_factory=dict, description="Rule id → severity"
+    )
+
+    @field_validator("disable")
+    @classmethod
+    def _known(cls, v: list[str]) -> list[str]:
+        _check_rule_ids(v)
+        return v
+
+    @field_validator("severity")
+    @classmethod
+    def _known_sev(cls, v: dict[str, str]) -> dict[str, str]:
+        _check_rule_ids(list(v))
+        return v
+
+
+def _check_rule_ids(ids: list[str]) -> None:
+    from .check.lint import RULES
+
+    unknown = [r for r in ids if r not in RULES]
+    if unknown:
+        raise ValueError(f"unknown lint rule {unknown[0]!r}; rules are: {', '.join(RULES)}")
+
+
+class Config(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    flows: str = Field("flows", description="Folder of flow files")
+    templates: str | None = Field(None, description="Folder of templates overriding the built-in ones")
+    out: str = Field("build/site", description="Output folder of flowdoc build")
+    lint: LintConfig = Field(default_factory=LintConfig)
+
+    root: Path = Field(default_factory=Path.cwd, exclude=True, description="Folder of the pyproject.toml")
+
+
+def find_pyproject(start: Path | None = None) -> Path | None:
+    cur = (start or Path.cwd()).resolve()
+    for folder in (cur, *cur.parents):
+        candidate = folder / "pyproject.toml"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(start: Path | None = None) -> Config:
+    """Read ``[tool.flowdoc]`` from the nearest pyproject.toml (defaults when there is none)."""
+    path = find_pyproject(start)
+    if path is None:
+        return Config()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise ConfigError(f"{path}: cannot read [tool.flowdoc]: {exc}") from None
+    section = data.get("tool", {}).get("flowdoc", {})
+    try:
+        return Config.model_validate({**section, "root": path.parent})
+    except ValidationError as exc:
+        err = exc.errors(include_url=False)[0]
+        where = ".".join(str(p) for p in err["loc"])
+        msg = err["msg"].removeprefix("Value error, ")
+        raise ConfigError(f"{path}: [tool.flowdoc] {where}: {msg}") from None

@@ -1,0 +1,398 @@
+"""A safe, position-keeping YAML reader built on libyaml's event stream.
+
+PyYAML's loaders are not used to build values: they accept duplicate keys
+silently, construct objects from ``!!python/...`` tags (unsafe loaders), apply
+YAML 1.1 rules that change meaning (``yes`` → True, ``0755`` → 493, ``1.10`` →
+1.1) and recurse, so deep nesting crashes libyaml's composer. Instead we read
+libyaml's *events* (C parser, iterative) and build plain Python values
+ourselves, recording the line and column of every key and value.
+
+Rules:
+
+* only the YAML core tags are honoured (``!!str``, ``!!int``, ``!!float``,
+  ``!!bool``, ``!!null``, ``!!map``, ``!!seq``); any other tag is an error and
+  nothing is constructed from it;
+* plain scalars follow the YAML 1.2 core schema, and plain scalars whose
+  meaning differs between YAML 1.1 and 1.2 (``yes/no/on/off``, leading-zero
+  octals, ``1.10``) are reported, so the author quotes them;
+* duplicate keys, several documents, nesting deeper than :data:`MAX_DEPTH` and
+  alias expansion beyond :data:`MAX_NODES` nodes are reported.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+
+try:  # libyaml's C parser; the pure-Python one is the fallback
+    from yaml import CSafeLoader as _Loader
+except ImportError:  # pragma: no cover - exercised only without libyaml
+    from yaml import SafeLoader as _Loader  # type: ignore[assignment]
+
+from ..diagnostics import DiagnosticList
+
+MAX_DEPTH = 64
+MAX_NODES = 200_000  # after alias expansion
+MAX_BYTES = 4 * 1024 * 1024
+
+Path = tuple[Any, ...]
+Pos = tuple[int, int]  # 1-based line, column
+
+
+@dataclass
+class SourceMap:
+    """Where each value (and each mapping key) stands in the file."""
+
+    values: dict[Path, Pos] = field(default_factory=dict)
+    keys: dict[Path, Pos] = field(default_factory=dict)
+
+    def value(self, path: Path) -> Pos | None:
+        """Position of the value at ``path``, or of its nearest ancestor."""
+        path = tuple(path)
+        while True:
+            pos = self.values.get(path)
+            if pos is not None or not path:
+                return pos
+            path = path[:-1]
+
+    def key(self, path: Path) -> Pos | None:
+        """Position of the key that names ``path`` (falls back to the value)."""
+        path = tuple(path)
+        return self.keys.get(path) or self.value(path)
+
+
+class YamlError(Exception):
+    """The file could not be read as YAML; diagnostics are in the list."""
+
+
+_CORE = "tag:yaml.org,2002:"
+_ALLOWED_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "map", "seq")}
+
+_NULL = {"", "~", "null", "Null", "NULL"}
+_TRUE = {"true", "True", "TRUE"}
+_FALSE = {"false", "False", "FALSE"}
+_YAML11_BOOL = re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$")
+_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$")
+_HEX = re.compile(r"^0x[0-9a-fA-F]+$")
+_OCT12 = re.compile(r"^0o[0-7]+$")
+_LEADING_ZERO = re.compile(r"^[-+]?0[0-9_]+$")
+_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
+_SPECIAL_FLOAT = {".inf": float("inf"), "+.inf": float("inf"), "-.inf": float("-inf"), ".nan": float("nan")}
+_TRAILING_ZERO = re.compile(r"\.[0-9]*0$")
+_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
+
+
+def _short_tag(tag: str) -> str:
+    return "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
+
+
+class _Frame:
+    __slots__ = ("kind", "value", "path", "key", "key_mark", "keys_seen", "anchor", "size")
+
+    def __init__(self, kind: str, value: Any, path: Path, anchor: str | None):
+        self.kind = kind
+        self.value = value
+        self.path = path
+        self.key: Any = _NO_KEY
+        self.key_mark: Pos | None = None
+        self.keys_seen: dict[str, Pos] = {}
+        self.anchor = anchor
+        self.size = 1
+
+
+_NO_KEY = object()
+
+
+def _pos(mark: Any) -> Pos:
+    return (mark.line + 1, mark.column + 1)
+
+
+class _Builder:
+    def __init__(self, diags: DiagnosticList):
+        self.diags = diags
+        self.source = SourceMap()
+        self.anchors: dict[str, tuple[Any, int]] = {}
+        self.total = 0
+        self.bomb_reported = False
+
+    # -- scalars -------------------------------------------------------------
+    def scalar(self, ev: Any, pos: Pos) -> Any:
+        text: str = ev.value
+        tag = ev.tag
+        if tag and tag != "!":
+            if tag not in _ALLOWED_TAGS:
+                self.diags.add(
+                    "yaml-tag",
+                    f"the tag {_short_tag(tag)} is not allowed; flowdoc never constructs objects from tags",
+                    pos,
+                    help="remove the tag and write a plain value",
+                )
+                return text
+            return self._explicit(tag[len(_CORE):], text, pos)
+        if ev.style or tag == "!":  # quoted, literal or folded: always a string
+            return text
+        return self._plain(text, pos)
+
+    def _explicit(self, kind: str, text: str, pos: Pos) -> Any:
+        if kind == "str":
+            return text
+        if kind == "null":
+            return None
+        value = self._plain(text, pos, report=False)
+        want = {"int": int, "float": (int, float), "bool": bool}.get(kind)
+        if want is not None and (not isinstance(value, want) or (kind == "int" and isinstance(value, bool))):
+            self.diags.add("yaml-tag", f"'{text}' is not a valid !!{kind}", pos)
+            return text
+        return float(value) if kind == "float" else value
+
+    def _plain(self, text: str, pos: Pos, report: bool = True) -> Any:
+        if text in _NULL:
+            return None
+        if text in _TRUE:
+            return True
+        if text in _FALSE:
+            return False
+        if _YAML11_BOOL.match(text):
+            if report and len(text) > 1:
+                self.diags.add(
+                    "yaml-ambiguous",
+                    f"'{text}' is a boolean in YAML 1.1 but a string in YAML 1.2",
+                    pos,
+                    help=f'write true or false for a boolean, or quote it ("{text}") for text',
+                )
+            return text
+        if _INT.match(text):
+            return int(text)
+        if _HEX.match(text):
+            return int(text, 16)
+        if _OCT12.match(text):
+            return int(text[2:], 8)
+        if _LEADING_ZERO.match(text):
+            if report:
+                self.diags.add(
+                    "yaml-ambiguous",
+                    f"'{text}' is an octal number in YAML 1.1 but a decimal in YAML 1.2",
+                    pos,
+                    help=f'quote it ("{text}") for text, or write 0o{text.lstrip("+-0")} for an octal number',
+                )
+            return text
+        if _FLOAT.match(text):
+            if report and _TRAILING_ZERO.search(text.split("e")[0].split("E")[0]) and not text.endswith(".0"):
+                self.diags.add(
+                    "yaml-ambiguous",
+                    f"'{text}' is read as the number {float(text)!r}, which drops the trailing zero",
+                    pos,
+                    help=f'quote it ("{text}") if it is a version or other text',
+                )
+                return text
+            return float(text)
+        if text.lower() in _SPECIAL_FLOAT:
+            return _SPECIAL_FLOAT[text.lower()]
+        if _SEXAGESIMAL.match(text) and report:
+            self.diags.add(
+                "yaml-ambiguous",
+                f"'{text}' is a base-60 number in YAML 1.1 but a string in YAML 1.2",
+                pos,
+                help=f'quote it ("{text}")',
+            )
+        return text
+
+    # -- aliases -------------------------------------------------------------
+    def count(self, n: int, pos: Pos) -> bool:
+        self.total += n
+        if self.total > MAX_NODES:
+            if not self.bomb_reported:
+                self.bomb_reported = True
+                self.diags.add(
+                    "yaml-too-large",
+                    f"the document expands to more than {MAX_NODES:,} values (an alias bomb?)",
+                    pos,
+                    help="remove the anchors and aliases that repeat large blocks",
+                )
+            return False
+        return True
+
+
+def parse_yaml(text: str, diags: DiagnosticList) -> tuple[Any, SourceMap]:
+    """Parse one YAML document into plain values and a source map.
+
+    Problems are added to ``diags``; :class:`YamlError` is raised when no usable
+    document could be built (syntax errors, nothing but comments, ...).
+    """
+    b = _Builder(diags)
+    stack: list[_Frame] = []
+    root: Any = None
+    have_root = False
+    docs = 0
+    try:
+        for ev in yaml.parse(text, Loader=_Loader):
+            cls = type(ev)
+            if cls is yaml.ScalarEvent or cls is yaml.AliasEvent or cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
+                pos = _pos(ev.start_mark)
+                parent = stack[-1] if stack else None
+                if parent is not None and parent.kind == "map" and parent.key is _NO_KEY:
+                    # this node is a key
+                    if cls is not yaml.ScalarEvent:
+                        diags.add("yaml-key", "a mapping key must be a plain value, not a list, mapping or alias", pos)
+                        raise YamlError()
+                    key = ev.value
+                    if ev.tag and ev.tag != "!" and ev.tag not in _ALLOWED_TAGS:
+                        diags.add("yaml-tag", f"the tag {_short_tag(ev.tag)} is not allowed on a key", pos)
+                    if key in parent.keys_seen:
+                        first = parent.keys_seen[key]
+                        diags.add(
+                            "duplicate-key",
+                            f"duplicate key '{key}' (first defined at line {first[0]})",
+                            pos,
+                            help="YAML keeps only the last value silently; remove or rename one of them",
+                        )
+                    else:
+                        parent.keys_seen[key] = pos
+                    parent.key = key
+                    parent.key_mark = pos
+                    continue
+                if parent is None:
+                    path: Path = ()
+                elif parent.kind == "map":
+                    path = parent.path + (parent.key,)
+                    b.source.keys[path] = parent.key_mark  # type: ignore[assignment]
+                else:
+                    path = parent.path + (len(parent.value),)
+                if cls is yaml.ScalarEvent:
+                    b.source.values[path] = pos
+                    value = b.scalar(ev, pos)
+                    size = 1
+                    if ev.anchor:
+                        b.anchors[ev.anchor] = (value, 1)
+                elif cls is yaml.AliasEvent:
+                    b.source.values[path] = pos
+                    if ev.anchor not in b.anchors:
+                        diags.add("yaml-syntax", f"unknown alias *{ev.anchor}", pos)
+                        raise YamlError()
+                    value, size = b.anchors[ev.anchor]
+                    if not b.count(size, pos):
+                        raise YamlError()
+                else:
+                    b.source.values[path] = pos
+                    if len(stack) >= MAX_DEPTH:
+                        diags.add(
+                            "yaml-too-deep",
+                            f"the document nests deeper than {MAX_DEPTH} levels",
+                            pos,
+                            help="flatten the structure; flow files need only a few levels",
+                        )
+                        raise YamlError()
+                    if ev.tag and ev.tag != "!" and ev.tag not in _ALLOWED_TAGS:
+                        diags.add(
+                            "yaml-tag",
+                            f"the tag {_short_tag(ev.tag)} is not allowed; flowdoc never constructs objects from tags",
+                            pos,
+                            help="remove the tag",
+                        )
+                    kind = "map" if cls is yaml.MappingStartEvent else "seq"
+                    stack.append(_Frame(kind, {} if kind == "map" else [], path, ev.anchor))
+                    if not b.count(1, pos):
+                        raise YamlError()
+                    continue
+                if cls is yaml.ScalarEvent and not b.count(1, pos):
+                    raise YamlError()
+                # attach a finished scalar/alias
+                if parent is None:
+                    root, have_root = value, True
+                elif parent.kind == "map":
+                    parent.value[parent.key] = value
+                    parent.key = _NO_KEY
+                    parent.size += size
+                else:
+                    parent.value.append(value)
+                    parent.size += size
+            elif cls is yaml.MappingEndEvent or cls is yaml.SequenceEndEvent:
+                frame = stack.pop()
+                if frame.anchor:
+                    b.anchors[frame.anchor] = (frame.value, frame.size)
+                if stack:
+                    parent = stack[-1]
+                    if parent.kind == "map":
+                        parent.value[parent.key] = frame.value
+                        parent.key = _NO_KEY
+                    else:
+                        parent.value.append(frame.value)
+                    parent.size += frame.size
+                else:
+                    root, have_root = frame.value, True
+            elif cls is yaml.DocumentStartEvent:
+                docs += 1
+                if docs > 1:
+                    diags.add(
+                        "yaml-multiple-documents",
+                        "the file holds more than one YAML document",
+                        _pos(ev.start_mark),
+                        help="put each flow in its own file, or remove the '---' separator",
+                    )
+                    break
+    except yaml.MarkedYAMLError as exc:
+        _report_syntax(exc, text, diags)
+        raise YamlError() from None
+    except yaml.YAMLError as exc:  # errors without a mark (reader errors)
+        diags.add("yaml-syntax", str(exc).splitlines()[0])
+        raise YamlError() from None
+    if not have_root:
+        diags.add("empty-file", "the file holds no YAML document", help="start from an example in flows/")
+        raise YamlError()
+    return root, b.source
+
+
+def _report_syntax(exc: yaml.MarkedYAMLError, text: str, diags: DiagnosticList) -> None:
+    mark = exc.problem_mark or exc.context_mark
+    pos = _pos(mark) if mark is not None else None
+    problem = exc.problem or "invalid YAML"
+    message = problem
+    if exc.context:
+        ctx_pos = _pos(exc.context_mark) if exc.context_mark is not None else None
+        where = f" that starts at line {ctx_pos[0]}, column {ctx_pos[1]}" if ctx_pos and ctx_pos != pos else ""
+        message = f"{problem} {exc.context}{where}"
+    help = None
+    if mark is not None:
+        lines = text.splitlines()
+        line = lines[mark.line] if mark.line < len(lines) else ""
+        if "\t" in line[: mark.column + 1] or "\t" in problem or "'\\t'" in problem:
+            help = "YAML does not allow tabs for indentation; indent with spaces"
+        elif "quoted scalar" in (exc.context or ""):
+            help = "close the quote, or escape a quote inside the value"
+        elif "end of stream" in problem:
+            help = "a bracket, brace or quote is not closed"
+    diags.add("yaml-syntax", message, pos, help=help)
+
+
+def decode(data: bytes, diags: DiagnosticList) -> str:
+    """Bytes of a flow file to text, or :class:`YamlError`."""
+    if len(data) > MAX_BYTES:
+        diags.add(
+            "file-too-large",
+            f"the file is {len(data) / 1048576:.1f} MiB; flow files are limited to {MAX_BYTES // 1048576} MiB",
+            help="split the flow, or check that this is the right file",
+        )
+        raise YamlError()
+    if b"\x00" in data[:8192] or data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        diags.add("not-text", "the file is binary or not UTF-8 text", help="flow files are UTF-8 YAML")
+        raise YamlError()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        before = data[: exc.start]
+        line = before.count(b"\n") + 1
+        col = len(before) - (before.rfind(b"\n") + 1) + 1
+        diags.add(
+            "encoding",
+            f"invalid UTF-8 byte 0x{data[exc.start]:02x}",
+            (line, col),
+            help="save the file as UTF-8",
+        )
+        raise YamlError() from None
+    if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
+        diags.add("empty-file", "the file is empty", help="start from an example in flows/")
+        raise YamlError()
+    return text

@@ -1,0 +1,291 @@
+"""The small expression language of flow files.
+
+Values
+    Any string value may hold references ``${path}``. A path is a dotted name
+    rooted at one of:
+
+    * ``inputs.NAME`` — an input of the flow;
+    * ``steps.TRANSITION.NAME`` — a value captured by an earlier transition
+      (``NAME`` is a capture), or part of its response: ``body.FIELD…``,
+      ``headers.NAME``, ``location`` / ``location.query.NAME``, ``cookies.NAME``,
+      ``form`` / ``form.action`` / ``form.fields.NAME``, ``status``;
+    * a generated value: ``NAME`` or ``NAME.PART`` for an entry of ``generate``
+      (``pkce.verifier``, ``pkce.challenge``, ``state``, ``nonce``, ``otp``).
+
+    A string that is exactly one reference keeps the referenced value's type;
+    otherwise references are interpolated as text. ``$${`` writes a literal
+    ``${``.
+
+Guards
+    ``guard.expr`` is a boolean expression over the same paths (without
+    ``${}``): comparisons ``== != < <= > >=``, ``in``, ``not``, ``and``, ``or``,
+    parentheses, and literals (strings in quotes, numbers, true, false, null).
+
+Both are parsed and evaluated here, by a tiny parser; Python's ``eval`` is
+never used.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Iterator, Mapping
+
+ROOTS_RESERVED = ("inputs", "steps")
+RESPONSE_PARTS = ("body", "headers", "location", "cookies", "form", "status")
+
+_REF = re.compile(r"\$\$\{|\$\{\s*([^}]*?)\s*\}")
+_PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*$")
+
+
+class ExprError(ValueError):
+    """An expression that does not parse or cannot be evaluated."""
+
+
+@dataclass(frozen=True)
+class Ref:
+    path: tuple[str, ...]
+    start: int  # offset in the string
+    end: int
+
+    @property
+    def text(self) -> str:
+        return ".".join(self.path)
+
+
+def iter_refs(value: str) -> Iterator[Ref]:
+    """Yield the ``${...}`` references in a string; raise ExprError on bad ones."""
+    for m in _REF.finditer(value):
+        if m.group(0) == "$${":
+            continue
+        inner = m.group(1)
+        if not _PATH.match(inner or ""):
+            raise ExprError(f"'${{{inner}}}' is not a reference; write ${{inputs.NAME}}, ${{steps.ID.NAME}} or ${{NAME}}")
+        yield Ref(tuple(inner.split(".")), m.start(), m.end())
+    if "${" in _REF.sub("", value):
+        raise ExprError("'${' is not closed; write ${name} or $${ for a literal")
+
+
+def has_refs(value: Any) -> bool:
+    return isinstance(value, str) and "${" in value
+
+
+Resolver = Callable[[tuple[str, ...]], Any]
+
+
+def render(value: Any, resolve: Resolver) -> Any:
+    """Evaluate references in ``value`` (strings inside dicts and lists too)."""
+    if isinstance(value, str):
+        if "$" not in value:
+            return value
+        refs = list(iter_refs(value))
+        if len(refs) == 1 and refs[0].start == 0 and refs[0].end == len(value):
+            return resolve(refs[0].path)
+        out, last = [], 0
+        for ref in refs:
+            out.append(value[last:ref.start])
+            v = resolve(ref.path)
+            out.append(_text(v))
+            last = ref.end
+        out.append(value[last:])
+        return "".join(out).replace("$${", "${")
+    if isinstance(value, dict):
+        return {k: render(v, resolve) for k, v in value.items()}
+    if isinstance(value, list):
+        return [render(v, resolve) for v in value]
+    return value
+
+
+def _text(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def lookup(data: Any, parts: tuple[str, ...]) -> Any:
+    """Walk mappings (and list indexes) by path parts; KeyError when missing."""
+    cur = data
+    for p in parts:
+        if isinstance(cur, Mapping):
+            if p not in cur:
+                raise KeyError(p)
+            cur = cur[p]
+        elif isinstance(cur, list) and p.isdigit() and int(p) < len(cur):
+            cur = cur[int(p)]
+        else:
+            raise KeyError(p)
+    return cur
+
+
+# ------------------------------------------------------------------- guards
+
+_TOKEN = re.compile(
+    r"""\s*(?:
+        (?P<num>-?\d+(?:\.\d+)?)
+      | (?P<str>"(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*')
+      | (?P<op>==|!=|<=|>=|<|>|\(|\))
+      | (?P<name>[A-Za-z_][A-Za-z0-9_\-]*(?:\.[A-Za-z0-9_\-]+)*)
+    )""",
+    re.VERBOSE,
+)
+
+_KEYWORDS = {"and", "or", "not", "in", "true", "false", "null"}
+
+
+def _tokenize(src: str) -> list[tuple[str, Any]]:
+    pos, out = 0, []
+    src = src.rstrip()
+    while pos < len(src):
+        m = _TOKEN.match(src, pos)
+        if not m or m.end() == pos:
+            raise ExprError(f"unexpected character {src[pos:].strip()[:1]!r} at column {pos + 1} of the guard")
+        pos = m.end()
+        if m.group("num"):
+            t = m.group("num")
+            out.append(("lit", float(t) if "." in t else int(t)))
+        elif m.group("str"):
+            out.append(("lit", re.sub(r"\\(.)", r"\1", m.group("str")[1:-1])))
+        elif m.group("op"):
+            out.append(("op", m.group("op")))
+        else:
+            name = m.group("name")
+            if name in ("true", "false"):
+                out.append(("lit", name == "true"))
+            elif name == "null":
+                out.append(("lit", None))
+            elif name in _KEYWORDS:
+                out.append(("kw", name))
+            else:
+                out.append(("ref", tuple(name.split("."))))
+    return out
+
+
+class Guard:
+    """A parsed guard expression: ``Guard.parse(src).evaluate(resolve)``."""
+
+    def __init__(self, src: str, ast: tuple):
+        self.src = src
+        self.ast = ast
+
+    @classmethod
+    def parse(cls, src: str) -> "Guard":
+        toks = _tokenize(src)
+        if not toks:
+            raise ExprError("the guard expression is empty")
+        p = _Parser(toks)
+        ast = p.or_()
+        if p.i != len(toks):
+            raise ExprError(f"unexpected {toks[p.i][1]!r} in the guard")
+        return cls(src, ast)
+
+    def refs(self) -> list[tuple[str, ...]]:
+        out: list[tuple[str, ...]] = []
+
+        def walk(n: tuple) -> None:
+            if n[0] == "ref":
+                out.append(n[1])
+            else:
+                for c in n[1:]:
+                    if isinstance(c, tuple):
+                        walk(c)
+
+        walk(self.ast)
+        return out
+
+    def evaluate(self, resolve: Resolver) -> bool:
+        return bool(_eval(self.ast, resolve))
+
+
+class _Parser:
+    def __init__(self, toks: list[tuple[str, Any]]):
+        self.toks, self.i = toks, 0
+
+    def peek(self) -> tuple[str, Any] | None:
+        return self.toks[self.i] if self.i < len(self.toks) else None
+
+    def take(self, kind: str, val: Any = None) -> bool:
+        t = self.peek()
+        if t and t[0] == kind and (val is None or t[1] == val):
+            self.i += 1
+            return True
+        return False
+
+    def or_(self) -> tuple:
+        left = self.and_()
+        while self.take("kw", "or"):
+            left = ("or", left, self.and_())
+        return left
+
+    def and_(self) -> tuple:
+        left = self.not_()
+        while self.take("kw", "and"):
+            left = ("and", left, self.not_())
+        return left
+
+    def not_(self) -> tuple:
+        if self.take("kw", "not"):
+            return ("not", self.not_())
+        return self.cmp()
+
+    def cmp(self) -> tuple:
+        left = self.atom()
+        t = self.peek()
+        if t and t[0] == "op" and t[1] in ("==", "!=", "<", "<=", ">", ">="):
+            self.i += 1
+            return ("cmp", t[1], left, self.atom())
+        if self.take("kw", "in"):
+            return ("in", left, self.atom())
+        if t == ("kw", "not") and self.i + 1 < len(self.toks) and self.toks[self.i + 1] == ("kw", "in"):
+            self.i += 2
+            return ("not", ("in", left, self.atom()))
+        return left
+
+    def atom(self) -> tuple:
+        t = self.peek()
+        if t is None:
+            raise ExprError("the guard ends too early")
+        if self.take("op", "("):
+            inner = self.or_()
+            if not self.take("op", ")"):
+                raise ExprError("a '(' in the guard is not closed")
+            return inner
+        if t[0] == "lit":
+            self.i += 1
+            return ("lit", t[1])
+        if t[0] == "ref":
+            self.i += 1
+            return ("ref", t[1])
+        raise ExprError(f"unexpected {t[1]!r} in the guard")
+
+
+def _eval(n: tuple, resolve: Resolver) -> Any:
+    kind = n[0]
+    if kind == "lit":
+        return n[1]
+    if kind == "ref":
+        return resolve(n[1])
+    if kind == "not":
+        return not _eval(n[1], resolve)
+    if kind == "and":
+        return _eval(n[1], resolve) and _eval(n[2], resolve)
+    if kind == "or":
+        return _eval(n[1], resolve) or _eval(n[2], resolve)
+    if kind == "in":
+        hay = _eval(n[2], resolve)
+        try:
+            return _eval(n[1], resolve) in hay
+        except TypeError:
+            return False
+    if kind == "cmp":
+        op, a, b = n[1], _eval(n[2], resolve), _eval(n[3], resolve)
+        if op == "==":
+            return a == b
+        if op == "!=":
+            return a != b
+        try:
+            return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
+        except TypeError as exc:
+            raise ExprError(f"cannot compare {a!r} {op} {b!r}") from exc
+    raise ExprError(f"bad expression node {kind}")  # pragma: no cover

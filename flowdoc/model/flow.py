@@ -1,0 +1,636 @@
+"""The flow format: pydantic models of an authentication flow.
+
+One flow file is one :class:`Flow`. Field names here are the YAML keys; the
+JSON Schema printed by ``flowdoc schema`` is generated from these classes, so
+the docstrings and ``description`` texts double as editor help.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import re
+from enum import Enum
+from functools import cached_property
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    field_validator,
+    model_validator,
+)
+
+FORMAT_VERSION = 1
+
+# ------------------------------------------------------------------- scalars
+
+ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]*$"
+SEMVER_PATTERN = (
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$"
+)
+
+Id = Annotated[str, Field(pattern=ID_PATTERN, min_length=1, max_length=80)]
+SemVer = Annotated[str, Field(pattern=SEMVER_PATTERN, description='Semantic version, always quoted: "1.2.0"')]
+Text = Annotated[str, Field(min_length=1)]
+#: A parameter value: text (may hold ${...} references), a number or a boolean.
+Value = Union[str, int, float, bool, None]
+
+_DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?!s))?\s*(?:(\d+)\s*s)?\s*$")
+
+
+def parse_duration(v: Any) -> int:
+    """``90``, ``"90s"``, ``"15m"``, ``"1h30m"``, ``"30d"`` → seconds."""
+    if isinstance(v, bool):
+        raise ValueError("a duration is a number of seconds or text like 90s, 15m, 1h, 30d")
+    if isinstance(v, int):
+        if v < 0:
+            raise ValueError("a duration cannot be negative")
+        return v
+    if isinstance(v, str):
+        m = _DURATION.match(v)
+        if m and any(m.groups()):
+            d, h, mi, s = (int(x) if x else 0 for x in m.groups())
+            return ((d * 24 + h) * 60 + mi) * 60 + s
+    raise ValueError(f"'{v}' is not a duration; write seconds or text like 90s, 15m, 1h, 30d")
+
+
+def _duration_schema(s: dict) -> None:
+    s.clear()
+    s.update(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 0},
+                {"type": "string", "pattern": r"^\s*(\d+\s*d)?\s*(\d+\s*h)?\s*(\d+\s*m)?\s*(\d+\s*s)?\s*$"},
+            ],
+            "description": "Seconds, or text such as 90s, 15m, 1h, 30d",
+        }
+    )
+
+
+Duration = Annotated[int, BeforeValidator(parse_duration), Field(json_schema_extra=_duration_schema)]
+
+
+class Base(BaseModel):
+    model_config = ConfigDict(extra="forbid", populate_by_name=False, validate_default=False)
+
+
+# -------------------------------------------------------------------- actors
+
+
+class ActorKind(str, Enum):
+    person = "person"
+    user_agent = "user-agent"
+    client = "client"
+    gateway = "gateway"
+    authorization_server = "authorization-server"
+    identity_provider = "identity-provider"
+    resource_server = "resource-server"
+    service = "service"
+    user_store = "user-store"
+    other = "other"
+
+
+class Actor(Base):
+    """A participant: a person, a browser, an app, a gateway, a server."""
+
+    name: Text = Field(description="Display name in diagrams and tables")
+    kind: ActorKind
+    base_url: str | None = Field(
+        None, description="Where requests to this actor go, e.g. ${inputs.issuer}; may reference inputs"
+    )
+    description: str | None = None
+
+
+class Input(Base):
+    """A named value the flow needs (client id, user name, issuer ...)."""
+
+    description: str | None = None
+    default: Value = None
+    secret: bool = Field(False, description="Never printed; redacted in every output")
+    env: str | None = Field(
+        None, pattern=r"^[A-Za-z_][A-Za-z0-9_]*$", description="Environment variable (default FLOWDOC_<NAME>)"
+    )
+    example: str | None = Field(None, description="Shown in docs instead of the value")
+    _name: str = PrivateAttr("")
+
+    @property
+    def env_var(self) -> str:
+        return self.env or "FLOWDOC_" + re.sub(r"[^A-Za-z0-9]", "_", self._name).upper()
+
+
+class GenerateKind(str, Enum):
+    pkce = "pkce"
+    random = "random"
+    uuid = "uuid"
+    totp = "totp"
+
+
+class Generator(Base):
+    """A value made fresh for every run: PKCE pair, state, nonce, TOTP code."""
+
+    kind: GenerateKind
+    bytes: int = Field(32, ge=8, le=128, description="Entropy for random values and PKCE verifiers")
+    method: Literal["S256", "plain"] = Field("S256", description="PKCE challenge method")
+    secret: str | None = Field(None, description="TOTP: the base32 secret, usually ${inputs.totp_secret}")
+    digits: int = Field(6, ge=6, le=8)
+    period: int = Field(30, ge=1)
+
+    @model_validator(mode="after")
+    def _totp_secret(self) -> "Generator":
+        if self.kind is GenerateKind.totp and not self.secret:
+            raise ValueError("a totp generator needs 'secret', e.g. secret: ${inputs.totp_secret}")
+        return self
+
+    @property
+    def parts(self) -> tuple[str, ...]:
+        return ("verifier", "challenge", "method") if self.kind is GenerateKind.pkce else ()
+
+
+# -------------------------------------------------------------------- states
+
+
+class State(Base):
+    id: Id
+    title: str | None = None
+    description: str | None = None
+    initial: bool = False
+    terminal: bool = False
+    failure: bool = Field(False, description="A failure or error state (drawn apart in diagrams)")
+    handoff: str | None = Field(
+        None, description="On a terminal state: where the reader goes next (e.g. the authorization guide)"
+    )
+
+    @property
+    def label(self) -> str:
+        return self.title or self.id.replace("_", " ").replace("-", " ").capitalize()
+
+
+# -------------------------------------------------------------- the exchange
+
+HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
+ClientAuth = Literal["client_secret_basic", "client_secret_post", "bearer", "none"]
+
+
+class Retry(Base):
+    attempts: int = Field(ge=1, le=10)
+    backoff: Duration = 1
+
+
+class Request(Base):
+    """The HTTP request a transition sends."""
+
+    method: HttpMethod
+    path: str = Field(
+        pattern=r"^/", description="Path on the receiver, as documented; {name} marks a variable segment"
+    )
+    url: str | None = Field(
+        None,
+        description="The URL actually requested, when it comes from an earlier step "
+        "(e.g. ${steps.authorize.location}); the documented path is checked against it",
+    )
+    params: dict[str, Value] = Field(default_factory=dict, description="Values of the {name} segments of path")
+    query: dict[str, Value] = Field(default_factory=dict)
+    headers: dict[str, Value] = Field(default_factory=dict)
+    form: dict[str, Value] | None = Field(None, description="application/x-www-form-urlencoded body")
+    json_body: Any = Field(None, alias="json", description="JSON body")
+    submit_form: str | None = Field(
+        None,
+        description="Submit an HTML form read by an earlier step (${steps.ID.form}): its action, "
+        "method and hidden fields, plus the fields in 'form'",
+    )
+    auth: ClientAuth = Field("none", description="How the client authenticates")
+    token: str | None = Field(None, description="The bearer token, with auth: bearer")
+    client_id: str = Field("${inputs.client_id}", description="With client_secret_*: the client id")
+    client_secret: str = Field("${inputs.client_secret}", description="With client_secret_*: the secret")
+    follow_redirects: bool = False
+    timeout: Duration | None = None
+    retry: Retry | None = None
+    key_params: list[str] | None = Field(
+        None, description="Parameters to show on the diagram arrow (default: all query and form keys)"
+    )
+
+    @model_validator(mode="after")
+    def _check(self) -> "Request":
+        if self.form is not None and self.json_body is not None:
+            raise ValueError("a request has either 'form' or 'json', not both")
+        if self.auth == "bearer" and not self.token:
+            raise ValueError("auth: bearer needs 'token', e.g. token: ${steps.login.access_token}")
+        if self.token and self.auth != "bearer":
+            raise ValueError("'token' is only used with auth: bearer")
+        if self.method in ("GET", "HEAD") and (self.form is not None or self.json_body is not None):
+            raise ValueError(f"a {self.method} request has no body; move the parameters to 'query'")
+        return self
+
+    @property
+    def shown_params(self) -> list[str]:
+        if self.key_params is not None:
+            return list(self.key_params)
+        keys = list(self.query)
+        if self.form:
+            keys += [k for k in self.form if k not in keys]
+        if isinstance(self.json_body, dict):
+            keys += [k for k in self.json_body if k not in keys]
+        return keys
+
+
+class Capture(Base):
+    source: str = Field(alias="from", description="body.FIELD, headers.NAME, location.query.NAME, form, cookies.NAME")
+    secret: bool = Field(True, description="Captured values are redacted unless secret: false")
+
+
+CAPTURE_SOURCE = re.compile(
+    r"^(?:status|location(?:\.query\.[A-Za-z0-9_.-]+)?|body(?:\.[A-Za-z0-9_-]+)*|"
+    r"headers\.[A-Za-z0-9_-]+|cookies\.[A-Za-z0-9_.-]+|form(?:\.action|\.method|\.fields\.[A-Za-z0-9_.-]+)?)$"
+)
+
+
+class JwtCheck(Base):
+    """Checks of a JWT in the response (ID token, JWT access token)."""
+
+    token: str = Field(description="Where the JWT is: body.id_token, body.access_token, or a ${...} reference")
+    jwks: str | None = Field(None, description="JWKS URL; default: the issuer's jwks_uri from discovery")
+    iss: str | None = None
+    aud: str | None = None
+    nonce: str | None = None
+    exp: bool = Field(True, description="Reject an expired token")
+    claims: dict[str, Value] = Field(default_factory=dict, description="Claims with an exact expected value")
+    required: list[str] = Field(default_factory=list, description="Claims that must be present")
+
+
+class Redirect(Base):
+    """An expected redirect (Location header)."""
+
+    to: str | None = Field(None, description="URL (or prefix) the Location must start with")
+    query: dict[str, Value] = Field(
+        default_factory=dict, description="Query parameters: null means 'present', a value means 'equal to'"
+    )
+
+
+StatusCode = Annotated[int, Field(ge=100, le=599)]
+
+
+class Response(Base):
+    """The documented response."""
+
+    status: StatusCode | list[StatusCode]
+    description: str | None = None
+    fields: list[str] = Field(default_factory=list, description="Key body fields (documented and checked present)")
+    body: dict[str, Value] = Field(default_factory=dict, description="Body fields with an exact expected value")
+    headers: dict[str, Value] = Field(default_factory=dict, description="Headers: null means 'present'")
+    content_type: str | None = None
+    error: str | None = Field(None, description="OAuth error code (RFC 6749/6750), in body, Location or WWW-Authenticate")
+    redirect: Redirect | None = None
+    form: bool = Field(False, description="The body is an HTML page with a form (captured as 'form')")
+    capture: dict[str, Union[str, Capture]] = Field(
+        default_factory=dict, description="name: source — values later steps use as ${steps.ID.name}"
+    )
+    jwt: list[JwtCheck] = Field(default_factory=list)
+
+    @field_validator("capture", mode="after")
+    @classmethod
+    def _sources(cls, v: dict) -> dict:
+        from .expr import RESPONSE_PARTS
+
+        out = {}
+        for name, cap in v.items():
+            cap = Capture.model_validate({"from": cap}) if isinstance(cap, str) else cap
+            if name in RESPONSE_PARTS:
+                raise ValueError(f"capture name '{name}' is reserved; choose another name")
+            if not CAPTURE_SOURCE.match(cap.source):
+                raise ValueError(
+                    f"capture '{name}': '{cap.source}' is not a source; use body.FIELD, headers.NAME, "
+                    "location, location.query.NAME, cookies.NAME, form, form.action or form.fields.NAME"
+                )
+            out[name] = cap
+        return out
+
+    @property
+    def statuses(self) -> list[int]:
+        return list(self.status) if isinstance(self.status, list) else [self.status]
+
+
+class RequestPatch(Base):
+    """Changes to a transition's request that provoke a failure."""
+
+    method: HttpMethod | None = None
+    path: str | None = None
+    url: str | None = None
+    query: dict[str, Value] = Field(default_factory=dict)
+    headers: dict[str, Value] = Field(default_factory=dict)
+    form: dict[str, Value] = Field(default_factory=dict)
+    json_body: Any = Field(None, alias="json")
+    auth: ClientAuth | None = None
+    token: str | None = None
+    client_id: str | None = None
+    client_secret: str | None = None
+    omit: list[str] = Field(default_factory=list, description="Parameters or headers to leave out")
+
+
+class Provoke(Base):
+    """How a tester makes the failure happen."""
+
+    description: str | None = Field(None, description="In words, for the docs (generated when absent)")
+    inputs: dict[str, Value] = Field(default_factory=dict, description="Input overrides")
+    request: RequestPatch | None = None
+    wait: Duration | str | None = Field(None, description="Wait before the request (past a TTL): seconds or ${...}")
+    replay: bool = Field(False, description="Send the happy-path request first, then send it again as it was")
+    before: list[str] = Field(
+        default_factory=list, description="Transitions of the flow to run first (e.g. a refresh that rotates)"
+    )
+    timeout: float | None = Field(None, gt=0, description="Client timeout in seconds (network timeout branches)")
+    attempts: int = Field(1, ge=1, le=20, description="Send the provoking request this many times (lockouts)")
+
+
+class FailureResponse(Base):
+    status: StatusCode | None = None
+    error: str | None = Field(None, description="OAuth error code (invalid_client, invalid_grant, ...)")
+    description: str | None = None
+    fields: list[str] = Field(default_factory=list)
+    headers: dict[str, Value] = Field(default_factory=dict)
+    redirect: Redirect | None = None
+    outcome: Literal["response", "timeout", "network-error"] = "response"
+
+    @model_validator(mode="after")
+    def _need_status(self) -> "FailureResponse":
+        if self.outcome == "response" and self.status is None:
+            raise ValueError("a failure response needs 'status'")
+        return self
+
+
+class Failure(Base):
+    """A documented failure branch of a transition."""
+
+    id: Id
+    title: str | None = None
+    when: Text = Field(description="The condition, in words")
+    provoke: Provoke = Field(default_factory=Provoke)
+    response: FailureResponse
+    to: Id | None = Field(None, description="The state the failure leads to (default: the transition's source)")
+    remedy: Text
+    retry: bool = Field(False, description="Whether the client may retry as is")
+
+
+class Guard(Base):
+    text: Text = Field(description="The condition, in words")
+    expr: str | None = Field(None, description="The same condition as an expression a tester can evaluate")
+
+    @field_validator("expr")
+    @classmethod
+    def _parse(cls, v: str | None) -> str | None:
+        if v is not None:
+            from .expr import Guard as _G
+
+            _G.parse(v)
+        return v
+
+
+ROUTE = re.compile(r"^\s*([A-Za-z_][A-Za-z0-9_-]*)\s*->\s*([A-Za-z_][A-Za-z0-9_-]*)\s*$")
+
+
+class Transition(Base):
+    """A step: from one state to another, usually one HTTP exchange."""
+
+    id: Id
+    from_: Id = Field(alias="from")
+    to: Id
+    by: str = Field(pattern=ROUTE.pattern, description="sender -> receiver (actor ids)")
+    title: Text = Field(description="What happens, in a few words: 'Exchange the code for tokens'")
+    description: str | None = None
+    trigger: str | None = Field(None, description="What starts this step (for the guard table)")
+    guard: Union[Text, Guard, None] = Field(None, description="When this step is taken: text, or {text, expr}")
+    action: str | None = Field(None, description="For a step with no HTTP exchange: what the actor does")
+    request: Request | None = None
+    response: Response | None = None
+    wait: Duration | str | None = Field(None, description="Wait before this step: seconds, or ${...} seconds")
+    parallel: Id | None = Field(None, description="Transitions with the same group id run concurrently")
+    internal: bool = Field(
+        False,
+        description="The exchange happens inside the system under test (e.g. gateway → auth server): "
+        "documented, and checked by verify through the next step a client can see",
+    )
+    failures: list[Failure] = Field(default_factory=list)
+
+    @field_validator("guard", mode="after")
+    @classmethod
+    def _guard(cls, v: Any) -> Any:
+        return Guard(text=v) if isinstance(v, str) else v
+
+    @model_validator(mode="after")
+    def _exchange(self) -> "Transition":
+        if self.request is not None and self.response is None:
+            raise ValueError("a transition with a 'request' needs the expected 'response'")
+        if self.response is not None and self.request is None:
+            raise ValueError("a 'response' needs the 'request' that produces it")
+        if self.request is not None and self.action:
+            raise ValueError("a transition is either an HTTP exchange ('request') or an 'action', not both")
+        return self
+
+    @cached_property
+    def sender(self) -> str:
+        return ROUTE.match(self.by).group(1)  # type: ignore[union-attr]
+
+    @cached_property
+    def receiver(self) -> str:
+        return ROUTE.match(self.by).group(2)  # type: ignore[union-attr]
+
+    @property
+    def is_http(self) -> bool:
+        return self.request is not None
+
+
+# ----------------------------------------------------------------- lifecycle
+
+
+class TokenLifecycle(Base):
+    description: str | None = None
+    format: Literal["jwt", "opaque"] | None = None
+    ttl: Duration | None = Field(None, description="Lifetime")
+    idle_ttl: Duration | None = Field(None, description="Expires after this long unused")
+    refresh_ahead: Duration | None = Field(None, description="Refresh this long before it expires")
+    rotation: str | None = Field(None, description="How and when it is rotated")
+    rotates: bool | None = None
+    revocation: str | None = None
+    single_use: bool | None = None
+
+
+class Lifecycle(Base):
+    tokens: dict[Id, TokenLifecycle] = Field(default_factory=dict)
+    storage: dict[str, Text] = Field(
+        default_factory=dict, description="Platform → where to keep tokens (ios, android, web, server ...)"
+    )
+    reauthenticate: list[Text] = Field(default_factory=list, description="Conditions that force a new login")
+    caching: list[Text] = Field(default_factory=list, description="Cache and refresh-ahead rules")
+    notes: str | None = None
+
+
+class Trouble(Base):
+    error: Text = Field(description="Error code or symptom")
+    status: StatusCode | None = None
+    cause: Text
+    remedy: Text
+
+
+class ChangelogEntry(Base):
+    version: SemVer
+    date: _dt.date | None = None
+    notes: Union[Text, Annotated[list[Text], Field(min_length=1)]]
+
+    @field_validator("notes", mode="after")
+    @classmethod
+    def _list(cls, v: Any) -> list[str]:
+        return [v] if isinstance(v, str) else v
+
+
+class Deprecation(Base):
+    replaced_by: Id = Field(description="Id of the flow that replaces this one")
+    migration: Text = Field(description="Migration guide: URL or text")
+    sunset: _dt.date | None = None
+    reason: str | None = None
+
+
+class PathSpec(Base):
+    """A named route through the machine (a scenario): transition ids in order."""
+
+    id: Id
+    title: str | None = None
+    steps: list[Id] = Field(min_length=1)
+
+
+class Requirement(Base):
+    """Another flow that must have run first (e.g. sign-in before a refresh).
+
+    ``flowdoc verify`` runs that flow's happy path first; this flow then uses
+    the values it provides as ``${ID.NAME}``.
+    """
+
+    flow: Id = Field(description="Id of the flow to run first")
+    title: str | None = None
+    provides: dict[Id, str] = Field(
+        default_factory=dict, description="NAME: steps.STEP.CAPTURE of that flow, used here as ${ID.NAME}"
+    )
+
+    @field_validator("provides")
+    @classmethod
+    def _steps(cls, v: dict[str, str]) -> dict[str, str]:
+        for name, src in v.items():
+            parts = src.split(".")
+            if len(parts) < 3 or parts[0] != "steps":
+                raise ValueError(f"provides '{name}': '{src}' must be steps.STEP.CAPTURE of the required flow")
+        return v
+
+
+class Links(Base):
+    authorization_guide: str | None = None
+    related: dict[str, str] = Field(default_factory=dict)
+
+
+class Status(str, Enum):
+    draft = "draft"
+    current = "current"
+    deprecated = "deprecated"
+
+
+class Flow(Base):
+    """An authentication flow, written once; documented, drawn and verified from here."""
+
+    model_config = ConfigDict(extra="forbid", title="flowdoc flow")
+
+    flowdoc: Literal[1] = Field(FORMAT_VERSION, description="Version of the flow format")
+    id: Id
+    title: Text
+    summary: str | None = None
+    version: SemVer | None = None
+    updated: _dt.date | None = None
+    status: Status = Status.current
+    deprecation: Deprecation | None = None
+    changelog: list[ChangelogEntry] = Field(default_factory=list)
+    tags: list[str] = Field(default_factory=list)
+    links: Links = Field(default_factory=Links)
+    actors: dict[Id, Actor] = Field(min_length=1)
+    inputs: dict[Id, Input] = Field(default_factory=dict)
+    generate: dict[Id, Generator] = Field(default_factory=dict)
+    requires: dict[Id, Requirement] = Field(
+        default_factory=dict, description="Flows that run first; their values are ${ID.NAME}"
+    )
+    states: list[State] = Field(min_length=1)
+    transitions: list[Transition] = Field(min_length=1)
+    paths: list[PathSpec] = Field(default_factory=list, description="Named routes; the first is the happy path")
+    lifecycle: Lifecycle | None = None
+    troubleshooting: list[Trouble] = Field(default_factory=list)
+
+    _file: str = PrivateAttr("")
+    _source: Any = PrivateAttr(None)
+
+    @model_validator(mode="after")
+    def _names(self) -> "Flow":
+        for name, inp in self.inputs.items():
+            inp._name = name
+        return self
+
+    # ------------------------------------------------------------ lookups
+    @property
+    def file(self) -> str:
+        return self._file
+
+    @property
+    def source(self) -> Any:
+        """The :class:`~flowdoc.load.yamlsafe.SourceMap` of the file, if loaded from one."""
+        return self._source
+
+    def pos(self, *path: Any) -> tuple[int, int] | None:
+        return self._source.value(path) if self._source is not None else None
+
+    def key_pos(self, *path: Any) -> tuple[int, int] | None:
+        return self._source.key(path) if self._source is not None else None
+
+    @cached_property
+    def state_map(self) -> dict[str, State]:
+        return {s.id: s for s in self.states}
+
+    @cached_property
+    def transition_map(self) -> dict[str, Transition]:
+        return {t.id: t for t in self.transitions}
+
+    @property
+    def initial_state(self) -> State | None:
+        return next((s for s in self.states if s.initial), None)
+
+    def secret_inputs(self) -> list[str]:
+        return [n for n, i in self.inputs.items() if i.secret]
+
+    def happy_path(self) -> list[Transition]:
+        """The declared first path, or one derived from the order of transitions."""
+        tm = self.transition_map
+        if self.paths:
+            return [tm[s] for s in self.paths[0].steps if s in tm]
+        start = self.initial_state
+        if start is None:
+            return []
+        out: list[Transition] = []
+        used: set[str] = set()
+        cur = start.id
+        groups_done: set[str] = set()
+        while True:
+            st = self.state_map.get(cur)
+            if st is None or st.terminal:
+                break
+            nxt = [t for t in self.transitions if t.from_ == cur and t.id not in used
+                   and not self.state_map.get(t.to, State(id="x")).failure]
+            if not nxt:
+                break
+            t = nxt[0]
+            if t.parallel and t.parallel not in groups_done:
+                groups_done.add(t.parallel)
+                group = [g for g in self.transitions if g.parallel == t.parallel]
+                out.extend(group)
+                used.update(g.id for g in group)
+            else:
+                out.append(t)
+                used.add(t.id)
+            cur = t.to
+        return out

@@ -1,0 +1,634 @@
+#!/usr/bin/env node
+// A real OAuth 2.0 / OpenID Connect authorization server (oidc-provider 9.13.3) plus a tiny
+// resource server, for flowdoc's `verify` tests. Loopback only.
+//
+//   node tests/node/oidc_server.mjs [--config JSON] [--exit-with-stdin]
+//
+// When both servers listen it prints exactly one line on stdout:
+//   {"issuer": "http://127.0.0.1:PORT", "resource": "http://127.0.0.1:PORT2"}
+// and logs only to stderr afterwards.
+//
+// Configuration: defaults < FLOWDOC_OIDC_CONFIG (JSON) < individual env vars < --config JSON.
+//   host            "127.0.0.1"            (never use "localhost": the issuer must be exact)
+//   port            0                      provider port (0 = any free port)   env FLOWDOC_OIDC_PORT
+//   resourcePort    0                      resource server port                env FLOWDOC_OIDC_RESOURCE_PORT
+//   ttl             {AccessToken, RefreshToken, AuthorizationCode, ClientCredentials, IdToken,
+//                    Interaction, Session, Grant}  seconds
+//   secrets         {"flowdoc-service", "flowdoc-service-post", "flowdoc-web"}
+//                   env FLOWDOC_OIDC_SERVICE_SECRET, FLOWDOC_OIDC_SERVICE_POST_SECRET,
+//                       FLOWDOC_OIDC_WEB_SECRET
+//   users           {alice: {password}, bob: {password, totpSecret}, mallory: {password}}
+//                   env FLOWDOC_OIDC_ALICE_PASSWORD, FLOWDOC_OIDC_BOB_PASSWORD,
+//                       FLOWDOC_OIDC_BOB_TOTP_SECRET, FLOWDOC_OIDC_MALLORY_PASSWORD
+//                   defaults: alice/correct-horse-battery, bob/bob-staple-battery with TOTP secret
+//                   JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP (160 bits: pyotp refuses < 128), mallory/
+//                   mallory-locked-out (locked); client secrets s3cr3t-service-secret (both
+//                   service clients) and s3cr3t-web-secret
+//   redirectUris    ["http://127.0.0.1:8765/callback"]   (compared, never fetched)
+//   maxOtpFailures  3
+//   requireCsrf     true      login/otp/confirm forms carry a hidden `csrf` field that must be
+//                             posted back (400 `csrf_mismatch` otherwise)
+//
+// Interaction (devInteractions disabled; our own HTML forms):
+//   GET  /interaction/:uid          login form (username, password, csrf) -> POST /interaction/:uid/login
+//                                   or, for a TOTP user after the password, the OTP form -> POST .../otp
+//                                   or the consent form -> POST /interaction/:uid/confirm
+//   POST /interaction/:uid/login    401 `invalid_credentials` (form again) | 403 `account_locked`
+//                                   | 303 -> /auth/:uid (password-only: acr urn:flowdoc:acr:pwd)
+//                                   | 303 -> /interaction/:uid (TOTP user: OTP form next)
+//   POST /interaction/:uid/otp      401 `invalid_otp` | 403 `mfa_locked` (after maxOtpFailures
+//                                   wrong codes in this interaction; stays locked)
+//                                   | 303 -> /auth/:uid (acr urn:flowdoc:acr:mfa, amr pwd+otp)
+//   POST /interaction/:uid/confirm  grants every requested OIDC scope and resource scope, 303
+//   POST /interaction/:uid/abort    ends the interaction with error=access_denied, 303
+//
+// Resource server (validates the JWT access token against the provider's /jwks with jose):
+//   GET /api/me     200 {"sub","scope","client_id","acr"} | 401 invalid_token | 403 insufficient_scope (api:read)
+//   GET /api/admin  as /api/me, plus acr must be urn:flowdoc:acr:mfa, else 403
+//                   `Bearer error="insufficient_user_authentication"` (RFC 9470)
+
+import * as crypto from 'node:crypto';
+import * as http from 'node:http';
+import { parseArgs } from 'node:util';
+
+import * as jose from 'jose';
+import Provider, { errors } from 'oidc-provider';
+
+const log = (...args) => process.stderr.write(`[oidc_server] ${args.join(' ')}\n`);
+// oidc-provider / koa never write to stdout through console once we redirect it here.
+for (const k of ['log', 'info', 'debug', 'warn']) console[k] = (...a) => console.error(...a);
+
+// ---------------------------------------------------------------------------------------------
+// configuration
+const ACR_PWD = 'urn:flowdoc:acr:pwd';
+const ACR_MFA = 'urn:flowdoc:acr:mfa';
+const API_SCOPES = ['api:read', 'api:write'];
+
+const DEFAULTS = {
+  host: '127.0.0.1',
+  port: 0,
+  resourcePort: 0,
+  ttl: {
+    AccessToken: 3600,
+    ClientCredentials: 600,
+    RefreshToken: 14 * 24 * 3600,
+    AuthorizationCode: 60,
+    IdToken: 3600,
+    Interaction: 3600,
+    Session: 14 * 24 * 3600,
+    Grant: 14 * 24 * 3600,
+  },
+  secrets: {
+    'flowdoc-service': 's3cr3t-service-secret',
+    'flowdoc-service-post': 's3cr3t-service-secret',
+    'flowdoc-web': 's3cr3t-web-secret',
+  },
+  users: {
+    alice: { password: 'correct-horse-battery' },
+    // 160-bit secret: pyotp refuses secrets shorter than 128 bits
+    bob: { password: 'bob-staple-battery', totpSecret: 'JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP' },
+    mallory: { password: 'mallory-locked-out' },
+  },
+  redirectUris: ['http://127.0.0.1:8765/callback'],
+  maxOtpFailures: 3,
+  requireCsrf: true,
+};
+
+function isObject(v) { return v && typeof v === 'object' && !Array.isArray(v); }
+function merge(base, over) {
+  const out = { ...base };
+  for (const [k, v] of Object.entries(over ?? {})) {
+    out[k] = isObject(v) && isObject(base?.[k]) ? merge(base[k], v) : v;
+  }
+  return out;
+}
+
+function loadConfig() {
+  const { values } = parseArgs({
+    options: {
+      config: { type: 'string' },
+      'exit-with-stdin': { type: 'boolean', default: false },
+    },
+    strict: true,
+  });
+  let cfg = DEFAULTS;
+  if (process.env.FLOWDOC_OIDC_CONFIG) cfg = merge(cfg, JSON.parse(process.env.FLOWDOC_OIDC_CONFIG));
+  const env = process.env;
+  const envOver = { secrets: {}, users: { alice: {}, bob: {}, mallory: {} } };
+  if (env.FLOWDOC_OIDC_PORT) envOver.port = Number(env.FLOWDOC_OIDC_PORT);
+  if (env.FLOWDOC_OIDC_RESOURCE_PORT) envOver.resourcePort = Number(env.FLOWDOC_OIDC_RESOURCE_PORT);
+  if (env.FLOWDOC_OIDC_SERVICE_SECRET) envOver.secrets['flowdoc-service'] = env.FLOWDOC_OIDC_SERVICE_SECRET;
+  if (env.FLOWDOC_OIDC_SERVICE_POST_SECRET) envOver.secrets['flowdoc-service-post'] = env.FLOWDOC_OIDC_SERVICE_POST_SECRET;
+  else if (env.FLOWDOC_OIDC_SERVICE_SECRET) envOver.secrets['flowdoc-service-post'] = env.FLOWDOC_OIDC_SERVICE_SECRET;
+  if (env.FLOWDOC_OIDC_WEB_SECRET) envOver.secrets['flowdoc-web'] = env.FLOWDOC_OIDC_WEB_SECRET;
+  if (env.FLOWDOC_OIDC_ALICE_PASSWORD) envOver.users.alice.password = env.FLOWDOC_OIDC_ALICE_PASSWORD;
+  if (env.FLOWDOC_OIDC_BOB_PASSWORD) envOver.users.bob.password = env.FLOWDOC_OIDC_BOB_PASSWORD;
+  if (env.FLOWDOC_OIDC_BOB_TOTP_SECRET) envOver.users.bob.totpSecret = env.FLOWDOC_OIDC_BOB_TOTP_SECRET;
+  if (env.FLOWDOC_OIDC_MALLORY_PASSWORD) envOver.users.mallory.password = env.FLOWDOC_OIDC_MALLORY_PASSWORD;
+  cfg = merge(cfg, envOver);
+  if (values.config) cfg = merge(cfg, JSON.parse(values.config));
+  return { cfg, exitWithStdin: values['exit-with-stdin'] };
+}
+
+const { cfg: CFG, exitWithStdin } = loadConfig();
+
+// ---------------------------------------------------------------------------------------------
+// accounts
+const ACCOUNTS = {
+  alice: {
+    password: CFG.users.alice.password,
+    claims: { name: 'Alice Example', preferred_username: 'alice', email: 'alice@example.test', email_verified: true },
+  },
+  bob: {
+    password: CFG.users.bob.password,
+    totpSecret: CFG.users.bob.totpSecret,
+    claims: { name: 'Bob Example', preferred_username: 'bob', email: 'bob@example.test', email_verified: true },
+  },
+  mallory: {
+    password: CFG.users.mallory.password,
+    locked: true,
+    claims: { name: 'Mallory Example', preferred_username: 'mallory', email: 'mallory@example.test', email_verified: false },
+  },
+};
+
+async function findAccount(_ctx, sub) {
+  const acct = ACCOUNTS[sub];
+  if (!acct) return undefined;
+  return {
+    accountId: sub,
+    async claims() {
+      return { sub, ...acct.claims };
+    },
+  };
+}
+
+// RFC 6238 TOTP (HMAC-SHA1, 30 s step, 6 digits, +-1 step window)
+function base32Decode(s) {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ234567';
+  const clean = String(s).toUpperCase().replace(/[\s=-]/g, '');
+  let bits = 0; let value = 0; const out = [];
+  for (const ch of clean) {
+    const idx = alphabet.indexOf(ch);
+    if (idx < 0) throw new Error(`invalid base32 character ${ch}`);
+    value = (value << 5) | idx; bits += 5;
+    if (bits >= 8) { out.push((value >>> (bits - 8)) & 0xff); bits -= 8; }
+  }
+  return Buffer.from(out);
+}
+function hotp(key, counter) {
+  const buf = Buffer.alloc(8);
+  buf.writeBigUInt64BE(BigInt(counter));
+  const mac = crypto.createHmac('sha1', key).update(buf).digest();
+  const off = mac[mac.length - 1] & 0xf;
+  const code = ((mac[off] & 0x7f) << 24) | (mac[off + 1] << 16) | (mac[off + 2] << 8) | mac[off + 3];
+  return String(code % 1e6).padStart(6, '0');
+}
+function verifyTotp(secret, code) {
+  if (!/^\d{6}$/.test(String(code ?? '').trim())) return false;
+  const key = base32Decode(secret);
+  const step = Math.floor(Date.now() / 1000 / 30);
+  return [-1, 0, 1].some((d) => crypto.timingSafeEqual(Buffer.from(hotp(key, step + d)), Buffer.from(String(code).trim())));
+}
+
+// ---------------------------------------------------------------------------------------------
+// servers: listen first (port 0), then build the provider with the real issuer
+const providerServer = http.createServer();
+const resourceServer = http.createServer();
+const listen = (srv, port) => new Promise((resolve, reject) => {
+  srv.once('error', reject);
+  srv.listen(port, CFG.host, () => resolve(srv.address().port));
+});
+const providerPort = await listen(providerServer, CFG.port);
+const resourcePort = await listen(resourceServer, CFG.resourcePort);
+const ISSUER = `http://${CFG.host}:${providerPort}`;
+const RESOURCE_ORIGIN = `http://${CFG.host}:${resourcePort}`;
+const RESOURCE = `${RESOURCE_ORIGIN}/api`;
+
+// signing key generated per run
+const { privateKey } = await jose.generateKeyPair('RS256', { extractable: true });
+const privateJwk = { ...(await jose.exportJWK(privateKey)), kid: `flowdoc-${crypto.randomBytes(4).toString('hex')}`, alg: 'RS256', use: 'sig' };
+
+const KNOWN_SCOPES = new Set(['openid', 'offline_access', 'profile', 'email', ...API_SCOPES]);
+
+const configuration = {
+  clients: [
+    {
+      client_id: 'flowdoc-service',
+      client_secret: CFG.secrets['flowdoc-service'],
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: 'client_secret_basic',
+      scope: API_SCOPES.join(' '),
+    },
+    {
+      client_id: 'flowdoc-service-post',
+      client_secret: CFG.secrets['flowdoc-service-post'],
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: 'client_secret_post',
+      scope: API_SCOPES.join(' '),
+    },
+    {
+      client_id: 'flowdoc-web',
+      client_secret: CFG.secrets['flowdoc-web'],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: CFG.redirectUris,
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    {
+      client_id: 'flowdoc-spa',
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: CFG.redirectUris,
+      token_endpoint_auth_method: 'none',
+    },
+  ],
+  findAccount,
+  jwks: { keys: [privateJwk] },
+  cookies: { keys: [crypto.randomBytes(32).toString('hex')] },
+  acrValues: [ACR_PWD, ACR_MFA],
+  scopes: [...KNOWN_SCOPES],
+  claims: {
+    acr: null,
+    amr: null,
+    auth_time: null,
+    sid: null,
+    iss: null,
+    // acr/amr/auth_time ride on the openid scope so every ID token carries them (oidc-provider
+    // otherwise includes them only when asked for with acr_values or the claims parameter)
+    openid: ['sub', 'acr', 'amr', 'auth_time'],
+    profile: ['name', 'preferred_username'],
+    email: ['email', 'email_verified'],
+  },
+  responseTypes: ['code'],
+  pkce: { required: () => true },
+  issueRefreshToken: async (_ctx, client, code) => (
+    client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access')
+  ),
+  rotateRefreshToken: true,
+  ttl: { ...CFG.ttl },
+  interactions: {
+    url: (_ctx, interaction) => `/interaction/${interaction.uid}`,
+  },
+  // the acr/amr of the login are copied into JWT access tokens so the resource server can
+  // demand step-up (RFC 9470)
+  extraTokenClaims: async (ctx, token) => {
+    if (!token.accountId) return undefined;
+    const src = ctx?.oidc?.entities?.AuthorizationCode ?? ctx?.oidc?.entities?.RefreshToken;
+    if (!src?.acr) return undefined;
+    return { acr: src.acr, amr: src.amr, auth_time: src.authTime };
+  },
+  features: {
+    devInteractions: { enabled: false },
+    clientCredentials: { enabled: true },
+    introspection: { enabled: true },
+    revocation: { enabled: true },
+    userinfo: { enabled: true },
+    rpInitiatedLogout: { enabled: true },
+    resourceIndicators: {
+      enabled: true,
+      // No `resource` parameter: the API is the default audience (JWT access token), except
+      // for a pure OpenID login (scope has openid and no api:* scope) in the authorization
+      // code flow, which gets an opaque access token for /me (userinfo) that /token/introspection
+      // can introspect. client_credentials always gets the API (JWT).
+      defaultResource: async (ctx, _client, oneOf) => {
+        if (oneOf) return oneOf;
+        const scopes = String(ctx.oidc?.params?.scope ?? '').split(' ').filter(Boolean);
+        const grantType = ctx.oidc?.params?.grant_type;
+        if (grantType !== 'client_credentials' && scopes.includes('openid')
+          && !scopes.some((s) => API_SCOPES.includes(s))) {
+          return undefined;
+        }
+        return RESOURCE;
+      },
+      useGrantedResource: async () => true,
+      getResourceServerInfo: async (ctx, resourceIndicator) => {
+        if (resourceIndicator !== RESOURCE) throw new errors.InvalidTarget();
+        if (ctx.oidc?.route === 'token' && ctx.oidc.params?.grant_type === 'client_credentials') {
+          for (const s of String(ctx.oidc.params.scope ?? '').split(' ').filter(Boolean)) {
+            if (!API_SCOPES.includes(s)) throw new errors.InvalidScope('requested scope is not allowed', s);
+          }
+        }
+        return {
+          scope: API_SCOPES.join(' '),
+          audience: RESOURCE,
+          accessTokenFormat: 'jwt',
+          jwt: { sign: { alg: 'RS256' } },
+        };
+      },
+    },
+  },
+  renderError: async (ctx, out, error) => {
+    ctx.type = 'html';
+    ctx.body = page('Error', `<h1>${esc(out.error)}</h1>
+<p class="error" id="error">${esc(out.error)}</p>
+<p id="error_description">${esc(out.error_description ?? '')}</p>`);
+    if (error?.status >= 500) log('server error', error?.stack ?? error);
+  },
+};
+
+const provider = new Provider(ISSUER, configuration);
+provider.on('server_error', (_ctx, err) => log('server_error', err?.stack ?? err));
+
+// ---------------------------------------------------------------------------------------------
+// HTML
+function esc(s) {
+  return String(s ?? '').replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+}
+function page(title, body) {
+  return `<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(title)}</title></head>
+<body>
+${body}
+</body></html>
+`;
+}
+const csrfKey = crypto.randomBytes(32);
+const csrfFor = (uid) => crypto.createHmac('sha256', csrfKey).update(uid).digest('base64url');
+
+function loginPage(uid, details, error) {
+  return page('Sign in', `<h1>Sign in</h1>
+<p>Client: <code>${esc(details.params.client_id)}</code></p>
+${error ? `<p class="error" id="error">${esc(error)}</p>` : ''}
+<form id="login" method="post" action="/interaction/${esc(uid)}/login" autocomplete="off">
+  <input type="hidden" name="csrf" value="${esc(csrfFor(uid))}">
+  <label>Username <input type="text" name="username" required></label>
+  <label>Password <input type="password" name="password" required></label>
+  <button type="submit">Sign in</button>
+</form>
+<form id="abort" method="post" action="/interaction/${esc(uid)}/abort">
+  <input type="hidden" name="csrf" value="${esc(csrfFor(uid))}">
+  <button type="submit">Cancel</button>
+</form>`);
+}
+function otpPage(uid, error) {
+  return page('Two-factor authentication', `<h1>Enter your one-time code</h1>
+${error ? `<p class="error" id="error">${esc(error)}</p>` : ''}
+<form id="otp" method="post" action="/interaction/${esc(uid)}/otp" autocomplete="off">
+  <input type="hidden" name="csrf" value="${esc(csrfFor(uid))}">
+  <label>Code <input type="text" name="otp" inputmode="numeric" pattern="[0-9]{6}" required></label>
+  <button type="submit">Verify</button>
+</form>`);
+}
+function consentPage(uid, details) {
+  const d = details.prompt.details ?? {};
+  const scopes = [...(d.missingOIDCScope ?? [])];
+  const resourceScopes = Object.entries(d.missingResourceScopes ?? {});
+  return page('Authorize', `<h1>Authorize ${esc(details.params.client_id)}</h1>
+<ul id="scopes">${scopes.map((s) => `<li>${esc(s)}</li>`).join('')}</ul>
+<ul id="resource-scopes">${resourceScopes.map(([r, ss]) => `<li>${esc(r)}: ${ss.map(esc).join(' ')}</li>`).join('')}</ul>
+<form id="consent" method="post" action="/interaction/${esc(uid)}/confirm">
+  <input type="hidden" name="csrf" value="${esc(csrfFor(uid))}">
+  <button type="submit">Allow</button>
+</form>
+<form id="abort" method="post" action="/interaction/${esc(uid)}/abort">
+  <input type="hidden" name="csrf" value="${esc(csrfFor(uid))}">
+  <button type="submit">Deny</button>
+</form>`);
+}
+function errorPage(error, description) {
+  return page('Error', `<h1>${esc(error)}</h1>
+<p class="error" id="error">${esc(error)}</p>
+<p id="error_description">${esc(description ?? '')}</p>`);
+}
+
+function send(res, status, body, headers = {}) {
+  res.statusCode = status;
+  const isJson = typeof body !== 'string';
+  const payload = isJson ? JSON.stringify(body) : body;
+  res.setHeader('Content-Type', isJson ? 'application/json; charset=utf-8' : 'text/html; charset=utf-8');
+  res.setHeader('Cache-Control', 'no-store');
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  res.setHeader('Content-Length', Buffer.byteLength(payload));
+  res.end(payload);
+}
+
+async function readForm(req) {
+  const chunks = [];
+  let size = 0;
+  for await (const c of req) {
+    size += c.length;
+    if (size > 64 * 1024) throw new Error('body too large');
+    chunks.push(c);
+  }
+  const text = Buffer.concat(chunks).toString('utf8');
+  const ctype = String(req.headers['content-type'] ?? '');
+  if (ctype.includes('application/json')) return text ? JSON.parse(text) : {};
+  return Object.fromEntries(new URLSearchParams(text));
+}
+
+// ---------------------------------------------------------------------------------------------
+// interactions
+// per-interaction state: { stage: 'otp', accountId, failures, locked }
+const pending = new Map();
+
+async function handleInteraction(req, res, uid, action) {
+  let details;
+  try {
+    details = await provider.interactionDetails(req, res);
+  } catch (err) {
+    // no/expired _interaction cookie, unknown uid
+    return send(res, 400, errorPage(err.error ?? 'invalid_request', err.error_description ?? err.message));
+  }
+  if (details.uid !== uid) {
+    return send(res, 400, errorPage('invalid_request', 'interaction uid does not match the interaction cookie'));
+  }
+  const state = pending.get(uid);
+  const promptName = details.prompt.name;
+
+  if (req.method === 'GET' && !action) {
+    if (state?.locked) return send(res, 403, errorPage('mfa_locked', 'too many wrong one-time codes'));
+    if (promptName === 'login') {
+      if (state?.stage === 'otp') return send(res, 200, otpPage(uid));
+      return send(res, 200, loginPage(uid, details));
+    }
+    if (promptName === 'consent') return send(res, 200, consentPage(uid, details));
+    return send(res, 400, errorPage('invalid_request', `unsupported prompt ${promptName}`));
+  }
+
+  if (req.method !== 'POST' || !action) {
+    return send(res, 405, errorPage('invalid_request', 'method not allowed'), { Allow: 'GET, POST' });
+  }
+  const form = await readForm(req);
+  if (CFG.requireCsrf && form.csrf !== csrfFor(uid)) {
+    return send(res, 400, errorPage('csrf_mismatch', 'missing or wrong csrf field'));
+  }
+
+  if (action === 'abort') {
+    pending.delete(uid);
+    return provider.interactionFinished(req, res, {
+      error: 'access_denied',
+      error_description: 'End-User aborted interaction',
+    }, { mergeWithLastSubmission: false });
+  }
+
+  if (action === 'login') {
+    if (promptName !== 'login') return send(res, 400, errorPage('invalid_request', 'login is not expected now'));
+    if (state?.locked) return send(res, 403, errorPage('mfa_locked', 'too many wrong one-time codes'));
+    const username = String(form.username ?? '');
+    const acct = Object.hasOwn(ACCOUNTS, username) ? ACCOUNTS[username] : undefined;
+    const ok = acct && crypto.timingSafeEqual(
+      crypto.createHash('sha256').update(String(form.password ?? '')).digest(),
+      crypto.createHash('sha256').update(acct.password).digest(),
+    );
+    if (!ok) {
+      log(`login failed for ${JSON.stringify(username)}`);
+      return send(res, 401, loginPage(uid, details, 'invalid_credentials'));
+    }
+    if (acct.locked) {
+      log(`login refused: ${username} is locked`);
+      return send(res, 403, errorPage('account_locked', 'this account is locked'));
+    }
+    if (acct.totpSecret) {
+      pending.set(uid, { stage: 'otp', accountId: username, failures: 0, locked: false });
+      setTimeout(() => pending.delete(uid), CFG.ttl.Interaction * 1000).unref();
+      res.statusCode = 303;
+      res.setHeader('Location', `/interaction/${uid}`);
+      res.setHeader('Content-Length', '0');
+      return res.end();
+    }
+    return provider.interactionFinished(req, res, {
+      login: { accountId: username, acr: ACR_PWD, amr: ['pwd'] },
+    }, { mergeWithLastSubmission: false });
+  }
+
+  if (action === 'otp') {
+    if (!state || state.stage !== 'otp') return send(res, 400, errorPage('invalid_request', 'no one-time code expected'));
+    if (state.locked) return send(res, 403, errorPage('mfa_locked', 'too many wrong one-time codes'));
+    const acct = ACCOUNTS[state.accountId];
+    if (!verifyTotp(acct.totpSecret, form.otp)) {
+      state.failures += 1;
+      log(`wrong otp for ${state.accountId} (${state.failures}/${CFG.maxOtpFailures})`);
+      if (state.failures >= CFG.maxOtpFailures) {
+        state.locked = true;
+        return send(res, 403, errorPage('mfa_locked', 'too many wrong one-time codes'));
+      }
+      return send(res, 401, otpPage(uid, 'invalid_otp'));
+    }
+    pending.delete(uid);
+    return provider.interactionFinished(req, res, {
+      login: { accountId: state.accountId, acr: ACR_MFA, amr: ['pwd', 'otp'] },
+    }, { mergeWithLastSubmission: false });
+  }
+
+  if (action === 'confirm') {
+    if (promptName !== 'consent') return send(res, 400, errorPage('invalid_request', 'consent is not expected now'));
+    const { prompt: { details: d }, params, session } = details;
+    let { grantId } = details;
+    const grant = grantId
+      ? await provider.Grant.find(grantId)
+      : new provider.Grant({ accountId: session.accountId, clientId: params.client_id });
+    if (d.missingOIDCScope) grant.addOIDCScope(d.missingOIDCScope.join(' '));
+    if (d.missingOIDCClaims) grant.addOIDCClaims(d.missingOIDCClaims);
+    if (d.missingResourceScopes) {
+      for (const [indicator, scopes] of Object.entries(d.missingResourceScopes)) {
+        grant.addResourceScope(indicator, scopes.join(' '));
+      }
+    }
+    grantId = await grant.save();
+    const consent = {};
+    if (!details.grantId) consent.grantId = grantId;
+    return provider.interactionFinished(req, res, { consent }, { mergeWithLastSubmission: true });
+  }
+
+  return send(res, 404, errorPage('invalid_request', 'unknown interaction action'));
+}
+
+const providerCallback = provider.callback();
+providerServer.on('request', (req, res) => {
+  const started = Date.now();
+  res.on('finish', () => log(`${req.method} ${req.url.split('?')[0]} -> ${res.statusCode} (${Date.now() - started} ms)`));
+  const path = (req.url ?? '/').split('?')[0];
+  const m = /^\/interaction\/([A-Za-z0-9_-]+)(?:\/(login|otp|confirm|abort))?\/?$/.exec(path);
+  if (m) {
+    handleInteraction(req, res, m[1], m[2]).catch((err) => {
+      log('interaction error', err?.stack ?? err);
+      if (!res.headersSent) send(res, 500, errorPage('server_error', 'interaction failed'));
+      else res.end();
+    });
+    return;
+  }
+  providerCallback(req, res);
+});
+
+// ---------------------------------------------------------------------------------------------
+// resource server
+const JWKS = jose.createRemoteJWKSet(new URL(`${ISSUER}/jwks`));
+
+function bearerError(res, status, error, description, extra = {}) {
+  const params = [`error="${error}"`, `error_description="${description.replace(/"/g, "'")}"`];
+  for (const [k, v] of Object.entries(extra)) params.push(`${k}="${v}"`);
+  send(res, status, { error, error_description: description, ...extra }, {
+    'WWW-Authenticate': `Bearer ${params.join(', ')}`,
+  });
+}
+
+resourceServer.on('request', async (req, res) => {
+  const started = Date.now();
+  res.on('finish', () => log(`RS ${req.method} ${req.url} -> ${res.statusCode} (${Date.now() - started} ms)`));
+  try {
+    const path = (req.url ?? '/').split('?')[0];
+    if (path !== '/api/me' && path !== '/api/admin') return send(res, 404, { error: 'not_found' });
+    if (req.method !== 'GET') return send(res, 405, { error: 'method_not_allowed' }, { Allow: 'GET' });
+    const auth = String(req.headers.authorization ?? '');
+    const mm = /^Bearer\s+([A-Za-z0-9._~+/-]+=*)$/i.exec(auth);
+    if (!mm) return bearerError(res, 401, 'invalid_token', 'missing bearer access token');
+    let payload;
+    try {
+      ({ payload } = await jose.jwtVerify(mm[1], JWKS, {
+        issuer: ISSUER,
+        audience: RESOURCE,
+        typ: 'at+jwt',
+        algorithms: ['RS256'],
+      }));
+    } catch (err) {
+      const description = err?.code === 'ERR_JWT_EXPIRED' ? 'access token expired' : `access token invalid (${err?.code ?? err?.message})`;
+      return bearerError(res, 401, 'invalid_token', description);
+    }
+    const scopes = new Set(String(payload.scope ?? '').split(' ').filter(Boolean));
+    if (!scopes.has('api:read')) {
+      return bearerError(res, 403, 'insufficient_scope', 'api:read is required', { scope: 'api:read' });
+    }
+    if (path === '/api/admin' && payload.acr !== ACR_MFA) {
+      return bearerError(res, 403, 'insufficient_user_authentication',
+        'a multi-factor login is required', { acr_values: ACR_MFA });
+    }
+    return send(res, 200, {
+      sub: payload.sub,
+      scope: payload.scope ?? '',
+      client_id: payload.client_id,
+      acr: payload.acr ?? null,
+      ...(path === '/api/admin' ? { admin: true } : {}),
+    });
+  } catch (err) {
+    log('resource server error', err?.stack ?? err);
+    if (!res.headersSent) send(res, 500, { error: 'server_error' });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
+let stopping = false;
+function shutdown(reason) {
+  if (stopping) return;
+  stopping = true;
+  log(`shutting down (${reason})`);
+  providerServer.closeAllConnections?.();
+  resourceServer.closeAllConnections?.();
+  providerServer.close();
+  resourceServer.close();
+  setTimeout(() => process.exit(0), 200).unref();
+}
+process.on('SIGTERM', () => shutdown('SIGTERM'));
+process.on('SIGINT', () => shutdown('SIGINT'));
+if (exitWithStdin) {
+  process.stdin.on('end', () => shutdown('stdin closed'));
+  process.stdin.on('error', () => shutdown('stdin error'));
+  process.stdin.resume();
+}
+
+log(`provider ${ISSUER} resource ${RESOURCE} ttl ${JSON.stringify(CFG.ttl)}`);
+// one JSON line, formatted like Python's json.dumps: {"issuer": "...", "resource": "..."}
+process.stdout.write(`{"issuer": ${JSON.stringify(ISSUER)}, "resource": ${JSON.stringify(RESOURCE_ORIGIN)}}\n`);

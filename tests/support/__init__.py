@@ -1,0 +1,1 @@
+"""Test-support helpers for flowdoc (Node-based Mermaid checker, real OIDC provider)."""

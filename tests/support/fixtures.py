@@ -1,0 +1,43 @@
+"""Session-scoped pytest fixtures for the real OIDC provider.
+
+Use them from a conftest.py with ``pytest_plugins = ["tests.support.fixtures"]`` or import them
+into a test module (``from tests.support.fixtures import oidc_server``).
+
+- ``oidc_server``: normal TTLs (access token 1 h, refresh token 14 d, ...).
+- ``oidc_server_short_ttl``: access token 2 s, refresh token 3 s, authorization code 2 s
+  (also client-credentials token 2 s, id token 2 s), for expiry tests.
+
+Both are stopped (SIGTERM, then SIGKILL) at the end of the session.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.support.oidc import ServerHandle, start_oidc_server
+
+SHORT_TTL = {
+    "AccessToken": 2,
+    "ClientCredentials": 2,
+    "RefreshToken": 3,
+    "AuthorizationCode": 2,
+    "IdToken": 2,
+}
+
+
+@pytest.fixture(scope="session")
+def oidc_server():
+    handle: ServerHandle = start_oidc_server()
+    try:
+        yield handle
+    finally:
+        handle.stop()
+
+
+@pytest.fixture(scope="session")
+def oidc_server_short_ttl():
+    handle: ServerHandle = start_oidc_server(ttl=SHORT_TTL)
+    try:
+        yield handle
+    finally:
+        handle.stop()
