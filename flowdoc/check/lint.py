@@ -109,7 +109,7 @@ class InvalidCredentialsDocumented(Rule):
 
     def check(self, flow):
         for i, t in enumerate(flow.transitions):
-            if not (_sends_credentials(t) or _sends_grant(t)):
+            if t.internal or not (_sends_credentials(t) or _sends_grant(t)):
                 continue
             if any(f.response.status in (400, 401, 403) for f in t.failures):
                 continue

@@ -76,7 +76,8 @@ def emit(diags: Iterable[Diagnostic], fmt: str, nfiles: int) -> None:
         if diags:
             click.echo(format_github(diags))
     elif diags:
-        click.echo(format_text(diags, color=use_color()))
+        color = use_color()
+        click.echo(format_text(diags, color=color), color=color)
     counts = Counter(d.severity for d in diags)
     files_bad = len({d.file for d in diags})
     if fmt == "text":

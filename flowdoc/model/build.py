@@ -64,6 +64,13 @@ def _report(exc: ValidationError, source: Any, diags: DiagnosticList) -> None:
     for err in exc.errors(include_url=False):
         loc, tagged = _clean_loc(tuple(err["loc"]))
         errors.append((loc, tagged, err))
+    # A misspelled key shows up twice: as unknown, and its right spelling as missing.
+    # Say it once, as the unknown key with its did-you-mean.
+    unknown = {(e[0][:-1], e[0][-1]) for e in errors if e[2]["type"] == "extra_forbidden"}
+    def _misspelt(loc: tuple) -> bool:
+        return any(parent == loc[:-1] and difflib.get_close_matches(str(key), [str(loc[-1])], n=1, cutoff=0.6)
+                   for parent, key in unknown)
+    errors = [e for e in errors if not (e[2]["type"] == "missing" and _misspelt(e[0]))]
     # In a union (str | Model), pydantic reports every branch; keep the deepest.
     locs = [e[0] for e in errors]
     seen: set[tuple] = set()

@@ -1,0 +1,121 @@
+"""Each lint rule: a failing and a passing case; configuration (disable, severity)."""
+
+from __future__ import annotations
+
+import pytest
+
+from flowdoc.check import RULES
+from flowdoc.config import ConfigError, LintConfig, load_config
+from tests.flowkit import base, diagnose
+
+
+def bearer_step(f, failures=None, status=200):
+    f["states"].append({"id": "mid"})
+    f["transitions"][0]["to"] = "mid"
+    f["transitions"].append({
+        "id": "call", "from": "mid", "to": "done", "by": "app -> auth", "title": "Call the API with the token",
+        "request": {"method": "GET", "path": "/me", "auth": "bearer", "token": "${steps.get_token.access_token}"},
+        "response": {"status": status, "fields": ["sub"]},
+        "failures": failures or [],
+    })
+
+
+EXPIRED = [{"id": "expired", "when": "the token expired", "response": {"status": 401, "error": "invalid_token"},
+            "to": "start", "remedy": "Get a new token."}]
+
+# rule id, mutation that triggers it, mutation of the same area that satisfies it
+LINT_CASES = [
+    ("arrow-complete", lambda f: f["transitions"][0]["request"].update(form=None),
+     lambda f: f["transitions"][0]["request"].update(form={"grant_type": "client_credentials"})),
+    ("arrow-complete", lambda f: f["transitions"][0]["response"].update(fields=[], capture={}),
+     lambda f: f["transitions"][0]["response"].update(fields=["access_token"], capture={})),
+    ("arrow-complete", lambda f: f["transitions"][0]["response"].update(status=302),
+     lambda f: f["transitions"][0]["response"].update(status=302, redirect={"to": "/cb"})),
+    ("vague-label", lambda f: f["transitions"][0].update(title="Send request"),
+     lambda f: f["transitions"][0].update(title="Send the token request")),
+    ("vague-label", lambda f: f["transitions"][0].update(title="get token"),
+     lambda f: f["transitions"][0].update(title="Get a token for the orders API")),
+    ("invalid-credentials-documented", lambda f: (f["transitions"][0].update(failures=[]), f["states"].pop()),
+     lambda f: None),
+    ("expired-token-documented", lambda f: bearer_step(f), lambda f: bearer_step(f, EXPIRED)),
+    ("ends-at-token", lambda f: f["states"][1].pop("handoff"), lambda f: None),
+    ("ends-at-token", lambda f: f["transitions"][0].update(guard="the user has the admin role"),
+     lambda f: f["transitions"][0].update(guard="no cached token")),
+    ("lifecycle-documented", lambda f: f.pop("lifecycle"), lambda f: None),
+    ("lifecycle-documented", lambda f: f["lifecycle"].update(storage={}), lambda f: None),
+    ("lifecycle-documented", lambda f: f["lifecycle"].update(reauthenticate=[]), lambda f: None),
+    ("lifecycle-documented", lambda f: f["lifecycle"]["tokens"]["access_token"].pop("ttl"), lambda f: None),
+    ("versioned", lambda f: f.pop("version"), lambda f: None),
+    ("versioned", lambda f: f.pop("updated"), lambda f: None),
+    ("versioned", lambda f: f.update(version="1.1.0"),
+     lambda f: (f.update(version="1.1.0"), f["changelog"].insert(0, {"version": "1.1.0", "notes": "More."}))),
+    ("deprecation-complete", lambda f: f.update(status="deprecated"),
+     lambda f: f.update(status="deprecated", deprecation={"replaced_by": "other", "migration": "https://x/m"})),
+    ("deprecation-complete", lambda f: f.update(deprecation={"replaced_by": "other", "migration": "m"}), lambda f: None),
+    ("summary-present", lambda f: f.pop("summary"), lambda f: None),
+    ("failures-documented", lambda f: (f["transitions"][0].update(failures=[]), f["states"].pop()), lambda f: None),
+]
+
+
+@pytest.mark.parametrize("rule,bad,good", LINT_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(LINT_CASES)])
+def test_rule(rule, bad, good):
+    f = base()
+    bad(f)
+    diags = diagnose(f, lint=True)
+    hits = [d for d in diags if d.code == rule]
+    assert hits, [(d.code, d.message) for d in diags]
+    assert all(d.line is not None and d.help for d in hits)
+    assert hits[0].severity == RULES[rule].severity
+    g = base()
+    good(g)
+    assert [d for d in diagnose(g, lint=True) if d.code == rule] == []
+
+
+def test_every_rule_has_a_case_and_rationale():
+    assert {c[0] for c in LINT_CASES} == set(RULES)
+    assert all(cls.rationale and cls.severity in ("error", "warning", "info") for cls in RULES.values())
+
+
+def test_disable_and_severity():
+    from flowdoc.check import run_lint
+    from flowdoc.load import read_flow_text
+    from tests.flowkit import to_yaml
+
+    f = base()
+    f.pop("summary")
+    f["transitions"][0]["title"] = "Send request"
+    flow, diags = read_flow_text(to_yaml(f))
+    run_lint(flow, diags, LintConfig(disable=["summary-present"], severity={"vague-label": "error"}))
+    assert [(d.code, d.severity) for d in diags.items] == [("vague-label", "error")]
+
+
+def test_config_from_pyproject(tmp_path):
+    (tmp_path / "pyproject.toml").write_text(
+        '[tool.flowdoc]\nflows = "docs/flows"\n[tool.flowdoc.lint]\ndisable = ["vague-label"]\n'
+        'severity = {summary-present = "info"}\n'
+    )
+    cfg = load_config(tmp_path)
+    assert cfg.flows == "docs/flows" and cfg.lint.disable == ["vague-label"]
+    assert cfg.lint.severity == {"summary-present": "info"}
+
+
+@pytest.mark.parametrize(
+    "toml,fragment",
+    [
+        ('[tool.flowdoc.lint]\ndisable = ["no-such-rule"]\n', "unknown lint rule 'no-such-rule'"),
+        ('[tool.flowdoc.lint]\nseverity = {vague-label = "fatal"}\n', "lint.severity"),
+        ('[tool.flowdoc]\nflow = "x"\n', "flow"),
+        ("[tool.flowdoc\n", "cannot read"),
+    ],
+)
+def test_bad_config(tmp_path, toml, fragment):
+    (tmp_path / "pyproject.toml").write_text(toml)
+    with pytest.raises(ConfigError) as exc:
+        load_config(tmp_path)
+    assert fragment in str(exc.value) and "pyproject.toml" in str(exc.value)
+
+
+def test_example_flows_are_lint_clean():
+    import flowdoc
+
+    assert flowdoc.lint(["flows"]) == []
