@@ -620,7 +620,7 @@ class Flow(Base):
             if st is None or st.terminal:
                 break
             nxt = [t for t in self.transitions if t.from_ == cur and t.id not in used
-                   and not self.state_map.get(t.to, State(id="x")).failure]
+                   and not getattr(self.state_map.get(t.to), "failure", False)]
             if not nxt:
                 break
             t = nxt[0]
