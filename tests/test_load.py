@@ -35,7 +35,8 @@ CASES = [
     ("custom-tag", "id: !secret abc\n", "yaml-tag", 1, 5),
     ("binary-tag", "id: !!binary aGVsbG8=\n", "yaml-tag", 1, 5),
     ("alias-bomb", ALIAS_BOMB, "yaml-too-large", None, None),
-    ("deep-nesting", "id: " + "[" * 5000 + "]" * 5000 + "\n", "yaml-too-deep", 1, 68),
+    ("deep-nesting", "id: " + "[" * 100 + "]" * 100 + "\n", "yaml-too-deep", 1, 68),
+    ("very-deep-nesting", "id: " + "[" * 100000 + "]" * 100000 + "\n", "yaml-too-deep", 1, None),
     ("deep-block", "".join("  " * i + f"k{i}:\n" for i in range(100)) + "  " * 100 + "v\n", "yaml-too-deep", 65, 129),
     ("yes-bool", "id: x\ntitle: t\ntags: [yes]\n", "yaml-ambiguous", 3, 8),
     ("on-bool", "id: x\ninputs:\n  a: {secret: on}\n", "yaml-ambiguous", 3, 15),
@@ -57,6 +58,8 @@ def test_malformed_input(name, data, code, line, col):
     assert d.file == "bad.yaml"
     if line is None:
         assert name == "alias-bomb" or d.line is None
+    elif col is None:  # where libyaml itself stops depends on its version
+        assert d.line == line
     else:
         assert (d.line, d.col) == (line, col), d
     assert d.message and d.severity == "error"

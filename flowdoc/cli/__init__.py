@@ -27,6 +27,8 @@ COMMANDS = {
     "validate": "validate",
     "lint": "lint",
     "schema": "schema",
+    "diff": "diff",
+    "check": "check",
 }
 
 

@@ -364,6 +364,10 @@ def _report_syntax(exc: yaml.MarkedYAMLError, text: str, diags: DiagnosticList) 
             help = "close the quote, or escape a quote inside the value"
         elif "end of stream" in problem:
             help = "a bracket, brace or quote is not closed"
+    if "nesting depth" in problem:  # newer libyaml stops very deep documents itself
+        diags.add("yaml-too-deep", f"the document nests too deep ({problem})", pos,
+                  help="flatten the structure; flow files need only a few levels")
+        return
     diags.add("yaml-syntax", message, pos, help=help)
 
 

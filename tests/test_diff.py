@@ -1,0 +1,596 @@
+"""flowdoc diff: the change table (old, new, expected ids and levels), formats, git revisions, errors."""
+
+from __future__ import annotations
+
+import copy
+import json
+from typing import Any, Callable
+
+import pytest
+from click.testing import CliRunner
+
+from flowdoc.check import check_graph, run_lint
+from flowdoc.cli import cli
+from flowdoc.diff import CHANGE_KINDS, Change, diff_flows, required_bump
+from flowdoc.load import read_flow_text
+from tests.flowkit import to_yaml
+
+# A flow with a little of everything: three HTTP steps (redirect, token with JWT checks, bearer call), an
+# action step off the happy path, failures, named paths, a lifecycle and troubleshooting.
+BASE: dict[str, Any] = {
+    "id": "demo",
+    "title": "Sign in to the demo app",
+    "summary": "A test flow.",
+    "version": "1.0.0",
+    "updated": "2026-01-10",
+    "status": "current",
+    "changelog": [{"version": "1.0.0", "date": "2026-01-10", "notes": ["First version."]}],
+    "tags": ["oauth2"],
+    "links": {"authorization_guide": "https://docs.example.com/authz"},
+    "actors": {
+        "client": {"name": "App", "kind": "client"},
+        "auth": {"name": "Auth", "kind": "authorization-server", "base_url": "${inputs.issuer}"},
+        "api": {"name": "API", "kind": "resource-server", "base_url": "${inputs.api}"},
+    },
+    "inputs": {
+        "issuer": {"description": "Issuer"},
+        "api": {"description": "API base URL"},
+        "client_id": {"description": "Client id"},
+        "client_secret": {"description": "Secret", "secret": True},
+        "scope": {"description": "Scopes", "default": "api:read"},
+    },
+    "generate": {"state": {"kind": "random"}, "pkce": {"kind": "pkce"}},
+    "states": [
+        {"id": "start", "initial": True},
+        {"id": "authorized"},
+        {"id": "issued"},
+        {"id": "done", "terminal": True, "handoff": "See the Authorization Guide."},
+        {"id": "rejected", "terminal": True, "failure": True},
+    ],
+    "transitions": [
+        {
+            "id": "authorize",
+            "from": "start",
+            "to": "authorized",
+            "by": "client -> auth",
+            "title": "Send the user to the authorization endpoint",
+            "request": {
+                "method": "GET",
+                "path": "/authorize",
+                "query": {
+                    "response_type": "code",
+                    "client_id": "${inputs.client_id}",
+                    "state": "${state}",
+                    "code_challenge": "${pkce.challenge}",
+                },
+                "headers": {"Accept": "text/html"},
+            },
+            "response": {
+                "status": 302,
+                "redirect": {"to": "https://app.example.com/cb", "query": {"code": None, "state": "${state}"}},
+                "capture": {"code": "location.query.code"},
+            },
+            "failures": [
+                {
+                    "id": "bad_redirect",
+                    "when": "the redirect URI is not registered",
+                    "response": {"status": 400, "error": "invalid_request"},
+                    "to": "rejected",
+                    "remedy": "Register the redirect URI.",
+                }
+            ],
+        },
+        {
+            "id": "token",
+            "from": "authorized",
+            "to": "issued",
+            "by": "client -> auth",
+            "title": "Exchange the code for tokens",
+            "guard": "the state matches",
+            "request": {
+                "method": "POST",
+                "path": "/token",
+                "auth": "client_secret_basic",
+                "form": {
+                    "grant_type": "authorization_code",
+                    "code": "${steps.authorize.code}",
+                    "code_verifier": "${pkce.verifier}",
+                },
+            },
+            "response": {
+                "status": 200,
+                "fields": ["access_token", "id_token", "expires_in"],
+                "body": {"token_type": "Bearer"},
+                "headers": {"Cache-Control": "no-store"},
+                "content_type": "application/json",
+                "capture": {"access_token": "body.access_token"},
+                "jwt": [
+                    {
+                        "token": "body.id_token",
+                        "iss": "${inputs.issuer}",
+                        "aud": "${inputs.client_id}",
+                        "nonce": "${state}",
+                        "claims": {"acr": "1"},
+                        "required": ["sub", "exp"],
+                    }
+                ],
+            },
+            "failures": [
+                {
+                    "id": "bad_client",
+                    "when": "the client secret is wrong",
+                    "provoke": {"inputs": {"client_secret": "wrong"}},
+                    "response": {"status": 401, "error": "invalid_client"},
+                    "to": "rejected",
+                    "remedy": "Fix the secret.",
+                },
+                {
+                    "id": "code_reused",
+                    "when": "the code was used before",
+                    "provoke": {"replay": True},
+                    "response": {"status": 400, "error": "invalid_grant"},
+                    "to": "rejected",
+                    "remedy": "Redeem each code once.",
+                },
+            ],
+        },
+        {
+            "id": "userinfo",
+            "from": "issued",
+            "to": "done",
+            "by": "client -> api",
+            "title": "Call the API with the access token",
+            "request": {"method": "GET", "path": "/me", "auth": "bearer", "token": "${steps.token.access_token}"},
+            "response": {"status": 200, "fields": ["sub"]},
+            "failures": [
+                {
+                    "id": "expired",
+                    "when": "the token has expired",
+                    "response": {"status": 401, "error": "invalid_token"},
+                    "to": "rejected",
+                    "remedy": "Sign in again.",
+                }
+            ],
+        },
+        {
+            "id": "retry_login",
+            "from": "authorized",
+            "to": "start",
+            "by": "client -> auth",
+            "title": "Start the sign-in again",
+            "action": "The user selects Sign in again",
+        },
+    ],
+    "paths": [
+        {"id": "main", "steps": ["authorize", "token", "userinfo"]},
+        {"id": "again", "steps": ["authorize", "retry_login"]},
+    ],
+    "lifecycle": {
+        "tokens": {
+            "access_token": {"format": "jwt", "ttl": "1h", "refresh_ahead": "60s"},
+            "refresh_token": {"format": "opaque", "ttl": "14d", "rotation": "Rotated on every use."},
+            "authorization_code": {"ttl": "60s"},
+        },
+        "storage": {"web": "In the server-side session.", "ios": "Keychain."},
+        "reauthenticate": ["the refresh token has expired"],
+        "caching": ["Cache one token per scope."],
+    },
+    "troubleshooting": [
+        {"error": "invalid_grant", "status": 400, "cause": "The code expired.", "remedy": "Sign in again."}
+    ],
+}
+
+DEPRECATED = {"replaced_by": "demo-v2", "migration": "https://docs.example.com/migrate"}
+
+
+# ------------------------------------------------------------------ edits
+Edit = Callable[[dict], None]
+_LIST_KEYS = ("id", "token", "error")
+
+
+def _walk(d: Any, parts: list[str]) -> Any:
+    for p in parts:
+        if isinstance(d, list):
+            d = d[int(p)] if p.isdigit() else next(x for x in d if any(x.get(k) == p for k in _LIST_KEYS))
+        else:
+            d = d[p]
+    return d
+
+
+def S(path: str, value: Any) -> Edit:
+    """Set the value at path ('/'-separated; list items by id, token, error or position)."""
+    parts = path.split("/")
+
+    def edit(d):
+        _walk(d, parts[:-1])[parts[-1]] = copy.deepcopy(value)
+
+    return edit
+
+
+def D(path: str) -> Edit:
+    """Delete the value at path."""
+    parts = path.split("/")
+
+    def edit(d):
+        parent = _walk(d, parts[:-1])
+        if isinstance(parent, list):
+            parent.remove(_walk(parent, parts[-1:]))
+        else:
+            del parent[parts[-1]]
+
+    return edit
+
+
+def A(path: str, item: Any) -> Edit:
+    """Append an item to the list at path."""
+    parts = path.split("/")
+
+    def edit(d):
+        _walk(d, parts).append(copy.deepcopy(item))
+
+    return edit
+
+
+def build(edits: list[Edit], file: str = "flow.yaml"):
+    data = copy.deepcopy(BASE)
+    for e in edits:
+        e(data)
+    flow, diags = read_flow_text(to_yaml(data), file)
+    assert flow is not None, [d.message for d in diags.items]
+    return flow
+
+
+def row(name: str, new: list[Edit], expect: list[str], old: list[Edit] = ()):
+    """expect: 'change-id:level' strings, one per expected change."""
+    return pytest.param(list(old), new, expect, id=name)
+
+
+T = "transitions"
+TOK = "transitions/token"
+RESP = "transitions/token/response"
+JWT = "transitions/token/response/jwt/body.id_token"
+LC = "lifecycle"
+NEW_ACTION_STEP = {"id": "cancel", "from": "authorized", "to": "rejected", "by": "client -> auth",
+                   "title": "Cancel the sign-in", "action": "The user cancels"}
+A_REQUEST = {"method": "GET", "path": "/restart"}
+A_RESPONSE = {"status": 302, "redirect": {"to": "/authorize"}}
+
+ROWS = [
+    # ---- no change
+    row("unchanged", [], []),
+    row("version-updated-changelog-ignored",
+        [S("version", "1.1.0"), S("updated", "2026-02-01"), A("changelog", {"version": "1.1.0", "notes": "x"})], []),
+    row("rewrapped-text-is-no-change", [S("summary", "A   test\nflow.")], []),
+    row("header-case-is-no-change", [D(f"{T}/authorize/request/headers/Accept"),
+                                     S(f"{T}/authorize/request/headers/accept", "text/html")], []),
+    row("same-value-other-spelling", [S(f"{T}/authorize/request/query/max_age", "60"),
+                                      S(f"{LC}/tokens/access_token/ttl", "60m")], [],
+        old=[S(f"{T}/authorize/request/query/max_age", 60)]),
+    # ---- the flow
+    row("flow-id", [S("id", "demo2")], ["flow-id-changed:breaking"]),
+    row("deprecated", [S("status", "deprecated"), S("deprecation", DEPRECATED)], ["flow-deprecated:warning"]),
+    row("undeprecated", [], ["flow-undeprecated:info"], old=[S("status", "deprecated"), S("deprecation", DEPRECATED)]),
+    row("status-draft", [S("status", "draft")], ["flow-status-changed:info"]),
+    row("sunset-earlier",
+        [S("status", "deprecated"), S("deprecation", {**DEPRECATED, "sunset": "2026-06-01"})],
+        ["sunset-brought-forward:warning"],
+        old=[S("status", "deprecated"), S("deprecation", {**DEPRECATED, "sunset": "2027-01-01"})]),
+    row("sunset-later",
+        [S("status", "deprecated"), S("deprecation", {**DEPRECATED, "sunset": "2027-06-01"})],
+        ["sunset-postponed:info"],
+        old=[S("status", "deprecated"), S("deprecation", {**DEPRECATED, "sunset": "2027-01-01"})]),
+    row("migration-link", [S("status", "deprecated"), S("deprecation", {**DEPRECATED, "migration": "See v2."})],
+        ["replacement-changed:info"], old=[S("status", "deprecated"), S("deprecation", DEPRECATED)]),
+    row("title", [S("title", "Sign in")], ["text-changed:info"]),
+    row("tags", [S("tags", ["oauth2", "oidc"])], ["metadata-changed:info"]),
+    # ---- actors
+    row("actor-added", [S("actors/gw", {"name": "Gateway", "kind": "gateway"})], ["actor-added:info"]),
+    row("actor-removed", [D("actors/api")], ["actor-removed:warning"]),
+    row("actor-kind", [S("actors/api/kind", "service")], ["actor-kind-changed:info"]),
+    row("actor-base-url", [S("actors/auth/base_url", "https://login.example.com")], ["actor-base-url-changed:warning"]),
+    # ---- inputs
+    row("input-required", [S("inputs/audience", {"description": "API audience"}),
+                           S(f"{TOK}/request/form/audience", "${inputs.audience}")],
+        ["input-required-added:breaking", "param-required-added:breaking"]),
+    row("input-for-testers", [S("inputs/locked_user", {"description": "A locked test account"}),
+                              S(f"{TOK}/failures/bad_client/provoke/inputs/client_secret", "${inputs.locked_user}")],
+        ["test-input-added:info", "provoke-changed:info"]),
+    row("input-unused", [S("inputs/spare", {"description": "Not used yet"})], ["test-input-added:info"]),
+    row("input-optional", [S("inputs/prompt", {"default": "login"})], ["input-optional-added:info"]),
+    row("input-removed", [D("inputs/api")], ["input-removed:info"]),
+    row("input-lost-default", [D("inputs/scope/default")], ["input-became-required:breaking"]),
+    row("input-default", [S("inputs/scope/default", "api:write")], ["input-default-changed:warning"]),
+    row("input-env", [S("inputs/client_id/env", "DEMO_CLIENT")], ["input-changed:info"]),
+    # ---- generated values
+    row("generator-added", [S("generate/nonce", {"kind": "random"})], ["generator-added:warning"]),
+    row("generator-removed", [D("generate/state")], ["generator-removed:info"]),
+    row("pkce-plain", [S("generate/pkce/method", "plain")], ["generator-changed:warning"]),
+    # ---- requirements
+    row("requirement-added", [S("requires", {"signin": {"flow": "login"}})], ["requirement-added:breaking"]),
+    row("requirement-removed", [], ["requirement-removed:info"], old=[S("requires", {"signin": {"flow": "login"}})]),
+    row("requirement-flow", [S("requires", {"signin": {"flow": "sso"}})], ["requirement-changed:warning"],
+        old=[S("requires", {"signin": {"flow": "login"}})]),
+    # ---- states
+    row("state-added", [A("states", {"id": "extra", "terminal": True})], ["state-added:info"]),
+    row("state-removed", [D("states/rejected")], ["state-removed:warning"]),
+    row("initial-state", [S("states/start/initial", False), S("states/authorized/initial", True)],
+        ["initial-state-changed:breaking"]),
+    row("state-no-longer-failure", [S("states/rejected/failure", False)], ["state-kind-changed:warning"]),
+    # ---- transitions
+    row("transition-added", [A(T, NEW_ACTION_STEP)], ["transition-added:warning"]),
+    row("transition-removed", [D(f"{T}/retry_login")], ["transition-removed:breaking"]),
+    row("happy-path-step-added", [S("paths/main/steps", ["authorize", "retry_login", "authorize", "token", "userinfo"])],
+        ["happy-path-step-added:breaking", "path-changed:info"]),
+    row("new-step-on-happy-path", [A(T, NEW_ACTION_STEP), S("paths/main/steps", ["authorize", "cancel"])],
+        ["happy-path-step-added:breaking", "happy-path-step-removed:warning", "happy-path-step-removed:warning",
+         "path-changed:info"]),
+    row("happy-path-step-removed", [S("paths/main/steps", ["authorize", "token"])],
+        ["happy-path-step-removed:warning", "path-changed:info"]),
+    row("transition-to", [S(f"{T}/retry_login/to", "rejected")], ["transition-states-changed:warning"]),
+    row("transition-by", [S(f"{TOK}/by", "client -> api")], ["transition-actors-changed:breaking"]),
+    row("guard-added", [S(f"{T}/authorize/guard", "the user is signed out")], ["guard-added:warning"]),
+    row("guard-removed", [D(f"{TOK}/guard")], ["guard-removed:info"]),
+    row("guard-changed", [S(f"{TOK}/guard", {"text": "the state matches", "expr": "true"})], ["guard-changed:warning"]),
+    row("transition-wait", [S(f"{TOK}/wait", 5)], ["transition-options-changed:info"]),
+    row("request-added", [D(f"{T}/retry_login/action"), S(f"{T}/retry_login/request", A_REQUEST),
+                          S(f"{T}/retry_login/response", A_RESPONSE)],
+        ["request-added:breaking", "text-changed:info"]),
+    row("request-removed", [], ["request-removed:breaking", "text-changed:info"],
+        old=[D(f"{T}/retry_login/action"), S(f"{T}/retry_login/request", A_REQUEST),
+             S(f"{T}/retry_login/response", A_RESPONSE)]),
+    # ---- requests
+    row("method", [S(f"{TOK}/request/method", "PUT")], ["endpoint-method-changed:breaking"]),
+    row("path", [S(f"{TOK}/request/path", "/oauth2/token")], ["endpoint-path-changed:breaking"]),
+    row("url", [S(f"{T}/authorize/request/url", "${inputs.issuer}/authorize")], ["request-url-changed:warning"]),
+    row("client-auth", [S(f"{TOK}/request/auth", "client_secret_post")], ["client-auth-changed:breaking"]),
+    row("bearer-token", [S(f"{T}/userinfo/request/token", "${steps.authorize.code}")], ["bearer-token-changed:warning"]),
+    row("param-added", [S(f"{TOK}/request/form/resource", "https://api.example.com")], ["param-required-added:breaking"]),
+    row("header-added", [S(f"{T}/authorize/request/headers/DPoP", "proof")], ["param-required-added:breaking"]),
+    row("param-removed", [D(f"{T}/authorize/request/query/code_challenge")], ["param-removed:warning"]),
+    row("param-value", [S(f"{T}/authorize/request/query/response_type", "token")], ["param-value-changed:breaking"]),
+    row("param-moved", [D(f"{TOK}/request/form/code_verifier"), S(f"{TOK}/request/query", {"code_verifier": "${pkce.verifier}"})],
+        ["param-location-changed:breaking"]),
+    row("request-timeout", [S(f"{TOK}/request/timeout", 10)], ["request-options-changed:info"]),
+    # ---- responses
+    row("status", [S(f"{RESP}/status", 201)], ["status-changed:breaking"]),
+    row("failure-status", [S(f"{TOK}/failures/bad_client/response/status", 400)], ["status-changed:breaking"]),
+    row("failure-timeout", [S(f"{TOK}/failures/bad_client/response", {"outcome": "timeout"})],
+        ["status-changed:breaking", "error-code-changed:breaking"]),
+    row("error-code", [S(f"{TOK}/failures/bad_client/response/error", "unauthorized_client")],
+        ["error-code-changed:breaking"]),
+    row("response-error", [S(f"{T}/userinfo/response/error", "insufficient_scope")], ["error-code-changed:breaking"]),
+    row("field-removed", [S(f"{RESP}/fields", ["access_token", "expires_in"])], ["response-field-removed:breaking"]),
+    row("field-added", [S(f"{RESP}/fields", ["access_token", "id_token", "expires_in", "scope"])],
+        ["response-field-added:info"]),
+    row("redirect-param-removed", [D(f"{T}/authorize/response/redirect/query/state")], ["response-field-removed:breaking"]),
+    row("response-header-added", [S(f"{RESP}/headers/Pragma", "no-cache")], ["response-field-added:info"]),
+    row("body-value", [S(f"{RESP}/body/token_type", "DPoP")], ["response-value-changed:breaking"]),
+    row("redirect-param-value", [S(f"{T}/authorize/response/redirect/query/state", "fixed")],
+        ["response-value-changed:breaking"]),
+    row("content-type", [S(f"{RESP}/content_type", "application/jwt")], ["content-type-changed:breaking"]),
+    row("redirect-to", [S(f"{T}/authorize/response/redirect/to", "https://other.example.com/cb")],
+        ["redirect-changed:breaking"]),
+    row("capture-added", [S(f"{RESP}/capture/expires_in", "body.expires_in")], ["capture-added:info"]),
+    row("capture-removed", [D(f"{RESP}/capture/access_token")], ["capture-removed:breaking"]),
+    row("capture-source", [S(f"{T}/authorize/response/capture/code", "location.query.authorization_code")],
+        ["capture-source-changed:warning"]),
+    # ---- JWT checks
+    row("jwt-check-added", [A(f"{RESP}/jwt", {"token": "body.access_token"})], ["jwt-check-added:warning"]),
+    row("jwt-check-removed", [S(f"{RESP}/jwt", [])], ["jwt-check-removed:info"]),
+    row("jwt-required-added", [S(f"{JWT}/required", ["sub", "exp", "auth_time"])], ["jwt-claim-required-added:warning"]),
+    row("jwt-required-removed", [S(f"{JWT}/required", ["sub"])], ["jwt-claim-required-removed:breaking"]),
+    row("jwt-claim-added", [S(f"{JWT}/claims/amr", "pwd")], ["jwt-claim-added:warning"]),
+    row("jwt-claim-changed", [S(f"{JWT}/claims/acr", "2")], ["jwt-claim-changed:breaking"]),
+    row("jwt-claim-dropped", [S(f"{JWT}/claims", {})], ["jwt-claim-changed:breaking"]),
+    row("jwt-iss", [S(f"{JWT}/iss", "https://other.example.com")], ["jwt-iss-changed:breaking"]),
+    row("jwt-aud", [S(f"{JWT}/aud", "api")], ["jwt-aud-changed:breaking"]),
+    row("jwt-nonce-removed", [D(f"{JWT}/nonce")], ["jwt-nonce-changed:warning"]),
+    row("jwt-exp", [S(f"{JWT}/exp", False)], ["jwt-options-changed:warning"]),
+    # ---- failures
+    row("failure-added", [A(f"{TOK}/failures", {"id": "slow", "when": "too many requests", "remedy": "Wait.",
+                                                 "response": {"status": 429, "error": "slow_down"}})],
+        ["failure-branch-added:warning"]),
+    row("failure-removed", [D(f"{TOK}/failures/code_reused")], ["failure-branch-removed:info"]),
+    row("failure-renamed", [S(f"{TOK}/failures/code_reused/id", "code_replayed")], ["text-changed:info"]),
+    row("failure-target", [S(f"{TOK}/failures/bad_client/to", "authorized")], ["failure-target-changed:warning"]),
+    row("failure-retry", [S(f"{TOK}/failures/bad_client/retry", True)], ["failure-retry-changed:warning"]),
+    row("failure-provoke", [S(f"{TOK}/failures/bad_client/provoke/inputs/client_secret", "other")],
+        ["provoke-changed:info"]),
+    row("failure-remedy", [S(f"{TOK}/failures/bad_client/remedy", "Check the secret.")], ["text-changed:info"]),
+    # ---- paths
+    row("path-added", [A("paths", {"id": "short", "steps": ["authorize"]})], ["path-added:info"]),
+    row("path-removed", [D("paths/again")], ["path-removed:info"]),
+    row("path-steps", [S("paths/again/steps", ["authorize", "retry_login", "authorize"])], ["path-changed:info"]),
+    # ---- lifecycle
+    row("token-added", [S(f"{LC}/tokens/id_token", {"ttl": "1h"})], ["token-added:info"]),
+    row("token-removed", [D(f"{LC}/tokens/authorization_code")], ["token-removed:warning"]),
+    row("ttl-shortened", [S(f"{LC}/tokens/access_token/ttl", "10m")], ["ttl-shortened:warning"]),
+    row("ttl-lengthened", [S(f"{LC}/tokens/access_token/ttl", "2h")], ["ttl-lengthened:info"]),
+    row("ttl-undocumented", [D(f"{LC}/tokens/refresh_token/ttl")], ["ttl-changed:info"]),
+    row("idle-ttl-documented", [S(f"{LC}/tokens/refresh_token/idle_ttl", "1d")], ["ttl-changed:info"]),
+    row("idle-ttl-shortened", [S(f"{LC}/tokens/refresh_token/idle_ttl", "1d")], ["ttl-shortened:warning"],
+        old=[S(f"{LC}/tokens/refresh_token/idle_ttl", "7d")]),
+    row("token-format", [S(f"{LC}/tokens/access_token/format", "opaque")], ["token-format-changed:breaking"]),
+    row("rotation-enabled", [S(f"{LC}/tokens/refresh_token/rotates", True)], ["rotation-enabled:breaking"]),
+    row("single-use", [S(f"{LC}/tokens/authorization_code/single_use", True)], ["rotation-enabled:breaking"]),
+    row("rotation-rule", [S(f"{LC}/tokens/refresh_token/rotation", "Rotated weekly.")], ["rotation-changed:warning"]),
+    row("rotation-disabled", [], ["rotation-changed:warning"], old=[S(f"{LC}/tokens/refresh_token/rotates", True)]),
+    row("storage-changed", [S(f"{LC}/storage/web", "localStorage.")], ["storage-changed:warning"]),
+    row("storage-removed", [D(f"{LC}/storage/ios")], ["storage-changed:warning"]),
+    row("storage-added", [S(f"{LC}/storage/android", "Keystore.")], ["storage-added:info"]),
+    row("reauth-added", [A(f"{LC}/reauthenticate", "the password changed")], ["reauth-condition-added:warning"]),
+    row("reauth-removed", [S(f"{LC}/reauthenticate", [])], ["reauth-condition-removed:info"]),
+    row("caching", [A(f"{LC}/caching", "Refresh 60 s before exp.")], ["caching-changed:info"]),
+    row("revocation", [S(f"{LC}/tokens/access_token/revocation", "POST /revoke")], ["lifecycle-changed:info"]),
+    row("refresh-ahead", [S(f"{LC}/tokens/access_token/refresh_ahead", "2m")], ["lifecycle-changed:info"]),
+    row("troubleshooting", [A("troubleshooting", {"error": "invalid_client", "cause": "c", "remedy": "r"})],
+        ["troubleshooting-changed:info"]),
+]
+
+
+@pytest.mark.parametrize("old_edits,new_edits,expected", ROWS)
+def test_change_table(old_edits, new_edits, expected):
+    old, new = build(old_edits), build(new_edits)
+    changes = diff_flows(old, new)
+    got = sorted(f"{c.id}:{c.level}" for c in changes)
+    assert got == sorted(expected), "\n".join(c.message for c in changes)
+    for c in changes:
+        assert c.message and c.why and isinstance(c.path, tuple) and c.path
+        assert json.dumps(c.to_dict())
+
+
+def test_table_covers_every_change_kind():
+    covered = {e.split(":")[0] for p in ROWS for e in p.values[2]}
+    assert covered == set(CHANGE_KINDS), sorted(set(CHANGE_KINDS) - covered)
+
+
+def test_table_levels_are_the_classes_levels():
+    for p in ROWS:
+        for e in p.values[2]:
+            cid, level = e.split(":")
+            assert CHANGE_KINDS[cid].level == level, e
+
+
+def test_base_flow_is_valid_and_lint_clean():
+    flow, diags = read_flow_text(to_yaml(BASE), "base.yaml")
+    assert flow is not None
+    check_graph(flow, diags)
+    run_lint(flow, diags)
+    assert [d.message for d in diags.items if d.severity == "error"] == []
+
+
+def test_every_kind_has_docs():
+    for cid, cls in CHANGE_KINDS.items():
+        assert cls.id == cid and cls.level in ("breaking", "warning", "info")
+        assert cls.summary.endswith(".") and cls.why.endswith(".") and cls.template
+
+
+# ------------------------------------------------------------ public API
+
+
+def test_change_api_shape():
+    changes = diff_flows(build([]), build([S(f"{TOK}/request/method", "PUT")]))
+    (c,) = changes
+    assert isinstance(c, Change)
+    assert (c.id, c.level) == ("endpoint-method-changed", "breaking")
+    assert c.path == ("transitions", "token", "request", "method")
+    assert "from 'POST' to 'PUT'" in c.message
+    d = c.to_dict()
+    assert d["id"] == c.id and d["level"] == c.level and d["message"] == c.message
+    assert d["path"] == list(c.path) and d["old"] == "POST" and d["new"] == "PUT"
+    assert c.explain().startswith(c.message) and c.why in c.explain()
+
+
+@pytest.mark.parametrize(
+    "edits,bump",
+    [
+        ([], None),
+        ([S("title", "Other")], "patch"),
+        ([S(f"{RESP}/capture/expires_in", "body.expires_in")], "minor"),  # an addition
+        ([S(f"{LC}/tokens/access_token/ttl", "10m")], "minor"),  # a warning
+        ([S(f"{TOK}/request/method", "PUT"), S("title", "Other")], "major"),
+    ],
+)
+def test_required_bump(edits, bump):
+    assert required_bump(diff_flows(build([]), build(edits))) == bump
+
+
+def test_messages_name_values():
+    (c,) = diff_flows(build([]), build([S(f"{LC}/tokens/access_token/ttl", "10m")]))
+    assert c.message == "token 'access_token': lifetime (ttl) shortened from 1h to 10m"
+    (c,) = diff_flows(build([]), build([S(f"{T}/authorize/request/query/response_type", "token")]))
+    assert "query parameter 'response_type' changed from 'code' to 'token'" in c.message
+
+
+def test_secret_input_defaults_are_not_shown():
+    old = build([S("inputs/client_secret/default", "hunter2")])
+    new = build([S("inputs/client_secret/default", "correct-horse")])
+    (c,) = diff_flows(old, new)
+    assert "hunter2" not in c.message and "correct-horse" not in json.dumps(c.to_dict())
+
+
+def test_document_order():
+    changes = diff_flows(build([]), build([S(f"{LC}/tokens/access_token/ttl", "10m"), S("title", "T"),
+                                           S(f"{TOK}/request/method", "PUT")]))
+    assert [c.id for c in changes] == ["text-changed", "endpoint-method-changed", "ttl-shortened"]
+
+
+# --------------------------------------------------------- the example flows
+
+
+def test_example_v1_to_v2_names_the_breaking_changes():
+    import flowdoc
+
+    old = flowdoc.load_flow("flows/authorization-code-pkce.v1.yaml")
+    new = flowdoc.load_flow("flows/authorization-code-pkce.yaml")
+    assert (old.id, old.version, old.status.value) == (new.id, "1.0.0", "deprecated")
+    changes = diff_flows(old, new)
+    ids = {(c.id, c.where) for c in changes if c.level == "breaking"}
+    assert ("param-value-changed", "transitions.start.request.query.response_type") in ids
+    assert ("param-required-added", "transitions.start.request.query.code_challenge") in ids
+    assert ("transition-removed", "transitions.return_tokens") in ids
+    assert ("happy-path-step-added", "transitions.exchange_code") in ids
+    assert required_bump(changes) == "major"
+
+
+def test_example_client_credentials_minor():
+    import flowdoc
+
+    old = flowdoc.load_flow("flows/client-credentials.v1.0.yaml")
+    new = flowdoc.load_flow("flows/client-credentials.yaml")
+    changes = diff_flows(old, new)
+    ids = {c.id for c in changes}
+    assert {"ttl-shortened", "failure-branch-added"} <= ids
+    assert required_bump(changes) == "minor"
+
+
+def test_examples_lint_clean():
+    r = CliRunner().invoke(cli, ["lint", "flows"], catch_exceptions=False)
+    assert r.exit_code == 0, r.output
+
+
+# ------------------------------------------------------------ completeness
+
+_NOT_COMPARED = {"version", "updated", "changelog"}  # they describe the change itself (flowdoc check)
+
+
+def _leaves(d: Any, path: tuple = ()):
+    if isinstance(d, dict):
+        for k, v in d.items():
+            yield from _leaves(v, path + (k,))
+    elif isinstance(d, list):
+        for i, v in enumerate(d):
+            yield from _leaves(v, path + (i,))
+    else:
+        yield path, d
+
+
+def _perturb(v: Any) -> Any:
+    if isinstance(v, bool):
+        return not v
+    if isinstance(v, int):
+        return v + 1
+    if v is None:
+        return "set"
+    return f"{v}x" if not str(v).endswith("s") else f"{v[:-1]}0s"  # keep durations durations
+
+
+def test_every_leaf_value_is_compared():
+    """Changing any value the author wrote (but version, updated, changelog) is a change."""
+    silent, tried = [], 0
+    for path, value in _leaves(BASE):
+        if path[0] in _NOT_COMPARED:
+            continue
+        data = copy.deepcopy(BASE)
+        target = data
+        for p in path[:-1]:
+            target = target[p]
+        target[path[-1]] = _perturb(value)
+        new, _ = read_flow_text(to_yaml(data), "p.yaml")
+        if new is None:
+            continue  # the perturbed value is not valid there (an enum, a method ...)
+        tried += 1
+        if not diff_flows(build([]), new):
+            silent.append(path)
+    assert tried > 100
+    assert silent == []
