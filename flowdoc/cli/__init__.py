@@ -27,6 +27,7 @@ COMMANDS = {
     "validate": "validate",
     "lint": "lint",
     "schema": "schema",
+    "render": "render",
     "diff": "diff",
     "check": "check",
 }

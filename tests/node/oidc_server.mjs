@@ -4,26 +4,28 @@
 //
 //   node tests/node/oidc_server.mjs [--config JSON] [--exit-with-stdin]
 //
-// When both servers listen it prints exactly one line on stdout:
-//   {"issuer": "http://127.0.0.1:PORT", "resource": "http://127.0.0.1:PORT2"}
+// When all servers listen it prints exactly one line on stdout:
+//   {"issuer": "http://127.0.0.1:PORT", "resource": "http://127.0.0.1:PORT2",
+//    "gateway": "http://127.0.0.1:PORT3"}
 // and logs only to stderr afterwards.
 //
 // Configuration: defaults < FLOWDOC_OIDC_CONFIG (JSON) < individual env vars < --config JSON.
 //   host            "127.0.0.1"            (never use "localhost": the issuer must be exact)
 //   port            0                      provider port (0 = any free port)   env FLOWDOC_OIDC_PORT
 //   resourcePort    0                      resource server port                env FLOWDOC_OIDC_RESOURCE_PORT
+//   gatewayPort     0                      gateway (BFF) port                  env FLOWDOC_OIDC_GATEWAY_PORT
 //   ttl             {AccessToken, RefreshToken, AuthorizationCode, ClientCredentials, IdToken,
 //                    Interaction, Session, Grant}  seconds
-//   secrets         {"flowdoc-service", "flowdoc-service-post", "flowdoc-web"}
+//   secrets         {"flowdoc-service", "flowdoc-service-post", "flowdoc-web", "flowdoc-gateway"}
 //                   env FLOWDOC_OIDC_SERVICE_SECRET, FLOWDOC_OIDC_SERVICE_POST_SECRET,
-//                       FLOWDOC_OIDC_WEB_SECRET
+//                       FLOWDOC_OIDC_WEB_SECRET, FLOWDOC_OIDC_GATEWAY_SECRET
 //   users           {alice: {password}, bob: {password, totpSecret}, mallory: {password}}
 //                   env FLOWDOC_OIDC_ALICE_PASSWORD, FLOWDOC_OIDC_BOB_PASSWORD,
 //                       FLOWDOC_OIDC_BOB_TOTP_SECRET, FLOWDOC_OIDC_MALLORY_PASSWORD
 //                   defaults: alice/correct-horse-battery, bob/bob-staple-battery with TOTP secret
 //                   JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP (160 bits: pyotp refuses < 128), mallory/
 //                   mallory-locked-out (locked); client secrets s3cr3t-service-secret (both
-//                   service clients) and s3cr3t-web-secret
+//                   service clients), s3cr3t-web-secret and s3cr3t-gateway-secret
 //   redirectUris    ["http://127.0.0.1:8765/callback"]   (compared, never fetched)
 //   maxOtpFailures  3
 //   requireCsrf     true      login/otp/confirm forms carry a hidden `csrf` field that must be
@@ -39,8 +41,27 @@
 //   POST /interaction/:uid/otp      401 `invalid_otp` | 403 `mfa_locked` (after maxOtpFailures
 //                                   wrong codes in this interaction; stays locked)
 //                                   | 303 -> /auth/:uid (acr urn:flowdoc:acr:mfa, amr pwd+otp)
-//   POST /interaction/:uid/confirm  grants every requested OIDC scope and resource scope, 303
+//   POST /interaction/:uid/confirm  decision=approve (or absent): grants every requested OIDC scope
+//                                   and resource scope, 303 -> /auth/:uid; decision=deny: ends the
+//                                   interaction with error=access_denied, 303 -> /auth/:uid
 //   POST /interaction/:uid/abort    ends the interaction with error=access_denied, 303
+//
+// First-party client `flowdoc-gateway` (the gateway below): no consent screen (a grant is made
+// on the fly by loadExistingGrant) and a refresh token without offline_access.
+//
+// Gateway / backend-for-frontend (client flowdoc-gateway, client_secret_basic, PKCE, state, nonce):
+//   GET /login      302 -> {issuer}/auth?... with its own PKCE, state and nonce; sets gw_login
+//   GET /callback   checks state (against gw_login) and iss, redeems the code itself, verifies the
+//                   ID token (signature, iss, aud, nonce); sets gw_session (httpOnly), 302 -> /
+//                   400 invalid_request (no login in progress, state or iss mismatch),
+//                   401 {error} when the authorization server answered an error
+//   GET /api/me, GET /api/admin
+//                   with gw_session: forwards to the resource server with the access token; when
+//                   the token has expired (or the resource server answers 401) refreshes it once
+//                   (one refresh in flight per session, rotated pair stored) and answers with
+//                   header X-Token-Refreshed: true; without a session (or when the refresh fails)
+//                   401 {"error":"login_required"}
+//   GET /           200 a small page (where the callback sends the browser)
 //
 // Resource server (validates the JWT access token against the provider's /jwks with jose):
 //   GET /api/me     200 {"sub","scope","client_id","acr"} | 401 invalid_token | 403 insufficient_scope (api:read)
@@ -68,6 +89,7 @@ const DEFAULTS = {
   host: '127.0.0.1',
   port: 0,
   resourcePort: 0,
+  gatewayPort: 0,
   ttl: {
     AccessToken: 3600,
     ClientCredentials: 600,
@@ -82,6 +104,7 @@ const DEFAULTS = {
     'flowdoc-service': 's3cr3t-service-secret',
     'flowdoc-service-post': 's3cr3t-service-secret',
     'flowdoc-web': 's3cr3t-web-secret',
+    'flowdoc-gateway': 's3cr3t-gateway-secret',
   },
   users: {
     alice: { password: 'correct-horse-battery' },
@@ -117,10 +140,12 @@ function loadConfig() {
   const envOver = { secrets: {}, users: { alice: {}, bob: {}, mallory: {} } };
   if (env.FLOWDOC_OIDC_PORT) envOver.port = Number(env.FLOWDOC_OIDC_PORT);
   if (env.FLOWDOC_OIDC_RESOURCE_PORT) envOver.resourcePort = Number(env.FLOWDOC_OIDC_RESOURCE_PORT);
+  if (env.FLOWDOC_OIDC_GATEWAY_PORT) envOver.gatewayPort = Number(env.FLOWDOC_OIDC_GATEWAY_PORT);
   if (env.FLOWDOC_OIDC_SERVICE_SECRET) envOver.secrets['flowdoc-service'] = env.FLOWDOC_OIDC_SERVICE_SECRET;
   if (env.FLOWDOC_OIDC_SERVICE_POST_SECRET) envOver.secrets['flowdoc-service-post'] = env.FLOWDOC_OIDC_SERVICE_POST_SECRET;
   else if (env.FLOWDOC_OIDC_SERVICE_SECRET) envOver.secrets['flowdoc-service-post'] = env.FLOWDOC_OIDC_SERVICE_SECRET;
   if (env.FLOWDOC_OIDC_WEB_SECRET) envOver.secrets['flowdoc-web'] = env.FLOWDOC_OIDC_WEB_SECRET;
+  if (env.FLOWDOC_OIDC_GATEWAY_SECRET) envOver.secrets['flowdoc-gateway'] = env.FLOWDOC_OIDC_GATEWAY_SECRET;
   if (env.FLOWDOC_OIDC_ALICE_PASSWORD) envOver.users.alice.password = env.FLOWDOC_OIDC_ALICE_PASSWORD;
   if (env.FLOWDOC_OIDC_BOB_PASSWORD) envOver.users.bob.password = env.FLOWDOC_OIDC_BOB_PASSWORD;
   if (env.FLOWDOC_OIDC_BOB_TOTP_SECRET) envOver.users.bob.totpSecret = env.FLOWDOC_OIDC_BOB_TOTP_SECRET;
@@ -194,15 +219,23 @@ function verifyTotp(secret, code) {
 // servers: listen first (port 0), then build the provider with the real issuer
 const providerServer = http.createServer();
 const resourceServer = http.createServer();
+const gatewayServer = http.createServer();
 const listen = (srv, port) => new Promise((resolve, reject) => {
   srv.once('error', reject);
   srv.listen(port, CFG.host, () => resolve(srv.address().port));
 });
 const providerPort = await listen(providerServer, CFG.port);
 const resourcePort = await listen(resourceServer, CFG.resourcePort);
+const gatewayPort = await listen(gatewayServer, CFG.gatewayPort);
 const ISSUER = `http://${CFG.host}:${providerPort}`;
 const RESOURCE_ORIGIN = `http://${CFG.host}:${resourcePort}`;
 const RESOURCE = `${RESOURCE_ORIGIN}/api`;
+const GATEWAY_ORIGIN = `http://${CFG.host}:${gatewayPort}`;
+const GATEWAY_CLIENT = 'flowdoc-gateway';
+const GATEWAY_REDIRECT_URI = `${GATEWAY_ORIGIN}/callback`;
+const GATEWAY_SCOPE = 'openid profile api:read';
+// first-party clients: no consent screen, refresh tokens without offline_access
+const FIRST_PARTY = new Set([GATEWAY_CLIENT]);
 
 // signing key generated per run
 const { privateKey } = await jose.generateKeyPair('RS256', { extractable: true });
@@ -239,6 +272,14 @@ const configuration = {
       token_endpoint_auth_method: 'client_secret_basic',
     },
     {
+      client_id: GATEWAY_CLIENT,
+      client_secret: CFG.secrets[GATEWAY_CLIENT],
+      grant_types: ['authorization_code', 'refresh_token'],
+      response_types: ['code'],
+      redirect_uris: [GATEWAY_REDIRECT_URI],
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    {
       client_id: 'flowdoc-spa',
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
@@ -266,8 +307,26 @@ const configuration = {
   responseTypes: ['code'],
   pkce: { required: () => true },
   issueRefreshToken: async (_ctx, client, code) => (
-    client.grantTypeAllowed('refresh_token') && code.scopes.has('offline_access')
+    client.grantTypeAllowed('refresh_token')
+    && (code.scopes.has('offline_access') || FIRST_PARTY.has(client.clientId))
   ),
+  // as oidc-provider's default, plus: a first-party client gets its grant without a consent screen
+  loadExistingGrant: async (ctx) => {
+    const grantId = ctx.oidc.result?.consent?.grantId
+      || ctx.oidc.session.grantIdFor(ctx.oidc.client.clientId);
+    if (grantId) return ctx.oidc.provider.Grant.find(grantId);
+    if (FIRST_PARTY.has(ctx.oidc.client.clientId) && ctx.oidc.account) {
+      const grant = new ctx.oidc.provider.Grant({
+        clientId: ctx.oidc.client.clientId,
+        accountId: ctx.oidc.account.accountId,
+      });
+      grant.addOIDCScope(['openid', 'profile', 'email', ...API_SCOPES].join(' '));
+      grant.addResourceScope(RESOURCE, API_SCOPES.join(' '));
+      await grant.save();
+      return grant;
+    }
+    return undefined;
+  },
   rotateRefreshToken: true,
   ttl: { ...CFG.ttl },
   interactions: {
@@ -382,7 +441,8 @@ function consentPage(uid, details) {
 <ul id="resource-scopes">${resourceScopes.map(([r, ss]) => `<li>${esc(r)}: ${ss.map(esc).join(' ')}</li>`).join('')}</ul>
 <form id="consent" method="post" action="/interaction/${esc(uid)}/confirm">
   <input type="hidden" name="csrf" value="${esc(csrfFor(uid))}">
-  <button type="submit">Allow</button>
+  <button type="submit" name="decision" value="approve">Allow</button>
+  <button type="submit" name="decision" value="deny">Deny</button>
 </form>
 <form id="abort" method="post" action="/interaction/${esc(uid)}/abort">
   <input type="hidden" name="csrf" value="${esc(csrfFor(uid))}">
@@ -516,6 +576,13 @@ async function handleInteraction(req, res, uid, action) {
 
   if (action === 'confirm') {
     if (promptName !== 'consent') return send(res, 400, errorPage('invalid_request', 'consent is not expected now'));
+    if (form.decision === 'deny') {
+      pending.delete(uid);
+      return provider.interactionFinished(req, res, {
+        error: 'access_denied',
+        error_description: 'End-User denied the requested scopes',
+      }, { mergeWithLastSubmission: false });
+    }
     const { prompt: { details: d }, params, session } = details;
     let { grantId } = details;
     const grant = grantId
@@ -610,6 +677,158 @@ resourceServer.on('request', async (req, res) => {
 });
 
 // ---------------------------------------------------------------------------------------------
+// gateway (backend-for-frontend): signs the browser in with its own client, keeps the tokens
+const gwLogins = new Map(); // gw_login cookie -> { state, nonce, verifier }
+const gwSessions = new Map(); // gw_session cookie -> { accessToken, refreshToken, expiresAt, refreshing }
+const b64url = (buf) => Buffer.from(buf).toString('base64url');
+const randomId = (n = 32) => b64url(crypto.randomBytes(n));
+
+function parseCookies(req) {
+  const out = {};
+  for (const part of String(req.headers.cookie ?? '').split(';')) {
+    const i = part.indexOf('=');
+    if (i > 0) out[part.slice(0, i).trim()] = part.slice(i + 1).trim();
+  }
+  return out;
+}
+function redirectTo(res, status, location, headers = {}) {
+  res.statusCode = status;
+  res.setHeader('Location', location);
+  res.setHeader('Cache-Control', 'no-store');
+  for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  res.setHeader('Content-Length', '0');
+  res.end();
+}
+async function gatewayTokenRequest(params) {
+  const basic = Buffer.from(`${encodeURIComponent(GATEWAY_CLIENT)}:${encodeURIComponent(CFG.secrets[GATEWAY_CLIENT])}`).toString('base64');
+  const r = await fetch(`${ISSUER}/token`, {
+    method: 'POST',
+    headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: new URLSearchParams(params).toString(),
+  });
+  return { status: r.status, body: await r.json().catch(() => ({})) };
+}
+function storeTokens(session, body) {
+  session.accessToken = body.access_token;
+  if (body.refresh_token) session.refreshToken = body.refresh_token;
+  session.expiresAt = Date.now() + Number(body.expires_in ?? 0) * 1000;
+}
+// one refresh in flight per session: concurrent callers wait for the same result
+function refreshSession(session) {
+  if (!session.refreshing) {
+    session.refreshing = (async () => {
+      const r = await gatewayTokenRequest({ grant_type: 'refresh_token', refresh_token: session.refreshToken });
+      if (r.status !== 200) throw new Error(`refresh failed: ${r.status} ${r.body.error}`);
+      storeTokens(session, r.body);
+    })().finally(() => { session.refreshing = null; });
+  }
+  return session.refreshing;
+}
+async function forwardToApi(path, accessToken) {
+  const r = await fetch(`${RESOURCE_ORIGIN}${path}`, { headers: { authorization: `Bearer ${accessToken}` } });
+  return { status: r.status, body: await r.json().catch(() => ({ error: 'bad_gateway' })) };
+}
+
+gatewayServer.on('request', async (req, res) => {
+  const started = Date.now();
+  res.on('finish', () => log(`GW ${req.method} ${req.url.split('?')[0]} -> ${res.statusCode} (${Date.now() - started} ms)`));
+  try {
+    const url = new URL(req.url ?? '/', GATEWAY_ORIGIN);
+    if (req.method !== 'GET') return send(res, 405, { error: 'method_not_allowed' }, { Allow: 'GET' });
+    const cookies = parseCookies(req);
+
+    if (url.pathname === '/login') {
+      const loginId = randomId();
+      const login = { state: randomId(16), nonce: randomId(16), verifier: randomId(48) };
+      gwLogins.set(loginId, login);
+      setTimeout(() => gwLogins.delete(loginId), CFG.ttl.Interaction * 1000).unref();
+      const challenge = b64url(crypto.createHash('sha256').update(login.verifier).digest());
+      const q = new URLSearchParams({
+        response_type: 'code',
+        client_id: GATEWAY_CLIENT,
+        redirect_uri: GATEWAY_REDIRECT_URI,
+        scope: GATEWAY_SCOPE,
+        state: login.state,
+        nonce: login.nonce,
+        code_challenge: challenge,
+        code_challenge_method: 'S256',
+      });
+      return redirectTo(res, 302, `${ISSUER}/auth?${q}`, {
+        'Set-Cookie': `gw_login=${loginId}; Path=/; HttpOnly; SameSite=Lax`,
+      });
+    }
+
+    if (url.pathname === '/callback') {
+      const login = gwLogins.get(cookies.gw_login ?? '');
+      const p = url.searchParams;
+      if (!login) return send(res, 400, { error: 'invalid_request', error_description: 'no sign-in in progress' });
+      if (p.get('state') !== login.state) {
+        return send(res, 400, { error: 'invalid_request', error_description: 'state does not match' });
+      }
+      gwLogins.delete(cookies.gw_login);
+      if (p.get('iss') !== ISSUER) return send(res, 400, { error: 'invalid_request', error_description: 'iss does not match' });
+      if (p.get('error')) {
+        return send(res, 401, { error: p.get('error'), error_description: p.get('error_description') ?? '' });
+      }
+      const tok = await gatewayTokenRequest({
+        grant_type: 'authorization_code',
+        code: p.get('code') ?? '',
+        redirect_uri: GATEWAY_REDIRECT_URI,
+        code_verifier: login.verifier,
+      });
+      if (tok.status !== 200) {
+        return send(res, 401, { error: 'login_required', error_description: `code exchange failed (${tok.body.error})` });
+      }
+      const { payload } = await jose.jwtVerify(tok.body.id_token, JWKS, { issuer: ISSUER, audience: GATEWAY_CLIENT });
+      if (payload.nonce !== login.nonce) return send(res, 401, { error: 'login_required', error_description: 'nonce mismatch' });
+      const sid = randomId();
+      const session = { sub: payload.sub, refreshing: null };
+      storeTokens(session, tok.body);
+      gwSessions.set(sid, session);
+      return redirectTo(res, 302, '/', {
+        'Set-Cookie': [
+          `gw_session=${sid}; Path=/; HttpOnly; SameSite=Lax`,
+          'gw_login=; Path=/; Max-Age=0; HttpOnly; SameSite=Lax',
+        ],
+      });
+    }
+
+    if (url.pathname === '/api/me' || url.pathname === '/api/admin') {
+      const sid = cookies.gw_session ?? '';
+      const session = gwSessions.get(sid);
+      if (!session) return send(res, 401, { error: 'login_required', error_description: 'no gateway session' });
+      let refreshed = false;
+      try {
+        if (Date.now() >= session.expiresAt) {
+          await refreshSession(session);
+          refreshed = true;
+        }
+        let r = await forwardToApi(url.pathname, session.accessToken);
+        if (r.status === 401 && !refreshed) {
+          await refreshSession(session);
+          refreshed = true;
+          r = await forwardToApi(url.pathname, session.accessToken);
+        }
+        return send(res, r.status, r.body, refreshed ? { 'X-Token-Refreshed': 'true' } : {});
+      } catch (err) {
+        log('gateway refresh failed', err?.message ?? err);
+        gwSessions.delete(sid);
+        return send(res, 401, { error: 'login_required', error_description: 'the session has ended' });
+      }
+    }
+
+    if (url.pathname === '/') {
+      const session = gwSessions.get(cookies.gw_session ?? '');
+      return send(res, 200, page('App', session ? '<h1>Signed in</h1>' : '<h1>Signed out</h1><p><a href="/login">Sign in</a></p>'));
+    }
+    return send(res, 404, { error: 'not_found' });
+  } catch (err) {
+    log('gateway error', err?.stack ?? err);
+    if (!res.headersSent) send(res, 500, { error: 'server_error' });
+  }
+});
+
+// ---------------------------------------------------------------------------------------------
 let stopping = false;
 function shutdown(reason) {
   if (stopping) return;
@@ -617,8 +836,10 @@ function shutdown(reason) {
   log(`shutting down (${reason})`);
   providerServer.closeAllConnections?.();
   resourceServer.closeAllConnections?.();
+  gatewayServer.closeAllConnections?.();
   providerServer.close();
   resourceServer.close();
+  gatewayServer.close();
   setTimeout(() => process.exit(0), 200).unref();
 }
 process.on('SIGTERM', () => shutdown('SIGTERM'));
@@ -629,6 +850,6 @@ if (exitWithStdin) {
   process.stdin.resume();
 }
 
-log(`provider ${ISSUER} resource ${RESOURCE} ttl ${JSON.stringify(CFG.ttl)}`);
-// one JSON line, formatted like Python's json.dumps: {"issuer": "...", "resource": "..."}
-process.stdout.write(`{"issuer": ${JSON.stringify(ISSUER)}, "resource": ${JSON.stringify(RESOURCE_ORIGIN)}}\n`);
+log(`provider ${ISSUER} resource ${RESOURCE} gateway ${GATEWAY_ORIGIN} ttl ${JSON.stringify(CFG.ttl)}`);
+// one JSON line, formatted like Python's json.dumps: {"issuer": "...", "resource": "...", "gateway": "..."}
+process.stdout.write(`{"issuer": ${JSON.stringify(ISSUER)}, "resource": ${JSON.stringify(RESOURCE_ORIGIN)}, "gateway": ${JSON.stringify(GATEWAY_ORIGIN)}}\n`);

@@ -41,3 +41,24 @@ def oidc_server_short_ttl():
         yield handle
     finally:
         handle.stop()
+
+
+# --------------------------------------------------------------------------------------------
+# flowdoc verify: a server with non-default, random secrets and TTLs short enough to wait out
+
+VERIFY_TTL = {
+    "AccessToken": 2,  # the flows wait access_token_ttl=3 s for it to expire
+    "RefreshToken": 6,  # still valid after that wait; refresh_token_ttl=6 waits it out
+    "Interaction": 4,  # an unanswered MFA challenge expires (challenge_ttl=5)
+}
+
+
+@pytest.fixture(scope="session")
+def oidc_server_verify():
+    from tests.support.verify_inputs import random_server_env
+
+    handle: ServerHandle = start_oidc_server(env=random_server_env(), ttl=VERIFY_TTL)
+    try:
+        yield handle
+    finally:
+        handle.stop()

@@ -6,6 +6,7 @@
         srv.issuer    # "http://127.0.0.1:PORT"  (the provider; discovery at /.well-known/openid-configuration)
         srv.resource  # "http://127.0.0.1:PORT2" (the resource server: GET /api/me, GET /api/admin)
         srv.audience  # "http://127.0.0.1:PORT2/api" (resource indicator / `aud` of JWT access tokens)
+        srv.gateway   # "http://127.0.0.1:PORT3" (the gateway / BFF: GET /login, /callback, /api/me)
 
 Keyword arguments are the JSON configuration documented at the top of oidc_server.mjs
 (port, resourcePort, ttl, secrets, users, redirectUris, maxOtpFailures, requireCsrf); ``env``
@@ -35,6 +36,7 @@ DEFAULT_SECRETS = {
     "flowdoc-service": "s3cr3t-service-secret",
     "flowdoc-service-post": "s3cr3t-service-secret",
     "flowdoc-web": "s3cr3t-web-secret",
+    "flowdoc-gateway": "s3cr3t-gateway-secret",
 }
 DEFAULT_USERS = {
     "alice": {"password": "correct-horse-battery"},
@@ -59,6 +61,7 @@ class ServerHandle:
     secrets: dict = field(default_factory=dict)
     users: dict = field(default_factory=dict)
     _stderr: deque = field(default_factory=lambda: deque(maxlen=400), repr=False)
+    gateway: str = ""
 
     @property
     def audience(self) -> str:
@@ -184,6 +187,7 @@ def start_oidc_server(*, env: dict | None = None, timeout: float = 30.0, **confi
             "FLOWDOC_OIDC_SERVICE_SECRET": ("secret", "flowdoc-service"),
             "FLOWDOC_OIDC_SERVICE_POST_SECRET": ("secret", "flowdoc-service-post"),
             "FLOWDOC_OIDC_WEB_SECRET": ("secret", "flowdoc-web"),
+            "FLOWDOC_OIDC_GATEWAY_SECRET": ("secret", "flowdoc-gateway"),
             "FLOWDOC_OIDC_ALICE_PASSWORD": ("user", "alice", "password"),
             "FLOWDOC_OIDC_BOB_PASSWORD": ("user", "bob", "password"),
             "FLOWDOC_OIDC_BOB_TOTP_SECRET": ("user", "bob", "totpSecret"),
@@ -208,4 +212,5 @@ def start_oidc_server(*, env: dict | None = None, timeout: float = 30.0, **confi
         secrets=effective_secrets,
         users=effective_users,
         _stderr=stderr_lines,
+        gateway=info.get("gateway", ""),
     )

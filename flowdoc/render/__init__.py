@@ -1,0 +1,81 @@
+"""Diagrams and pages from a flow.
+
+    from flowdoc.render import render_diagram, render_page
+    render_diagram(flow, "sequence")             # Mermaid sequenceDiagram
+    render_diagram(flow, "state", "svg")         # Graphviz SVG (needs the dot program)
+    render_page(flow)                            # the Markdown page
+
+The flow is first turned into a neutral description (:mod:`.diagram`), then laid out
+by one small renderer per language (:mod:`.mermaid`, :mod:`.dot`); pages come from
+Jinja2 templates (:mod:`.page`). All escaping lives in :mod:`flowdoc.escape`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .dot import GraphvizMissing
+
+if TYPE_CHECKING:
+    from ..model.flow import Flow
+
+VIEWS = ("sequence", "state", "flowchart")
+FORMATS = ("mermaid", "dot", "svg")
+
+__all__ = ["VIEWS", "FORMATS", "RenderError", "GraphvizMissing", "render_diagram", "render_page"]
+
+
+class RenderError(ValueError):
+    """A view or format that does not exist, or a template that fails."""
+
+
+def render_diagram(flow: "Flow", view: str, fmt: str = "mermaid") -> str:
+    """One view of a flow as text.
+
+    view: ``sequence`` | ``state`` | ``flowchart``; fmt: ``mermaid`` | ``dot`` | ``svg``.
+    Raises :class:`RenderError` for an unknown view or format and
+    :class:`GraphvizMissing` when ``svg`` is asked for without Graphviz's ``dot``.
+    """
+    from . import diagram, dot, mermaid
+
+    if view not in VIEWS:
+        raise RenderError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
+    if fmt not in FORMATS:
+        raise RenderError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    if view == "sequence":
+        model = diagram.build_sequence(flow)
+        if fmt == "mermaid":
+            return mermaid.sequence(model)
+        source = dot.sequence(model, flow.id)
+    elif view == "state":
+        model = diagram.build_state_graph(flow)
+        if fmt == "mermaid":
+            return mermaid.state(model)
+        source = dot.state(model, flow.id)
+    else:
+        model = diagram.build_flowchart(flow)
+        if fmt == "mermaid":
+            return mermaid.flowchart(model)
+        source = dot.flowchart(model, flow.id)
+    return source if fmt == "dot" else dot.to_svg(source)
+
+
+def render_page(
+    flow: "Flow",
+    *,
+    templates_dir: str | Path | None = None,
+    changelog: list[dict] | None = None,
+    context: dict | None = None,
+) -> str:
+    """The Markdown page of a flow (CommonMark + GFM tables, Mermaid in ```mermaid fences).
+
+    templates_dir: a folder whose templates override the built-in ones (any file, or any
+    block of ``page.md.j2`` by extending ``flowdoc/page.md.j2``).
+    changelog: replaces the flow's own changelog: newest first, each
+    ``{"version", "date", "notes": [...], "changes": [{"id", "level", "message"}]}``.
+    context: extra values for templates (e.g. ``versions``, ``latest_url``), as ``site``.
+    """
+    from .page import render_page as _render
+
+    return _render(flow, templates_dir=templates_dir, changelog=changelog, context=context)

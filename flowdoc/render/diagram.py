@@ -1,0 +1,479 @@
+"""A neutral description of a flow's diagrams, built once from the :class:`~flowdoc.model.Flow`.
+
+Three views, each a small tree of dataclasses holding the *author's text, unescaped*:
+
+* :class:`Sequence` — participants, messages, notes and blocks (``alt``/``par``/``rect``);
+* :class:`StateGraph` — states, choice points and labelled edges;
+* :class:`Flowchart` — states, steps and decision diamonds.
+
+The renderers (:mod:`.mermaid`, :mod:`.dot`) only lay these out and escape the text;
+tests compare what Mermaid parsed with the labels here, and the labels here with the flow.
+Keys in the model are the flow's own ids (actor ids, state ids); renderers map them to
+safe ids of their language.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any, Literal, Union
+
+from ..model.flow import Failure, Flow, Request, Response, Transition
+
+# --------------------------------------------------------------- text helpers
+
+_REF = re.compile(r"\$\{\s*inputs\.([A-Za-z_][A-Za-z0-9_-]*)\s*\}")
+
+
+def secret_values(flow: Flow) -> dict[str, str]:
+    """Secret input name → its default as text (values that must never be printed)."""
+    out = {}
+    for name, inp in flow.inputs.items():
+        if inp.secret and inp.default is not None and str(inp.default) != "":
+            out[name] = value_text(inp.default)
+    return out
+
+
+def redact(flow: Flow, text: str) -> str:
+    """``${inputs.NAME}`` of a secret input shown as «NAME»."""
+    if "${" not in text:
+        return text
+    secret = {n for n, i in flow.inputs.items() if i.secret}
+    return _REF.sub(lambda m: f"«{m.group(1)}»" if m.group(1) in secret else m.group(0), text)
+
+
+def value_text(v: Any) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def is_literal(v: Any) -> bool:
+    """A constant the reader should see (not a ${...} reference)."""
+    if isinstance(v, str):
+        return "${" not in v
+    return isinstance(v, (int, float, bool))
+
+
+def _param_values(req: Request) -> dict[str, Any]:
+    vals: dict[str, Any] = {}
+    if isinstance(req.json_body, dict):
+        vals.update(req.json_body)
+    if req.form:
+        vals.update(req.form)
+    vals.update(req.query)
+    return vals
+
+
+def key_params(flow: Flow, req: Request) -> list[str]:
+    """``name=value`` for constants, ``name`` for references (and for anything secret)."""
+    vals = _param_values(req)
+    secrets = set(secret_values(flow).values())
+    out = []
+    for k in req.shown_params:
+        v = vals.get(k)
+        if k in vals and v is not None and is_literal(v) and value_text(v) not in secrets:
+            out.append(f"{k}={value_text(v)}")
+        else:
+            out.append(k)
+    return out
+
+
+def request_line(req: Request) -> str:
+    return f"{req.method} {req.path}"
+
+
+def request_label(flow: Flow, req: Request) -> str:
+    """``POST /token — grant_type=authorization_code, code, redirect_uri, code_verifier``."""
+    params = key_params(flow, req)
+    return request_line(req) + (" — " + ", ".join(params) if params else "")
+
+
+def client_auth(req: Request) -> str | None:
+    return {
+        "client_secret_basic": "HTTP Basic with the client id and secret (client_secret_basic)",
+        "client_secret_post": "client_id and client_secret in the form (client_secret_post)",
+        "bearer": "Bearer token in the Authorization header",
+    }.get(req.auth)
+
+
+def status_text(status: int | list[int] | None) -> str:
+    if status is None:
+        return ""
+    if isinstance(status, list):
+        return "/".join(str(s) for s in status)
+    return str(status)
+
+
+def _redirect_text(flow: Flow, redirect) -> str:
+    to = redact(flow, redirect.to) if redirect.to else ""
+    keys = list(redirect.query)
+    text = "Location" + (f": {to}" if to else "")
+    if keys:
+        text += "?" + "&".join(keys)
+    return text
+
+
+def _header_items(flow: Flow, headers: dict[str, Any]) -> list[str]:
+    secrets = set(secret_values(flow).values())
+    out = []
+    for k, v in headers.items():
+        if v is not None and is_literal(v) and value_text(v) not in secrets:
+            out.append(f"{k}: {value_text(v)}")
+        else:
+            out.append(k)
+    return out
+
+
+def response_fields(flow: Flow, resp: Response) -> list[str]:
+    """The key fields of a documented response, for arrows and tables."""
+    fields = list(resp.fields)
+    if resp.redirect is not None:
+        fields.append(_redirect_text(flow, resp.redirect))
+    fields += _header_items(flow, resp.headers)
+    if resp.form:
+        fields.append("HTML form")
+    return fields
+
+
+def response_brief(resp: Response) -> str:
+    """``401 invalid_token`` / ``200``."""
+    return status_text(resp.status) + (f" {resp.error}" if resp.error else "")
+
+
+def response_label(flow: Flow, resp: Response) -> str:
+    """``200 — access_token, token_type, expires_in, refresh_token``."""
+    fields = response_fields(flow, resp)
+    return response_brief(resp) + (" — " + ", ".join(fields) if fields else "")
+
+
+def failure_outcome(f: Failure) -> str:
+    """``401 invalid_client``, ``timeout``, ``network error``."""
+    r = f.response
+    if r.outcome == "timeout":
+        return "timeout"
+    if r.outcome == "network-error":
+        return "network error"
+    return status_text(r.status) + (f" {r.error}" if r.error else "")
+
+
+def failure_label(flow: Flow, f: Failure) -> str:
+    """What the failing response looks like: outcome, plus a redirect target."""
+    text = failure_outcome(f)
+    if f.response.redirect is not None and f.response.outcome == "response":
+        text += " — " + _redirect_text(flow, f.response.redirect)
+    return text
+
+
+def failure_name(f: Failure) -> str:
+    return f.title or f.id
+
+
+def failure_condition(f: Failure) -> str:
+    """The alt/else label: ``Wrong client secret — the client secret is wrong``."""
+    return f"{f.title} — {f.when}" if f.title else f.when
+
+
+def failure_target(t: Transition, f: Failure) -> str:
+    return f.to or t.from_
+
+
+def duration_text(v: Any) -> str:
+    """Seconds as ``1 h``, ``14 d``, ``1 h 30 min``; ``${...}`` text as is."""
+    if isinstance(v, bool) or not isinstance(v, int):
+        return str(v)
+    if v == 0:
+        return "0 s"
+    parts = []
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "min"), (1, "s")):
+        n, v = divmod(v, size)
+        if n:
+            parts.append(f"{n} {unit}")
+    return " ".join(parts)
+
+
+def wait_text(flow: Flow, wait: Any) -> str:
+    return "Wait " + (duration_text(wait) if isinstance(wait, int) else redact(flow, str(wait)) + " s")
+
+
+def ordered_transitions(flow: Flow) -> list[Transition]:
+    """The happy path first, then every other transition in file order (each once)."""
+    happy = flow.happy_path()
+    seen = {t.id for t in happy}
+    return happy + [t for t in flow.transitions if t.id not in seen]
+
+
+# ------------------------------------------------------------------ sequence
+
+
+@dataclass
+class Participant:
+    key: str
+    name: str
+    person: bool = False
+
+
+@dataclass
+class Message:
+    src: str
+    dst: str
+    text: str
+    style: Literal["request", "response", "failure", "action"] = "request"
+    transition: str | None = None
+    failure: str | None = None
+
+
+@dataclass
+class Note:
+    actors: list[str]
+    text: str
+    kind: Literal["handoff", "wait", "internal"] = "handoff"
+
+
+@dataclass
+class Section:
+    label: str
+    items: list["SeqItem"] = field(default_factory=list)
+    failure: str | None = None  # failure id of an else-branch
+
+
+@dataclass
+class Block:
+    kind: Literal["alt", "par", "rect"]
+    sections: list[Section]
+    transition: str | None = None
+
+
+SeqItem = Union[Message, Note, Block]
+
+
+@dataclass
+class Sequence:
+    participants: list[Participant]
+    items: list[SeqItem]
+    autonumber: bool = True
+
+    def walk(self):
+        """Every item, depth first, in source order."""
+
+        def rec(items):
+            for it in items:
+                yield it
+                if isinstance(it, Block):
+                    for s in it.sections:
+                        yield from rec(s.items)
+
+        yield from rec(self.items)
+
+
+def _step_items(flow: Flow, t: Transition) -> list[SeqItem]:
+    a, b = t.sender, t.receiver
+    items: list[SeqItem] = []
+    if t.wait is not None:
+        items.append(Note([a], wait_text(flow, t.wait), "wait"))
+    if t.request is not None and t.response is not None:
+        items.append(Message(a, b, request_label(flow, t.request), "request", t.id))
+        ok: SeqItem = Message(b, a, response_label(flow, t.response), "response", t.id)
+        back_from, back_to = b, a
+    else:
+        items.append(Message(a, b, t.action or t.title, "action", t.id))
+        ok = None  # type: ignore[assignment]
+        back_from, back_to = b, a
+    if t.failures:
+        first = Section(t.guard.text if t.guard else "success", [ok] if ok is not None else [])
+        sections = [first]
+        for f in t.failures:
+            msg = Message(back_from, back_to, failure_label(flow, f), "failure", t.id, f.id)
+            sections.append(Section(failure_condition(f), [msg], failure=f.id))
+        items.append(Block("alt", sections, t.id))
+    elif ok is not None:
+        items.append(ok)
+    if t.internal:
+        note = Note([a, b] if a != b else [a], f"internal: {t.title}", "internal")
+        return [Block("rect", [Section("", [note, *items])], t.id)]
+    return items
+
+
+def build_sequence(flow: Flow, order: list[Transition] | None = None) -> Sequence:
+    parts = [Participant(k, a.name, a.kind.value == "person") for k, a in flow.actors.items()]
+    items: list[SeqItem] = []
+    order = ordered_transitions(flow) if order is None else order
+    i = 0
+    while i < len(order):
+        t = order[i]
+        if t.parallel:
+            group = [t]
+            while i + 1 < len(order) and order[i + 1].parallel == t.parallel:
+                i += 1
+                group.append(order[i])
+            if len(group) > 1:
+                items.append(Block("par", [Section(g.title, _step_items(flow, g)) for g in group], t.parallel))
+            else:
+                items.extend(_step_items(flow, t))
+        else:
+            items.extend(_step_items(flow, t))
+        i += 1
+    keys = [p.key for p in parts]
+    span = [keys[0], keys[-1]] if len(keys) > 1 else keys[:1]
+    for s in flow.states:
+        if s.handoff:
+            items.append(Note(list(span), s.handoff, "handoff"))
+    return Sequence(parts, items)
+
+
+# --------------------------------------------------------------------- state
+
+
+@dataclass
+class StateNode:
+    key: str
+    label: str
+    kind: Literal["state", "choice"] = "state"
+    initial: bool = False
+    terminal: bool = False
+    failure: bool = False
+
+
+@dataclass
+class StateEdge:
+    src: str | None  # None: the initial pseudo state [*]
+    dst: str | None  # None: the final pseudo state [*]
+    label: str = ""
+    kind: Literal["transition", "failure", "success", "choice", "start", "end"] = "transition"
+    transition: str | None = None
+    failure: str | None = None
+
+
+@dataclass
+class StateGraph:
+    nodes: list[StateNode]
+    edges: list[StateEdge]
+
+    def node(self, key: str) -> StateNode:
+        return next(n for n in self.nodes if n.key == key)
+
+
+def transition_label(t: Transition) -> str:
+    """``Title [guard]``: the state diagram's edge label of a transition."""
+    return f"{t.title} [{t.guard.text}]" if t.guard else t.title
+
+
+def success_label(t: Transition) -> str:
+    if t.response is not None:
+        return f"success ({response_brief(t.response)})"
+    return "success"
+
+
+def failure_edge_label(f: Failure) -> str:
+    return f"{failure_name(f)} ({failure_outcome(f)})"
+
+
+def build_state_graph(flow: Flow) -> StateGraph:
+    nodes = [
+        StateNode(s.id, s.label, "state", s.initial, s.terminal, s.failure)
+        for s in flow.states
+    ]
+    edges: list[StateEdge] = []
+    used = {s.id for s in flow.states}
+
+    def choice_key(hint: str) -> str:
+        k, n = f"{hint}?", 1
+        while k in used:
+            n += 1
+            k = f"{hint}?{n}"
+        used.add(k)
+        nodes.append(StateNode(k, "", "choice"))
+        return k
+
+    for s in flow.states:
+        if s.initial:
+            edges.append(StateEdge(None, s.id, "", "start"))
+    for s in flow.states:
+        outs = [t for t in flow.transitions if t.from_ == s.id]
+        entry = s.id
+        if len(outs) >= 2 and any(t.guard for t in outs):
+            entry = choice_key(s.id)
+            edges.append(StateEdge(s.id, entry, "", "choice"))
+        for t in outs:
+            label = transition_label(t)
+            if t.failures:
+                c = choice_key(t.id)
+                edges.append(StateEdge(entry, c, label, "transition", t.id))
+                edges.append(StateEdge(c, t.to, success_label(t), "success", t.id))
+                for f in t.failures:
+                    edges.append(StateEdge(c, failure_target(t, f), failure_edge_label(f), "failure", t.id, f.id))
+            else:
+                edges.append(StateEdge(entry, t.to, label, "transition", t.id))
+    for s in flow.states:
+        if s.terminal:
+            edges.append(StateEdge(s.id, None, "", "end"))
+    return StateGraph(nodes, edges)
+
+
+# ----------------------------------------------------------------- flowchart
+
+
+@dataclass
+class FlowNode:
+    key: str
+    text: str
+    shape: Literal["start", "end", "state", "step", "decision"]
+    failure: bool = False
+    transition: str | None = None
+    failure_id: str | None = None
+
+
+@dataclass
+class FlowEdge:
+    src: str
+    dst: str
+    label: str = ""
+    dotted: bool = False
+
+
+@dataclass
+class Flowchart:
+    nodes: list[FlowNode]
+    edges: list[FlowEdge]
+    direction: str = "TD"
+
+
+def build_flowchart(flow: Flow, order: list[Transition] | None = None) -> Flowchart:
+    """States as rounded boxes, steps as boxes, guards and failure conditions as diamonds.
+
+    A guard is a diamond before its step (yes: the step; no: stay in the state); each
+    failure condition is a diamond after the step (yes: its response and the state it
+    leads to; no: the next condition, and finally the success path).
+    """
+    nodes: list[FlowNode] = []
+    edges: list[FlowEdge] = []
+    for s in flow.states:
+        shape = "start" if s.initial else "end" if s.terminal else "state"
+        nodes.append(FlowNode(f"state:{s.id}", s.label, shape, s.failure))  # type: ignore[arg-type]
+    for t in ordered_transitions(flow) if order is None else order:
+        src = f"state:{t.from_}"
+        step = f"step:{t.id}"
+        if t.guard:
+            g = f"guard:{t.id}"
+            nodes.append(FlowNode(g, t.guard.text, "decision", transition=t.id))
+            edges.append(FlowEdge(src, g))
+            edges.append(FlowEdge(g, step, "yes"))
+            edges.append(FlowEdge(g, src, "no", dotted=True))
+        else:
+            edges.append(FlowEdge(src, step))
+        nodes.append(FlowNode(step, t.title, "step", transition=t.id))
+        brief = response_brief(t.response) if t.response is not None else ""
+        prev = step
+        for f in t.failures:
+            d = f"failure:{t.id}:{f.id}"
+            nodes.append(FlowNode(d, f.when, "decision", transition=t.id, failure_id=f.id))
+            edges.append(FlowEdge(prev, d, "no" if prev != step else ""))
+            edges.append(FlowEdge(d, f"state:{failure_target(t, f)}", f"yes — {failure_outcome(f)}"))
+            prev = d
+        if prev == step:
+            edges.append(FlowEdge(step, f"state:{t.to}", brief))
+        else:
+            edges.append(FlowEdge(prev, f"state:{t.to}", "no" + (f" — {brief}" if brief else "")))
+    return Flowchart(nodes, edges)

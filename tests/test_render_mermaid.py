@@ -1,0 +1,238 @@
+"""Every example flow and every hostile-corpus flow × every Mermaid view, parsed by Mermaid.
+
+A diagram must parse, and what Mermaid parsed (labels after its own entity decoding) must
+equal the text of the flow: participants, messages, notes, alt/else and par/and labels,
+state labels, transition labels, flowchart node and edge texts. Wrapping of long labels is
+allowed: labels are compared with line breaks (<br/>) read as spaces, on both sides.
+
+All diagrams of the module go through one Node process (``parse_mermaid`` once).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import flowdoc  # noqa: E402
+from flowdoc.escape import unwrap  # noqa: E402
+from flowdoc.render import VIEWS, render_diagram  # noqa: E402
+from flowdoc.render import diagram as D  # noqa: E402
+from tests.data.render.hostile_flows import LABELS, hostile_flows  # noqa: E402
+
+pytestmark = pytest.mark.node
+
+EXAMPLE_FILES = sorted((ROOT / "flows").glob("*.yaml"))
+FLOWS = {p.name: flowdoc.load_flow(p) for p in EXAMPLE_FILES}
+FLOWS.update({f.id: f for f in hostile_flows()})
+NAMES = list(FLOWS)
+
+
+def n(text: str) -> str:
+    return unwrap(text)
+
+
+@pytest.fixture(scope="module")
+def parsed() -> dict:
+    from tests.support.mermaid import parse_mermaid
+
+    keys = [(name, view) for name in NAMES for view in VIEWS]
+    sources = [render_diagram(FLOWS[name], view) for name, view in keys]
+    results = parse_mermaid(sources)
+    return {k: (src, res) for k, src, res in zip(keys, sources, results)}
+
+
+def get(parsed, name, view) -> dict:
+    src, res = parsed[(name, view)]
+    assert res["ok"], f"Mermaid rejects the {view} diagram of {name}: {res.get('error')}\n{src}"
+    assert not res.get("extractError"), res.get("extractError")
+    return res["labels"]
+
+
+# ------------------------------------------------------------------ sequence
+
+
+def _seq_model(items) -> list:
+    out = []
+    for it in items:
+        if isinstance(it, D.Message):
+            arrow = {"request": "->>", "response": "-->>", "failure": "--x", "action": "->>"}[it.style]
+            out.append(("message", it.src, it.dst, n(it.text), arrow))
+        elif isinstance(it, D.Note):
+            out.append(("note", tuple(it.actors), n(it.text)))
+        else:
+            secs = [("" if it.kind == "rect" else n(s.label), _seq_model(s.items)) for s in it.sections]
+            out.append(("block", it.kind, secs))
+    return out
+
+
+def _seq_parsed(items, key_of) -> list:
+    out = []
+    for it in items:
+        if it["kind"] == "message":
+            out.append(("message", key_of[it["from"]], key_of[it["to"]], n(it["text"]), it["arrow"]))
+        elif it["kind"] == "note":
+            out.append(("note", tuple(key_of[a] for a in it["actors"]), n(it["text"])))
+        else:
+            secs = [("" if it["block"] == "rect" else n(s["text"]), _seq_parsed(s["items"], key_of))
+                    for s in it["sections"]]
+            out.append(("block", it["block"], secs))
+    return out
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_sequence_round_trips(parsed, name):
+    flow = FLOWS[name]
+    lab = get(parsed, name, "sequence")
+    model = D.build_sequence(flow)
+    assert lab["autonumber"] is True
+
+    # participants: one per actor, display names exactly, `actor` for people
+    assert [(p["name"], p["type"]) for p in lab["participants"]] == [
+        (a.name, "actor" if a.kind.value == "person" else "participant") for a in flow.actors.values()
+    ]
+    key_of = {p["id"]: k for p, k in zip(lab["participants"], flow.actors)}
+
+    # the whole tree, in order, equals the model
+    assert _seq_parsed(lab["body"], key_of) == _seq_model(model.items)
+
+    # ... and the model says what the flow says: one request (or action) arrow per transition, in order
+    steps = [m for m in lab["messages"] if m["arrow"] == "->>"]
+    expected = []
+    for t in D.ordered_transitions(flow):
+        if t.request is not None:
+            text = D.request_label(flow, t.request)
+            assert text.startswith(f"{t.request.method} {t.request.path}")
+        else:
+            text = t.action or t.title
+        expected.append((t.sender, t.receiver, text))
+    assert [(key_of[m["from"]], key_of[m["to"]], n(m["text"])) for m in steps] == [
+        (a, b, n(x)) for a, b, x in expected
+    ]
+
+    # every failure branch is an else-section of an alt block, with its status and error code
+    elses = []
+
+    def walk(items):
+        for it in items:
+            if it["kind"] == "block":
+                if it["block"] == "alt":
+                    elses.extend(it["sections"][1:])
+                for s in it["sections"]:
+                    walk(s["items"])
+
+    walk(lab["body"])
+    failures = [(t, f) for t in flow.transitions for f in t.failures]
+    assert len(elses) == len(failures)
+    got = Counter((n(s["text"]), tuple((n(i["text"]), i["arrow"]) for i in s["items"])) for s in elses)
+    want = Counter((n(D.failure_condition(f)), ((n(D.failure_label(flow, f)), "--x"),)) for _, f in failures)
+    assert got == want
+    for _, f in failures:
+        if f.response.outcome == "response":
+            assert D.failure_outcome(f) == f"{f.response.status}" + (f" {f.response.error}" if f.response.error else "")
+
+    # parallel groups are par blocks; the handoff is a note at the end
+    groups = {t.parallel for t in flow.transitions if t.parallel}
+    pars = [b for b in lab["body"] if b["kind"] == "block" and b["block"] == "par"]
+    assert len(pars) == len(groups)
+    handoffs = [s.handoff for s in flow.states if s.handoff]
+    tail = lab["body"][len(lab["body"]) - len(handoffs):]
+    assert [(i["kind"], n(i["text"])) for i in tail] == [("note", n(h)) for h in handoffs]
+
+
+# --------------------------------------------------------------------- state
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_state_diagram_round_trips(parsed, name):
+    flow = FLOWS[name]
+    lab = get(parsed, name, "state")
+    graph = D.build_state_graph(flow)
+
+    declared = [s for s in lab["states"] if s["type"] in ("default", "choice")]
+    assert [(s["type"], n(s["text"]) if s["type"] == "default" else "") for s in declared] == [
+        ("choice" if nd.kind == "choice" else "default", n(nd.label) if nd.kind == "state" else "")
+        for nd in graph.nodes
+    ]
+    key_of = {s["id"]: nd.key for s, nd in zip(declared, graph.nodes)}
+    for s in lab["states"]:
+        if s["type"] == "start":
+            key_of[s["id"]] = None
+        if s["type"] == "end":
+            key_of[s["id"]] = None
+    got = [(key_of[t["from"]], key_of[t["to"]], n(t["text"])) for t in lab["transitions"]]
+    assert got == [(e.src, e.dst, n(e.label)) for e in graph.edges]
+
+    # states: every title, initial and terminal markers, failure states styled apart
+    by_key = {nd.key: s for s, nd in zip(declared, graph.nodes)}
+    for st in flow.states:
+        assert n(by_key[st.id]["text"]) == n(st.label)
+        assert ("failure" in by_key[st.id]["classes"]) == st.failure
+    assert "failure" in lab["classDefs"] or not any(s.failure for s in flow.states)
+    assert [(a, b) for a, b, _ in got if a is None] == [(None, s.id) for s in flow.states if s.initial]
+    assert sorted(a for a, b, _ in got if b is None) == sorted(s.id for s in flow.states if s.terminal)
+
+    # every transition appears once as an arrow, labelled with its title and guard
+    labels = Counter(t for _, _, t in got)
+    for t in flow.transitions:
+        text = n(f"{t.title} [{t.guard.text}]" if t.guard else t.title)
+        assert n(D.transition_label(t)) == text
+        same = sum(1 for u in flow.transitions if n(D.transition_label(u)) == text)
+        assert labels[text] == same, (t.id, text)
+    # failure branches lead to their state
+    for t in flow.transitions:
+        for f in t.failures:
+            assert any(b == D.failure_target(t, f) and x == n(D.failure_edge_label(f)) for _, b, x in got)
+    # choice points where a state has guarded alternatives (or a step has failure branches)
+    n_choice = sum(1 for s in declared if s["type"] == "choice")
+    expected_choices = sum(1 for t in flow.transitions if t.failures) + sum(
+        1 for s in flow.states
+        if len([t for t in flow.transitions if t.from_ == s.id]) >= 2
+        and any(t.guard for t in flow.transitions if t.from_ == s.id)
+    )
+    assert n_choice == expected_choices
+
+
+# ----------------------------------------------------------------- flowchart
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_flowchart_round_trips(parsed, name):
+    flow = FLOWS[name]
+    lab = get(parsed, name, "flowchart")
+    fc = D.build_flowchart(flow)
+    shapes = {"start": "stadium", "end": "stadium", "state": "round", "step": "square", "decision": "diamond"}
+    assert [(v["type"], n(v["text"])) for v in lab["vertices"]] == [(shapes[x.shape], n(x.text)) for x in fc.nodes]
+    key_of = {v["id"]: x.key for v, x in zip(lab["vertices"], fc.nodes)}
+    assert [(key_of[e["start"]], key_of[e["end"]], n(e["text"]), e["stroke"]) for e in lab["edges"]] == [
+        (e.src, e.dst, n(e.label), "dotted" if e.dotted else "normal") for e in fc.edges
+    ]
+    # decisions come from guards and failure conditions, verbatim
+    diamonds = Counter(n(v["text"]) for v in lab["vertices"] if v["type"] == "diamond")
+    want = Counter([n(t.guard.text) for t in flow.transitions if t.guard]
+                   + [n(f.when) for t in flow.transitions for f in t.failures])
+    assert diamonds == want
+    steps = Counter(n(v["text"]) for v in lab["vertices"] if v["type"] == "square")
+    assert steps == Counter(n(t.title) for t in flow.transitions)
+
+
+def test_corpus_is_used():
+    assert len([k for k in FLOWS if k.startswith("hostile-")]) == len(LABELS) >= 40
+
+
+def test_refresh_flowchart_draws_401_then_refresh_decision(parsed):
+    """The "API returns 401 → refresh token valid? → ..." picture of the refresh flow."""
+    lab = get(parsed, "silent-refresh-rotation.yaml", "flowchart")
+    verts = {v["id"]: v for v in lab["vertices"]}
+    text = {v["id"]: n(v["text"]) for v in lab["vertices"]}
+    edges = [(text[e["start"]], text[e["end"]], n(e["text"])) for e in lab["edges"]]
+    assert ("Call the API with the expired access token (first tab)", "Access token expired",
+            "401 invalid_token") in edges
+    assert any(a == "Access token expired" and verts_type == "diamond"
+               for a, b, _ in edges for verts_type in [next(v["type"] for v in verts.values() if n(v["text"]) == b)])
+    assert any(b == "Re-authentication required" and x == "yes — 400 invalid_grant" for _, b, x in edges)

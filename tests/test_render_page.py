@@ -1,0 +1,420 @@
+"""The Markdown page: structure checked with markdown-it-py (CommonMark + GFM tables), text
+checked against the flow, secrets never printed, templates overridable."""
+
+from __future__ import annotations
+
+import datetime as dt
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+import yaml
+from markdown_it import MarkdownIt
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+import flowdoc  # noqa: E402
+from flowdoc.load import read_flow_text  # noqa: E402
+from flowdoc.render import render_diagram, render_page  # noqa: E402
+from flowdoc.render import diagram as D  # noqa: E402
+from tests.data.render.hostile_flows import SECRET_DEFAULT, hostile_data, hostile_flows  # noqa: E402
+
+MD = MarkdownIt("commonmark").enable("table")
+
+EXAMPLE_FILES = sorted((ROOT / "flows").glob("*.yaml"))
+FLOWS = {p.name: flowdoc.load_flow(p) for p in EXAMPLE_FILES}
+HOSTILE = {f.id: f for f in hostile_flows()}
+ALL = {**FLOWS, **HOSTILE}
+
+STEPS = ["Step", "From → To", "Method", "Endpoint", "Key parameters", "Expected response"]
+GUARDS = ["Transition", "From → To", "Guard", "Triggered by"]
+FAILURES = ["Branch", "Status", "Error code", "Cause", "Remedy"]
+TROUBLE = ["Error or symptom", "Status", "Cause", "Remedy"]
+PARTICIPANTS = ["Participant", "Kind", "Base URL", "Description"]
+INPUTS = ["Input", "Description", "Example", "Environment variable"]
+TOKENS = ["Token", "Format", "Lifetime", "Idle timeout", "Refresh ahead", "Rotation", "Revocation", "Notes"]
+STORAGE = ["Platform", "Where to keep tokens"]
+
+
+class Page(HTMLParser):
+    """Tables, headings, blockquotes and text of the rendered HTML."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tables: list[dict] = []
+        self.headings: list[tuple[str, str]] = []
+        self.quotes: list[str] = []
+        self.links: list[tuple[str, str]] = []
+        self.text: list[str] = []
+        self._cell: list[str] | None = None
+        self._row: list[str] | None = None
+        self._head: list[str] | None = None
+        self._quote_depth = 0
+        self._quote: list[str] = []
+        self._link: list | None = None
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "table":
+            self.tables.append({"headers": [], "rows": []})
+        elif tag == "tr":
+            self._row = []
+        elif tag in ("td", "th"):
+            self._cell = []
+        elif tag == "br" and self._cell is not None:
+            self._cell.append("\n")
+        elif tag in ("h1", "h2", "h3", "h4"):
+            self._head = [tag]
+        elif tag == "blockquote":
+            self._quote_depth += 1
+        elif tag == "a":
+            self._link = [dict(attrs).get("href"), []]
+
+    def handle_endtag(self, tag):
+        if tag in ("td", "th") and self._cell is not None and self._row is not None:
+            self._row.append("".join(self._cell))
+            self._cell = None
+        elif tag == "tr" and self._row is not None:
+            t = self.tables[-1]
+            if not t["headers"]:
+                t["headers"] = self._row
+            else:
+                t["rows"].append(self._row)
+            self._row = None
+        elif tag in ("h1", "h2", "h3", "h4") and self._head:
+            self.headings.append((self._head[0], "".join(self._head[1:])))
+            self._head = None
+        elif tag == "blockquote":
+            self._quote_depth -= 1
+            if not self._quote_depth:
+                self.quotes.append("".join(self._quote))
+                self._quote = []
+        elif tag == "a" and self._link:
+            self.links.append((self._link[0], "".join(self._link[1])))
+            self._link = None
+
+    def handle_data(self, data):
+        self.text.append(data)
+        if self._cell is not None:
+            self._cell.append(data)
+        if self._head is not None:
+            self._head.append(data)
+        if self._quote_depth:
+            self._quote.append(data)
+        if self._link is not None:
+            self._link[1].append(data)
+
+    def table(self, headers: list[str]) -> dict | None:
+        found = [t for t in self.tables if t["headers"] == headers]
+        assert len(found) <= 1
+        return found[0] if found else None
+
+
+@pytest.fixture(scope="module")
+def pages() -> dict[str, str]:
+    return {name: render_page(flow) for name, flow in ALL.items()}
+
+
+def parse(md: str) -> Page:
+    return Page(MD.render(md))
+
+
+def first_line(text: str) -> str:
+    return text.split("\n")[0]
+
+
+# -------------------------------------------------------------------- structure
+
+
+@pytest.mark.parametrize("name", list(ALL))
+def test_page_structure(pages, name):
+    flow = ALL[name]
+    md = pages[name]
+    page = parse(md)
+
+    # title and sections
+    assert page.headings[0] == ("h1", flow.title.strip())
+    h2 = [t for h, t in page.headings if h == "h2"]
+    for section in ["Participants", "Sequence", "Steps", "States", "Decisions", "Next: authorization"]:
+        assert section in h2
+    assert ("Failures" in h2) == any(t.failures for t in flow.transitions)
+    assert ("Token lifecycle" in h2) == (flow.lifecycle is not None)
+    assert "Changelog" in h2 if flow.changelog else True
+
+    # the three diagrams, in ```mermaid fences, exactly as render_diagram makes them
+    fences = [t for t in MD.parse(md) if t.type == "fence"]
+    assert [(f.info, f.content) for f in fences] == [
+        ("mermaid", render_diagram(flow, v)) for v in ("sequence", "state", "flowchart")
+    ]
+
+    order = D.ordered_transitions(flow)
+    steps = page.table(STEPS)
+    assert steps is not None and len(steps["rows"]) == len(flow.transitions)
+    for row, t in zip(steps["rows"], order):
+        assert row[0].startswith(f"{order.index(t) + 1}. {t.title.strip()}")
+        if t.request is not None:
+            assert row[2] == t.request.method
+            assert row[3].split("\n")[0] == t.request.path.strip() or row[3].split("\n")[0] == t.request.path
+            for p in D.key_params(flow, t.request):
+                assert p in row[4]
+            assert row[5] == D.response_label(flow, t.response).strip()
+
+    # every guard in the guard table
+    guards = page.table(GUARDS)
+    assert guards is not None and len(guards["rows"]) == len(flow.transitions)
+    for row, t in zip(guards["rows"], order):
+        if t.guard:
+            assert first_line(row[2]) == t.guard.text.strip()
+            if t.guard.expr:
+                assert row[2].split("\n")[1] == t.guard.expr
+        else:
+            assert row[2] == "—"
+        if t.trigger:
+            assert row[3] == t.trigger.strip()
+
+    # every failure branch in the failure table
+    failures = [(t, f) for t in order for f in t.failures]
+    table = page.table(FAILURES)
+    if failures:
+        assert table is not None and len(table["rows"]) == len(failures)
+        for row, (t, f) in zip(table["rows"], failures):
+            assert first_line(row[0]) == D.failure_name(f).strip()
+            assert row[1] == (str(f.response.status) if f.response.outcome == "response" else "—")
+            assert row[2] == (f.response.error or "—")
+            assert row[3] == f.when.strip()
+            assert row[4].startswith(f.remedy.strip())
+    else:
+        assert table is None
+
+    trouble = page.table(TROUBLE)
+    n_trouble = len(failures) + len(flow.troubleshooting)
+    assert (trouble is None) if not n_trouble else len(trouble["rows"]) == n_trouble
+    if n_trouble:
+        extra = trouble["rows"][len(failures):]
+        assert [(r[0], r[2], r[3]) for r in extra] == [
+            (x.error.strip(), x.cause.strip(), x.remedy.strip()) for x in flow.troubleshooting
+        ]
+
+    assert len(page.table(PARTICIPANTS)["rows"]) == len(flow.actors)
+    assert [r[0] for r in page.table(PARTICIPANTS)["rows"]] == [a.name.strip() for a in flow.actors.values()]
+    if flow.inputs:
+        assert len(page.table(INPUTS)["rows"]) == len(flow.inputs)
+    if flow.lifecycle and flow.lifecycle.tokens:
+        assert len(page.table(TOKENS)["rows"]) == len(flow.lifecycle.tokens)
+    if flow.lifecycle and flow.lifecycle.storage:
+        assert [r[1] for r in page.table(STORAGE)["rows"]] == [v.strip() for v in flow.lifecycle.storage.values()]
+
+    # the handoff callout, with the link to the authorization guide
+    handoffs = [s.handoff for s in flow.states if s.handoff]
+    callout = page.quotes[-1]
+    for h in handoffs:
+        assert h.strip() in callout
+    if flow.links.authorization_guide:
+        assert (flow.links.authorization_guide, "Authorization Guide") in page.links
+
+
+@pytest.mark.parametrize("name", list(HOSTILE))
+def test_hostile_text_reaches_the_reader(pages, name):
+    flow = HOSTILE[name]
+    label = flow.title
+    page = parse(pages[name])
+    text = "".join(page.text)
+    assert page.headings[0][1] == label.strip()
+    assert label.strip() in text
+    changelog = [t for h, t in page.headings if h == "h3"]
+    assert "1.0.0 — " not in changelog  # no date given
+    # the raw Markdown never lets author text start a block of its own
+    toks = [t.type for t in MD.parse(pages[name])]
+    assert "html_block" not in toks and "code_block" not in toks
+
+
+# ---------------------------------------------------------------------- secrets
+
+
+@pytest.mark.parametrize("name", list(ALL))
+def test_secret_inputs_never_appear(pages, name):
+    flow = ALL[name]
+    md = pages[name]
+    page = parse(md)
+    for secret in flow.secret_inputs():
+        inp = flow.inputs[secret]
+        if inp.default is not None:
+            assert str(inp.default) not in md
+        row = next(r for r in page.table(INPUTS)["rows"] if r[0] == secret)
+        assert row[2] == f"«{secret}»"
+    if name in HOSTILE:
+        assert SECRET_DEFAULT.format(n=name.split("-")[1]) not in md
+
+
+def _flow_from(data: dict):
+    flow, diags = read_flow_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "t.yaml")
+    assert flow is not None, [d.message for d in diags.items]
+    return flow
+
+
+def test_secret_default_used_as_a_literal_is_not_printed():
+    data = hostile_data(0, "Login")
+    data["inputs"]["secret_in"]["default"] = "hunter2-hunter2"
+    data["inputs"]["secret_in"]["example"] = "an-example"
+    data["transitions"][0]["request"]["form"]["password"] = "hunter2-hunter2"
+    data["transitions"][0]["request"]["headers"] = {"X-Api-Key": "hunter2-hunter2"}
+    data["transitions"][0]["response"]["headers"] = {"X-Echo": "hunter2-hunter2"}
+    data["troubleshooting"][0]["cause"] = "the key hunter2-hunter2 was rotated"
+    flow = _flow_from(data)
+    md = render_page(flow)
+    assert "hunter2" not in md
+    assert "«secret_in»" in md
+    for view in ("sequence", "state", "flowchart"):
+        for fmt in ("mermaid", "dot"):
+            assert "hunter2" not in render_diagram(flow, view, fmt)
+
+
+def test_examples_shown_instead_of_defaults():
+    data = hostile_data(0, "x")
+    data["inputs"]["both"] = {"default": "the-default", "example": "the-example"}
+    data["inputs"]["only_default"] = {"default": 42}
+    page = parse(render_page(_flow_from(data)))
+    rows = {r[0]: r[2] for r in page.table(INPUTS)["rows"]}
+    assert rows["both"] == "the-example"
+    assert rows["only_default"] == "42"
+    assert "the-default" not in "".join(page.text)
+
+
+# -------------------------------------------------------- deprecation, changelog
+
+
+def _deprecated():
+    data = hostile_data(1, "Old flow")
+    data["status"] = "deprecated"
+    data["deprecation"] = {
+        "replaced_by": "new-flow",
+        "migration": "https://docs.example.com/migrate_(v2)",
+        "sunset": "2027-01-31",
+        "reason": "Tokens in URLs leak.",
+    }
+    return _flow_from(data)
+
+
+def test_deprecation_banner_with_migration_link():
+    flow = _deprecated()
+    page = parse(render_page(flow))
+    banner = page.quotes[0].strip()
+    assert banner.startswith("Deprecated.")
+    assert "new-flow" in banner and "2027-01-31" in banner and "Tokens in URLs leak." in banner
+    assert ("https://docs.example.com/migrate_(v2)", "migration guide") in page.links
+    assert "status: deprecated" in "".join(page.text)
+
+
+def test_deprecation_migration_as_text_keeps_urls_as_links():
+    data = hostile_data(1, "Old flow")
+    data["status"] = "deprecated"
+    data["deprecation"] = {"replaced_by": "new-flow", "migration": "Move to v2. See https://x.example/v2/ now."}
+    page = parse(render_page(_flow_from(data)))
+    assert "Move to v2. See https://x.example/v2/ now." in page.quotes[0]
+    assert ("https://x.example/v2/", "https://x.example/v2/") in page.links
+
+
+def test_current_flows_have_no_banner(pages):
+    for name, flow in FLOWS.items():
+        if flow.deprecation is None:
+            assert "Deprecated." not in pages[name]
+
+
+def test_changelog_argument_replaces_the_flows_notes():
+    flow = FLOWS["client-credentials.yaml"]
+    log = [
+        {"version": "1.2.0", "date": dt.date(2026, 12, 1), "notes": ["Shorter tokens."],
+         "changes": [{"id": "ttl-shortened", "level": "breaking", "message": "access_token TTL 10 min → 5 min"},
+                     {"id": "doc-only", "level": "info", "message": "Wording"}]},
+        {"version": "1.1.0", "date": None, "notes": [], "changes": []},
+    ]
+    md = render_page(flow, changelog=log)
+    page = parse(md)
+    h3 = [t for h, t in page.headings if h == "h3"]
+    assert "1.2.0 — 2026-12-01" in h3 and "1.1.0" in h3
+    text = "".join(page.text)
+    assert "Breaking (ttl-shortened): access_token TTL 10 min → 5 min" in text
+    assert "Info (doc-only): Wording" in text
+    assert "Document invalid_scope" not in text  # the flow's own notes are replaced
+    assert "Document invalid_scope" in render_page(flow)
+
+
+def test_context_is_optional_and_used_when_given():
+    flow = FLOWS["client-credentials.yaml"]
+    plain = render_page(flow)
+    assert render_page(flow, context={}) == plain
+    assert render_page(flow, context={"unrelated": object()}) == plain
+    md = render_page(flow, context={"versions": ["1.0.0", {"version": "1.1.0", "url": "../1.1/"}],
+                                    "latest_url": "../latest/"})
+    page = parse(md)
+    assert ("../1.1/", "1.1.0") in page.links
+    assert ("../latest/", "latest version") in page.links
+
+
+# -------------------------------------------------------------------- templates
+
+
+def test_user_templates_override_a_section(tmp_path):
+    (tmp_path / "sections").mkdir()
+    (tmp_path / "sections" / "summary.md.j2").write_text("Custom summary for {{ page.id|code }}.\n")
+    md = render_page(FLOWS["client-credentials.yaml"], templates_dir=tmp_path)
+    assert "Custom summary for `client-credentials`." in md
+    assert "A backend service authenticates" not in md
+    assert "## Steps" in md
+
+
+def test_user_templates_override_a_block_and_extend_the_builtin_page(tmp_path):
+    (tmp_path / "page.md.j2").write_text(
+        '{% extends "flowdoc/page.md.j2" %}\n'
+        "{% block summary %}{{ super() }}\n\nOwned by the identity team.\n{% endblock %}\n"
+        "{% block decisions %}{% endblock %}\n"
+    )
+    md = render_page(FLOWS["client-credentials.yaml"], templates_dir=str(tmp_path))
+    assert "A backend service authenticates" in md
+    assert "Owned by the identity team." in md
+    assert "## Decisions" not in md and "## Steps" in md
+
+
+def test_user_page_template_replaces_everything(tmp_path):
+    (tmp_path / "page.md.j2").write_text("# {{ page.title|md }}\n\n{{ site.get('extra', 'none') }}\n")
+    md = render_page(FLOWS["client-credentials.yaml"], templates_dir=tmp_path, context={"extra": "yes"})
+    assert md == "# Service-to-service calls with the client credentials grant\n\nyes\n"
+
+
+def test_missing_templates_dir_is_an_error(tmp_path):
+    with pytest.raises(FileNotFoundError):
+        render_page(FLOWS["client-credentials.yaml"], templates_dir=tmp_path / "nope")
+
+
+def test_page_is_deterministic(pages):
+    for name in list(FLOWS)[:2]:
+        assert render_page(ALL[name]) == pages[name]
+
+
+# ------------------------------------------------------------------ public API
+
+
+def test_public_api_contract():
+    import inspect
+
+    import flowdoc.render as R
+
+    sig = inspect.signature(R.render_diagram)
+    assert list(sig.parameters) == ["flow", "view", "fmt"] and sig.parameters["fmt"].default == "mermaid"
+    sig = inspect.signature(R.render_page)
+    assert list(sig.parameters) == ["flow", "templates_dir", "changelog", "context"]
+    assert all(sig.parameters[p].kind is inspect.Parameter.KEYWORD_ONLY for p in ("templates_dir", "changelog", "context"))
+    assert R.VIEWS == ("sequence", "state", "flowchart") and R.FORMATS == ("mermaid", "dot", "svg")
+
+
+def test_render_diagram_rejects_unknown_view_and_format():
+    from flowdoc.render import RenderError
+
+    flow = FLOWS["client-credentials.yaml"]
+    with pytest.raises(RenderError, match="unknown view"):
+        render_diagram(flow, "timeline")
+    with pytest.raises(RenderError, match="unknown format"):
+        render_diagram(flow, "state", "png")
