@@ -30,6 +30,7 @@ COMMANDS = {
     "render": "render",
     "diff": "diff",
     "check": "check",
+    "verify": "verify",
 }
 
 

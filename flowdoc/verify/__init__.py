@@ -1,0 +1,321 @@
+"""Verify: run documented flows against a live server as conformance tests.
+
+The pipeline is model → verify → report::
+
+    from flowdoc.verify import VerifyOptions, load_flows, verify_flows
+    flows = load_flows(["flows/"])                       # raises FlowError on invalid files
+    result = verify_flows(flows, VerifyOptions(inputs={"issuer": "https://auth.test"}))
+    result.exit_code                                     # 0 passed, 1 failed, 2 usage, 3 unreachable
+
+Scenarios: every flow's happy path, each further declared path, and one scenario per failure
+branch (the route to the branch's step, then the provoked request, then one step from the
+state the branch leads to). Every text in a :class:`RunResult` is redacted.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import ssl
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Callable, Iterable, Mapping
+
+from ..diagnostics import FlowError
+from ..model.flow import Flow
+from ._inputs import InputError, InputSources, missing_message, parse_env_file, parse_input_args
+from ._plan import PlanError, Scenario, build_index, flow_key, latest_versions, plan_flow, referenced_inputs, select
+from ._result import (
+    ERROR,
+    EXIT_FAILED,
+    EXIT_OK,
+    EXIT_UNREACHABLE,
+    EXIT_USAGE,
+    FAILED,
+    PASSED,
+    SKIPPED,
+    CheckFailure,
+    Coverage,
+    FailureDetail,
+    FlowResult,
+    RunResult,
+    ScenarioResult,
+    StepRecord,
+)
+
+__all__ = [
+    "EXIT_FAILED",
+    "EXIT_OK",
+    "EXIT_UNREACHABLE",
+    "EXIT_USAGE",
+    "CheckFailure",
+    "Coverage",
+    "FailureDetail",
+    "FlowResult",
+    "InputError",
+    "RunResult",
+    "Scenario",
+    "ScenarioResult",
+    "StepRecord",
+    "Verifier",
+    "VerifyError",
+    "VerifyOptions",
+    "load_flows",
+    "parse_env_file",
+    "parse_input_args",
+    "verify_flows",
+]
+
+
+_HTTP_LOGGERS = ("httpx", "httpcore")
+
+
+class _RedactingFilter(logging.Filter):
+    def __init__(self, redact: Callable[[str], str]):
+        super().__init__()
+        self.redact = redact
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # pragma: no cover - a malformed record: drop its arguments
+            message = str(record.msg)
+        record.msg, record.args = self.redact(message), None
+        return True
+
+
+class VerifyError(ValueError):
+    """A usage problem found before anything is sent (exit code 2)."""
+
+
+@dataclass
+class VerifyOptions:
+    base_url: str | None = None  # for actors without a base_url
+    inputs: dict[str, str] = field(default_factory=dict)  # --input NAME=VALUE
+    env: Mapping[str, str] | None = None  # default: os.environ
+    env_file: str | None = None
+    scenarios: list[str] = field(default_factory=list)  # --scenario (ids, names or flow ids)
+    timeout: float = 10.0  # seconds, every request
+    ca_bundle: str | None = None
+    allow_insecure_http: bool = False
+    all_versions: bool = False
+    jobs: int = 1  # scenarios run concurrently
+    max_wait: float = 120.0  # longest wait (TTL) a scenario may ask for
+
+
+Event = Callable[[str, object], None]  # ("plan", [Scenario]) / ("start", Scenario) / ("done", ScenarioResult)
+
+
+def load_flows(paths: Iterable[str | os.PathLike[str]]) -> list[Flow]:
+    """Load flow files and folders (every version); raise FlowError if any is invalid."""
+    from ..check import check_paths
+
+    res = check_paths(paths)
+    if res.invalid or not res.files:
+        if not res.errors:
+            from ..diagnostics import Diagnostic
+
+            raise FlowError([Diagnostic(" ".join(map(str, paths)), None, None, "no-flows", "no flow files found")])
+        raise FlowError(res.errors)
+    return res.flows
+
+
+class Verifier:
+    """A verify session: one connection pool, one JWKS cache, one redactor for every run."""
+
+    def __init__(self, options: VerifyOptions | None = None, *, transport=None):
+        from ._runner import RunContext
+        from ._redact import Redactor
+        from .._version import __version__
+
+        import httpx
+
+        self.options = options = options or VerifyOptions()
+        if options.timeout <= 0:
+            raise VerifyError("--timeout must be positive")
+        if options.jobs < 1:
+            raise VerifyError("--jobs must be at least 1")
+        try:
+            env_file = parse_env_file(options.env_file) if options.env_file else {}
+        except InputError as exc:
+            raise VerifyError(str(exc)) from None
+        self.inputs = InputSources(dict(options.inputs), os.environ if options.env is None else options.env, env_file)
+        self.redactor = Redactor()
+        if transport is None:
+            verify: ssl.SSLContext | bool = True
+            if options.ca_bundle:
+                try:
+                    verify = ssl.create_default_context(cafile=options.ca_bundle)
+                except (OSError, ssl.SSLError) as exc:
+                    raise VerifyError(f"cannot use --ca-bundle {options.ca_bundle}: {exc}") from None
+            transport = httpx.HTTPTransport(verify=verify, retries=0,
+                                            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20))
+        self._transport = transport
+        self._needed: dict[int, tuple] = {}
+        self._warnings: tuple | None = None  # scenario -> the inputs it references (computed once)
+        # httpx logs request URLs (which may carry codes) at INFO: scrub them too
+        self._log_filter = _RedactingFilter(self.redactor.redact)
+        for name in _HTTP_LOGGERS:
+            logging.getLogger(name).addFilter(self._log_filter)
+        self.ctx = RunContext(
+            redactor=self.redactor,
+            inputs=self.inputs,
+            base_url=options.base_url.rstrip("/") if options.base_url else None,
+            timeout=float(options.timeout),
+            allow_insecure_http=options.allow_insecure_http,
+            max_wait=float(options.max_wait),
+            transport=transport,
+            user_agent=f"flowdoc-verify/{__version__}",
+        )
+
+    def __enter__(self) -> "Verifier":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        for name in _HTTP_LOGGERS:
+            logging.getLogger(name).removeFilter(self._log_filter)
+        self.ctx.close()
+        self._transport.close()
+
+    # ---------------------------------------------------------------- planning
+    def select_flows(self, flows: Iterable[Flow]) -> list[Flow]:
+        flows = list(flows)
+        return flows if self.options.all_versions else latest_versions(flows)
+
+    def plan(self, flows: Iterable[Flow]) -> list[Scenario]:
+        """Scenarios of the selected flows (latest versions unless all_versions), filtered."""
+        flows = list(flows)
+        chosen = self.select_flows(flows)
+        versions: dict[str, int] = {}
+        for f in chosen:
+            versions[f.id] = versions.get(f.id, 0) + 1
+        index = build_index(flows)
+        out: list[Scenario] = []
+        try:
+            for f in chosen:
+                out += plan_flow(f, flow_key(f, versions[f.id] > 1), index)
+            return select(out, self.options.scenarios)
+        except PlanError as exc:
+            raise VerifyError(str(exc)) from None
+
+    def check_inputs(self, scenarios: Iterable[Scenario]) -> None:
+        """Every input a planned scenario needs has a value; raise VerifyError naming all that lack one."""
+        problems: dict[str, tuple[Flow, set[str]]] = {}
+        for scn in scenarios:
+            needed = self._needed.get(id(scn))
+            if needed is None:
+                parts = [(scn.flow, list(scn.route) + ([scn.target] if scn.target else [])
+                          + ([scn.follow_up] if scn.follow_up else []), scn.failure)]
+                parts += [(rf, rf.happy_path(), None) for _n, _r, rf in scn.requirements]
+                needed = self._needed[id(scn)] = (scn, [(flow, referenced_inputs(flow, transitions, failure))
+                                                        for flow, transitions, failure in parts])
+            for flow, names in needed[1]:
+                for name in names:
+                    if self.inputs.lookup(flow, name) is None:
+                        problems.setdefault(flow.id + "@" + str(flow.version), (flow, set()))[1].add(name)
+        if problems:
+            raise VerifyError("; ".join(missing_message(f, names) for f, names in problems.values()))
+
+    def _register_secrets(self, plan: Iterable[Scenario]) -> None:
+        """Secret inputs are redacted from the first byte of output, used or not."""
+        seen: set[int] = set()
+        for scn in plan:
+            for flow in [scn.flow, *(rf for _n, _r, rf in scn.requirements)]:
+                if id(flow) in seen:
+                    continue
+                seen.add(id(flow))
+                for name, inp in flow.inputs.items():
+                    if inp.secret:
+                        found = self.inputs.lookup(flow, name)
+                        if found is not None:
+                            self.redactor.add(found[0], self.inputs.label(flow, name), numbered=False,
+                                              declared=True)
+
+    def warnings(self, flows: Iterable[Flow]) -> list[str]:
+        flows = list(flows)
+        key = tuple(id(f) for f in flows)
+        if self._warnings is None or self._warnings[0] != key:
+            self._warnings = (key, self.inputs.warnings(self.select_flows(flows)))
+        return list(self._warnings[1])
+
+    # ---------------------------------------------------------------- running
+    def run(self, flows: Iterable[Flow], *, on_event: Event | None = None,
+            scenarios: list[Scenario] | None = None) -> RunResult:
+        from ._runner import ScenarioRun
+
+        flows = list(flows)
+        started_wall = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        t0 = time.monotonic()
+        plan = scenarios if scenarios is not None else self.plan(flows)
+        self.check_inputs(plan)
+        self._register_secrets(plan)
+        emit = on_event or (lambda kind, payload: None)
+        emit("plan", plan)
+
+        def one(scn: Scenario) -> ScenarioResult:
+            emit("start", scn)
+            res = ScenarioRun(self.ctx, scn).run()
+            emit("done", res)
+            return res
+
+        if self.options.jobs > 1 and len(plan) > 1:
+            with ThreadPoolExecutor(min(self.options.jobs, len(plan)), thread_name_prefix="flowdoc-verify") as pool:
+                results = list(pool.map(one, plan))
+        else:
+            results = [one(s) for s in plan]
+        return self._assemble(flows, plan, results, started_wall, time.monotonic() - t0)
+
+    def _assemble(self, flows: list[Flow], plan: list[Scenario], results: list[ScenarioResult],
+                  started: str, duration: float) -> RunResult:
+        by_key: dict[str, FlowResult] = {}
+        for scn, res in zip(plan, results):
+            fr = by_key.get(scn.flow_key)
+            if fr is None:
+                f = scn.flow
+                declared_t = [t.id for t in f.transitions]
+                declared_f = [f"{t.id}/{x.id}" for t in f.transitions for x in t.failures]
+                fr = by_key[scn.flow_key] = FlowResult(
+                    f.id, scn.flow_key, f.version, f.title, f.file, [],
+                    Coverage(declared_t, [], declared_f, []),
+                )
+            fr.scenarios.append(res)
+            cov = fr.coverage
+            for t in res.covered_transitions:
+                if t in cov.transitions and t not in cov.transitions_covered:
+                    cov.transitions_covered.append(t)
+            if res.covered_failure and res.covered_failure not in cov.failures_covered:
+                cov.failures_covered.append(res.covered_failure)
+        for fr in by_key.values():
+            order_t = {t: i for i, t in enumerate(fr.coverage.transitions)}
+            order_f = {t: i for i, t in enumerate(fr.coverage.failures)}
+            fr.coverage.transitions_covered.sort(key=order_t.__getitem__)
+            fr.coverage.failures_covered.sort(key=order_f.__getitem__)
+        opts = self.options
+        return RunResult(
+            flows=list(by_key.values()),
+            warnings=[self.redactor.redact(w) for w in self.warnings(flows)],
+            duration=duration,
+            started=started,
+            options={
+                "base_url": opts.base_url,
+                "timeout": opts.timeout,
+                "jobs": opts.jobs,
+                "all_versions": opts.all_versions,
+                "scenarios": list(opts.scenarios),
+                "inputs": sorted(opts.inputs),  # names only
+                "allow_insecure_http": opts.allow_insecure_http,
+            },
+            redact=self.redactor.redact,
+        )
+
+
+def verify_flows(flows: Iterable[Flow], options: VerifyOptions | None = None, *,
+                 on_event: Event | None = None) -> RunResult:
+    """Plan and run the scenarios of ``flows``; raise VerifyError for usage problems."""
+    with Verifier(options) as v:
+        return v.run(flows, on_event=on_event)

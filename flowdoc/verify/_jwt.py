@@ -1,0 +1,163 @@
+"""JWT checks against the issuer's JWKS (joserfc): signature, kid, alg, iss, aud, exp, nonce, claims."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+from joserfc import jws
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+#: asymmetric algorithms only: a JWKS publishes public keys; "none" and HS* are never accepted
+ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]
+
+
+class JwksError(Exception):
+    """The JWKS (or the discovery document pointing to it) could not be had."""
+
+
+@dataclass
+class JwtProblem:
+    what: str
+    expected: str
+    actual: str
+
+
+class JwksCache:
+    """Discovery documents and key sets, fetched once per run (and once more on an unknown kid)."""
+
+    def __init__(self, fetch_json: Callable[[str], Any]):
+        self._fetch = fetch_json
+        self._lock = threading.Lock()
+        self._jwks_uri: dict[str, str] = {}
+        self._keys: dict[str, tuple[KeySet, float]] = {}
+
+    def jwks_uri(self, issuer: str) -> str:
+        with self._lock:
+            if issuer in self._jwks_uri:
+                return self._jwks_uri[issuer]
+        base = issuer.rstrip("/")
+        last: Exception | None = None
+        for suffix in ("/.well-known/openid-configuration", "/.well-known/oauth-authorization-server"):
+            try:
+                doc = self._fetch(base + suffix)
+            except JwksError as exc:
+                last = exc
+                continue
+            if isinstance(doc, dict) and isinstance(doc.get("jwks_uri"), str):
+                with self._lock:
+                    self._jwks_uri[issuer] = doc["jwks_uri"]
+                return doc["jwks_uri"]
+        raise JwksError(f"no jwks_uri in the discovery document of {issuer}" + (f" ({last})" if last else ""))
+
+    def keys(self, url: str, *, refresh: bool = False) -> KeySet:
+        with self._lock:
+            cached = self._keys.get(url)
+        if cached and not (refresh and time.monotonic() - cached[1] > 1.0):
+            return cached[0]
+        doc = self._fetch(url)
+        try:
+            ks = KeySet.import_key_set(doc)
+        except (JoseError, ValueError, TypeError, KeyError) as exc:
+            raise JwksError(f"{url} is not a usable JWKS ({type(exc).__name__})") from None
+        with self._lock:
+            self._keys[url] = (ks, time.monotonic())
+        return ks
+
+
+def _fmt(v: Any) -> str:
+    return "(absent)" if v is None else repr(v) if not isinstance(v, str) else v
+
+
+def verify_jwt(
+    token: Any,
+    *,
+    jwks_url: str,
+    cache: JwksCache,
+    iss: str | None = None,
+    aud: str | None = None,
+    nonce: str | None = None,
+    check_exp: bool = True,
+    claims: dict[str, Any] | None = None,
+    required: list[str] | None = None,
+    now: float | None = None,
+) -> tuple[dict | None, list[JwtProblem]]:
+    """Verify a compact JWS; return (claims, problems). Never puts the token in a message."""
+    if not isinstance(token, str) or token.count(".") != 2:
+        return None, [JwtProblem("JWT", "a signed JWT (header.payload.signature)", "not a JWT")]
+    try:
+        header = jws.extract_compact(token.encode("ascii")).headers()
+    except (JoseError, ValueError, UnicodeError):
+        return None, [JwtProblem("JWT", "a signed JWT", "a token that does not parse")]
+    alg, kid = header.get("alg"), header.get("kid")
+    if alg not in ALGORITHMS:
+        return None, [JwtProblem("alg", "one of " + ", ".join(ALGORITHMS), _fmt(alg))]
+    try:
+        keyset = cache.keys(jwks_url)
+        key = _pick(keyset, kid, alg)
+        if key is None and kid is not None:
+            keyset = cache.keys(jwks_url, refresh=True)  # the issuer may have rotated its keys
+            key = _pick(keyset, kid, alg)
+    except JwksError as exc:
+        return None, [JwtProblem("JWKS", f"keys from {jwks_url}", str(exc))]
+    if key is None:
+        kids = ", ".join(str(k.kid) for k in keyset.keys) or "none"
+        if kid is None:
+            return None, [JwtProblem("kid", "a kid naming one key of the JWKS", f"no kid (JWKS keys: {kids})")]
+        return None, [JwtProblem("kid", f"one of the JWKS keys ({kids})", kid)]
+    try:
+        obj = jws.deserialize_compact(token, key, algorithms=[alg])
+        c = json.loads(obj.payload)
+        if not isinstance(c, dict):
+            raise ValueError("claims")
+    except JoseError as exc:
+        what = "signature" if "signature" in type(exc).__name__.lower() else "JWT"
+        return None, [JwtProblem(what, "valid for the issuer's key " + str(kid or ""),
+                                 getattr(exc, "error", None) or type(exc).__name__)]
+    except (ValueError, UnicodeDecodeError):
+        return None, [JwtProblem("JWT", "a JSON object of claims", "a payload that is not one")]
+    problems: list[JwtProblem] = []
+    t = time.time() if now is None else now
+    if iss is not None and c.get("iss") != iss:
+        problems.append(JwtProblem("claim iss", iss, _fmt(c.get("iss"))))
+    if aud is not None:
+        got = c.get("aud")
+        ok = got == aud or (isinstance(got, list) and aud in got)
+        if not ok:
+            problems.append(JwtProblem("claim aud", aud, _fmt(got)))
+    if check_exp:
+        exp = c.get("exp")
+        if not isinstance(exp, (int, float)) or isinstance(exp, bool):
+            problems.append(JwtProblem("claim exp", "a NumericDate", _fmt(exp)))
+        elif exp <= t:
+            problems.append(JwtProblem("claim exp", "in the future", f"expired {int(t - exp)} s ago"))
+    nbf = c.get("nbf")
+    if isinstance(nbf, (int, float)) and not isinstance(nbf, bool) and nbf > t + 60:
+        problems.append(JwtProblem("claim nbf", "not in the future", f"{int(nbf - t)} s from now"))
+    if nonce is not None and c.get("nonce") != nonce:
+        problems.append(JwtProblem("claim nonce", "the nonce sent with the request",
+                                   "a different nonce" if "nonce" in c else "(absent)"))
+    for name, want in (claims or {}).items():
+        got = c.get(name)
+        same = got == want or (
+            isinstance(want, str) and isinstance(got, (int, float)) and not isinstance(got, bool) and str(got) == want
+        )
+        if not same:
+            problems.append(JwtProblem(f"claim {name}", _fmt(want), _fmt(got)))
+    for name in required or []:
+        if name not in c:
+            problems.append(JwtProblem(f"claim {name}", "present", "(absent)"))
+    return c, problems
+
+
+def _pick(keyset: KeySet, kid: str | None, alg: str):
+    keys = list(keyset.keys)
+    if kid is not None:
+        return next((k for k in keys if k.kid == kid), None)
+    family = "OKP" if alg == "EdDSA" else {"R": "RSA", "P": "RSA", "E": "EC"}[alg[0]]
+    usable = [k for k in keys if k.key_type == family]
+    return usable[0] if len(usable) == 1 else None

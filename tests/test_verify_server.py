@@ -1,0 +1,239 @@
+"""flowdoc verify against the real OIDC test server (tests/node/oidc_server.mjs): the example flows,
+a broken copy, versions, redaction of every output, and the pytest plugin."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+
+from tests.support.fixtures import oidc_server_verify  # noqa: F401
+from tests.support.verify_inputs import secrets_of, verify_inputs
+
+pytestmark = pytest.mark.node
+
+ROOT = Path(__file__).resolve().parent.parent
+FLOWS = ROOT / "flows"
+EXAMPLES = ["authorization-code-pkce", "client-credentials", "gateway-login", "mfa-step-up", "silent-refresh-rotation"]
+
+
+def run_verify(args: list[str], cwd: Path = ROOT, env: dict | None = None, timeout: float = 150):
+    e = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDOC_")}
+    e.update({"NO_COLOR": "1", "PYTHONPATH": str(ROOT)})
+    e.update(env or {})
+    return subprocess.run([sys.executable, "-m", "flowdoc", "verify", *args], cwd=cwd, env=e,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def full_run(oidc_server_verify, tmp_path_factory):  # noqa: F811
+    """One run of every example flow (latest versions), with JUnit and JSON reports."""
+    srv = oidc_server_verify
+    out = tmp_path_factory.mktemp("verify")
+    cli, env_text = verify_inputs(srv)
+    env_file = out / "secrets.env"
+    env_file.write_text(env_text)
+    junit, report = out / "junit.xml", out / "report.json"
+    proc = run_verify([str(FLOWS), *cli, "--env-file", str(env_file), "--junit", str(junit),
+                       "--report-json", str(report), "--jobs", "6", "--timeout", "10"])
+    return srv, proc, junit, report
+
+
+def test_every_example_flow_verifies_with_full_coverage(full_run):
+    srv, proc, junit, report = full_run
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    data = json.loads(report.read_text())
+    assert data["exit_code"] == 0
+    flows = {f["id"]: f for f in data["flows"]}
+    assert sorted(flows) == EXAMPLES
+    for fid, f in flows.items():
+        cov = f["coverage"]
+        assert cov["transitions"]["percent"] == 100.0, (fid, cov)
+        assert cov["failures"]["percent"] == 100.0, (fid, cov)
+        assert cov["transitions"]["missed"] == [] and cov["failures"]["missed"] == []
+        assert all(s["status"] == "passed" for s in f["scenarios"])
+    # only the latest version of a flow with older versions beside it
+    assert flows["client-credentials"]["version"] == "1.1.0"
+    assert flows["authorization-code-pkce"]["version"] == "2.0.1"
+    # the refresh race ran both calls, and silent refresh signed in first
+    happy = next(s for s in flows["silent-refresh-rotation"]["scenarios"] if s["name"] == "happy-path")
+    roles = [(r["role"], r["transition"]) for r in happy["steps"]]
+    assert roles[0] == ("requires signin", "start")
+    assert {t for r, t in roles if "parallel" in r} == {"call_orders", "call_profile"}
+    # the gateway exchange is internal: covered through the step after it
+    gw = next(s for s in flows["gateway-login"]["scenarios"] if s["name"] == "happy-path")
+    assert any(r["transition"] == "gateway_exchange" and r["outcome"] == "internal" for r in gw["steps"])
+    # a failure branch checks the state it leads to
+    wrong = next(s for s in flows["authorization-code-pkce"]["scenarios"] if s["name"] == "wrong_password")
+    assert [r["status"] for r in wrong["steps"] if r["transition"] == "submit_credentials"] == [401, 303]
+    lock = next(s for s in flows["mfa-step-up"]["scenarios"] if s["name"] == "otp_lockout")
+    assert [r["status"] for r in lock["steps"] if r["transition"] == "submit_otp"] == [401, 401, 403]
+
+
+def test_junit_lists_each_scenario(full_run):
+    _srv, proc, junit, report = full_run
+    root = ET.parse(junit).getroot()
+    cases = {(c.get("classname"), c.get("name")) for c in root.iter("testcase")}
+    data = json.loads(report.read_text())
+    expected = {(f"flowdoc.{f['key']}", s["name"]) for f in data["flows"] for s in f["scenarios"]}
+    assert cases == expected
+    assert len(cases) == data["summary"]["scenarios"] >= 29
+    assert root.get("failures") == "0" and root.get("errors") == "0"
+    assert ("flowdoc.mfa-step-up", "challenge_expired") in cases
+    assert ("flowdoc.silent-refresh-rotation", "refresh_token_expired") in cases
+
+
+def _scan(srv, outputs: dict[str, str]) -> None:
+    for what, value in secrets_of(srv).items():
+        for name, text in outputs.items():
+            assert value not in text, f"{what} leaked into {name}"
+    for name, text in outputs.items():  # no token either: nothing that looks like a JWT
+        assert not re.search(r"eyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.", text), name
+
+
+def test_no_secret_in_any_output(full_run):
+    srv, proc, junit, report = full_run
+    _scan(srv, {"stdout": proc.stdout, "stderr": proc.stderr, "junit": junit.read_text(), "json": report.read_text()})
+
+
+def test_no_secret_in_failure_excerpts(oidc_server_verify, tmp_path):  # noqa: F811
+    """Every token response is shown (its documented status is wrong), and still nothing leaks."""
+    srv = oidc_server_verify
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    for name in EXAMPLES:
+        text = (FLOWS / f"{name}.yaml").read_text()
+        text = text.replace("    response:\n      status: 200\n      fields: [access_token",
+                            "    response:\n      status: 201\n      fields: [access_token")
+        text = text.replace("        response: {status: 401, error: invalid_credentials}",
+                            "        response: {status: 402, error: invalid_credentials}")
+        (flows / f"{name}.yaml").write_text(text)
+    cli, env_text = verify_inputs(srv)
+    (tmp_path / "s.env").write_text(env_text)
+    junit, report = tmp_path / "j.xml", tmp_path / "r.json"
+    proc = run_verify([str(flows), *cli, "--env-file", str(tmp_path / "s.env"), "--junit", str(junit),
+                       "--report-json", str(report), "--jobs", "6", "--max-wait", "2",
+                       "--scenario", "authorization-code-pkce", "--scenario", "client-credentials",
+                       "--scenario", "mfa-step-up/happy-path", "--scenario", "mfa-step-up/wrong_password"])
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    out = {"stdout": proc.stdout, "stderr": proc.stderr, "junit": junit.read_text(), "json": report.read_text()}
+    _scan(srv, out)
+    text = out["stdout"]
+    # the excerpts are there, with placeholders a reader can follow
+    for ph in ("«access_token#", "«refresh_token#", "«id_token#", "code_verifier=«pkce.verifier#", "code=«code#",
+               "Basic «basic flowdoc-web:client_secret»",
+               "Basic «basic flowdoc-service:client-credentials.client_secret»",
+               "&password=«password", "Cookie: _session=«cookie:_session#"):
+        assert ph in text, ph
+    assert "expected: 201" in text and "actual:   200" in text
+
+
+def test_changed_status_fails_naming_step_expected_and_actual(oidc_server_verify, tmp_path):  # noqa: F811
+    srv = oidc_server_verify
+    text = (FLOWS / "client-credentials.yaml").read_text()
+    broken = text.replace("        response: {status: 401, error: invalid_client}\n        to: client_rejected\n"
+                          "        remedy: Check the secret", "        response: {status: 403, error: invalid_client}\n"
+                          "        to: client_rejected\n        remedy: Check the secret", 1)
+    assert broken != text
+    (tmp_path / "client-credentials.yaml").write_text(broken)
+    cli, env_text = verify_inputs(srv)
+    (tmp_path / "s.env").write_text(env_text)
+    proc = run_verify([str(tmp_path / "client-credentials.yaml"), *cli, "--env-file", str(tmp_path / "s.env"),
+                       "--junit", str(tmp_path / "j.xml")])
+    assert proc.returncode == 1, proc.stdout + proc.stderr
+    out = proc.stdout
+    assert "FAILED client-credentials/bad_secret" in out
+    assert "step:     request_token (provoke)" in out
+    assert re.search(r"status:\n\s+expected: 403\n\s+actual:\s+401", out), out
+    assert "POST " + srv.issuer + "/token" in out  # the redacted request excerpt
+    assert "Authorization: Basic «basic flowdoc-service:" in out  # a placeholder, never base64 of the secret
+    assert srv.secrets["flowdoc-service"] not in out + proc.stderr
+    case = next(c for c in ET.parse(tmp_path / "j.xml").getroot().iter("testcase") if c.get("name") == "bad_secret")
+    assert "expected 403, got 401" in case.find("failure").get("message")
+
+
+def test_older_versions_run_only_with_all_versions(oidc_server_verify, tmp_path):  # noqa: F811
+    srv = oidc_server_verify
+    text = (FLOWS / "client-credentials.yaml").read_text()
+    old = text.replace('version: "1.1.0"', 'version: "1.0.0"', 1).replace("status: current", "status: deprecated", 1)
+    old = old.replace("changelog:\n", "deprecation: {replaced_by: client-credentials, migration: use 1.1.0}\n"
+                      "changelog:\n", 1)
+    shutil.copy(FLOWS / "client-credentials.yaml", tmp_path / "client-credentials.yaml")
+    (tmp_path / "client-credentials-v1.yaml").write_text(old)
+    cli, env_text = verify_inputs(srv)
+    (tmp_path / "s.env").write_text(env_text)
+    base = [str(tmp_path), *cli, "--env-file", str(tmp_path / "s.env"), "--scenario", "happy-path"]
+    latest = run_verify([*base, "--report-json", str(tmp_path / "a.json")])
+    assert latest.returncode == 0, latest.stdout + latest.stderr
+    data = json.loads((tmp_path / "a.json").read_text())
+    assert [(f["key"], f["version"]) for f in data["flows"]] == [("client-credentials", "1.1.0")]
+    both = run_verify([*base, "--all-versions", "--report-json", str(tmp_path / "b.json")])
+    assert both.returncode == 0, both.stdout + both.stderr
+    data = json.loads((tmp_path / "b.json").read_text())
+    assert sorted(f["key"] for f in data["flows"]) == ["client-credentials@1.0.0", "client-credentials@1.1.0"]
+
+
+def test_scenario_selection_and_list(oidc_server_verify, tmp_path):  # noqa: F811
+    srv = oidc_server_verify
+    cli, env_text = verify_inputs(srv)
+    (tmp_path / "s.env").write_text(env_text)
+    listed = run_verify([str(FLOWS), "--list"])
+    assert listed.returncode == 0
+    ids = [ln.split("\t")[0] for ln in listed.stdout.splitlines()]
+    assert "client-credentials/bad_scope" in ids and "mfa-step-up/otp_lockout" in ids
+    one = run_verify([str(FLOWS), *cli, "--env-file", str(tmp_path / "s.env"), "--scenario",
+                      "authorization-code-pkce/code_reused", "--report-json", str(tmp_path / "r.json")])
+    assert one.returncode == 0, one.stdout + one.stderr
+    data = json.loads((tmp_path / "r.json").read_text())
+    assert [s["id"] for s in data["flows"][0]["scenarios"]] == ["authorization-code-pkce/code_reused"]
+    unknown = run_verify([str(FLOWS), "--scenario", "no-such-scenario"])
+    assert unknown.returncode == 2 and "no scenario 'no-such-scenario'" in unknown.stderr
+
+
+def test_secret_given_with_input_is_warned_about(oidc_server_verify, tmp_path):  # noqa: F811
+    srv = oidc_server_verify
+    cli, _ = verify_inputs(srv)
+    secret = srv.secrets["flowdoc-service"]
+    proc = run_verify([str(FLOWS / "client-credentials.yaml"), *cli, "--input", f"client_secret={secret}",
+                       "--scenario", "happy-path"])
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "secret input 'client_secret' was given with --input" in proc.stderr
+    assert secret not in proc.stdout + proc.stderr
+
+
+def test_pytest_plugin_collects_one_item_per_scenario(oidc_server_verify, tmp_path):  # noqa: F811
+    srv = oidc_server_verify
+    cli, env_text = verify_inputs(srv)
+    (tmp_path / "s.env").write_text(env_text)
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    for name in ("client-credentials.yaml", "authorization-code-pkce.yaml", "silent-refresh-rotation.yaml"):
+        shutil.copy(FLOWS / name, flows / name)
+    text = (flows / "client-credentials.yaml").read_text()
+    (flows / "client-credentials.yaml").write_text(
+        text.replace("response: {status: 400, error: invalid_scope}", "response: {status: 418, error: invalid_scope}"))
+    inputs = [a.replace("--input", "--flowdoc-input") for a in cli]
+    xml = tmp_path / "out.xml"
+    e = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDOC_")}
+    e["PYTHONPATH"] = str(ROOT)
+    args = [sys.executable, "-m", "pytest", "-p", "no:cacheprovider", "-p", "no:flowdoc",
+            "-p", "flowdoc.verify.pytest_plugin", "--flowdoc-base-url", srv.issuer, "--flowdoc-flows", str(flows),
+            "--flowdoc-env-file", str(tmp_path / "s.env"), *inputs, f"--junitxml={xml}", "-q",
+            "-k", "client-credentials or code_reused or rotated_token_replayed", "--rootdir", str(tmp_path)]
+    proc = subprocess.run(args, cwd=tmp_path, env=e, capture_output=True, text=True, timeout=150)
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    assert re.search(r"1 failed, 6 passed, \d+ deselected", out), out
+    assert "FAILED flowdoc::client-credentials::bad_scope" in out
+    assert "expected: 418" in out and "actual:   400" in out
+    for value in secrets_of(srv).values():
+        assert value not in out and value not in xml.read_text()
+    names = {c.get("name") for c in ET.parse(xml).getroot().iter("testcase")}
+    assert {"happy-path", "bad_secret", "bad_scope", "code_reused", "rotated_token_replayed"} <= names
