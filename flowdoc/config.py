@@ -42,6 +42,26 @@ def _check_rule_ids(ids: list[str]) -> None:
         raise ValueError(f"unknown lint rule {unknown[0]!r}; rules are: {', '.join(RULES)}")
 
 
+class SiteConfig(BaseModel):
+    """``[tool.flowdoc.site]``: settings of ``flowdoc build`` and ``flowdoc serve``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    config_file: str | None = Field(
+        None, description="A MkDocs project (mkdocs.yml) to build with; default: site/mkdocs.yml, else a built-in one"
+    )
+    mermaid_js: str | None = Field(
+        None,
+        description="Mermaid's script: a local file (copied into the site, works offline) or a URL; "
+        "default: a pinned CDN URL (flowdoc.publish.DEFAULT_MERMAID_JS)",
+    )
+    prefix: str = Field("", description="URL folder of the generated flow pages ('' = the site root)")
+    versions: bool = Field(True, description="Publish a page per major version, a version selector and changelogs")
+    cache_dir: str | None = Field(None, description="Build cache folder; default: .flowdoc-cache beside the output")
+    strict: bool = Field(False, description="Fail the build on MkDocs warnings (broken links ...)")
+    port: int = Field(8000, ge=0, le=65535, description="Port of flowdoc serve (on 127.0.0.1)")
+
+
 class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -49,6 +69,7 @@ class Config(BaseModel):
     templates: str | None = Field(None, description="Folder of templates overriding the built-in ones")
     out: str = Field("build/site", description="Output folder of flowdoc build")
     lint: LintConfig = Field(default_factory=LintConfig)
+    site: SiteConfig = Field(default_factory=SiteConfig, description="flowdoc build / serve")
 
     root: Path = Field(default_factory=Path.cwd, exclude=True, description="Folder of the pyproject.toml")
 

@@ -28,6 +28,8 @@ COMMANDS = {
     "lint": "lint",
     "schema": "schema",
     "render": "render",
+    "build": "build",
+    "serve": "serve",
     "diff": "diff",
     "check": "check",
     "verify": "verify",

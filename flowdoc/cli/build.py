@@ -1,0 +1,120 @@
+"""flowdoc build: flows → Markdown pages → a static HTML site (MkDocs, without its plugin)."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from ..diagnostics import format_text
+from ._common import EXIT_HELP, config_or_exit, fail, use_color
+
+MERMAID_HELP = (
+    "Mermaid's script: a local file, copied into the site so it works with no internet, "
+    "or a URL. Default: the pinned CDN URL flowdoc.publish.DEFAULT_MERMAID_JS "
+    "(https://cdn.jsdelivr.net/npm/mermaid@11.17.2/dist/mermaid.min.js)."
+)
+
+
+class ProgressReporter:
+    """A progress bar on stderr for long builds; stage messages; nothing when not a terminal."""
+
+    def __init__(self, enabled: bool, quiet: bool = False, min_items: int = 20):
+        self.enabled = enabled
+        self.quiet = quiet
+        self.min_items = min_items
+        self._bar = None
+
+    def stage(self, message: str) -> None:
+        if self.enabled and not self.quiet:
+            click.echo(f"{message} …", err=True)
+
+    def start(self, total: int, label: str) -> None:
+        if self.enabled and not self.quiet and total >= self.min_items:
+            self._bar = click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
+            self._bar.__enter__()
+
+    def advance(self, n: int = 1) -> None:
+        if self._bar is not None:
+            self._bar.update(n)
+
+    def finish(self) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(None, None, None)
+            self._bar = None
+
+
+def site_options(f):
+    """Options shared by build and serve."""
+    for opt in reversed(
+        [
+            click.option("--flows", "flows_dir", type=click.Path(file_okay=False), help="Folder of flow files [flows]."),
+            click.option(
+                "--config-file",
+                "config_file",
+                type=click.Path(dir_okay=False),
+                help="The MkDocs project to build with (a mkdocs.yml). Default: site/mkdocs.yml, else a built-in one.",
+            ),
+            click.option("--mermaid-js", "mermaid_js", metavar="PATH|URL", help=MERMAID_HELP),
+            click.option("--templates", "templates_dir", type=click.Path(file_okay=False), help="Templates overriding the built-in ones."),
+            click.option("--prefix", default=None, help="URL folder of the generated flow pages ['' = site root]."),
+            click.option("--versions/--no-versions", default=None, help="A page per major version, selector, changelogs [on]."),
+            click.option("--cache-dir", type=click.Path(file_okay=False), help="Build cache [.flowdoc-cache beside the output]."),
+            click.option("--strict/--no-strict", default=None, help="Fail on MkDocs warnings (broken links ...)."),
+        ]
+    ):
+        f = opt(f)
+    return f
+
+
+def settings_from(config, **opts):
+    from ..publish import BuildSettings
+
+    return BuildSettings.from_config(config, **opts)
+
+
+def report_error(exc, out: Path | None) -> None:
+    if exc.diagnostics:
+        click.echo(format_text(exc.diagnostics, color=use_color(sys.stderr)), err=True)
+    kept = f"; the site in {out} was left as it was" if out is not None and out.exists() else ""
+    click.echo(f"flowdoc: error: {exc.message}{kept}", err=True)
+
+
+@click.command(epilog=EXIT_HELP)
+@site_options
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder of the site [build/site].")
+@click.option("--force", is_flag=True, help="Ignore the cache: render every page and run MkDocs.")
+@click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
+def command(quiet: bool, force: bool, **opts) -> None:
+    """Build the documentation site: flows → Markdown → static HTML (MkDocs).
+
+    \b
+    Site layout (with MkDocs' default directory URLs):
+      /                   index of flows (title, status, latest version, last updated)
+      /FLOW/latest/       newest version        /FLOW/v1/, /FLOW/v2/  one page per major version
+      /FLOW/changelog/    authors' notes and generated changes, newest first
+
+    The site is built in a temporary folder beside --out and replaces it only when the
+    build succeeds; unchanged flows are not re-rendered (content-hash cache), and MkDocs is
+    not run when nothing changed. Every option can also be set in [tool.flowdoc]
+    (flows, out, templates) and [tool.flowdoc.site] (config_file, mermaid_js, prefix,
+    versions, cache_dir, strict).
+    """
+    from ..publish import PublishError, build_site
+
+    config = config_or_exit()
+    settings = settings_from(config, force=force or None, **opts)
+    reporter = ProgressReporter(enabled=sys.stderr.isatty(), quiet=quiet)
+    try:
+        result = build_site(settings, reporter=reporter)
+    except PublishError as exc:
+        report_error(exc, Path(settings.out_dir))
+        raise SystemExit(2) from None
+    except OSError as exc:
+        fail(str(exc))
+    if not quiet:
+        for w in result.warnings:
+            if w.startswith(("WARNING", "ERROR")):
+                click.echo(f"mkdocs: {w}", err=True)
+        click.echo(result.summary())

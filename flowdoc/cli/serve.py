@@ -1,0 +1,50 @@
+"""flowdoc serve: a live preview of the site on 127.0.0.1, rebuilt when a flow or template changes."""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+from ._common import EXIT_HELP, config_or_exit, fail
+from .build import ProgressReporter, settings_from, site_options
+
+
+@click.command(epilog=EXIT_HELP)
+@site_options
+@click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port on 127.0.0.1 [8000; 0 = any free port].")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Preview folder [a temporary folder].")
+def command(port: int | None, **opts) -> None:
+    """Serve a live preview of the site on 127.0.0.1.
+
+    Builds the site like `flowdoc build`, serves it, and rebuilds (incrementally) when a
+    flow, a template, the MkDocs project or Mermaid's local script changes; open pages
+    reload by themselves. A failed build keeps the last good site and shows the error.
+    """
+    from ..publish.serve import PreviewServer
+
+    config = config_or_exit()
+    tmp = None
+    if opts.get("out_dir") is None:
+        tmp = tempfile.mkdtemp(prefix="flowdoc-serve-")
+        opts["out_dir"] = str(Path(tmp) / "site")
+        if opts.get("cache_dir") is None:
+            opts["cache_dir"] = str(Path(tmp) / "cache")
+    settings = settings_from(config, **opts)
+    server = PreviewServer(
+        settings,
+        port=config.site.port if port is None else port,
+        echo=lambda m: click.echo(m, err=True),
+        reporter=ProgressReporter(enabled=sys.stderr.isatty()),
+    )
+    try:
+        server.serve_forever()
+    except OSError as exc:
+        fail(f"cannot serve on 127.0.0.1:{server.port}: {exc.strerror or exc}")
+    finally:
+        if tmp:
+            import shutil
+
+            shutil.rmtree(tmp, ignore_errors=True)

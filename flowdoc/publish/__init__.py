@@ -1,0 +1,32 @@
+"""Publish: a versioned documentation site of the flows.
+
+Shared by ``flowdoc build`` (which drives MkDocs itself, without the plugin) and the
+MkDocs plugin (``plugins: [flowdoc]``)::
+
+    from flowdoc.publish import BuildSettings, build_site
+    result = build_site(BuildSettings(flows_dir=Path("flows"), out_dir=Path("build/site")))
+    print(result.summary())      # pages built, reused, and the time
+
+Modules: :mod:`.pages` (the page set and its URLs, ```flowdoc embeds), :mod:`.site`
+(the atomic, incremental build), :mod:`.cache`, :mod:`.serve` (live preview),
+:mod:`.plugin` (MkDocs plugin), :mod:`.markdown` (```mermaid fences → ``pre.mermaid``),
+:mod:`.templates` (index, version header, changelog; CSS and JS).
+"""
+
+from __future__ import annotations
+
+from .pages import DEFAULT_MERMAID_JS, FlowSite, Layout, Page, PublishError, load_site
+from .site import BuildResult, BuildSettings, Reporter, build_site
+
+__all__ = [
+    "DEFAULT_MERMAID_JS",
+    "BuildResult",
+    "BuildSettings",
+    "FlowSite",
+    "Layout",
+    "Page",
+    "PublishError",
+    "Reporter",
+    "build_site",
+    "load_site",
+]

@@ -1,0 +1,116 @@
+"""The build cache of ``flowdoc build``: content hashes, so unchanged flows are not re-rendered.
+
+A flow's pages are reused when the hash of everything they are made from is unchanged:
+the bytes of every file of that flow id, the templates folder, the flowdoc version and
+code, the settings (prefix, versions) and what the pages show of other flows. MkDocs is
+not run at all when no staged file, the MkDocs configuration and the output folder have
+changed since the last successful build.
+
+The cache folder (default ``.flowdoc-cache/<output name>`` beside the output) holds
+``manifest.json`` and ``docs/``, the Markdown tree MkDocs builds from. It is safe to
+delete; the next build is then a full one.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .._version import __version__
+
+__all__ = ["CACHE_FORMAT", "Manifest", "code_fingerprint", "digest", "digest_json"]
+
+CACHE_FORMAT = 1
+
+
+def digest(data: bytes | str) -> str:
+    if isinstance(data, str):
+        data = data.encode("utf-8")
+    return hashlib.sha256(data).hexdigest()
+
+
+def digest_json(value: Any) -> str:
+    return digest(json.dumps(value, sort_keys=True, ensure_ascii=False, default=str))
+
+
+def code_fingerprint() -> str:
+    """flowdoc's version, and a hash of its source files and of the renderer's built-in
+    templates (pages depend on both; the templates folder may be a link, which a recursive
+    glob does not follow). Cached per process, except for the templates, read each time."""
+    from .templates import templates_digest
+
+    try:
+        from ..render.page import default_templates_dir
+
+        builtin = templates_digest(default_templates_dir())
+    except (ImportError, FileNotFoundError):
+        builtin = ""
+    return digest_json([_source_fingerprint(), builtin])
+
+
+@functools.lru_cache(maxsize=1)
+def _source_fingerprint() -> str:
+    pkg = Path(__file__).resolve().parent.parent
+    h = hashlib.sha256(__version__.encode())
+    for f in sorted(pkg.rglob("*")):
+        if f.is_file() and "__pycache__" not in f.parts and f.suffix in (".py", ".j2", ".md", ".json", ".css", ".js"):
+            h.update(f.relative_to(pkg).as_posix().encode() + b"\0")
+            h.update(f.read_bytes())
+    return h.hexdigest()
+
+
+@dataclass
+class Manifest:
+    """What the last build made (JSON in the cache folder)."""
+
+    format: int = CACHE_FORMAT
+    env_key: str = ""
+    #: flow file (relative to the flows folder) -> sha256 of its bytes, at the last good build
+    files: dict[str, str] = field(default_factory=dict)
+    #: flow id -> {"key": hash of its inputs, "pages": {src_uri: sha256}}
+    ids: dict[str, dict] = field(default_factory=dict)
+    #: the index page's src_uri -> sha256
+    index: dict[str, str] = field(default_factory=dict)
+    #: user page -> sha256 of its source (pages with ```flowdoc fences depend on the flows)
+    user_src: dict[str, str] = field(default_factory=dict)
+    #: every file in the staged docs folder -> sha256 of its bytes
+    staged: dict[str, str] = field(default_factory=dict)
+    #: hash of the whole MkDocs input at the last good build, and the output it made
+    site_key: str = ""
+    out: str = ""
+    out_mtime_ns: int = 0
+    complete: bool = False
+
+    @classmethod
+    def load(cls, path: Path) -> "Manifest":
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+            if data.get("format") != CACHE_FORMAT:
+                return cls()
+            return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+        except (OSError, ValueError, TypeError):
+            return cls()
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".manifest.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8") as fh:
+                json.dump(asdict(self), fh, sort_keys=True)
+            os.replace(tmp, path)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+
+    @property
+    def flow_pages(self) -> dict[str, str]:
+        out = dict(self.index)
+        for rec in self.ids.values():
+            out.update(rec.get("pages", {}))
+        return out

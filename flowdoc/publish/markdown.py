@@ -1,0 +1,93 @@
+"""A Python-Markdown extension: ```mermaid fences become ``<pre class="mermaid">``.
+
+Mermaid (and mkdocs-material's Mermaid support) draws every ``pre.mermaid``
+element in the browser. MkDocs' default theme knows nothing of Mermaid, and a
+plain fenced code block becomes ``<pre><code class="language-mermaid">``, which
+Mermaid ignores; this extension emits the element Mermaid looks for, with the
+source HTML-escaped (Mermaid decodes the entities).
+
+Use it by name in any mkdocs.yml (``markdown_extensions: [flowdoc.publish.markdown]``);
+``flowdoc build`` and the MkDocs plugin add it themselves. It handles fences at
+the top level of a page (indented up to three spaces), like Python-Markdown's
+own ``fenced_code``; it runs before ``fenced_code`` and ``pymdownx.superfences``,
+which still handle the other fences. It also keeps heading ids from starting with a
+digit (see :class:`HeadingIdTreeprocessor`).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from markdown import Extension, Markdown
+from markdown.preprocessors import Preprocessor
+from markdown.treeprocessors import Treeprocessor
+
+__all__ = ["MermaidExtension", "makeExtension", "mermaid_html", "EXTENSION"]
+
+#: The name to list under ``markdown_extensions``.
+EXTENSION = "flowdoc.publish.markdown"
+
+FENCE = re.compile(
+    r"^(?P<indent>[ ]{0,3})(?P<fence>`{3,}|~{3,})[ \t]*\{?\.?mermaid\}?[ \t]*\n"
+    r"(?P<code>(?:.*\n)*?)"
+    r"(?P=indent)(?P=fence)[`~]*[ \t]*$",
+    re.MULTILINE,
+)
+
+
+def mermaid_html(source: str) -> str:
+    """The element Mermaid draws: ``<pre class="mermaid">`` with the escaped source."""
+    return f'<pre class="mermaid">{html.escape(source.strip(), quote=False)}</pre>'
+
+
+def _dedent(code: str, indent: str) -> str:
+    if not indent:
+        return code
+    n = len(indent)
+    return "".join(line[n:] if line.startswith(indent) else line.lstrip(" ") for line in code.splitlines(True))
+
+
+class MermaidPreprocessor(Preprocessor):
+    def run(self, lines: list[str]) -> list[str]:
+        text = "\n".join(lines)
+        if "mermaid" not in text:
+            return lines
+
+        def repl(m: re.Match[str]) -> str:
+            code = _dedent(m.group("code"), m.group("indent"))
+            placeholder = self.md.htmlStash.store(mermaid_html(code))
+            return f"\n\n{placeholder}\n\n"
+
+        return FENCE.sub(repl, text).split("\n")
+
+
+class HeadingIdTreeprocessor(Treeprocessor):
+    """Give headings that start with a digit (``## 2.0.1 — 2026-11-26``) an id that starts with
+    a letter (``v201-2026-11-26``): an id such as ``#201-2026-11-26`` is not a valid CSS
+    selector, and the scroll spy of MkDocs' default theme fails on it, breaking the page's
+    scripts. Runs after ``attr_list`` (explicit ids win) and before ``toc``, which keeps ids."""
+
+    def run(self, root) -> None:
+        toc = self.md.treeprocessors["toc"] if "toc" in self.md.treeprocessors else None
+        if toc is None:
+            return
+        for el in root.iter():
+            if el.tag in ("h1", "h2", "h3", "h4", "h5", "h6") and "id" not in el.attrib:
+                text = "".join(el.itertext()).strip()
+                if not text[:1].isdigit():
+                    continue
+                slug = toc.slugify(text, toc.sep)
+                if slug[:1].isdigit():
+                    el.set("id", ("v" if re.match(r"\d+\.\d", text) else "h-") + slug)
+
+
+class MermaidExtension(Extension):
+    def extendMarkdown(self, md: Markdown) -> None:
+        # after normalize_whitespace (30), before fenced_code / superfences (25) and html_block (20)
+        md.preprocessors.register(MermaidPreprocessor(md), "flowdoc_mermaid", 28)
+        md.treeprocessors.register(HeadingIdTreeprocessor(md), "flowdoc_heading_ids", 6)
+
+
+def makeExtension(**kwargs) -> MermaidExtension:  # noqa: N802 (Python-Markdown's name)
+    return MermaidExtension(**kwargs)

@@ -1,0 +1,521 @@
+"""The page set of a site of flows, shared by ``flowdoc build`` and the MkDocs plugin.
+
+URLs (``prefix`` is the URL folder of the generated pages, '' for the site root; with
+MkDocs' default ``use_directory_urls``, ``FLOW/latest.md`` is served at ``FLOW/latest/``)::
+
+    PREFIX/index.md             index of flows: title, status, latest version, last updated
+    PREFIX/FLOW/latest.md       the newest version of the flow
+    PREFIX/FLOW/v1.md           the newest 1.x.y version (one page per major version)
+    PREFIX/FLOW/v2.md           ...
+    PREFIX/FLOW/changelog.md    authors' notes and generated changes, newest first
+
+With ``versions`` off a flow has one page, ``PREFIX/FLOW/index.md`` (its newest version).
+
+Versions come from files: several files in the flows folder with the same ``id`` and
+different ``version`` values. Every flow page gets a version selector under its title;
+every older or deprecated version gets a banner with the migration link.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import posixpath
+import re
+import shutil
+import tempfile
+import weakref
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterable
+
+import yaml
+
+from ..diagnostics import Diagnostic, format_text
+from .templates import FLOWDOC_CSS, FLOWDOC_JS, SiteTemplates, overlay_templates
+
+if TYPE_CHECKING:
+    from ..model.flow import Flow
+
+__all__ = [
+    "ASSET_DIR",
+    "DEFAULT_MERMAID_JS",
+    "Asset",
+    "FlowSite",
+    "FlowVersions",
+    "Layout",
+    "Page",
+    "PublishError",
+    "is_url",
+    "load_site",
+    "site_assets",
+    "version_key",
+]
+
+#: Mermaid's script when none is named: the version the tests pin (tests/node/package.json).
+DEFAULT_MERMAID_JS = "https://cdn.jsdelivr.net/npm/mermaid@11.17.2/dist/mermaid.min.js"
+#: Where flowdoc's own assets go in the site.
+ASSET_DIR = "assets/flowdoc"
+
+VIEWS = ("sequence", "state", "flowchart", "page")
+
+
+class PublishError(Exception):
+    """The site cannot be built; ``diagnostics`` holds the flow problems (FILE:LINE:COL)."""
+
+    def __init__(self, message: str, diagnostics: Iterable[Diagnostic] = ()):
+        self.diagnostics = sorted(diagnostics, key=Diagnostic.sort_key)
+        self.message = message
+        text = message
+        if self.diagnostics:
+            text += "\n" + format_text(self.diagnostics)
+        super().__init__(text)
+
+
+@dataclass(frozen=True)
+class Page:
+    """A generated Markdown page; ``src_uri`` is its path in the docs folder (POSIX)."""
+
+    src_uri: str
+    content: str
+    kind: str  # index | latest | version | changelog | flow
+    flow_id: str | None = None
+
+    @property
+    def digest(self) -> str:
+        return hashlib.sha256(self.content.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Asset:
+    """A file flowdoc adds to the site: in-memory ``content`` or a copy of ``path``."""
+
+    src_uri: str
+    content: bytes | None = None
+    path: Path | None = None
+
+    def data(self) -> bytes:
+        return self.content if self.content is not None else Path(self.path).read_bytes()  # type: ignore[arg-type]
+
+
+# ------------------------------------------------------------------- versions
+
+_SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)")
+
+
+def version_key(version: str | None) -> tuple:
+    """Sort key of a semantic version (SemVer precedence); no version sorts first."""
+    from ..diff.versions import semver_key
+
+    return semver_key(version)
+
+
+def major_of(flow: "Flow") -> int | None:
+    m = _SEMVER.match(flow.version or "")
+    return int(m.group(1)) if m else None
+
+
+def is_deprecated(flow: "Flow") -> bool:
+    return flow.deprecation is not None or getattr(flow.status, "value", flow.status) == "deprecated"
+
+
+def _status(flow: "Flow") -> str:
+    return str(getattr(flow.status, "value", flow.status))
+
+
+@dataclass
+class FlowVersions:
+    """Every version of one flow id, oldest first."""
+
+    id: str
+    history: list["Flow"]
+
+    @property
+    def latest(self) -> "Flow":
+        return self.history[-1]
+
+    def majors(self) -> list[tuple[int, "Flow"]]:
+        """(major, newest flow of that major), newest major first."""
+        best: dict[int, Flow] = {}
+        for f in self.history:
+            m = major_of(f)
+            if m is not None and (m not in best or version_key(f.version) >= version_key(best[m].version)):
+                best[m] = f
+        return sorted(best.items(), key=lambda kv: kv[0], reverse=True)
+
+    def find(self, spec: Any) -> "Flow | None":
+        """``latest``, a major (``2``, ``v2``), or an exact version (``2.0.0``)."""
+        if spec is None:
+            return self.latest
+        s = str(spec).strip()
+        if s in ("", "latest"):
+            return self.latest
+        for f in self.history:
+            if f.version == s:
+                return f
+        m = re.fullmatch(r"v?(\d+)(?:\.x)?", s)
+        if m:
+            return dict(self.majors()).get(int(m.group(1)))
+        m = re.fullmatch(r"v?(\d+)\.(\d+)", s)
+        if m:
+            cands = [f for f in self.history if (f.version or "").startswith(f"{m.group(1)}.{m.group(2)}.")]
+            return cands[-1] if cands else None
+        return None
+
+    def files(self) -> list[str]:
+        return sorted(f.file for f in self.history)
+
+
+def group_versions(flows: list["Flow"]) -> dict[str, FlowVersions]:
+    """Group flows by id, each oldest first."""
+    from ..diff.versions import flow_history
+
+    return {fid: FlowVersions(fid, list(lst)) for fid, lst in sorted(flow_history(flows).items())}
+
+
+def changelog_for(fv: FlowVersions) -> list[dict]:
+    """Merged changelog of a flow (newest first): authors' notes and the generated changes."""
+    from ..diff.versions import changelog_entries
+
+    return list(changelog_entries(fv.history))
+
+
+# --------------------------------------------------------------------- layout
+
+
+@dataclass(frozen=True)
+class Layout:
+    prefix: str = ""
+    versions: bool = True
+
+    def _p(self, *parts: str) -> str:
+        pre = self.prefix.strip("/")
+        return "/".join([pre, *parts] if pre else parts)
+
+    @property
+    def index(self) -> str:
+        return self._p("index.md")
+
+    def latest(self, fid: str) -> str:
+        return self._p(fid, "latest.md") if self.versions else self._p(fid, "index.md")
+
+    def version(self, fid: str, major: int) -> str:
+        return self._p(fid, f"v{major}.md")
+
+    def changelog(self, fid: str) -> str:
+        return self._p(fid, "changelog.md")
+
+    def flow_uris(self, fv: FlowVersions) -> list[str]:
+        if not self.versions:
+            return [self.latest(fv.id)]
+        return [self.latest(fv.id), *(self.version(fv.id, m) for m, _ in fv.majors()), self.changelog(fv.id)]
+
+
+def relative(from_uri: str, to_uri: str) -> str:
+    """A relative link from one docs page to another (MkDocs resolves ``.md`` links)."""
+    return posixpath.relpath(to_uri, posixpath.dirname(from_uri) or ".")
+
+
+def is_url(value: str) -> bool:
+    return bool(re.match(r"^(https?:)?//", value))
+
+
+def _is_link(value: str) -> bool:
+    """A migration 'guide' that is only a URL (else it is text, whose URLs become autolinks)."""
+    value = value.strip()
+    return is_url(value) and not any(c.isspace() for c in value)
+
+
+# ----------------------------------------------------------------------- site
+
+
+def _insert_after_title(markdown: str, block: str) -> str:
+    """Put ``block`` right under the page's first ``# Title`` (or at the top)."""
+    lines = markdown.split("\n")
+    in_fence = None
+    for i, line in enumerate(lines):
+        stripped = line.lstrip()
+        if in_fence:
+            if stripped.startswith(in_fence):
+                in_fence = None
+            continue
+        m = re.match(r"(`{3,}|~{3,})", stripped)
+        if m:
+            in_fence = m.group(1)
+            continue
+        if re.match(r"^#\s", line):
+            return "\n".join(lines[: i + 1] + ["", block.rstrip("\n"), ""] + lines[i + 1 :])
+    return block.rstrip("\n") + "\n\n" + markdown
+
+
+class FlowSite:
+    """The flows of a site, grouped by id, and the pages made from them."""
+
+    def __init__(
+        self,
+        flows: list["Flow"],
+        *,
+        prefix: str = "",
+        versions: bool = True,
+        templates_dir: str | Path | None = None,
+        title: str = "Authentication flows",
+        work_dir: str | Path | None = None,
+    ):
+        self.layout = Layout(prefix, versions)
+        self.templates_dir = Path(templates_dir) if templates_dir else None
+        self.templates = SiteTemplates(self.templates_dir)
+        if work_dir is None:
+            work_dir = tempfile.mkdtemp(prefix="flowdoc-site-")
+            weakref.finalize(self, shutil.rmtree, work_dir, True)
+        #: the templates of site pages: the user's, and the site's own sections (see overlay_templates)
+        self.page_templates_dir = overlay_templates(self.templates_dir, Path(work_dir) / "templates")
+        self.title = title
+        self.entries = group_versions(flows)
+        self._changelogs: dict[str, list[dict]] = {}
+
+    # -------------------------------------------------------------- helpers
+    def changelog(self, fid: str) -> list[dict]:
+        if fid not in self._changelogs:
+            self._changelogs[fid] = changelog_for(self.entries[fid]) if self.layout.versions else []
+        return self._changelogs[fid]
+
+    def deps_key(self, fid: str) -> str:
+        """What this flow's pages show of other flows (the flow that replaces a deprecated one)."""
+        out = []
+        for f in self.entries[fid].history:
+            dep = f.deprecation.replaced_by if f.deprecation else None
+            if dep and dep != fid:
+                other = self.entries.get(dep)
+                out.append([dep, other.latest.title if other else None])
+        return json.dumps(out, sort_keys=True)
+
+    def _render_page(self, flow: "Flow", changelog: list[dict] | None, context: dict, *, embed: bool = False) -> str:
+        from ..render import render_page
+
+        templates = self.templates_dir if embed else self.page_templates_dir
+        return render_page(flow, templates_dir=templates, changelog=changelog, context=context)
+
+    def _choices(self, fv: FlowVersions, here: str, current: str) -> list[dict]:
+        lay = self.layout
+        latest = fv.latest
+        label = f"latest ({latest.version})" if latest.version else "latest"
+        out = [{"label": label, "link": relative(here, lay.latest(fv.id)), "current": current == "latest"}]
+        for major, f in fv.majors():
+            tag = f"v{major}"
+            extra = " (deprecated)" if is_deprecated(f) else ""
+            out.append(
+                {"label": tag + extra, "link": relative(here, lay.version(fv.id, major)), "current": current == tag}
+            )
+        return out
+
+    def _banner(self, fv: FlowVersions, flow: "Flow", here: str) -> dict | None:
+        lay = self.layout
+        changelog = relative(here, lay.changelog(fv.id)) if lay.versions else None
+        if is_deprecated(flow):
+            dep = flow.deprecation
+            replaced = None
+            if dep is not None:
+                target = self.entries.get(dep.replaced_by)
+                if target is None:  # not on this site: named, without a link
+                    replaced = {"title": None, "id": dep.replaced_by, "link": None}
+                elif dep.replaced_by != fv.id or flow is not fv.latest:
+                    replaced = {"title": target.latest.title, "id": target.id, "link": relative(here, lay.latest(target.id))}
+            return {
+                "kind": "deprecated",
+                "version": flow.version or "",
+                "reason": " ".join(dep.reason.split()) if dep and dep.reason else "",
+                "replaced_by": replaced,
+                "sunset": dep.sunset.isoformat() if dep and dep.sunset else None,
+                "migration": " ".join(dep.migration.split()) if dep else None,
+                "migration_url": dep.migration.strip() if dep and _is_link(dep.migration) else None,
+                "changelog": changelog,
+            }
+        if flow is not fv.latest and version_key(flow.version) < version_key(fv.latest.version):
+            return {
+                "kind": "older",
+                "version": flow.version or "",
+                "latest_version": fv.latest.version or "latest",
+                "latest_link": relative(here, lay.latest(fv.id)),
+                "migration": None,
+                "migration_url": None,
+                "changelog": changelog,
+            }
+        return None
+
+    def _flow_page(self, fv: FlowVersions, flow: "Flow", uri: str, kind: str, current: str) -> Page:
+        entries = self.changelog(fv.id)
+        if flow is not fv.latest and flow.version:
+            entries = [e for e in entries if version_key(str(e.get("version"))) <= version_key(flow.version)]
+        context = {
+            "page_kind": kind,
+            "version_label": current,
+            "latest_version": fv.latest.version,
+            "is_latest": flow is fv.latest,
+        }
+        body = self._render_page(flow, entries if self.layout.versions else None, context)
+        if self.layout.versions:
+            header = self.templates.render(
+                "site-header.md.j2",
+                choices=self._choices(fv, uri, current),
+                changelog=relative(uri, self.layout.changelog(fv.id)),
+                banner=self._banner(fv, flow, uri),
+            )
+        else:
+            banner = self._banner(fv, flow, uri) if is_deprecated(flow) else None
+            header = self.templates.render("site-header.md.j2", choices=[], changelog=None, banner=banner)
+        return Page(uri, _insert_after_title(body, header), kind, fv.id)
+
+    # ---------------------------------------------------------------- pages
+    def pages_for(self, fid: str) -> list[Page]:
+        """Every page of one flow id (latest, one per major version, changelog)."""
+        fv = self.entries[fid]
+        lay = self.layout
+        if not lay.versions:
+            return [self._flow_page(fv, fv.latest, lay.latest(fid), "flow", "latest")]
+        pages = [self._flow_page(fv, fv.latest, lay.latest(fid), "latest", "latest")]
+        for major, flow in fv.majors():
+            pages.append(self._flow_page(fv, flow, lay.version(fid, major), "version", f"v{major}"))
+        uri = lay.changelog(fid)
+        content = self.templates.render(
+            "site-changelog.md.j2",
+            flow=fv.latest,
+            entries=self.changelog(fid),
+            choices=self._choices(fv, uri, "changelog"),
+        )
+        pages.append(Page(uri, content, "changelog", fid))
+        return pages
+
+    def index_page(self) -> Page:
+        lay = self.layout
+        here = lay.index
+        rows = []
+        for fid, fv in sorted(self.entries.items(), key=lambda kv: (kv[1].latest.title.lower(), kv[0])):
+            f = fv.latest
+            rows.append(
+                {
+                    "id": fid,
+                    "title": f.title,
+                    "link": relative(here, lay.latest(fid)),
+                    "status": _status(f),
+                    "version": f.version,
+                    "updated": f.updated.isoformat() if f.updated else None,
+                    "versions": [
+                        {"label": f"v{m}", "link": relative(here, lay.version(fid, m))} for m, _ in fv.majors()
+                    ]
+                    if lay.versions
+                    else [],
+                    "changelog": relative(here, lay.changelog(fid)) if lay.versions else None,
+                }
+            )
+        content = self.templates.render("site-index.md.j2", title=self.title, flows=rows, versions=lay.versions)
+        return Page(here, content, "index")
+
+    def all_pages(self) -> list[Page]:
+        pages = [self.index_page()]
+        for fid in self.entries:
+            pages.extend(self.pages_for(fid))
+        return pages
+
+    # --------------------------------------------------------------- embeds
+    def embed(self, spec: dict, *, where: str = "") -> str:
+        """The Markdown for one ```flowdoc fence: ``flow``, ``view`` and ``version``."""
+        fid = spec.get("flow")
+        fv = self.entries.get(str(fid)) if fid is not None else None
+        if fv is None:
+            known = ", ".join(self.entries) or "none"
+            raise PublishError(f"{where}flowdoc fence: unknown flow {fid!r} (flows: {known})")
+        flow = fv.find(spec.get("version"))
+        if flow is None:
+            have = ", ".join(f.version or "-" for f in fv.history)
+            raise PublishError(f"{where}flowdoc fence: flow {fid!r} has no version {spec.get('version')!r} ({have})")
+        view = str(spec.get("view", "page"))
+        if view not in VIEWS:
+            raise PublishError(f"{where}flowdoc fence: unknown view {view!r}; views: {', '.join(VIEWS)}")
+        if view == "page":
+            entries = self.changelog(fid) if self.layout.versions else None
+            if entries and flow is not fv.latest:
+                entries = [e for e in entries if version_key(str(e.get("version"))) <= version_key(flow.version)]
+            return self._render_page(flow, entries, {"page_kind": "embed"}, embed=True)
+        from ..render import render_diagram
+
+        return "```mermaid\n" + render_diagram(flow, view, "mermaid").strip("\n") + "\n```"
+
+    def expand_embeds(self, markdown: str, *, where: str = "") -> str:
+        """Replace every ```flowdoc fence of a page by the flow or view it names."""
+        if "flowdoc" not in markdown:
+            return markdown
+
+        def repl(m: re.Match[str]) -> str:
+            line = markdown.count("\n", 0, m.start()) + 1
+            loc = f"{where}:{line}: " if where else f"line {line}: "
+            try:
+                spec = yaml.safe_load(m.group("body")) or {}
+            except yaml.YAMLError as exc:
+                raise PublishError(f"{loc}flowdoc fence: not YAML: {exc}") from None
+            if not isinstance(spec, dict):
+                raise PublishError(f"{loc}flowdoc fence: write 'flow: ID' (and optionally view:, version:)")
+            unknown = sorted(set(map(str, spec)) - {"flow", "view", "version"})
+            if unknown:
+                raise PublishError(f"{loc}flowdoc fence: unknown key {unknown[0]!r}; keys: flow, view, version")
+            out = self.embed(spec, where=loc)
+            indent = m.group("indent")
+            return "\n".join(indent + ln if ln else ln for ln in out.split("\n"))
+
+        return EMBED_FENCE.sub(repl, markdown)
+
+
+EMBED_FENCE = re.compile(
+    r"^(?P<indent>[ \t]*)(?P<fence>`{3,}|~{3,})[ \t]*\{?\.?flowdoc\}?[ \t]*\n"
+    r"(?P<body>(?:.*\n)*?)"
+    r"(?P=indent)(?P=fence)[ \t]*$",
+    re.MULTILINE,
+)
+
+
+def load_site(
+    flows_dir: str | Path,
+    *,
+    prefix: str = "",
+    versions: bool = True,
+    templates_dir: str | Path | None = None,
+    work_dir: str | Path | None = None,
+) -> FlowSite:
+    """Load and check every flow in the folder; raise :class:`PublishError` on an invalid one."""
+    from ..check import check_paths
+
+    flows_dir = Path(flows_dir)
+    if not flows_dir.is_dir():
+        raise PublishError(f"{flows_dir}: no such flows folder")
+    res = check_paths([flows_dir])
+    if res.invalid:
+        errors = [d for d in res.diagnostics if d.severity == "error"]
+        n = len({d.file for d in errors})
+        raise PublishError(f"{n} invalid flow file{'s' if n != 1 else ''} in {flows_dir}", errors)
+    if not res.flows:
+        raise PublishError(f"{flows_dir}: no flow files (*.yaml, *.yml)")
+    return FlowSite(res.flows, prefix=prefix, versions=versions, templates_dir=templates_dir, work_dir=work_dir)
+
+
+def site_assets(mermaid_js: str | None, *, init: bool = True) -> tuple[list[Asset], list[str], list[str]]:
+    """flowdoc's assets: (files to add, extra_css entries, extra_javascript entries).
+
+    ``mermaid_js`` is a URL (used as is) or a local file (copied into the site, so it works
+    offline); None means :data:`DEFAULT_MERMAID_JS`. ``init`` adds the script that draws the
+    diagrams (off for mkdocs-material, which draws ``pre.mermaid`` itself).
+    """
+    assets = [Asset(f"{ASSET_DIR}/flowdoc.css", FLOWDOC_CSS.encode())]
+    css = [f"{ASSET_DIR}/flowdoc.css"]
+    js: list[str] = []
+    src = mermaid_js or DEFAULT_MERMAID_JS
+    if is_url(src):
+        js.append(src)
+    else:
+        path = Path(src).expanduser()
+        if not path.is_file():
+            raise PublishError(f"mermaid_js: {src}: no such file (give a local mermaid.min.js or a URL)")
+        assets.append(Asset(f"{ASSET_DIR}/mermaid.min.js", path=path.resolve()))
+        js.append(f"{ASSET_DIR}/mermaid.min.js")
+    if init:
+        assets.append(Asset(f"{ASSET_DIR}/flowdoc.js", FLOWDOC_JS.encode()))
+        js.append(f"{ASSET_DIR}/flowdoc.js")
+    return assets, css, js

@@ -1,0 +1,154 @@
+"""The MkDocs plugin: ``plugins: [flowdoc]`` in any mkdocs.yml (MkDocs >= 1.6, < 2).
+
+::
+
+    plugins:
+      - search
+      - flowdoc:
+          flows_dir: flows        # relative to mkdocs.yml (default: flows)
+          templates_dir: null     # templates overriding the built-in ones
+          prefix: flows           # URL folder of the generated pages
+          versions: true          # a page per major version, version selector, changelogs
+          mermaid_js: null        # local mermaid.min.js (copied into the site) or URL
+
+It adds the pages of :mod:`flowdoc.publish.pages` as virtual files, replaces
+```` ```flowdoc ```` fences (``flow: ID``, optionally ``view: sequence|state|flowchart|page``
+and ``version:``) in every page, watches the flows in ``mkdocs serve``, and fails the
+build with the flow's FILE:LINE:COL when a flow is invalid. ``flowdoc build`` does not
+use this plugin; both share the page generation.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from mkdocs.config import base
+from mkdocs.config import config_options as c
+from mkdocs.exceptions import PluginError
+from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
+from mkdocs.structure.files import File, Files
+
+from ..diagnostics import format_text
+from .pages import FlowSite, PublishError, is_url, load_site, site_assets
+from .site import ensure_extensions
+
+log = get_plugin_logger(__name__)
+
+__all__ = ["FlowdocPlugin", "FlowdocPluginConfig"]
+
+
+class FlowdocPluginConfig(base.Config):
+    flows_dir = c.Dir(exists=True, default="flows")
+    templates_dir = c.Optional(c.Dir(exists=True))
+    prefix = c.Type(str, default="flows")
+    versions = c.Type(bool, default=True)
+    mermaid_js = c.Optional(c.Type(str))
+
+
+def _plugin_error(exc: PublishError) -> PluginError:
+    text = "flowdoc: " + exc.message
+    if exc.diagnostics:
+        text += "\n" + format_text(exc.diagnostics)
+    return PluginError(text)
+
+
+class FlowdocPlugin(BasePlugin[FlowdocPluginConfig]):
+    """Publishes the flows of ``flows_dir`` in a MkDocs site."""
+
+    def __init__(self) -> None:
+        self.site: FlowSite | None = None
+        self._assets: list = []
+        # pages rendered in an earlier build of this process (mkdocs serve): key -> pages
+        self._memo: dict[str, list] = {}
+
+    # ---------------------------------------------------------------- config
+    def on_startup(self, *, command, dirty) -> None:
+        """Declared so that MkDocs keeps this plugin across the rebuilds of ``mkdocs serve``
+        (MkDocs >= 1.4): a rebuild re-renders only the flows whose files changed."""
+
+    def on_config(self, config):
+        ensure_extensions(config)
+        material = config.theme.name == "material"
+        mermaid = self.config.mermaid_js
+        if mermaid and not is_url(mermaid) and not os.path.isabs(mermaid):
+            mermaid = os.path.join(os.path.dirname(config.config_file_path or "."), mermaid)
+        try:
+            self._assets, css, js = site_assets(mermaid, init=not material)
+        except PublishError as exc:
+            raise _plugin_error(exc) from None
+        for item in css:
+            if item not in config.extra_css:
+                config.extra_css.append(item)
+        have = {str(j) for j in config.extra_javascript}
+        for item in js:
+            if item not in have:
+                config.extra_javascript.append(item)
+        return config
+
+    # ----------------------------------------------------------------- files
+    @event_priority(50)
+    def on_files(self, files: Files, /, *, config) -> Files:
+        try:
+            self.site = load_site(
+                self.config.flows_dir,
+                prefix=self.config.prefix,
+                versions=self.config.versions,
+                templates_dir=self.config.templates_dir,
+            )
+            pages = self._pages(self.site)
+        except PublishError as exc:
+            raise _plugin_error(exc) from None
+        for page in pages:
+            if files.get_file_from_path(page.src_uri) is not None:
+                raise PluginError(
+                    f"flowdoc: {os.path.join(config.docs_dir, page.src_uri)} has the path of a generated page; "
+                    "rename it or set the plugin's prefix"
+                )
+            files.append(File.generated(config, page.src_uri, content=page.content))
+        for asset in self._assets:
+            if files.get_file_from_path(asset.src_uri) is None:
+                if asset.path is not None:
+                    files.append(File.generated(config, asset.src_uri, abs_src_path=str(asset.path)))
+                else:
+                    files.append(File.generated(config, asset.src_uri, content=asset.content))
+        log.info("added %d pages of %d flows under %s/", len(pages), len(self.site.entries), self.config.prefix or ".")
+        return files
+
+    def _pages(self, site: FlowSite) -> list:
+        """All pages; a flow's pages are reused from an earlier build when its files are unchanged."""
+        from .cache import code_fingerprint, digest, digest_json
+        from .templates import templates_digest
+
+        env = [code_fingerprint(), templates_digest(site.templates_dir), site.layout.prefix, site.layout.versions]
+        pages = [site.index_page()]
+        memo: dict[str, list] = {}
+        for fid, fv in site.entries.items():
+            key = digest_json(
+                [env, fid, sorted(digest(Path(f.file).read_bytes()) for f in fv.history), site.deps_key(fid)]
+            )
+            memo[key] = self._memo.get(key) or site.pages_for(fid)
+            pages.extend(memo[key])
+        self._memo = memo
+        return pages
+
+    # ------------------------------------------------------------------ pages
+    def on_page_markdown(self, markdown: str, /, *, page, config, files) -> str:
+        if self.site is None or "flowdoc" not in markdown:
+            return markdown
+        where = page.file.src_uri
+        if page.file.abs_src_path:
+            where = os.path.relpath(page.file.abs_src_path)
+        try:
+            return self.site.expand_embeds(markdown, where=where)
+        except PublishError as exc:
+            raise _plugin_error(exc) from None
+        except Exception as exc:  # a renderer's error, with the page it came from
+            raise PluginError(f"flowdoc: {where}: {exc}") from exc
+
+    # ------------------------------------------------------------------ serve
+    def on_serve(self, server, /, *, config, builder):
+        server.watch(self.config.flows_dir)
+        if self.config.templates_dir:
+            server.watch(self.config.templates_dir)
+        return server

@@ -1,0 +1,273 @@
+"""``flowdoc serve``: a live preview on 127.0.0.1 that rebuilds when a flow or template changes.
+
+It builds the site with :func:`flowdoc.publish.site.build_site` (incremental, atomic) into a
+preview folder, serves it with the standard library's HTTP server, and polls the flows,
+the templates, the MkDocs project and Mermaid's local script for changes. Pages get a
+small script that reloads them after each rebuild and shows the error of a failed one
+(the last good site stays served). It does not use MkDocs' server or plugins.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import threading
+import time
+from http import HTTPStatus
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Callable
+
+from .pages import PublishError, is_url
+from .site import BuildResult, BuildSettings, Reporter, build_site
+
+__all__ = ["PreviewServer", "RELOAD_PATH"]
+
+RELOAD_PATH = "/__flowdoc__/build"
+
+RELOAD_SCRIPT = """
+<script>
+(function () {
+  var seen = null;
+  function show(err) {
+    var box = document.getElementById("flowdoc-build-error");
+    if (!err) { if (box) box.remove(); return; }
+    if (!box) {
+      box = document.createElement("pre");
+      box.id = "flowdoc-build-error";
+      box.style.cssText = "position:fixed;left:0;right:0;bottom:0;max-height:40%;overflow:auto;margin:0;" +
+        "padding:1em;background:#fdecea;color:#5c1a12;border-top:3px solid #c0392b;z-index:9999;white-space:pre-wrap";
+      document.body.appendChild(box);
+    }
+    box.textContent = "flowdoc: the last build failed; showing the previous site\\n\\n" + err;
+  }
+  function poll() {
+    fetch("__RELOAD_PATH__", {cache: "no-store"}).then(function (r) { return r.json(); }).then(function (s) {
+      if (seen !== null && s.build !== seen) { location.reload(); return; }
+      seen = s.build; show(s.error);
+    }).catch(function () {}).then(function () { setTimeout(poll, 1000); });
+  }
+  poll();
+})();
+</script>
+""".replace("__RELOAD_PATH__", RELOAD_PATH)
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    server_version = "flowdoc-serve"
+    preview: "PreviewServer"
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 - quiet
+        pass
+
+    def do_GET(self) -> None:  # noqa: N802
+        path = self.path.split("?", 1)[0].split("#", 1)[0]
+        if path == RELOAD_PATH:
+            body = json.dumps(self.preview.status()).encode()
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Cache-Control", "no-store")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+            return
+        local = Path(self.translate_path(self.path))
+        if local.is_dir() and path.endswith("/"):
+            local = local / "index.html"
+        if local.suffix == ".html" and local.is_file():
+            self._send_html(local, HTTPStatus.OK)
+            return
+        if not local.exists():
+            error = self.preview.status()["error"]
+            if error and not (Path(self.directory) / "index.html").is_file():
+                self._send_error_page(error)
+                return
+            not_found = Path(self.directory) / "404.html"
+            if not_found.is_file():
+                self._send_html(not_found, HTTPStatus.NOT_FOUND)
+                return
+        super().do_GET()
+
+    def _send_error_page(self, error: str) -> None:
+        import html
+
+        text = (
+            "<!doctype html><html><head><meta charset='utf-8'><title>flowdoc: build failed</title></head>"
+            f"<body><h1>The build failed</h1><pre>{html.escape(error)}</pre></body></html>"
+        )
+        self._send_text(text, HTTPStatus.SERVICE_UNAVAILABLE)
+
+    def _send_html(self, file: Path, status: HTTPStatus) -> None:
+        self._send_text(file.read_text(encoding="utf-8", errors="replace"), status)
+
+    def _send_text(self, text: str, status: HTTPStatus) -> None:
+        i = text.lower().rfind("</body>")
+        text = text[:i] + RELOAD_SCRIPT + text[i:] if i >= 0 else text + RELOAD_SCRIPT
+        body = text.encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class PreviewServer:
+    """Build, serve on ``host:port`` (0 = any free port), rebuild on change.
+
+    ``start()`` returns once the first build is done and the server listens; ``stop()``
+    ends both threads. ``builds`` counts the builds done (good or failed).
+    """
+
+    def __init__(
+        self,
+        settings: BuildSettings,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 8000,
+        interval: float = 0.5,
+        echo: Callable[[str], None] = print,
+        reporter: Reporter | None = None,
+    ):
+        self.settings = settings
+        self.host = host
+        self.port = port
+        self.interval = interval
+        self.echo = echo
+        self.reporter = reporter
+        self.builds = 0
+        self.error: str | None = None
+        self.last_result: BuildResult | None = None
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._httpd: ThreadingHTTPServer | None = None
+        self._threads: list[threading.Thread] = []
+        self._snapshot: dict[str, tuple[int, int]] = {}
+
+    # ---------------------------------------------------------------- state
+    @property
+    def url(self) -> str:
+        assert self._httpd is not None, "not started"
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}/"
+
+    def status(self) -> dict:
+        with self._lock:
+            return {"build": self.builds, "error": self.error}
+
+    def watched(self) -> list[Path]:
+        s = self.settings
+        paths = [Path(s.flows_dir)]
+        if s.templates_dir:
+            paths.append(Path(s.templates_dir))
+        if s.mermaid_js and not is_url(s.mermaid_js):
+            paths.append(Path(s.mermaid_js))
+        if self.last_result is not None:
+            paths += self.last_result.watch  # mkdocs.yml, its docs folder, the theme's custom_dir
+        elif s.config_file:
+            paths.append(Path(s.config_file))
+        return [p for p in paths if p.exists()]
+
+    def _scan(self) -> dict[str, tuple[int, int]]:
+        skip = {Path(self.settings.out_dir).resolve(), self.settings.cache_path.resolve()}
+        out: dict[str, tuple[int, int]] = {}
+        for root in self.watched():
+            root = root.resolve()
+            if root.is_file():
+                st = root.stat()
+                out[str(root)] = (st.st_mtime_ns, st.st_size)
+                continue
+            for dirpath, dirnames, filenames in os.walk(root):
+                d = Path(dirpath)
+                dirnames[:] = [n for n in dirnames if not n.startswith(".") and (d / n).resolve() not in skip]
+                for name in filenames:
+                    if name.startswith(".") or name.endswith(("~", ".swp", ".tmp")):
+                        continue
+                    p = d / name
+                    try:
+                        st = p.stat()
+                    except OSError:
+                        continue
+                    out[str(p)] = (st.st_mtime_ns, st.st_size)
+        return out
+
+    # ---------------------------------------------------------------- build
+    def build(self) -> bool:
+        """One build; on failure the previous site stays served and the error is shown."""
+        try:
+            result = build_site(self.settings, reporter=self.reporter)
+        except PublishError as exc:
+            with self._lock:
+                self.builds += 1
+                self.error = str(exc)
+            self.echo(f"flowdoc: build failed; still serving the previous site:\n{exc}")
+            return False
+        with self._lock:
+            self.builds += 1
+            self.error = None
+            self.last_result = result
+        self.echo(result.summary())
+        return True
+
+    def _watch(self) -> None:
+        while not self._stop.wait(self.interval):
+            snap = self._scan()
+            if snap != self._snapshot:
+                changed = sorted(set(snap.items()) ^ set(self._snapshot.items()))
+                self._snapshot = snap
+                names = sorted({os.path.relpath(p) for p, _ in changed})
+                self.echo(f"changed: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}; rebuilding")
+                self._build_and_rescan()
+
+    def _build_and_rescan(self) -> None:
+        roots = self.watched()
+        self.build()
+        if self.watched() != roots:  # the first good build names the MkDocs project's files
+            self._snapshot = self._scan()
+
+    # ---------------------------------------------------------------- serve
+    def start(self) -> "PreviewServer":
+        self._snapshot = self._scan()
+        self._build_and_rescan()
+        out = Path(self.settings.out_dir)
+        out.mkdir(parents=True, exist_ok=True)
+        handler = type("Handler", (_Handler,), {"preview": self})
+        self._httpd = ThreadingHTTPServer(
+            (self.host, self.port), functools.partial(handler, directory=str(out.resolve()))
+        )
+        self._httpd.daemon_threads = True
+        for target in (self._httpd.serve_forever, self._watch):
+            t = threading.Thread(target=target, daemon=True, name=f"flowdoc-serve-{target.__name__}")
+            t.start()
+            self._threads.append(t)
+        return self
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._httpd is not None:
+            self._httpd.shutdown()
+            self._httpd.server_close()
+        for t in self._threads:
+            t.join(timeout=5)
+        self._threads.clear()
+
+    def serve_forever(self) -> None:
+        self.start()
+        self.echo(f"Serving {self.url} (Ctrl+C to stop); watching {', '.join(map(str, self.watched()))}")
+        try:
+            while not self._stop.wait(1.0):
+                pass
+        except KeyboardInterrupt:
+            self.echo("stopping")
+        finally:
+            self.stop()
+
+    def wait_for_build(self, count: int, timeout: float = 30.0) -> bool:
+        """Wait until at least ``count`` builds are done (for tests)."""
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            if self.status()["build"] >= count:
+                return True
+            time.sleep(0.05)
+        return False

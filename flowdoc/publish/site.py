@@ -1,0 +1,561 @@
+"""``flowdoc build``: flows → Markdown pages → a static HTML site built by MkDocs.
+
+This does not use the MkDocs plugin (MkDocs 2 drops plugins): the generated pages and
+the pages of the MkDocs project are staged in one docs folder in the cache, and MkDocs
+is run on it programmatically (``load_config`` + ``build``) with that folder as
+``docs_dir``.
+
+- The MkDocs project: ``config_file`` if given, else ``site/mkdocs.yml`` of the project,
+  else a built-in minimal one (the ``mkdocs`` theme, no CDN for code highlighting).
+- Atomic: MkDocs builds into a temporary folder beside the output, which replaces the
+  output only when the build succeeded. A failing build leaves the previous site as it
+  was and raises :class:`PublishError` (invalid flows: with FILE:LINE:COL).
+- Incremental: see :mod:`flowdoc.publish.cache`. When nothing changed and the output is
+  there, MkDocs is not run (it re-renders every page on each build).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import time
+import uuid
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Iterator
+
+from ..load import discover
+from .cache import Manifest, code_fingerprint, digest, digest_json
+from .markdown import EXTENSION
+from .pages import FlowSite, Layout, PublishError, is_url, load_site, site_assets
+from .templates import templates_digest
+
+if TYPE_CHECKING:
+    from mkdocs.config.defaults import MkDocsConfig
+
+    from ..config import Config
+
+__all__ = ["BuildSettings", "BuildResult", "Reporter", "build_site", "default_project"]
+
+#: Markdown extensions the generated pages use; added to the MkDocs configuration when missing.
+REQUIRED_EXTENSIONS = ("tables", "md_in_html", "attr_list", "toc", EXTENSION)
+
+
+@dataclass
+class BuildSettings:
+    """Everything ``flowdoc build`` needs; :meth:`from_config` reads ``[tool.flowdoc]``."""
+
+    flows_dir: Path
+    out_dir: Path
+    config_file: Path | None = None
+    mermaid_js: str | None = None
+    templates_dir: Path | None = None
+    prefix: str = ""
+    versions: bool = True
+    cache_dir: Path | None = None
+    strict: bool = False
+    force: bool = False
+
+    @classmethod
+    def from_config(cls, config: "Config", **overrides) -> "BuildSettings":
+        """Settings from ``[tool.flowdoc]`` (paths relative to the pyproject.toml), then ``overrides``
+        (values that are None are ignored; paths relative to the current folder)."""
+        root = Path(config.root)
+
+        def rel(v: str | None) -> Path | None:
+            if v is None:
+                return None
+            p = Path(v).expanduser()
+            return p if p.is_absolute() else root / p
+
+        site = config.site
+        config_file = rel(site.config_file)
+        if config_file is None and (root / "site" / "mkdocs.yml").is_file():
+            config_file = root / "site" / "mkdocs.yml"
+        mermaid = site.mermaid_js
+        if mermaid and not is_url(mermaid):
+            mermaid = str(rel(mermaid))
+        s = cls(
+            flows_dir=rel(config.flows),  # type: ignore[arg-type]
+            out_dir=rel(config.out),  # type: ignore[arg-type]
+            config_file=config_file,
+            mermaid_js=mermaid,
+            templates_dir=rel(config.templates),
+            prefix=site.prefix,
+            versions=site.versions,
+            cache_dir=rel(site.cache_dir),
+            strict=site.strict,
+        )
+        for k, v in overrides.items():
+            if v is not None:
+                if k in ("flows_dir", "out_dir", "config_file", "templates_dir", "cache_dir"):
+                    v = Path(v)
+                setattr(s, k, v)
+        return s
+
+    @property
+    def cache_path(self) -> Path:
+        if self.cache_dir is not None:
+            return Path(self.cache_dir)
+        out = Path(self.out_dir).resolve()
+        return out.parent / ".flowdoc-cache" / out.name
+
+
+@dataclass
+class BuildResult:
+    out_dir: Path
+    flows: int = 0
+    pages_built: int = 0
+    pages_reused: int = 0
+    mkdocs_ran: bool = False
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+    #: seconds per stage: check, render, stage, mkdocs
+    timings: dict[str, float] = field(default_factory=dict)
+    #: the MkDocs project's files (configuration, docs folder, theme overrides), for serve
+    watch: list[Path] = field(default_factory=list)
+
+    def summary(self) -> str:
+        pages = self.pages_built + self.pages_reused
+        what = (
+            f"{pages} page{'s' if pages != 1 else ''} of {self.flows} flow{'s' if self.flows != 1 else ''}: "
+            f"{self.pages_built} built, {self.pages_reused} reused"
+        )
+        site = "site built by MkDocs" if self.mkdocs_ran else "site unchanged (MkDocs not run)"
+        return f"{what}; {site} in {self.seconds:.2f} s → {self.out_dir}"
+
+
+class Reporter:
+    """Progress of a build; the CLI shows it as a progress bar on a terminal."""
+
+    def stage(self, message: str) -> None: ...
+
+    def start(self, total: int, label: str) -> None: ...
+
+    def advance(self, n: int = 1) -> None: ...
+
+    def finish(self) -> None: ...
+
+
+# ------------------------------------------------------------------ helpers
+
+
+DEFAULT_PROJECT = """\
+# flowdoc's built-in MkDocs project, used when there is no site/mkdocs.yml
+site_name: Authentication flows
+docs_dir: docs
+use_directory_urls: true
+theme:
+  name: mkdocs
+  highlightjs: false
+nav:
+  - Flows: {index}
+markdown_extensions:
+  - toc:
+      permalink: true
+  - tables
+  - admonition
+  - md_in_html
+  - attr_list
+"""
+
+
+def default_project(cache: Path, layout: Layout) -> Path:
+    """Write the built-in MkDocs project into the cache and return its mkdocs.yml."""
+    folder = cache / "default-project"
+    (folder / "docs").mkdir(parents=True, exist_ok=True)
+    cfg = folder / "mkdocs.yml"
+    text = DEFAULT_PROJECT.format(index=layout.index)
+    if not cfg.is_file() or cfg.read_text(encoding="utf-8") != text:
+        cfg.write_text(text, encoding="utf-8")
+    return cfg
+
+
+@contextmanager
+def _mkdocs_logs(sink: list[str], level: int = logging.WARNING) -> Iterator[None]:
+    """Collect MkDocs' warnings (instead of letting them go to the root logger)."""
+    logger = logging.getLogger("mkdocs")
+
+    class _Handler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            sink.append(f"{record.levelname}: {record.getMessage()}")
+
+    handler = _Handler(level)
+    old_propagate, old_level = logger.propagate, logger.level
+    logger.addHandler(handler)
+    logger.propagate = False
+    if logger.level == logging.NOTSET or logger.level > level:
+        logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = old_propagate
+        logger.setLevel(old_level)
+
+
+def load_mkdocs_config(config_file: Path, sink: list[str]) -> "MkDocsConfig":
+    from mkdocs import exceptions
+    from mkdocs.config import load_config
+
+    if not config_file.is_file():
+        raise PublishError(f"{config_file}: no such MkDocs configuration file")
+    try:
+        with _mkdocs_logs(sink):
+            return load_config(str(config_file))
+    except (exceptions.ConfigurationError, exceptions.Abort) as exc:
+        raise PublishError(f"{config_file}: {exc}") from None
+
+
+def ensure_extensions(cfg: "MkDocsConfig") -> None:
+    """Add the Markdown extensions the generated pages need."""
+    have = {str(e) for e in cfg.markdown_extensions}
+    for ext in REQUIRED_EXTENSIONS:
+        if ext not in have:
+            cfg.markdown_extensions.append(ext)
+
+
+def _check_out_dir(out: Path, protected: list[Path]) -> None:
+    if out.exists() and not out.is_dir():
+        raise PublishError(f"{out}: the output exists and is not a folder")
+    for p in protected:
+        p = p.resolve()
+        if out == p or out in p.parents:
+            raise PublishError(f"{out}: the output folder would replace {p}; choose another --out")
+
+
+def _swap_in(tmp: Path, out: Path) -> None:
+    """Replace ``out`` by ``tmp`` (both on one file system); the old output is removed after."""
+    if out.exists():
+        old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
+        os.rename(out, old)
+        try:
+            os.rename(tmp, out)
+        except BaseException:
+            os.rename(old, out)
+            raise
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        os.rename(tmp, out)
+
+
+def _user_files(docs_dir: Path, skip: list[Path]) -> dict[str, Path]:
+    """Files of the MkDocs project's docs folder (relative POSIX path -> path)."""
+    out: dict[str, Path] = {}
+    if not docs_dir.is_dir():
+        return out
+    skip = [s.resolve() for s in skip]
+    for dirpath, dirnames, filenames in os.walk(docs_dir):
+        d = Path(dirpath)
+        dirnames[:] = sorted(n for n in dirnames if (d / n).resolve() not in skip)
+        for name in sorted(filenames):
+            p = d / name
+            out[p.relative_to(docs_dir).as_posix()] = p
+    return out
+
+
+# -------------------------------------------------------------------- build
+
+
+def build_site(settings: BuildSettings, *, reporter: Reporter | None = None) -> BuildResult:
+    """Build the site; raise :class:`PublishError` (and leave the old output) when it fails.
+
+    Builds that share a cache folder run one at a time (a lock file in the cache)."""
+    cache = settings.cache_path.resolve()
+    cache.mkdir(parents=True, exist_ok=True)
+    with open(cache / "lock", "a+b") as lock:
+        try:
+            import fcntl
+        except ImportError:  # pragma: no cover - not POSIX
+            fcntl = None
+        if fcntl is not None:
+            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+        try:
+            return _build(settings, cache, reporter or Reporter())
+        finally:
+            if fcntl is not None:
+                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+def _project_digest(config_file: Path, cfg: "MkDocsConfig") -> str:
+    """What of the MkDocs project, besides its docs, the HTML depends on: the configuration
+    (and the one it INHERITs), the theme's custom_dir, and the MkDocs version."""
+    import mkdocs
+
+    parts: list[object] = [mkdocs.__version__, cfg.theme.name, digest(config_file.read_bytes())]
+    try:
+        import yaml
+
+        inherit = (yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}).get("INHERIT")
+    except Exception:  # a !!python tag and the like: MkDocs read it, so ignore
+        inherit = None
+    if isinstance(inherit, str) and (config_file.parent / inherit).is_file():
+        parts.append(digest((config_file.parent / inherit).read_bytes()))
+    custom = cfg.theme.custom_dir
+    if custom and Path(custom).is_dir():
+        parts.append(templates_digest(custom))
+    return digest_json(parts)
+
+
+def _build(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
+    t0 = time.perf_counter()
+    flows_dir = Path(settings.flows_dir).resolve()
+    out = Path(settings.out_dir).resolve()
+    layout = Layout(settings.prefix, settings.versions)
+    templates_dir = Path(settings.templates_dir).resolve() if settings.templates_dir else None
+    if not flows_dir.is_dir():
+        raise PublishError(f"{settings.flows_dir}: no such flows folder")
+    if templates_dir is not None and not templates_dir.is_dir():
+        raise PublishError(f"{settings.templates_dir}: no such templates folder")
+    result = BuildResult(out_dir=out)
+
+    # ---- the MkDocs project
+    config_file = Path(settings.config_file).resolve() if settings.config_file else default_project(cache, layout)
+    cfg = load_mkdocs_config(config_file, result.warnings)
+    if "flowdoc" in cfg.plugins:
+        raise PublishError(
+            f"{config_file} uses the flowdoc MkDocs plugin: build it with `mkdocs build`, "
+            "or remove the plugin to build it with `flowdoc build`"
+        )
+    docs_dir = Path(cfg.docs_dir).resolve()
+    result.watch = [config_file, docs_dir]
+    if cfg.theme.custom_dir:
+        result.watch.append(Path(cfg.theme.custom_dir))
+    staged_dir = cache / "docs"
+    _check_out_dir(out, [flows_dir, docs_dir, config_file.parent, Path.cwd(), cache, staged_dir])
+    material = cfg.theme.name == "material"
+    assets, extra_css, extra_js = site_assets(settings.mermaid_js, init=not material)
+
+    # ---- the flow files and what the pages are made from
+    files, _ = discover([flows_dir])
+    if not files:
+        raise PublishError(f"{settings.flows_dir}: no flow files (*.yaml, *.yml)")
+    file_hashes = {f.relative_to(flows_dir).as_posix(): digest(f.read_bytes()) for f in files}
+    env_key = digest_json(
+        {
+            "code": code_fingerprint(),
+            "templates": templates_digest(templates_dir),
+            "layout": [layout.prefix, layout.versions],
+        }
+    )
+    manifest_path = cache / "manifest.json"
+    manifest = Manifest.load(manifest_path)
+    if settings.force or manifest.env_key != env_key or not manifest.complete:
+        manifest = Manifest()
+    staged_ok = staged_dir.is_dir()
+    flows_unchanged = (
+        staged_ok
+        and manifest.files == file_hashes
+        and bool(manifest.ids)
+        and all((staged_dir / u).is_file() for u in manifest.flow_pages)
+    )
+
+    site_holder: list[FlowSite] = []
+
+    def get_site() -> FlowSite:
+        if not site_holder:
+            rep.stage("Checking flows")
+            t = time.perf_counter()
+            site_holder.append(
+                load_site(
+                    flows_dir,
+                    prefix=settings.prefix,
+                    versions=settings.versions,
+                    templates_dir=templates_dir,
+                    work_dir=cache / "work",
+                )
+            )
+            result.timings["check"] = time.perf_counter() - t
+        return site_holder[0]
+
+    new_ids: dict[str, dict] = {}
+    new_index: dict[str, str] = {}
+    writes: dict[str, bytes] = {}  # staged uri -> content to write
+    if flows_unchanged:
+        new_ids, new_index = manifest.ids, manifest.index
+        result.flows = len(new_ids)
+        result.pages_reused = len(manifest.flow_pages)
+    else:
+        site = get_site()
+        result.flows = len(site.entries)
+        todo: list[tuple[str, str, list[str]]] = []
+        for fid, fv in site.entries.items():
+            rels = [Path(f.file).resolve().relative_to(flows_dir).as_posix() for f in fv.history]
+            parts = sorted((r, file_hashes.get(r, "")) for r in rels)
+            key = digest_json([env_key, fid, parts, site.deps_key(fid)])
+            uris = layout.flow_uris(fv)
+            prev = manifest.ids.get(fid)
+            if (
+                prev
+                and prev.get("key") == key
+                and sorted(prev.get("pages", {})) == sorted(uris)
+                and all(manifest.staged.get(u) == h and (staged_dir / u).is_file() for u, h in prev["pages"].items())
+            ):
+                new_ids[fid] = prev
+                result.pages_reused += len(uris)
+            else:
+                todo.append((fid, key, uris))
+        t = time.perf_counter()
+        if todo:
+            rep.start(len(todo), "Rendering flows")
+            try:
+                for fid, key, _uris in todo:
+                    pages = site.pages_for(fid)
+                    for p in pages:
+                        writes[p.src_uri] = p.content.encode("utf-8")
+                    new_ids[fid] = {"key": key, "pages": {p.src_uri: p.digest for p in pages}}
+                    result.pages_built += len(pages)
+                    rep.advance()
+            finally:
+                rep.finish()
+        index = site.index_page()
+        new_index = {index.src_uri: index.digest}
+        if manifest.index == new_index and manifest.staged.get(index.src_uri) == index.digest:
+            result.pages_reused += 1
+        else:
+            writes[index.src_uri] = index.content.encode("utf-8")
+            result.pages_built += 1
+        result.timings["render"] = time.perf_counter() - t
+
+    generated: dict[str, str] = dict(new_index)
+    for rec in new_ids.values():
+        generated.update(rec["pages"])
+
+    # ---- the pages of the MkDocs project, and flowdoc's assets
+    user = _user_files(docs_dir, skip=[cache, out])
+    clash = sorted(set(user) & set(generated))
+    if clash:
+        raise PublishError(
+            f"{docs_dir / clash[0]} has the path of a generated page; rename it or set a prefix "
+            "([tool.flowdoc.site] prefix)"
+        )
+    desired: dict[str, str] = dict(generated)
+    user_src: dict[str, str] = {}
+    for uri, path in user.items():
+        data = path.read_bytes()
+        src_hash = digest(data)
+        if uri.endswith(".md") and b"flowdoc" in data:
+            user_src[uri] = src_hash
+            if (
+                flows_unchanged
+                and manifest.user_src.get(uri) == src_hash
+                and uri in manifest.staged
+                and (staged_dir / uri).is_file()
+            ):
+                desired[uri] = manifest.staged[uri]
+                continue
+            text = data.decode("utf-8")
+            expanded = get_site().expand_embeds(text, where=str(path)) if "flowdoc" in text else text
+            data = expanded.encode("utf-8")
+        h = digest(data)
+        desired[uri] = h
+        if manifest.staged.get(uri) != h or not (staged_dir / uri).is_file():
+            writes[uri] = data
+    for a in assets:
+        data = a.data()
+        h = digest(data)
+        desired[a.src_uri] = h
+        if manifest.staged.get(a.src_uri) != h or not (staged_dir / a.src_uri).is_file():
+            writes[a.src_uri] = data
+    clash = sorted(set(user) & {a.src_uri for a in assets})
+    if clash:
+        raise PublishError(f"{docs_dir / clash[0]}: this path is flowdoc's own asset; rename the file")
+
+    # ---- stage: write what changed, remove what is gone
+    t = time.perf_counter()
+    stale = [u for u in manifest.staged if u not in desired]
+    if writes or stale or not staged_ok:
+        rep.stage("Staging pages")
+        Manifest(env_key=manifest.env_key).save(manifest_path)  # until done, the staged folder is unknown
+        staged_dir.mkdir(parents=True, exist_ok=True)
+        for uri in stale:
+            (staged_dir / uri).unlink(missing_ok=True)
+        for uri, data in writes.items():
+            target = staged_dir / uri
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+        if not staged_ok:
+            # a fresh staged folder: remove files no manifest knows about
+            for uri, _p in _user_files(staged_dir, skip=[]).items():
+                if uri not in desired:
+                    (staged_dir / uri).unlink()
+
+    result.timings["stage"] = time.perf_counter() - t
+    # ---- MkDocs, unless nothing it reads has changed and the output is there
+    site_key = digest_json(
+        {
+            "staged": desired,
+            "project": _project_digest(config_file, cfg),
+            "strict": settings.strict,
+            "css": extra_css,
+            "js": extra_js,
+        }
+    )
+    out_current = (
+        out.is_dir()
+        and manifest.site_key == site_key
+        and manifest.out == str(out)
+        and manifest.out_mtime_ns == out.stat().st_mtime_ns
+    )
+    if not out_current:
+        rep.stage(f"Building the site with MkDocs ({sum(1 for u in desired if u.endswith('.md'))} pages)")
+        t = time.perf_counter()
+        _run_mkdocs(cfg, staged_dir, out, extra_css, extra_js, settings.strict, result.warnings)
+        result.mkdocs_ran = True
+        result.timings["mkdocs"] = time.perf_counter() - t
+
+    Manifest(
+        env_key=env_key,
+        files=file_hashes,
+        ids=new_ids,
+        index=new_index,
+        user_src=user_src,
+        staged=desired,
+        site_key=site_key,
+        out=str(out),
+        out_mtime_ns=out.stat().st_mtime_ns,
+        complete=True,
+    ).save(manifest_path)
+    result.seconds = time.perf_counter() - t0
+    return result
+
+
+def _run_mkdocs(
+    cfg: "MkDocsConfig",
+    docs: Path,
+    out: Path,
+    extra_css: list[str],
+    extra_js: list[str],
+    strict: bool,
+    warnings: list[str],
+) -> None:
+    from mkdocs import exceptions
+    from mkdocs.commands.build import build
+
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
+    cfg.docs_dir = str(docs)
+    cfg.site_dir = str(tmp)
+    if strict:
+        cfg.strict = True
+    ensure_extensions(cfg)
+    for c in extra_css:
+        if c not in cfg.extra_css:
+            cfg.extra_css.append(c)
+    have_js = {str(j) for j in cfg.extra_javascript}
+    for j in extra_js:
+        if j not in have_js:
+            cfg.extra_javascript.append(j)
+    try:
+        with _mkdocs_logs(warnings):
+            build(cfg)
+    except (exceptions.MkDocsException, exceptions.Abort, OSError) as exc:
+        shutil.rmtree(tmp, ignore_errors=True)
+        detail = "\n".join(w for w in warnings if w.startswith(("WARNING", "ERROR")))
+        raise PublishError(f"MkDocs failed: {exc}" + (f"\n{detail}" if detail else "")) from None
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _swap_in(tmp, out)

@@ -1,0 +1,222 @@
+"""Templates of the site pages flowdoc adds around the flow pages, and the site's assets.
+
+The flow page itself comes from :func:`flowdoc.render.render_page`. flowdoc adds:
+
+- ``site-index.md.j2``: the index of flows (title, status, latest version, last updated);
+- ``site-header.md.j2``: the version selector and the banner on older or deprecated versions,
+  put under the page's title;
+- ``site-changelog.md.j2``: the changelog page of a flow.
+
+A file of the same name in the templates folder (``--templates`` / ``templates``) replaces
+the built-in one. The templates write Markdown; links between pages are relative ``.md``
+links, which MkDocs turns into URLs and checks (``--strict``).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import jinja2
+
+from .. import escape
+
+__all__ = [
+    "TEMPLATE_NAMES",
+    "SiteTemplates",
+    "FLOWDOC_CSS",
+    "FLOWDOC_JS",
+    "overlay_templates",
+    "templates_digest",
+]
+
+INDEX = """\
+# {{ title | md }}
+
+{% if flows -%}
+| Flow | Status | Latest version | Last updated |{% if versions %} Versions |{% endif %}
+| --- | --- | --- | --- |{% if versions %} --- |{% endif %}
+{% for f in flows -%}
+| [{{ f.title | cell }}]({{ f.link | url }}) | <span class="flowdoc-status flowdoc-status-{{ f.status }}">{{ f.status }}</span> | {{ f.version or "—" }} | {{ f.updated or "—" }} |{% if versions %} {% for v in f.versions %}[{{ v.label }}]({{ v.link | url }}){{ " · " }}{% endfor %}[changelog]({{ f.changelog | url }}) |{% endif %}
+{% endfor %}
+{%- else -%}
+No flows yet.
+{%- endif %}
+"""
+
+HEADER = """\
+{% if choices -%}
+<div class="flowdoc-versions" markdown="1">
+Version:{% for v in choices %} {% if v.current %}<strong class="flowdoc-current">{{ v.label }}</strong>{% else %}[{{ v.label }}]({{ v.link | url }}){% endif %}{% if not loop.last %} ·{% endif %}{% endfor %}{% if changelog %} · [Changelog]({{ changelog | url }}){% endif %}
+</div>
+{% endif %}
+{% if banner %}
+<div class="flowdoc-banner flowdoc-banner-{{ banner.kind }}" role="note" markdown="1">
+{% if banner.kind == "deprecated" -%}
+**Deprecated.** Version {{ banner.version }} of this flow is deprecated{% if banner.sunset %} and stops working on {{ banner.sunset }}{% endif %}.
+{%- if banner.replaced_by and banner.replaced_by.link %} Use [{{ banner.replaced_by.title | md }}]({{ banner.replaced_by.link | url }}) instead.
+{%- elif banner.replaced_by %} Use the flow `{{ banner.replaced_by.id }}` instead.{% endif %}
+{%- if banner.reason %} {{ banner.reason | md }}{% endif %}
+{%- else -%}
+**Older version.** You are reading version {{ banner.version }} of this flow; the latest is [{{ banner.latest_version }}]({{ banner.latest_link | url }}).
+{%- endif %}
+
+**Migration:** {% if banner.migration_url %}[migration guide]({{ banner.migration_url | url }}){% elif banner.migration %}{{ banner.migration | md }}{% endif %}{% if (banner.migration or banner.migration_url) and banner.changelog %} · {% endif %}{% if banner.changelog %}[what changed]({{ banner.changelog | url }}){% endif %}
+</div>
+{% endif %}
+"""
+
+CHANGELOG = """\
+# Changelog: {{ flow.title | md }}
+
+{% if choices -%}
+Versions:{% for v in choices %} [{{ v.label }}]({{ v.link | url }}){% if not loop.last %} ·{% endif %}{% endfor %}
+{%- endif %}
+
+{% for e in entries -%}
+## {{ e.version }}{% if e.date %} — {{ e.date }}{% endif %}
+
+{% for note in e.notes -%}
+- {{ note | md }}
+{% endfor %}
+{% for level, title in levels -%}
+{% set changes = e.changes | selectattr("level", "equalto", level) | list -%}
+{% if changes %}
+**{{ title }}** ({{ changes | length }})
+
+{% for c in changes -%}
+- <span class="flowdoc-level flowdoc-level-{{ level }}">{{ level }}</span> {{ c.message | md }} (`{{ c.id }}`)
+{% endfor %}
+{% endif -%}
+{% endfor -%}
+{% if not e.notes and not e.changes %}
+No changes recorded.
+{% endif %}
+
+{% else -%}
+No changes recorded yet.
+{% endfor %}
+"""
+
+TEMPLATE_NAMES = {"site-index.md.j2": INDEX, "site-header.md.j2": HEADER, "site-changelog.md.j2": CHANGELOG}
+
+
+#: Change levels on changelog pages, most severe first.
+LEVELS = [("breaking", "Breaking: a client built from the older page breaks"),
+          ("warning", "May break"),
+          ("info", "Does not break")]
+
+
+class SiteTemplates:
+    """The three site templates, each from the templates folder when it has one of that name."""
+
+    def __init__(self, templates_dir: str | Path | None = None):
+        self.templates_dir = Path(templates_dir) if templates_dir else None
+        loaders: list[jinja2.BaseLoader] = []
+        if self.templates_dir is not None:
+            loaders.append(jinja2.FileSystemLoader(str(self.templates_dir)))
+        loaders.append(jinja2.DictLoader(TEMPLATE_NAMES))
+        self.env = jinja2.Environment(
+            loader=jinja2.ChoiceLoader(loaders),
+            autoescape=False,
+            keep_trailing_newline=True,
+            undefined=jinja2.StrictUndefined,
+        )
+        self.env.filters.update(
+            md=lambda v: "" if v is None else escape.md_text(str(v)),
+            cell=escape.md_cell,
+            url=escape.md_url,
+        )
+        self.env.globals["levels"] = LEVELS
+
+    def render(self, name: str, **context: object) -> str:
+        return self.env.get_template(name).render(**context)
+
+
+#: Sections of the renderer's page replaced on site pages (the header under the title shows
+#: the deprecation banner, with links into the site). A user's own file of that name wins.
+SITE_SECTIONS = {
+    "sections/deprecation.md.j2": "{#- flowdoc site: the banner under the title shows the deprecation -#}\n",
+}
+
+
+def overlay_templates(user_dir: str | Path | None, target: str | Path) -> Path:
+    """The templates folder site pages are rendered with: the user's templates (copied),
+    plus :data:`SITE_SECTIONS` where the user has no file of that name."""
+    target = Path(target)
+    want: dict[str, bytes] = {}
+    if user_dir:
+        root = Path(user_dir)
+        for f in sorted(p for p in root.rglob("*") if p.is_file()):
+            want[f.relative_to(root).as_posix()] = f.read_bytes()
+    for name, text in SITE_SECTIONS.items():
+        want.setdefault(name, text.encode())
+    if target.is_dir():
+        for f in sorted((p for p in target.rglob("*") if p.is_file()), reverse=True):
+            if f.relative_to(target).as_posix() not in want:
+                f.unlink()
+    for name, data in want.items():
+        dest = target / name
+        if not dest.is_file() or dest.read_bytes() != data:
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            dest.write_bytes(data)
+    return target
+
+
+def templates_digest(templates_dir: str | Path | None) -> str:
+    """A hash of every file in the templates folder (names and bytes)."""
+    h = hashlib.sha256()
+    if templates_dir:
+        root = Path(templates_dir)
+        for f in sorted(p for p in root.rglob("*") if p.is_file()):
+            h.update(f.relative_to(root).as_posix().encode() + b"\0")
+            h.update(f.read_bytes() + b"\0")
+    return h.hexdigest()
+
+
+FLOWDOC_CSS = """\
+/* flowdoc: version selector, banners, status and change levels */
+.flowdoc-versions { font-size: .9em; margin: .25em 0 1em; padding: .4em .75em;
+  border-left: 3px solid #8a9ba8; background: rgba(138, 155, 168, .12); }
+.flowdoc-versions p { margin: 0; }
+.flowdoc-current { font-weight: 700; }
+.flowdoc-banner { margin: 0 0 1.25em; padding: .75em 1em; border-radius: 4px;
+  border: 1px solid #d9a400; border-left-width: 6px; background: #fff8db; color: #3d3100; }
+.flowdoc-banner p { margin: .2em 0; }
+.flowdoc-banner-deprecated { border-color: #c0392b; background: #fdecea; color: #5c1a12; }
+.flowdoc-banner a { text-decoration: underline; }
+.flowdoc-status, .flowdoc-level { display: inline-block; padding: 0 .45em; border-radius: 3px;
+  font-size: .85em; font-weight: 600; border: 1px solid currentColor; }
+.flowdoc-status-current { color: #1e7a3c; }
+.flowdoc-status-draft { color: #6b6b6b; }
+.flowdoc-status-deprecated { color: #b02a1a; }
+.flowdoc-level-breaking { color: #b02a1a; }
+.flowdoc-level-warning { color: #9a6700; }
+.flowdoc-level-info { color: #1d5fa8; }
+pre.mermaid { background: transparent; border: 0; padding: 0; margin: 1em 0; text-align: center;
+  white-space: pre; overflow-x: auto; }
+pre.mermaid svg { max-width: 100%; height: auto; }
+"""
+
+# Draws every pre.mermaid once Mermaid's script (loaded before this one) is there. Without
+# Mermaid (offline, blocked CDN) the diagram's source stays readable as text.
+FLOWDOC_JS = """\
+(function () {
+  "use strict";
+  function draw() {
+    if (typeof window.mermaid === "undefined") {
+      return;
+    }
+    var dark = document.documentElement.getAttribute("data-bs-theme") === "dark";
+    window.mermaid.initialize({ startOnLoad: false, securityLevel: "strict", theme: dark ? "dark" : "default" });
+    window.mermaid.run({ querySelector: "pre.mermaid" }).catch(function (err) {
+      console.warn("flowdoc: a diagram could not be drawn:", err);
+    });
+  }
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", draw);
+  } else {
+    draw();
+  }
+})();
+"""

@@ -1,0 +1,130 @@
+"""flowdoc serve: a live preview on 127.0.0.1 that rebuilds when a flow or a template changes."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from flowdoc.publish import BuildSettings
+from flowdoc.publish.serve import RELOAD_PATH, PreviewServer
+from tests.test_publish import MERMAID_JS, SITE_CONFIG, copy_flows
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as r:
+            return r.status, r.read().decode("utf-8")
+    except urllib.error.HTTPError as exc:
+        return exc.code, exc.read().decode("utf-8")
+
+
+def change(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def test_preview_rebuilds_on_flow_and_template_changes(tmp_path):
+    flows = copy_flows(tmp_path / "flows")
+    templates = tmp_path / "templates"
+    templates.mkdir()
+    project = tmp_path / "project"
+    shutil.copytree(SITE_CONFIG.parent, project)
+    settings = BuildSettings(
+        flows_dir=flows,
+        out_dir=tmp_path / "preview" / "site",
+        config_file=project / "mkdocs.yml",
+        mermaid_js=str(MERMAID_JS),
+        templates_dir=templates,
+    )
+    messages: list[str] = []
+    server = PreviewServer(settings, port=0, interval=0.1, echo=messages.append).start()
+    try:
+        assert server.url.startswith("http://127.0.0.1:")
+        status, html = get(server.url)
+        assert status == 200 and "Authentication flows" in html
+        assert RELOAD_PATH in html  # the page reloads itself after a rebuild
+        assert json.loads(get(server.url + RELOAD_PATH.lstrip("/"))[1]) == {"build": 1, "error": None}
+
+        # a flow changes: rebuilt, the page shows it
+        change(flows / "gateway-login.yaml", "title: Sign in through the API gateway", "title: Sign in via the gateway")
+        assert server.wait_for_build(2), messages
+        status, html = get(server.url + "gateway-login/latest/")
+        assert status == 200 and "Sign in via the gateway" in html
+        assert server.last_result is not None and server.last_result.pages_built == 4
+        assert any("changed: " in m and "gateway-login.yaml" in m for m in messages)
+
+        # a template changes: rebuilt with it
+        (templates / "site-index.md.j2").write_text("# Our flows\n\n{% for f in flows %}- [{{ f.title }}]({{ f.link }})\n{% endfor %}")
+        assert server.wait_for_build(3), messages
+        assert "Our flows" in get(server.url)[1]
+
+        # a page of the MkDocs project changes
+        change(project / "docs" / "introduction.md", "# Introduction", "# Introduction, edited")
+        assert server.wait_for_build(4), messages
+        assert "Introduction, edited" in get(server.url + "introduction/")[1]
+        assert server.last_result.pages_built == 0 and server.last_result.mkdocs_ran
+
+        # an invalid flow: the error is shown, the last good site stays served
+        bad = flows / "broken.yaml"
+        bad.write_text("id: broken\ntitle: [\n", encoding="utf-8")
+        assert server.wait_for_build(5), messages
+        state = json.loads(get(server.url + RELOAD_PATH.lstrip("/"))[1])
+        assert state["build"] == 5 and re.search(rf"{re.escape(str(bad))}:\d+:\d+: error", state["error"])
+        status, html = get(server.url + "gateway-login/latest/")
+        assert status == 200 and "Sign in via the gateway" in html
+        assert get(server.url + "no/such/page/")[0] == 404
+
+        bad.unlink()
+        assert server.wait_for_build(6), messages
+        assert json.loads(get(server.url + RELOAD_PATH.lstrip("/"))[1])["error"] is None
+    finally:
+        server.stop()
+
+
+def test_serve_command(tmp_path):
+    flows = copy_flows(tmp_path / "flows")
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "flowdoc", "serve", "--port", "0", "--flows", str(flows),
+         "--config-file", str(SITE_CONFIG), "--mermaid-js", str(MERMAID_JS)],
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=env,
+    )
+    try:
+        url = None
+        deadline = time.monotonic() + 120
+        seen = []
+        while time.monotonic() < deadline and url is None:
+            line = proc.stdout.readline()
+            if not line:
+                break
+            seen.append(line)
+            m = re.search(r"Serving (http://127\.0\.0\.1:\d+/)", line)
+            url = m.group(1) if m else None
+        assert url, "".join(seen)
+        status, html = get(url + "authorization-code-pkce/v1/")
+        assert status == 200 and "flowdoc-banner-deprecated" in html
+        change(flows / "mfa-step-up.yaml", "title: ", "title: Changed, ")
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if json.loads(get(url + RELOAD_PATH.lstrip("/"))[1])["build"] >= 2:
+                break
+            time.sleep(0.1)
+        assert "Changed, " in get(url + "mfa-step-up/latest/")[1]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
