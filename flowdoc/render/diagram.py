@@ -85,9 +85,20 @@ def request_line(req: Request) -> str:
     return f"{req.method} {req.path}"
 
 
+_AUTH_PARAMS = {
+    "client_secret_basic": ["Authorization: Basic"],
+    "client_secret_post": ["client_id", "client_secret"],
+    "bearer": ["Authorization: Bearer"],
+}
+
+
 def request_label(flow: Flow, req: Request) -> str:
-    """``POST /token — grant_type=authorization_code, code, redirect_uri, code_verifier``."""
+    """``POST /token — grant_type=authorization_code, code, …, Authorization: Basic``.
+
+    How the client authenticates is a key parameter too, so it ends the list.
+    """
     params = key_params(flow, req)
+    params += [p for p in _AUTH_PARAMS.get(req.auth, []) if p not in params]
     return request_line(req) + (" — " + ", ".join(params) if params else "")
 
 
