@@ -163,3 +163,24 @@ def test_load_flow_raises_with_every_diagnostic(tmp_path):
         flowdoc.load_flow(p)
     assert {d.code for d in exc.value.diagnostics} == {"undefined-state", "undefined-actor"}
     assert str(p) in str(exc.value)
+
+
+def test_version_order_is_semver():
+    from flowdoc.model.flow import version_key
+
+    ordered = [None, "0.9.0", "1.0.0-alpha", "1.0.0-alpha.1", "1.0.0-beta", "1.0.0-rc.1", "1.0.0", "1.0.1", "1.10.0",
+               "2.0.0"]
+    assert sorted(reversed(ordered), key=version_key) == ordered
+
+
+def test_latest_versions_and_parallel_groups():
+    from types import SimpleNamespace as NS
+
+    from flowdoc.model.flow import latest_versions, parallel_groups
+
+    flows = [NS(id="a", version="1.0.0"), NS(id="b", version="1.0.0"), NS(id="a", version="1.10.0"),
+             NS(id="a", version="1.9.0")]
+    assert [(f.id, f.version) for f in latest_versions(flows)] == [("a", "1.10.0"), ("b", "1.0.0")]
+    route = [NS(id="x", parallel=None), NS(id="p1", parallel="g"), NS(id="p2", parallel="g"), NS(id="y", parallel=None),
+             NS(id="q", parallel="h")]
+    assert [[t.id for t in g] for g in parallel_groups(route)] == [["x"], ["p1", "p2"], ["y"], ["q"]]

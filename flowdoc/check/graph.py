@@ -14,7 +14,7 @@ from pydantic import BaseModel
 
 from ..diagnostics import DiagnosticList
 from ..model.expr import RESPONSE_PARTS, ExprError, Guard, iter_refs
-from ..model.flow import Flow, Transition
+from ..model.flow import Flow, Transition, latest_versions
 
 
 def _near(word: str, options: Any) -> str | None:
@@ -321,7 +321,7 @@ def check_requirements(flow: Flow, name: str, candidates: list[Flow], diags: Dia
         diags.add("undefined-flow", f"requirement '{name}' names flow '{req.flow}', which is not among the flows "
                   "checked nor beside this file", flow.pos("requires", name, "flow"))
         return
-    other = max(candidates, key=lambda f: tuple(int(x) if x.isdigit() else 0 for x in (f.version or "0").split("-")[0].split(".")))
+    other = latest_versions(candidates)[0]
     for key, src in req.provides.items():
         _steps, step, *rest = src.split(".")
         t = other.transition_map.get(step)

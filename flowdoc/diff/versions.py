@@ -18,25 +18,13 @@ import re
 from typing import Any, Iterable
 
 from ..model.flow import Flow
+from ..model.flow import version_key as semver_key
 from .engine import diff_flows
 from .git import GitFile, flow_from_text, locate_in_repo
 
 __all__ = ["semver_key", "flow_history", "changelog_entries", "versions_from_git"]
 
 _SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
-
-
-def semver_key(version: str | None) -> tuple:
-    """A sort key following SemVer precedence (1.0.0-rc.1 < 1.0.0 < 1.0.1 < 1.10.0); ``None`` sorts first."""
-    m = _SEMVER.match(version or "")
-    if m is None:
-        return (0, (), 0, ())
-    core = tuple(int(x) for x in m.group(1, 2, 3))
-    pre = m.group(4)
-    if pre is None:
-        return (1, core, 1, ())
-    ids = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split("."))
-    return (1, core, 0, ids)
 
 
 def flow_history(flows: Iterable[Flow]) -> dict[str, list[Flow]]:

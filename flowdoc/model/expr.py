@@ -85,7 +85,7 @@ def render(value: Any, resolve: Resolver) -> Any:
         for ref in refs:
             out.append(value[last:ref.start])
             v = resolve(ref.path)
-            out.append(_text(v))
+            out.append(as_text(v))
             last = ref.end
         out.append(value[last:])
         return "".join(out).replace("$${", "${")
@@ -96,7 +96,8 @@ def render(value: Any, resolve: Resolver) -> Any:
     return value
 
 
-def _text(v: Any) -> str:
+def as_text(v: Any) -> str:
+    """A value as it is sent in a URL, form or header: None is empty, booleans are true/false."""
     if v is None:
         return ""
     if isinstance(v, bool):

@@ -11,7 +11,7 @@ import datetime as _dt
 import re
 from enum import Enum
 from functools import cached_property
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Iterable, Literal, Union
 
 from pydantic import (
     AfterValidator,
@@ -73,6 +73,41 @@ def _duration_schema(s: dict) -> None:
 
 
 Duration = Annotated[int, BeforeValidator(parse_duration), Field(json_schema_extra=_duration_schema)]
+
+_SEMVER = re.compile(SEMVER_PATTERN)
+
+
+def version_key(version: str | None) -> tuple:
+    """Sort key by SemVer precedence (1.0.0-rc.1 < 1.0.0 < 1.0.1 < 1.10.0); no version sorts first."""
+    m = _SEMVER.match(version or "")
+    if m is None:
+        return (0, (), 0, ())
+    core = tuple(int(x) for x in m.group(1, 2, 3))
+    pre = (version or "").split("+", 1)[0].partition("-")[2]
+    if not pre:
+        return (1, core, 1, ())
+    ids = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split("."))
+    return (1, core, 0, ids)
+
+
+def latest_versions(flows: "Iterable[Flow]") -> "list[Flow]":
+    """The highest version of each flow id, in the order the ids first appear."""
+    best: dict[str, Flow] = {}
+    for f in flows:
+        if f.id not in best or version_key(f.version) > version_key(best[f.id].version):
+            best[f.id] = f
+    return list(best.values())
+
+
+def parallel_groups(route: "Iterable[Transition]") -> "list[list[Transition]]":
+    """Split a route into steps; consecutive transitions of one parallel group form one step."""
+    out: list[list[Transition]] = []
+    for t in route:
+        if out and t.parallel and out[-1][0].parallel == t.parallel:
+            out[-1].append(t)
+        else:
+            out.append([t])
+    return out
 
 
 class Base(BaseModel):

@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any, Iterable
 import yaml
 
 from ..diagnostics import Diagnostic, format_text
+from ..model.flow import version_key
 from .templates import FLOWDOC_CSS, FLOWDOC_JS, SiteTemplates, overlay_templates
 
 if TYPE_CHECKING:
@@ -101,13 +102,6 @@ class Asset:
 # ------------------------------------------------------------------- versions
 
 _SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)")
-
-
-def version_key(version: str | None) -> tuple:
-    """Sort key of a semantic version (SemVer precedence); no version sorts first."""
-    from ..diff.versions import semver_key
-
-    return semver_key(version)
 
 
 def major_of(flow: "Flow") -> int | None:

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Literal, Union
 
-from ..model.flow import Failure, Flow, Request, Response, Transition
+from ..model.flow import Failure, Flow, Request, Response, Transition, parallel_groups
 
 # --------------------------------------------------------------- text helpers
 
@@ -311,21 +311,11 @@ def build_sequence(flow: Flow, order: list[Transition] | None = None) -> Sequenc
     parts = [Participant(k, a.name, a.kind.value == "person") for k, a in flow.actors.items()]
     items: list[SeqItem] = []
     order = ordered_transitions(flow) if order is None else order
-    i = 0
-    while i < len(order):
-        t = order[i]
-        if t.parallel:
-            group = [t]
-            while i + 1 < len(order) and order[i + 1].parallel == t.parallel:
-                i += 1
-                group.append(order[i])
-            if len(group) > 1:
-                items.append(Block("par", [Section(g.title, _step_items(flow, g)) for g in group], t.parallel))
-            else:
-                items.extend(_step_items(flow, t))
+    for group in parallel_groups(order):
+        if len(group) > 1:
+            items.append(Block("par", [Section(g.title, _step_items(flow, g)) for g in group], group[0].parallel))
         else:
-            items.extend(_step_items(flow, t))
-        i += 1
+            items.extend(_step_items(flow, group[0]))
     keys = [p.key for p in parts]
     span = [keys[0], keys[-1]] if len(keys) > 1 else keys[:1]
     for s in flow.states:

@@ -14,38 +14,13 @@ from pathlib import Path
 from typing import Iterable
 
 from ..model.expr import ExprError, iter_refs
-from ..model.flow import Failure, Flow, Requirement, Transition
+from ..model.flow import Failure, Flow, Requirement, Transition, latest_versions, version_key  # noqa: F401
 
 HAPPY = "happy-path"
 
 
 class PlanError(ValueError):
     """A selection that cannot be planned (unknown scenario, missing required flow)."""
-
-
-def version_key(version: str | None) -> tuple:
-    """Semantic-version order; a pre-release sorts before its release; no version is lowest."""
-    if not version:
-        return (-1,)
-    core, _, pre = version.split("+", 1)[0].partition("-")
-    nums = tuple(int(x) if x.isdigit() else 0 for x in core.split("."))
-    if not pre:
-        return (*nums, 1)
-    pre_key = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split("."))
-    return (*nums, 0, pre_key)
-
-
-def latest_versions(flows: Iterable[Flow]) -> list[Flow]:
-    """Keep the highest version of each flow id, in the order the ids first appear."""
-    best: dict[str, Flow] = {}
-    order: list[str] = []
-    for f in flows:
-        if f.id not in best:
-            order.append(f.id)
-            best[f.id] = f
-        elif version_key(f.version) > version_key(best[f.id].version):
-            best[f.id] = f
-    return [best[i] for i in order]
 
 
 @dataclass

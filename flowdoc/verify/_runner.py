@@ -17,7 +17,9 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 import httpx
 
 from ..model.expr import ExprError, lookup, render
+from ..model.expr import as_text as _text
 from ..model.flow import (
+    parallel_groups,
     Failure,
     FailureResponse,
     Flow,
@@ -331,14 +333,6 @@ def _seconds(value: Any, what: str) -> float:
         raise UsageProblem(f"{what}: '{text}' is not a duration (seconds, or 90s, 15m ...)") from None
 
 
-def _text(v: Any) -> str:
-    if v is None:
-        return ""
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return str(v)
-
-
 _SEGMENT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
@@ -512,20 +506,11 @@ class ScenarioRun:
 
     # ---------------------------------------------------------------- routes
     def _run_route(self, state: FlowState, route: list[Transition], *, role: str, cover: bool) -> None:
-        i = 0
-        while i < len(route):
-            t = route[i]
-            if t.parallel:
-                group = [t]
-                while i + 1 < len(route) and route[i + 1].parallel == t.parallel:
-                    i += 1
-                    group.append(route[i])
-                if len(group) > 1:
-                    self._run_group(state, group, role=role, cover=cover)
-                    i += 1
-                    continue
-            self._run_transition(state, t, role=role, cover=cover)
-            i += 1
+        for group in parallel_groups(route):
+            if len(group) > 1:
+                self._run_group(state, group, role=role, cover=cover)
+            else:
+                self._run_transition(state, group[0], role=role, cover=cover)
 
     def _run_transition(self, state: FlowState, t: Transition, *, role: str, cover: bool) -> None:
         self._current = t.id
