@@ -131,3 +131,25 @@ def test_console_script_never_tracebacks(tmp_path, data):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stdout + proc.stderr
     assert f"{p}" in proc.stdout
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["build", "--flows", "{missing}"],
+        ["serve", "--flows", "{missing}", "--port", "0"],
+        ["validate", "{missing}"],
+        ["lint", "{missing}"],
+        ["render", "{missing}/x.yaml"],
+        ["verify", "{missing}"],
+        ["diff", "{missing}/a.yaml", "{missing}/b.yaml"],
+    ],
+    ids=lambda a: a[0],
+)
+def test_missing_flows_is_a_usage_error_everywhere(tmp_path, args):
+    missing = str(tmp_path / "nothing-here")
+    proc = subprocess.run([sys.executable, "-m", "flowdoc", *[a.format(missing=missing) for a in args]],
+                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    assert proc.returncode == 2, proc.stdout + proc.stderr
+    assert "nothing-here" in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stdout + proc.stderr

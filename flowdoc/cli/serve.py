@@ -33,6 +33,8 @@ def command(port: int | None, **opts) -> None:
         if opts.get("cache_dir") is None:
             opts["cache_dir"] = str(Path(tmp) / "cache")
     settings = settings_from(config, **opts)
+    if not Path(settings.flows_dir).is_dir():
+        fail(f"{settings.flows_dir}: no such flows folder")
     server = PreviewServer(
         settings,
         port=config.site.port if port is None else port,
