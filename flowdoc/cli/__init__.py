@@ -4,7 +4,7 @@ Exit codes (all commands):
   0  success
   1  findings: lint findings, a conformance failure (verify), a failed check
   2  invalid flow, invalid configuration or usage error
-  3  server unreachable (verify)
+  3  server unreachable or its TLS certificate rejected (verify)
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ Exit codes:
   0  success
   1  findings (lint), conformance failure (verify), failed check
   2  invalid flow, invalid configuration or usage error
-  3  server unreachable (verify)"""
+  3  server unreachable or its TLS certificate rejected (verify)"""
 
 # command name -> module under flowdoc.cli; loaded only when used
 COMMANDS = {

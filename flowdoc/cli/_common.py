@@ -33,7 +33,7 @@ format_option = click.option(
 
 
 EXIT_HELP = """\b
-Exit codes: 0 success, 1 findings, 2 invalid flow or usage, 3 server unreachable."""
+Exit codes: 0 success, 1 findings, 2 invalid flow or usage, 3 server unreachable or TLS certificate rejected."""
 
 
 def write_output(text: str, output: str | None) -> None:

@@ -18,8 +18,13 @@ Scenarios: the happy path of each flow, and one per failure branch. Ids are
 FLOW/NAME (see --list); --scenario takes an id, a scenario name or a flow id.
 
 \b
+TLS is verified. A server certificate that is not trusted (pass its CA with
+--ca-bundle), names another host, or has expired stops the scenario before
+anything is sent, with exit code 3 and a message naming the problem.
+
+\b
 Exit codes: 0 all passed, 1 a conformance failure, 2 invalid flow or usage,
-3 server unreachable."""
+3 server unreachable or its TLS certificate rejected."""
 
 
 @click.command(epilog=EPILOG)
@@ -31,7 +36,8 @@ Exit codes: 0 all passed, 1 a conformance failure, 2 invalid flow or usage,
 @click.option("--junit", type=click.Path(dir_okay=False), help="Write JUnit XML (one test case per scenario).")
 @click.option("--report-json", type=click.Path(dir_okay=False), help="Write the full result with coverage as JSON.")
 @click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds for every request.")
-@click.option("--ca-bundle", type=click.Path(dir_okay=False), help="CA certificates (PEM) to verify TLS with.")
+@click.option("--ca-bundle", type=click.Path(dir_okay=False),
+              help="CA certificates (PEM) to verify TLS with, instead of the default ones.")
 @click.option("--allow-insecure-http", is_flag=True,
               help="Allow credentials over plain http to hosts other than loopback (test servers only).")
 @click.option("--all-versions", is_flag=True, help="Verify every version of a flow, not only the latest.")
