@@ -60,6 +60,16 @@ class SiteConfig(BaseModel):
     cache_dir: str | None = Field(None, description="Build cache folder; default: .flowdoc-cache beside the output")
     strict: bool = Field(False, description="Fail the build on MkDocs warnings (broken links ...)")
     port: int = Field(8000, ge=0, le=65535, description="Port of flowdoc serve (on 127.0.0.1)")
+    git_versions: list[str] = Field(
+        default_factory=list,
+        description="Also publish the flow files as they stood at these git revisions: tags, branches, "
+        "commits, or tag globs such as 'v*' (expanded with git tag --list)",
+    )
+
+    @field_validator("git_versions", mode="before")
+    @classmethod
+    def _one_or_many(cls, v: object) -> object:
+        return [v] if isinstance(v, str) else v
 
 
 class Config(BaseModel):

@@ -62,6 +62,14 @@ def site_options(f):
             click.option("--versions/--no-versions", default=None, help="A page per major version, selector, changelogs [on]."),
             click.option("--cache-dir", type=click.Path(file_okay=False), help="Build cache [.flowdoc-cache beside the output]."),
             click.option("--strict/--no-strict", default=None, help="Fail on MkDocs warnings (broken links ...)."),
+            click.option(
+                "--git-versions",
+                "git_versions",
+                multiple=True,
+                metavar="SPEC",
+                help="Also publish the flow files as they stood at this git revision: a tag, branch or "
+                "commit, or a tag glob such as 'v*'. Repeatable; replaces git_versions of [tool.flowdoc.site].",
+            ),
         ]
     ):
         f = opt(f)
@@ -71,7 +79,14 @@ def site_options(f):
 def settings_from(config, **opts):
     from ..publish import BuildSettings
 
+    opts["git_versions"] = list(opts.get("git_versions") or ()) or None  # not given: the configuration's
     return BuildSettings.from_config(config, **opts)
+
+
+def report_warnings(diagnostics) -> None:
+    """flowdoc's own warnings of a build (a flow file not valid at a git revision), on stderr."""
+    if diagnostics:
+        click.echo(format_text(diagnostics, color=use_color(sys.stderr)), err=True)
 
 
 def report_error(exc, out: Path | None) -> None:
@@ -99,7 +114,12 @@ def command(quiet: bool, force: bool, **opts) -> None:
     build succeeds; unchanged flows are not re-rendered (content-hash cache), and MkDocs is
     not run when nothing changed. Every option can also be set in [tool.flowdoc]
     (flows, out, templates) and [tool.flowdoc.site] (config_file, mermaid_js, prefix,
-    versions, cache_dir, strict).
+    versions, cache_dir, strict, git_versions).
+
+    \b
+    Versions come from flow files side by side (same id, another version) and, with
+    --git-versions (tags, branches, commits, tag globs such as 'v*'), from the flow
+    files as they stood at those git revisions; a file on disk wins over history.
     """
     from ..publish import PublishError, build_site
 
@@ -114,6 +134,7 @@ def command(quiet: bool, force: bool, **opts) -> None:
     except OSError as exc:
         fail(str(exc))
     if not quiet:
+        report_warnings(result.diagnostics)
         for w in result.warnings:
             if w.startswith(("WARNING", "ERROR")):
                 click.echo(f"mkdocs: {w}", err=True)

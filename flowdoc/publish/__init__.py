@@ -10,7 +10,8 @@ MkDocs plugin (``plugins: [flowdoc]``)::
 Modules: :mod:`.pages` (the page set and its URLs, ```flowdoc embeds), :mod:`.site`
 (the atomic, incremental build), :mod:`.cache`, :mod:`.serve` (live preview),
 :mod:`.plugin` (MkDocs plugin), :mod:`.markdown` (```mermaid fences → ``pre.mermaid``),
-:mod:`.templates` (index, version header, changelog; CSS and JS).
+:mod:`.templates` (index, version header, changelog; CSS and JS), :mod:`.gitversions`
+(versions from git history: ``git_versions``, ``flowdoc build --git-versions``).
 """
 
 from __future__ import annotations

@@ -1,10 +1,14 @@
 """The build cache of ``flowdoc build``: content hashes, so unchanged flows are not re-rendered.
 
 A flow's pages are reused when the hash of everything they are made from is unchanged:
-the bytes of every file of that flow id, the templates folder, the flowdoc version and
-code, the settings (prefix, versions) and what the pages show of other flows. MkDocs is
-not run at all when no staged file, the MkDocs configuration and the output folder have
-changed since the last successful build.
+the bytes of every file of that flow id (for a version from git history: git's blob id of
+its content), the templates folder, the flowdoc version and code, the settings (prefix,
+versions) and what the pages show of other flows. With ``git_versions``, each build first
+resolves the revisions to commits (cheap): when no revision names another commit and no
+flow file changed, no flow is read at all; a new tag makes the build read the history
+again and re-render the flows whose versions changed. MkDocs is not run at all when no
+staged file, the MkDocs configuration and the output folder have changed since the last
+successful build.
 
 The cache folder (default ``.flowdoc-cache/<output name>`` beside the output) holds
 ``manifest.json`` and ``docs/``, the Markdown tree MkDocs builds from. It is safe to
@@ -73,6 +77,10 @@ class Manifest:
     env_key: str = ""
     #: flow file (relative to the flows folder) -> sha256 of its bytes, at the last good build
     files: dict[str, str] = field(default_factory=dict)
+    #: the git revisions of git_versions and the commits they named (GitHistory.key), at the last good build
+    git: str = ""
+    #: warnings about flow files at those revisions (Diagnostic dicts), shown again when nothing changed
+    git_warnings: list[dict] = field(default_factory=list)
     #: flow id -> {"key": hash of its inputs, "pages": {src_uri: sha256}}
     ids: dict[str, dict] = field(default_factory=dict)
     #: the index page's src_uri -> sha256

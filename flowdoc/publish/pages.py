@@ -12,7 +12,8 @@ MkDocs' default ``use_directory_urls``, ``FLOW/latest.md`` is served at ``FLOW/l
 With ``versions`` off a flow has one page, ``PREFIX/FLOW/index.md`` (its newest version).
 
 Versions come from files: several files in the flows folder with the same ``id`` and
-different ``version`` values. Every flow page gets a version selector under its title;
+different ``version`` values; and, with ``git_versions``, from the flow files as they stood
+at git revisions (:mod:`.gitversions`). Every flow page gets a version selector under its title;
 every older or deprecated version gets a banner with the migration link.
 """
 
@@ -27,7 +28,7 @@ import tempfile
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable, Sequence
 
 import yaml
 
@@ -37,6 +38,7 @@ from .templates import FLOWDOC_CSS, FLOWDOC_JS, SiteTemplates, overlay_templates
 
 if TYPE_CHECKING:
     from ..model.flow import Flow
+    from .gitversions import GitHistory
 
 __all__ = [
     "ASSET_DIR",
@@ -254,6 +256,8 @@ class FlowSite:
         templates_dir: str | Path | None = None,
         title: str = "Authentication flows",
         work_dir: str | Path | None = None,
+        sources: dict[str, str] | None = None,
+        warnings: Iterable[Diagnostic] = (),
     ):
         self.layout = Layout(prefix, versions)
         self.templates_dir = Path(templates_dir) if templates_dir else None
@@ -266,8 +270,19 @@ class FlowSite:
         self.title = title
         self.entries = group_versions(flows)
         self._changelogs: dict[str, list[dict]] = {}
+        #: flows that are not files on disk (``REV:path`` from git history) → a digest of their content
+        self.sources: dict[str, str] = dict(sources or {})
+        #: problems that did not stop the site (a file not valid at a git revision)
+        self.warnings: list[Diagnostic] = sorted(warnings, key=Diagnostic.sort_key)
 
     # -------------------------------------------------------------- helpers
+    def source_digest(self, flow: "Flow") -> str:
+        """A digest of what ``flow`` was read from (its file's bytes, or its content at a git revision)."""
+        known = self.sources.get(flow.file)
+        if known is not None:
+            return known
+        return hashlib.sha256(Path(flow.file).read_bytes()).hexdigest()
+
     def changelog(self, fid: str) -> list[dict]:
         if fid not in self._changelogs:
             self._changelogs[fid] = changelog_for(self.entries[fid]) if self.layout.versions else []
@@ -473,8 +488,15 @@ def load_site(
     versions: bool = True,
     templates_dir: str | Path | None = None,
     work_dir: str | Path | None = None,
+    git_versions: "Sequence[str] | GitHistory | None" = None,
 ) -> FlowSite:
-    """Load and check every flow in the folder; raise :class:`PublishError` on an invalid one."""
+    """Load and check every flow in the folder; raise :class:`PublishError` on an invalid one.
+
+    ``git_versions``: revisions (tags, branches, commits, tag globs such as ``v*``) whose flow
+    files add versions (see :mod:`flowdoc.publish.gitversions`), or a resolved
+    :class:`~flowdoc.publish.gitversions.GitHistory`. A file not valid at a revision is skipped
+    and reported in ``FlowSite.warnings``.
+    """
     from ..check import check_paths
 
     flows_dir = Path(flows_dir)
@@ -487,7 +509,25 @@ def load_site(
         raise PublishError(f"{n} invalid flow file{'s' if n != 1 else ''} in {flows_dir}", errors)
     if not res.flows:
         raise PublishError(f"{flows_dir}: no flow files (*.yaml, *.yml)")
-    return FlowSite(res.flows, prefix=prefix, versions=versions, templates_dir=templates_dir, work_dir=work_dir)
+    flows = list(res.flows)
+    sources: dict[str, str] = {}
+    warnings: list[Diagnostic] = []
+    if git_versions:
+        from .gitversions import GitHistory
+
+        history = git_versions if isinstance(git_versions, GitHistory) else GitHistory.resolve(flows_dir, git_versions)
+        found = history.load(res.flows, res.files)
+        flows += found.flows
+        sources, warnings = found.sources, found.warnings
+    return FlowSite(
+        flows,
+        prefix=prefix,
+        versions=versions,
+        templates_dir=templates_dir,
+        work_dir=work_dir,
+        sources=sources,
+        warnings=warnings,
+    )
 
 
 def site_assets(mermaid_js: str | None, *, init: bool = True) -> tuple[list[Asset], list[str], list[str]]:

@@ -10,6 +10,7 @@
           prefix: flows           # URL folder of the generated pages
           versions: true          # a page per major version, version selector, changelogs
           mermaid_js: null        # local mermaid.min.js (copied into the site) or URL
+          git_versions: []        # git revisions whose flow files add versions: tags, commits, 'v*'
 
 It adds the pages of :mod:`flowdoc.publish.pages` as virtual files, replaces
 ```` ```flowdoc ```` fences (``flow: ID``, optionally ``view: sequence|state|flowchart|page``
@@ -21,7 +22,6 @@ use this plugin; both share the page generation.
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from mkdocs.config import base
 from mkdocs.config import config_options as c
@@ -44,6 +44,7 @@ class FlowdocPluginConfig(base.Config):
     prefix = c.Type(str, default="flows")
     versions = c.Type(bool, default=True)
     mermaid_js = c.Optional(c.Type(str))
+    git_versions = c.ListOfItems(c.Type(str), default=[])
 
 
 def _plugin_error(exc: PublishError) -> PluginError:
@@ -61,6 +62,7 @@ class FlowdocPlugin(BasePlugin[FlowdocPluginConfig]):
         self._assets: list = []
         # pages rendered in an earlier build of this process (mkdocs serve): key -> pages
         self._memo: dict[str, list] = {}
+        self._git_watch: list[str] = []
 
     # ---------------------------------------------------------------- config
     def on_startup(self, *, command, dirty) -> None:
@@ -95,10 +97,13 @@ class FlowdocPlugin(BasePlugin[FlowdocPluginConfig]):
                 prefix=self.config.prefix,
                 versions=self.config.versions,
                 templates_dir=self.config.templates_dir,
+                git_versions=self._history(),
             )
             pages = self._pages(self.site)
         except PublishError as exc:
             raise _plugin_error(exc) from None
+        for d in self.site.warnings:  # a flow file not valid at a git revision
+            log.warning("%s: %s[%s]: %s", d.location, d.severity, d.code, d.message)
         for page in pages:
             if files.get_file_from_path(page.src_uri) is not None:
                 raise PluginError(
@@ -115,9 +120,19 @@ class FlowdocPlugin(BasePlugin[FlowdocPluginConfig]):
         log.info("added %d pages of %d flows under %s/", len(pages), len(self.site.entries), self.config.prefix or ".")
         return files
 
+    def _history(self):
+        """The revisions of ``git_versions``, resolved (None without it)."""
+        if not self.config.git_versions:
+            return None
+        from .gitversions import GitHistory
+
+        history = GitHistory.resolve(self.config.flows_dir, self.config.git_versions)
+        self._git_watch = [str(p) for p in history.watch if p.exists()]
+        return history
+
     def _pages(self, site: FlowSite) -> list:
         """All pages; a flow's pages are reused from an earlier build when its files are unchanged."""
-        from .cache import code_fingerprint, digest, digest_json
+        from .cache import code_fingerprint, digest_json
         from .templates import templates_digest
 
         env = [code_fingerprint(), templates_digest(site.templates_dir), site.layout.prefix, site.layout.versions]
@@ -125,7 +140,7 @@ class FlowdocPlugin(BasePlugin[FlowdocPluginConfig]):
         memo: dict[str, list] = {}
         for fid, fv in site.entries.items():
             key = digest_json(
-                [env, fid, sorted(digest(Path(f.file).read_bytes()) for f in fv.history), site.deps_key(fid)]
+                [env, fid, sorted(site.source_digest(f) for f in fv.history), site.deps_key(fid)]
             )
             memo[key] = self._memo.get(key) or site.pages_for(fid)
             pages.extend(memo[key])
@@ -151,4 +166,6 @@ class FlowdocPlugin(BasePlugin[FlowdocPluginConfig]):
         server.watch(self.config.flows_dir)
         if self.config.templates_dir:
             server.watch(self.config.templates_dir)
+        for path in self._git_watch:  # a new tag or a moved branch
+            server.watch(path)
         return server

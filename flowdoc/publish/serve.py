@@ -157,6 +157,8 @@ class PreviewServer:
             return {"build": self.builds, "error": self.error}
 
     def watched(self) -> list[Path]:
+        """Flows, templates, Mermaid's local script, the MkDocs project's files and, with
+        ``git_versions``, the repository's refs (a new tag or a moved branch rebuilds)."""
         s = self.settings
         paths = [Path(s.flows_dir)]
         if s.templates_dir:
@@ -207,6 +209,10 @@ class PreviewServer:
             self.builds += 1
             self.error = None
             self.last_result = result
+        if result.diagnostics:
+            from ..diagnostics import format_text
+
+            self.echo(format_text(result.diagnostics))
         self.echo(result.summary())
         return True
 

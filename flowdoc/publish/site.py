@@ -12,6 +12,8 @@ is run on it programmatically (``load_config`` + ``build``) with that folder as
   was and raises :class:`PublishError` (invalid flows: with FILE:LINE:COL).
 - Incremental: see :mod:`flowdoc.publish.cache`. When nothing changed and the output is
   there, MkDocs is not run (it re-renders every page on each build).
+- ``git_versions``: versions also come from the flow files as they stood at git revisions
+  (:mod:`flowdoc.publish.gitversions`); the commit each revision names is part of the cache key.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
+from ..diagnostics import Diagnostic
 from ..load import discover
 from .cache import Manifest, code_fingerprint, digest, digest_json
 from .markdown import EXTENSION
@@ -57,6 +60,8 @@ class BuildSettings:
     cache_dir: Path | None = None
     strict: bool = False
     force: bool = False
+    #: git revisions whose flow files add versions: tags, branches, commits, tag globs (``v*``)
+    git_versions: list[str] = field(default_factory=list)
 
     @classmethod
     def from_config(cls, config: "Config", **overrides) -> "BuildSettings":
@@ -87,11 +92,14 @@ class BuildSettings:
             versions=site.versions,
             cache_dir=rel(site.cache_dir),
             strict=site.strict,
+            git_versions=list(site.git_versions),
         )
         for k, v in overrides.items():
             if v is not None:
                 if k in ("flows_dir", "out_dir", "config_file", "templates_dir", "cache_dir"):
                     v = Path(v)
+                elif k == "git_versions":
+                    v = [v] if isinstance(v, str) else list(v)
                 setattr(s, k, v)
         return s
 
@@ -112,6 +120,8 @@ class BuildResult:
     mkdocs_ran: bool = False
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
+    #: flowdoc's own warnings (a flow file not valid at a git revision: REV:path:LINE:COL)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
     #: seconds per stage: check, render, stage, mkdocs
     timings: dict[str, float] = field(default_factory=dict)
     #: the MkDocs project's files (configuration, docs folder, theme overrides), for serve
@@ -333,6 +343,15 @@ def _build(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
     if not files:
         raise PublishError(f"{settings.flows_dir}: no flow files (*.yaml, *.yml)")
     file_hashes = {f.relative_to(flows_dir).as_posix(): digest(f.read_bytes()) for f in files}
+    history = None
+    if settings.git_versions:
+        from .gitversions import GitHistory
+
+        rep.stage("Resolving git revisions")
+        t = time.perf_counter()
+        history = GitHistory.resolve(flows_dir, settings.git_versions)
+        result.timings["git"] = time.perf_counter() - t
+    git_key = history.key if history is not None else ""
     env_key = digest_json(
         {
             "code": code_fingerprint(),
@@ -348,6 +367,7 @@ def _build(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
     flows_unchanged = (
         staged_ok
         and manifest.files == file_hashes
+        and manifest.git == git_key
         and bool(manifest.ids)
         and all((staged_dir / u).is_file() for u in manifest.flow_pages)
     )
@@ -365,6 +385,7 @@ def _build(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
                     versions=settings.versions,
                     templates_dir=templates_dir,
                     work_dir=cache / "work",
+                    git_versions=history,
                 )
             )
             result.timings["check"] = time.perf_counter() - t
@@ -377,13 +398,21 @@ def _build(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
         new_ids, new_index = manifest.ids, manifest.index
         result.flows = len(new_ids)
         result.pages_reused = len(manifest.flow_pages)
+        result.diagnostics = [Diagnostic(**d) for d in manifest.git_warnings]
     else:
         site = get_site()
         result.flows = len(site.entries)
+        result.diagnostics = list(site.warnings)
+
+        def source(f) -> tuple[str, str]:
+            if f.file in site.sources:  # a version from git history: its content, whatever the revision
+                return ("", site.sources[f.file])
+            r = Path(f.file).resolve().relative_to(flows_dir).as_posix()
+            return (r, file_hashes.get(r, ""))
+
         todo: list[tuple[str, str, list[str]]] = []
         for fid, fv in site.entries.items():
-            rels = [Path(f.file).resolve().relative_to(flows_dir).as_posix() for f in fv.history]
-            parts = sorted((r, file_hashes.get(r, "")) for r in rels)
+            parts = sorted(source(f) for f in fv.history)
             key = digest_json([env_key, fid, parts, site.deps_key(fid)])
             uris = layout.flow_uris(fv)
             prev = manifest.ids.get(fid)
@@ -506,9 +535,13 @@ def _build(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
         result.mkdocs_ran = True
         result.timings["mkdocs"] = time.perf_counter() - t
 
+    if history is not None:
+        result.watch += history.watch  # new tags, moved branches (flowdoc serve)
     Manifest(
         env_key=env_key,
         files=file_hashes,
+        git=git_key,
+        git_warnings=[d.to_dict() for d in result.diagnostics],
         ids=new_ids,
         index=new_index,
         user_src=user_src,
