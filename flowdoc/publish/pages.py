@@ -530,6 +530,17 @@ def load_site(
     )
 
 
+def add_assets(cfg: Any, css: Iterable[str], js: Iterable[str]) -> None:
+    """Add flowdoc's stylesheets and scripts to a MkDocs config, once each (build and plugin)."""
+    for item in css:
+        if item not in cfg.extra_css:
+            cfg.extra_css.append(item)
+    have = {str(j) for j in cfg.extra_javascript}
+    for item in js:
+        if item not in have:
+            cfg.extra_javascript.append(item)
+
+
 def site_assets(mermaid_js: str | None, *, init: bool = True) -> tuple[list[Asset], list[str], list[str]]:
     """flowdoc's assets: (files to add, extra_css entries, extra_javascript entries).
 

@@ -30,7 +30,7 @@ from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 
 from ..diagnostics import format_text
-from .pages import FlowSite, PublishError, is_url, load_site, site_assets
+from .pages import FlowSite, PublishError, add_assets, is_url, load_site, site_assets
 from .site import ensure_extensions
 
 log = get_plugin_logger(__name__)
@@ -79,13 +79,7 @@ class FlowdocPlugin(BasePlugin[FlowdocPluginConfig]):
             self._assets, css, js = site_assets(mermaid, init=not material)
         except PublishError as exc:
             raise _plugin_error(exc) from None
-        for item in css:
-            if item not in config.extra_css:
-                config.extra_css.append(item)
-        have = {str(j) for j in config.extra_javascript}
-        for item in js:
-            if item not in have:
-                config.extra_javascript.append(item)
+        add_assets(config, css, js)
         return config
 
     # ----------------------------------------------------------------- files

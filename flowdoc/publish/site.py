@@ -32,7 +32,7 @@ from ..diagnostics import Diagnostic
 from ..load import discover
 from .cache import Manifest, code_fingerprint, digest, digest_json
 from .markdown import EXTENSION
-from .pages import FlowSite, Layout, PublishError, is_url, load_site, site_assets
+from .pages import FlowSite, Layout, PublishError, add_assets, is_url, load_site, site_assets
 from .templates import templates_digest
 
 if TYPE_CHECKING:
@@ -574,13 +574,7 @@ def _run_mkdocs(
     if strict:
         cfg.strict = True
     ensure_extensions(cfg)
-    for c in extra_css:
-        if c not in cfg.extra_css:
-            cfg.extra_css.append(c)
-    have_js = {str(j) for j in cfg.extra_javascript}
-    for j in extra_js:
-        if j not in have_js:
-            cfg.extra_javascript.append(j)
+    add_assets(cfg, extra_css, extra_js)
     try:
         with _mkdocs_logs(warnings):
             build(cfg)
