@@ -89,6 +89,27 @@ def test_updated_not_moved(repo):
     assert "'updated' is still 2026-01-10; at HEAD it was 2026-01-10" in r.stdout
 
 
+def test_second_release_on_the_same_day(tmp_path, monkeypatch):
+    """updated is a date: a release today after one earlier today keeps it; an older date must move."""
+    import datetime as dt
+
+    today = dt.date.today().isoformat()
+    git(tmp_path, "init", "-q")
+    (tmp_path / "flows").mkdir()
+    (tmp_path / "flows" / "demo.yaml").write_text(flow_text([S("updated", today)]))
+    git(tmp_path, "add", ".")
+    git(tmp_path, "commit", "-q", "-m", "released this morning")
+    monkeypatch.chdir(tmp_path)
+    edit(tmp_path, S("updated", today), S(f"{LC}/tokens/access_token/ttl", "10m"), S("version", "1.1.0"),
+         A_changelog("1.1.0"))
+    r = run("check", "--against", "HEAD")
+    assert r.exit_code == 0, r.output
+    edit(tmp_path, S("updated", "2026-01-10"), S(f"{LC}/tokens/access_token/ttl", "10m"), S("version", "1.1.0"),
+         A_changelog("1.1.0"))
+    r = run("check", "--against", "HEAD")
+    assert r.exit_code == 1 and "updated-not-moved" in codes(r)
+
+
 @pytest.mark.parametrize(
     "change,version,ok",
     [

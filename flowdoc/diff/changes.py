@@ -476,6 +476,16 @@ class HappyPathStepAdded(Change):
 
 
 @kind
+class HappyPathActionAdded(Change):
+    id = "happy-path-action-added"
+    level = "info"
+    adds = True
+    summary = "The happy path has a new step without an HTTP exchange a client sends (an action or an internal step)."
+    why = "A client built from the old page sends the same requests; the page now describes one more thing that happens."
+    template = "{subject} is now a step of the happy path, with no request of the client's ({new})"
+
+
+@kind
 class HappyPathStepRemoved(Change):
     id = "happy-path-step-removed"
     level = "warning"

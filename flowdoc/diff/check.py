@@ -8,7 +8,7 @@ passes). When the flow changed semantically:
   1.0.0 one level less is enough (0.y.z: a minor bump may break); from a pre-release any later version
   will do (pre-releases promise nothing);
 * the changelog must have an entry for the new version;
-* ``updated`` must move forward.
+* ``updated`` must move forward (or stay at today's date: a second release on one day).
 """
 
 from __future__ import annotations
@@ -150,7 +150,10 @@ def compare_versions(old: Flow, new: Flow, rev: str, changes: list[Change], diag
         diags.add("changelog-missing", f"the changelog has no entry for version {new.version}", pos(*where),
                   help=f'add to changelog: - {{version: "{new.version}", date: {_dt.date.today().isoformat()}, '
                        "notes: [what changed and what clients must do]}")
-    if new.updated is None or (old.updated is not None and new.updated <= old.updated):
+    # 'updated' is a date: a second release on the same day keeps it, as long as that day is today
+    today = _dt.date.today()
+    if new.updated is None or (old.updated is not None and (
+            new.updated < old.updated or (new.updated == old.updated and new.updated != today))):
         was = f"; at {rev} it was {old.updated.isoformat()}" if old.updated else ""
         now = f"is still {new.updated.isoformat()}" if new.updated else "is not set"
         diags.add("updated-not-moved", f"the flow changed but 'updated' {now}{was}",

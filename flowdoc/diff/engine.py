@@ -288,7 +288,8 @@ class _Differ:
             subject = f"transition '{tid}'"
             a = o.get(tid)
             if tid in new_hp and tid not in old_hp:
-                self.add(C.HappyPathStepAdded, path, subject, new=_route(b))
+                kind = C.HappyPathStepAdded if b.is_http and not b.internal else C.HappyPathActionAdded
+                self.add(kind, path, subject, new=_route(b))
             elif a is None:
                 self.add(C.TransitionAdded, path, subject, new=_route(b))
             if a is None:
