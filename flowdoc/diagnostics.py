@@ -118,5 +118,3 @@ def format_github(diags: Iterable[Diagnostic]) -> str:
         out.append(f"::{kind[d.severity]} {','.join(props)}::{_gh_escape(msg)}")
     return "\n".join(out)
 
-
-FORMATTERS = {"text": format_text, "json": format_json, "github": format_github}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from flowdoc.load import read_flow_text
+
 from tests.flowkit import base, codes, diagnose, to_yaml
 
 
@@ -186,7 +186,6 @@ def test_graph_check_fails(mutate, code, path, help):
     d = hits[0]
     assert d.severity == "error" and d.line is not None
     if path is not None:
-        flow_src = read_flow_text(text, "t.yaml")
         # the reported position is the one of the offending value in the YAML
         from flowdoc.load.yamlsafe import parse_yaml
         from flowdoc.diagnostics import DiagnosticList

@@ -8,10 +8,13 @@ Rules run only on flows that validated; configure them in ``[tool.flowdoc.lint]`
 from __future__ import annotations
 
 import re
-from typing import ClassVar, Iterator
+from typing import TYPE_CHECKING, ClassVar, Iterator
 
 from ..diagnostics import DiagnosticList, Severity
 from ..model.flow import Flow, Status
+
+if TYPE_CHECKING:
+    from ..config import LintConfig
 
 Finding = tuple[str, tuple, "str | None"]
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 from collections import Counter
-from typing import Iterable
+from typing import Iterable, NoReturn
 
 import click
 
@@ -56,7 +56,7 @@ def write_output(text: str, output: str | None) -> None:
         raise
 
 
-def fail(message: str, code: int = 2) -> "NoReturn":  # type: ignore[name-defined]
+def fail(message: str, code: int = 2) -> NoReturn:
     click.echo(f"flowdoc: error: {message}", err=True)
     raise SystemExit(code)
 

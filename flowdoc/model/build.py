@@ -5,7 +5,6 @@ from __future__ import annotations
 import difflib
 import types
 import typing
-from enum import Enum
 from typing import Any, Union
 
 from pydantic import BaseModel, ValidationError
@@ -206,6 +205,3 @@ def allowed_keys(loc: tuple) -> list[str]:
         return []
     return [fi.alias or name for name, fi in model.model_fields.items()]
 
-
-def enum_values(e: type[Enum]) -> list[str]:
-    return [m.value for m in e]

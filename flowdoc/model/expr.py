@@ -31,7 +31,6 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping
 
-ROOTS_RESERVED = ("inputs", "steps")
 RESPONSE_PARTS = ("body", "headers", "location", "cookies", "form", "status")
 
 _REF = re.compile(r"\$\$\{|\$\{\s*([^}]*?)\s*\}")
@@ -64,10 +63,6 @@ def iter_refs(value: str) -> Iterator[Ref]:
         yield Ref(tuple(inner.split(".")), m.start(), m.end())
     if "${" in _REF.sub("", value):
         raise ExprError("'${' is not closed; write ${name} or $${ for a literal")
-
-
-def has_refs(value: Any) -> bool:
-    return isinstance(value, str) and "${" in value
 
 
 Resolver = Callable[[tuple[str, ...]], Any]

@@ -14,7 +14,6 @@ from functools import cached_property
 from typing import Annotated, Any, Iterable, Literal, Union
 
 from pydantic import (
-    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,

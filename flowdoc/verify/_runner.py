@@ -867,7 +867,7 @@ class ScenarioRun:
                 return
             raise self._fail(t, role, str(exc), [CheckFailure("response", self._expected_text(spec), "timeout")],
                              None, None) from None
-        except Unreachable as exc:
+        except Unreachable:
             if spec.outcome == "network-error":
                 return
             raise

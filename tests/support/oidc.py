@@ -26,7 +26,6 @@ import threading
 import time
 from collections import deque
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from tests.support.mermaid import NODE_DIR, ensure_node_modules, node_executable
 
