@@ -237,3 +237,32 @@ def test_pytest_plugin_collects_one_item_per_scenario(oidc_server_verify, tmp_pa
         assert value not in out and value not in xml.read_text()
     names = {c.get("name") for c in ET.parse(xml).getroot().iter("testcase")}
     assert {"happy-path", "bad_secret", "bad_scope", "code_reused", "rotated_token_replayed"} <= names
+
+
+@pytest.mark.parametrize("expr,holds", [
+    ("inputs.scope == 'api:read' and not (inputs.client_id == '')", True),
+    ("inputs.scope == 'api:write'", False),
+])
+def test_guard_expressions_are_evaluated(oidc_server_verify, tmp_path, expr, holds):  # noqa: F811
+    """A guard's expression is checked when the scenario takes the step; a false one fails the scenario."""
+    srv = oidc_server_verify
+    text = (FLOWS / "client-credentials.yaml").read_text()
+    guarded = text.replace("    guard:\n      text: no cached token valid for more than 60 s\n",
+                           f"    guard:\n      text: no cached token valid for more than 60 s\n      expr: \"{expr}\"\n", 1)
+    guarded = guarded.replace("    title: Call the API with the cached bearer token\n",
+                              "    title: Call the API with the cached bearer token\n"
+                              "    guard: {text: a token was issued, expr: 'steps.request_token.status == 200 and "
+                              "steps.request_token.expires_in > 0'}\n", 1)
+    assert guarded.count("expr:") == 2
+    (tmp_path / "client-credentials.yaml").write_text(guarded)
+    cli, env_text = verify_inputs(srv)
+    (tmp_path / "s.env").write_text(env_text)
+    proc = run_verify([str(tmp_path / "client-credentials.yaml"), *cli, "--env-file", str(tmp_path / "s.env"),
+                       "--scenario", "client-credentials/happy-path"])
+    if holds:
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+    else:
+        assert proc.returncode == 1, proc.stdout + proc.stderr
+        assert "the guard of 'request_token' does not hold: no cached token valid for more than 60 s" in proc.stdout
+        assert re.search(r"guard:\n\s+expected: inputs.scope == 'api:write' to be true\n\s+actual:\s+false",
+                         proc.stdout), proc.stdout

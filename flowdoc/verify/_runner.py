@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import httpx
 
-from ..model.expr import ExprError, lookup, render
+from ..model.expr import ExprError, Guard, lookup, render
 from ..model.expr import as_text as _text
 from ..model.flow import (
     parallel_groups,
@@ -522,6 +522,7 @@ class ScenarioRun:
                 (self._pending_internal if t.internal else self._covered).append(t.id)
             return
         self._wait(state, t.wait, t.id)
+        self._check_guard(state, t, role)
         out = self._prepare(state, t, t.request, None, {})
         self._exchange_happy(state, t, out, role=role)
         if cover:
@@ -533,6 +534,8 @@ class ScenarioRun:
         waits = [self._seconds_of(state, t.wait, t.id) for t in group if t.wait is not None]
         if waits:
             self._sleep(max(waits), group[0].id)
+        for t in group:
+            self._check_guard(state, t, role)
         outs = [self._prepare(state, t, t.request, None, {}) for t in group]
         barrier = threading.Barrier(len(group))
 
@@ -556,6 +559,20 @@ class ScenarioRun:
             self._covered.extend(self._pending_internal)
             self._pending_internal.clear()
             self._covered.extend(t.id for t in group)
+
+    # ---------------------------------------------------------------- guards
+    def _check_guard(self, state: FlowState, t: Transition, role: str) -> None:
+        """A step's guard expression must hold when the scenario takes it, as the page says."""
+        if t.guard is None or not t.guard.expr:
+            return
+        try:
+            ok = Guard.parse(t.guard.expr).evaluate(state.resolver({}))
+        except ExprError as exc:
+            raise UsageProblem(f"guard of '{t.id}': {exc}") from None
+        if not ok:
+            self._record(StepRecord(t.id, role, outcome="guard", note=f"guard is false: {t.guard.expr}"))
+            raise self._fail(t, role, f"the guard of '{t.id}' does not hold: {t.guard.text}",
+                             [CheckFailure("guard", f"{t.guard.expr} to be true", "false")], None, None)
 
     # ---------------------------------------------------------------- waits
     def _seconds_of(self, state: FlowState, wait: Any, where: str) -> float:
