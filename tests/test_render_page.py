@@ -418,3 +418,13 @@ def test_render_diagram_rejects_unknown_view_and_format():
         render_diagram(flow, "timeline")
     with pytest.raises(RenderError, match="unknown format"):
         render_diagram(flow, "state", "png")
+
+
+def test_wait_reads_as_words():
+    from flowdoc import load_flow
+    from flowdoc.render.diagram import wait_text
+
+    flow = load_flow("flows/silent-refresh-rotation.yaml")
+    assert wait_text(flow, 90) == "Wait 1 min 30 s"
+    assert wait_text(flow, "${inputs.access_token_ttl}") == "Wait access_token_ttl (1 h by default)"
+    assert wait_text(flow, "${inputs.client_secret}") == "Wait «client_secret» s"  # a secret stays hidden

@@ -205,8 +205,21 @@ def duration_text(v: Any) -> str:
     return " ".join(parts)
 
 
+_INPUT_REF = re.compile(r"^\$\{\s*inputs\.([A-Za-z0-9_-]+)\s*\}$")
+
+
 def wait_text(flow: Flow, wait: Any) -> str:
-    return "Wait " + (duration_text(wait) if isinstance(wait, int) else redact(flow, str(wait)) + " s")
+    """``Wait 1 h``; a wait given by an input reads ``Wait access_token_ttl (1 h by default)``."""
+    if isinstance(wait, int):
+        return "Wait " + duration_text(wait)
+    m = _INPUT_REF.match(str(wait))
+    inp = flow.inputs.get(m.group(1)) if m else None
+    if m and inp is not None and not inp.secret:
+        default = inp.default
+        if isinstance(default, int) and not isinstance(default, bool):
+            return f"Wait {m.group(1)} ({duration_text(default)} by default)"
+        return f"Wait {m.group(1)} (seconds)"
+    return "Wait " + redact(flow, str(wait)) + " s"
 
 
 def ordered_transitions(flow: Flow) -> list[Transition]:
