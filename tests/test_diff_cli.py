@@ -286,7 +286,7 @@ def test_changelog_entries_shape_and_order():
     assert versions[0] == current().version and versions[-1] == "1.0.0" and "2.0.0" in versions
     assert versions == sorted(versions, key=semver_key, reverse=True)
     for e in entries:
-        assert set(e) == {"version", "date", "notes", "changes"}
+        assert set(e) == {"version", "date", "notes", "changes", "since"}
         assert isinstance(e["notes"], list) and all(isinstance(n, str) for n in e["notes"])
         assert e["date"] is None or isinstance(e["date"], dt.date)
         for c in e["changes"]:
@@ -296,7 +296,8 @@ def test_changelog_entries_shape_and_order():
     assert v200["notes"][0].startswith("PKCE (S256) is required") and v200["date"] == dt.date(2026, 11, 20)
     # the generated changes from the v1 file sit on the entry of the current file
     assert any(c["id"] == "transition-removed" and c["level"] == "breaking" for c in newest["changes"])
-    assert oldest["changes"] == [] and oldest["date"] == dt.date(2025, 3, 3)
+    assert newest["since"] == "1.0.0" and v200["since"] is None  # counted from the previous file, not 2.0.0
+    assert oldest["changes"] == [] and oldest["since"] is None and oldest["date"] == dt.date(2025, 3, 3)
 
 
 def test_changelog_notes_without_a_file():

@@ -117,6 +117,9 @@ def test_example_pages_versions_banner_and_changelog():
     changelog = pages["authorization-code-pkce/changelog.md"].content
     assert changelog.index(f"## {newest.version}") < changelog.index("## 2.0.0") < changelog.index("## 1.0.0")
     assert "(`transition-removed`)" in changelog and "flowdoc-level-breaking" in changelog
+    # the generated changes say which version they are counted from (2.0.0 has no file of its own)
+    newest_entry = changelog.split(f"## {newest.version}", 1)[1].split("## 2.0.0", 1)[0]
+    assert "Changes since 1.0.0:" in newest_entry and "(`transition-removed`)" in newest_entry
     assert "PKCE (S256) is required for every client" in changelog
     index = site.index_page().content
     assert "| [Sign in with the authorization code flow, PKCE and state](authorization-code-pkce/latest.md) |" in index

@@ -41,7 +41,7 @@ def changelog_entries(history: Iterable[Flow]) -> list[dict[str, Any]]:
     """The changelog of one flow id, newest first.
 
     Each entry: ``{"version": str, "date": date | None, "notes": [str], "changes": [{"id", "level",
-    "message"}]}``. ``notes`` are the authors' (from the changelog of the file of that version, else of the
+    "message"}], "since": str | None}`` (``since``: the version the changes are counted from). ``notes`` are the authors' (from the changelog of the file of that version, else of the
     newest file that has an entry for it); ``changes`` are generated between that version's file and the
     previous version's file (empty for the oldest file and for versions known only from changelog notes).
     """
@@ -66,9 +66,11 @@ def changelog_entries(history: Iterable[Flow]) -> list[dict[str, Any]]:
     for v in ordered:
         flow = by_version.get(v)
         changes: list[dict[str, str]] = []
+        since = None
         if flow is not None:
             i = files.index(flow)
             if i > 0:
+                since = files[i - 1].version
                 changes = [{"id": c.id, "level": c.level, "message": c.message} for c in diff_flows(files[i - 1], flow)]
         text, date = notes.get(v, ([], None))
         entries.append({
@@ -76,6 +78,9 @@ def changelog_entries(history: Iterable[Flow]) -> list[dict[str, Any]]:
             "date": date if date is not None else (flow.updated if flow is not None else None),
             "notes": text,
             "changes": changes,
+            # the version the changes are counted from: the previous published file, which may be
+            # several versions back when intermediate versions are known only from changelog notes
+            "since": since,
         })
     entries.reverse()
     return entries

@@ -79,6 +79,10 @@ Versions:{% for v in choices %} [{{ v.label }}]({{ v.link | url }}){% if not loo
 {% for note in e.notes -%}
 - {{ note | md }}
 {% endfor %}
+{% if e.changes and e.get("since") -%}
+Changes since {{ e.since }}:
+
+{% endif -%}
 {% for level, title in levels -%}
 {% set changes = e.changes | selectattr("level", "equalto", level) | list -%}
 {% if changes %}
