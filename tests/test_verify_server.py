@@ -266,3 +266,35 @@ def test_guard_expressions_are_evaluated(oidc_server_verify, tmp_path, expr, hol
         assert "the guard of 'request_token' does not hold: no cached token valid for more than 60 s" in proc.stdout
         assert re.search(r"guard:\n\s+expected: inputs.scope == 'api:write' to be true\n\s+actual:\s+false",
                          proc.stdout), proc.stdout
+
+
+def test_implicit_tokens_in_fragment_are_captured_and_redacted(oidc_server_verify, tmp_path):  # noqa: F811
+    """location.fragment.NAME captures; the tokens in a Location fragment never reach the output."""
+    srv = oidc_server_verify
+    cli, env_text = verify_inputs(srv)
+    (tmp_path / "s.env").write_text(env_text)
+    text = (FLOWS / "authorization-code-pkce.v1.yaml").read_text()
+    anchor = "      capture:\n        callback_url: location\n"
+    assert anchor in text
+    captured = text.replace(anchor, anchor + "        access_token: location.fragment.access_token\n"
+                            "        id_token: location.fragment.id_token\n"
+                            "        state: {from: location.fragment.state, secret: false}\n"
+                            "      jwt:\n        - token: location.fragment.id_token\n"
+                            "          aud: ${inputs.client_id}\n          nonce: ${nonce}\n", 1)
+    broken = text.replace("    response:\n      status: 303\n      redirect:\n        to: ${inputs.redirect_uri}\n",
+                          "    response:\n      status: 302\n      redirect:\n        to: ${inputs.redirect_uri}\n", 1)
+    assert captured != text and broken != text
+    outputs = {}
+    for name, body, rc in (("captured", captured, 0), ("broken", broken, 1)):
+        d = tmp_path / name
+        d.mkdir()
+        (d / "authorization-code-pkce.yaml").write_text(body)
+        proc = run_verify([str(d), *cli, "--env-file", str(tmp_path / "s.env"), "--scenario", "happy-path",
+                           "--report-json", str(d / "r.json")])
+        assert proc.returncode == rc, proc.stdout + proc.stderr
+        outputs.update({f"{name} stdout": proc.stdout, f"{name} stderr": proc.stderr,
+                        f"{name} json": (d / "r.json").read_text()})
+    shown = outputs["broken stdout"]
+    assert re.search(r"Location: " + re.escape(srv.redirect_uri) + r"#.*access_token=«access_token#", shown), shown
+    assert "id_token=«id_token#" in shown
+    _scan(srv, outputs)

@@ -273,12 +273,15 @@ class Request(Base):
 
 
 class Capture(Base):
-    source: str = Field(alias="from", description="body.FIELD, headers.NAME, location.query.NAME, form, cookies.NAME")
+    source: str = Field(
+        alias="from",
+        description="body.FIELD, headers.NAME, location.query.NAME, location.fragment.NAME, form, cookies.NAME",
+    )
     secret: bool = Field(True, description="Captured values are redacted unless secret: false")
 
 
 CAPTURE_SOURCE = re.compile(
-    r"^(?:status|location(?:\.query\.[A-Za-z0-9_.-]+)?|body(?:\.[A-Za-z0-9_-]+)*|"
+    r"^(?:status|location(?:\.(?:query|fragment)\.[A-Za-z0-9_.-]+)?|body(?:\.[A-Za-z0-9_-]+)*|"
     r"headers\.[A-Za-z0-9_-]+|cookies\.[A-Za-z0-9_.-]+|form(?:\.action|\.method|\.fields\.[A-Za-z0-9_.-]+)?)$"
 )
 
@@ -338,7 +341,8 @@ class Response(Base):
             if not CAPTURE_SOURCE.match(cap.source):
                 raise ValueError(
                     f"capture '{name}': '{cap.source}' is not a source; use body.FIELD, headers.NAME, "
-                    "location, location.query.NAME, cookies.NAME, form, form.action or form.fields.NAME"
+                    "location, location.query.NAME, location.fragment.NAME, cookies.NAME, form, form.action "
+                    "or form.fields.NAME"
                 )
             out[name] = cap
         return out

@@ -137,6 +137,14 @@ class Received:
             return {}
         return {k: v[0] for k, v in parse_qs(urlsplit(self.location).query, keep_blank_values=True).items()}
 
+    @cached_property
+    def location_fragment(self) -> dict[str, str]:
+        """Parameters in the Location's fragment (``#access_token=...&state=...``, as the implicit
+        grant and response_mode=fragment return them); empty when the fragment holds none."""
+        if not self.location:
+            return {}
+        return {k: v[0] for k, v in parse_qs(urlsplit(self.location).fragment, keep_blank_values=True).items()}
+
     def form_capture(self, index: int = 0) -> dict | None:
         page = self.page
         if page is None or len(page.forms) <= index:
@@ -151,6 +159,8 @@ class Received:
             out.append(("body", body["error"]))
         if "error" in self.location_query:
             out.append(("Location", self.location_query["error"]))
+        elif "error" in self.location_fragment:
+            out.append(("Location", self.location_fragment["error"]))
         for value in self.headers.get_list("www-authenticate"):
             err = www_authenticate_params(value).get("error")
             if err:
@@ -295,7 +305,7 @@ class Exchanger:
         body = got.json
         if body is not None:
             self.redactor.register_json(body)
-        for k, v in got.location_query.items():
+        for k, v in (*got.location_query.items(), *got.location_fragment.items()):
             if is_secret_key(k):
                 self.redactor.add(v, k)
 
@@ -406,13 +416,22 @@ def _redact_authorization(value: str, redactor: Redactor) -> str:
 
 def redact_url(url: str, redactor: Redactor) -> str:
     p = urlsplit(url)
-    if p.query:
+
+    def params(text: str) -> str:
         pairs = []
-        for k, v in parse_qsl(p.query, keep_blank_values=True):
+        for k, v in parse_qsl(text, keep_blank_values=True):
             if is_secret_key(k) and v and not redactor.is_secret(v):
                 redactor.add(v, k, declared=True)
             pairs.append(f"{k}={redactor.placeholder(v) or v}" if v else f"{k}=")
-        url = urlunsplit((p.scheme, p.netloc, p.path, "&".join(pairs), p.fragment))
+        return "&".join(pairs)
+
+    query, fragment = p.query, p.fragment
+    if query:
+        query = params(query)
+    if "=" in fragment:  # parameters in the fragment (implicit grant): tokens are redacted as in a query
+        fragment = params(fragment)
+    if (query, fragment) != (p.query, p.fragment):
+        url = urlunsplit((p.scheme, p.netloc, p.path, query, fragment))
     return redactor.redact(url)
 
 

@@ -256,7 +256,8 @@ def _raise_ref(text: str) -> Any:
 
 
 def response_part(got: Received, parts: tuple[str, ...], client: httpx.Client | None = None) -> Any:
-    """``body.x``, ``headers.NAME``, ``location``, ``location.query.NAME``, ``cookies.NAME``, ``form...``,
+    """``body.x``, ``headers.NAME``, ``location``, ``location.query.NAME``, ``location.fragment.NAME``,
+    ``cookies.NAME``, ``form...``,
     ``status`` of a response; _MISSING when absent."""
     head, rest = parts[0], parts[1:]
     try:
@@ -273,6 +274,8 @@ def response_part(got: Received, parts: tuple[str, ...], client: httpx.Client | 
                 return got.location if got.location is not None else _MISSING
             if rest[0] == "query" and len(rest) == 2:
                 return got.location_query.get(rest[1], _MISSING)
+            if rest[0] == "fragment" and len(rest) == 2:
+                return got.location_fragment.get(rest[1], _MISSING)
             return _MISSING
         if head == "cookies":
             name = ".".join(rest)

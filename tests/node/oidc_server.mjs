@@ -46,6 +46,9 @@
 //                                   interaction with error=access_denied, 303 -> /auth/:uid
 //   POST /interaction/:uid/abort    ends the interaction with error=access_denied, 303
 //
+// Client `flowdoc-web` may also use the implicit grant (response_type "id_token token", no PKCE;
+// tokens in the redirect's URL fragment), for the deprecated flows/authorization-code-pkce.v1.yaml.
+//
 // First-party client `flowdoc-gateway` (the gateway below): no consent screen (a grant is made
 // on the fly by loadExistingGrant) and a refresh token without offline_access.
 //
@@ -266,8 +269,9 @@ const configuration = {
     {
       client_id: 'flowdoc-web',
       client_secret: CFG.secrets['flowdoc-web'],
-      grant_types: ['authorization_code', 'refresh_token'],
-      response_types: ['code'],
+      // 'id_token token' (implicit grant) for the deprecated flows/authorization-code-pkce.v1.yaml
+      grant_types: ['authorization_code', 'refresh_token', 'implicit'],
+      response_types: ['code', 'id_token token'],
       redirect_uris: CFG.redirectUris,
       token_endpoint_auth_method: 'client_secret_basic',
     },
@@ -304,7 +308,7 @@ const configuration = {
     profile: ['name', 'preferred_username'],
     email: ['email', 'email_verified'],
   },
-  responseTypes: ['code'],
+  responseTypes: ['code', 'id_token token'],
   pkce: { required: () => true },
   issueRefreshToken: async (_ctx, client, code) => (
     client.grantTypeAllowed('refresh_token')
@@ -390,6 +394,16 @@ const configuration = {
 };
 
 const provider = new Provider(ISSUER, configuration);
+// oidc-provider refuses http:// and localhost redirect URIs for web clients that use the implicit
+// grant; the test redirect URIs are loopback http (compared, never fetched), so allow them
+// (the recipe from oidc-provider's documentation, limited to those two checks).
+{
+  const { invalidate: orig } = provider.Client.Schema.prototype;
+  provider.Client.Schema.prototype.invalidate = function invalidate(message, code) {
+    if (code === 'implicit-force-https' || code === 'implicit-forbid-localhost') return;
+    orig.call(this, message, code);
+  };
+}
 provider.on('server_error', (_ctx, err) => log('server_error', err?.stack ?? err));
 
 // ---------------------------------------------------------------------------------------------
