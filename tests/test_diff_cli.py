@@ -29,6 +29,11 @@ def current(path: str = V2):
     return flowdoc.load_flow(path)
 
 
+def older(path: str = V1):
+    """The older example file (v1): read, not pinned, like the current one."""
+    return flowdoc.load_flow(path)
+
+
 def run(*args):
     return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
@@ -79,7 +84,7 @@ def test_text_points_at_new_file_lines():
     assert r.exit_code == 0, r.output
     lines = r.stdout.splitlines()
     assert any(re.match(rf"^{re.escape(V2)}:\d+:\d+: breaking\[param-value-changed\]: ", x) for x in lines)
-    assert lines[-1].startswith(f"authorization-code-pkce 1.0.0 → {current().version}:") and "major" in lines[-1]
+    assert lines[-1].startswith(f"authorization-code-pkce {older().version} → {current().version}:") and "major" in lines[-1]
     # most severe first
     levels = [m.group(1) for x in lines if (m := re.search(r": (breaking|warning|info)\[", x))]
     assert levels == sorted(levels, key=["breaking", "warning", "info"].index)
@@ -97,7 +102,7 @@ def test_json_parses():
     assert r.exit_code == 0
     doc = json.loads(r.stdout)
     assert doc["required_bump"] == "major" and doc["highest_level"] == "breaking"
-    assert doc["old"] == {"file": V1, "id": "authorization-code-pkce", "version": "1.0.0"}
+    assert doc["old"] == {"file": V1, "id": "authorization-code-pkce", "version": older().version}
     assert doc["new"]["version"] == current().version
     assert doc["counts"]["breaking"] == sum(c["level"] == "breaking" for c in doc["changes"]) > 0
     for c in doc["changes"]:
@@ -120,7 +125,7 @@ def test_markdown():
     r = run("diff", V1, V2, "--format", "markdown")
     assert r.exit_code == 0
     md = r.stdout
-    assert md.startswith("## ") and f"1.0.0 → {current().version}" in md
+    assert md.startswith("## ") and f"{older().version} → {current().version}" in md
     assert "### Breaking changes" in md and "| `transition-removed` |" in md
     assert "**Needs at least a major version bump**" in md
 
@@ -272,10 +277,12 @@ def test_semver_order():
 def test_flow_history_of_the_examples():
     flows = [flowdoc.load_flow(f"flows/{n}") for n in sorted(os.listdir("flows"))]
     hist = flow_history(flows)
-    # the older files are 1.0.0; the current files are the newest (others may bump them)
-    for fid, cur in (("authorization-code-pkce", current()), ("client-credentials", current(CC))):
-        assert [f.version for f in hist[fid]] == ["1.0.0", cur.version]
-        assert semver_key(cur.version) > semver_key("1.0.0")
+    # the older files are 1.x; the current files are the newest (others may bump both)
+    pairs = (("authorization-code-pkce", older(), current()),
+             ("client-credentials", older("flows/client-credentials.v1.0.yaml"), current(CC)))
+    for fid, old, cur in pairs:
+        assert [f.version for f in hist[fid]] == [old.version, cur.version]
+        assert old.version.startswith("1.") and semver_key(cur.version) > semver_key(old.version)
     assert all(len(v) >= 1 for v in hist.values())
 
 
@@ -296,7 +303,7 @@ def test_changelog_entries_shape_and_order():
     assert v200["notes"][0].startswith("PKCE (S256) is required") and v200["date"] == dt.date(2026, 11, 20)
     # the generated changes from the v1 file sit on the entry of the current file
     assert any(c["id"] == "transition-removed" and c["level"] == "breaking" for c in newest["changes"])
-    assert newest["since"] == "1.0.0" and v200["since"] is None  # counted from the previous file, not 2.0.0
+    assert newest["since"] == older().version and v200["since"] is None  # counted from the v1 file, not 2.0.0
     assert oldest["changes"] == [] and oldest["since"] is None and oldest["date"] == dt.date(2025, 3, 3)
 
 

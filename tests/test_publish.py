@@ -13,6 +13,7 @@ import markdown
 import pytest
 from click.testing import CliRunner
 
+from flowdoc import load_flow
 from flowdoc.cli import cli
 from flowdoc.publish import DEFAULT_MERMAID_JS, BuildSettings, Layout, PublishError, build_site, load_site
 from flowdoc.publish.markdown import mermaid_html
@@ -119,7 +120,8 @@ def test_example_pages_versions_banner_and_changelog():
     assert "(`transition-removed`)" in changelog and "flowdoc-level-breaking" in changelog
     # the generated changes say which version they are counted from (2.0.0 has no file of its own)
     newest_entry = changelog.split(f"## {newest.version}", 1)[1].split("## 2.0.0", 1)[0]
-    assert "Changes since 1.0.0:" in newest_entry and "(`transition-removed`)" in newest_entry
+    v1_version = load_flow("flows/authorization-code-pkce.v1.yaml").version
+    assert f"Changes since {v1_version}:" in newest_entry and "(`transition-removed`)" in newest_entry
     assert "PKCE (S256) is required for every client" in changelog
     index = site.index_page().content
     assert "| [Sign in with the authorization code flow, PKCE and state](authorization-code-pkce/latest.md) |" in index

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from flowdoc import load_flow
 from tests.support.fixtures import oidc_server_verify  # noqa: F401
 from tests.support.verify_inputs import secrets_of, verify_inputs
 
@@ -298,3 +299,37 @@ def test_implicit_tokens_in_fragment_are_captured_and_redacted(oidc_server_verif
     assert re.search(r"Location: " + re.escape(srv.redirect_uri) + r"#.*access_token=«access_token#", shown), shown
     assert "id_token=«id_token#" in shown
     _scan(srv, outputs)
+
+
+def test_all_versions_verify_with_full_coverage(oidc_server_verify, tmp_path):  # noqa: F811
+    """--all-versions also runs the older pages: the implicit grant of authorization-code-pkce 1.x
+    (tokens in the callback's URL fragment) and client-credentials 1.0.0."""
+    srv = oidc_server_verify
+    cli, env_text = verify_inputs(srv)
+    (tmp_path / "s.env").write_text(env_text)
+    junit, report = tmp_path / "j.xml", tmp_path / "r.json"
+    proc = run_verify([str(FLOWS), "--all-versions", *cli, "--env-file", str(tmp_path / "s.env"),
+                       "--junit", str(junit), "--report-json", str(report), "--jobs", "8", "--timeout", "10"])
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    data = json.loads(report.read_text())
+    assert data["exit_code"] == 0
+    versions: dict[str, list[str]] = {}
+    for f in data["flows"]:
+        versions.setdefault(f["id"], []).append(f["version"])
+        cov = f["coverage"]
+        assert cov["transitions"]["percent"] == 100.0, (f["key"], cov)
+        assert cov["failures"]["percent"] == 100.0, (f["key"], cov)
+        assert cov["transitions"]["missed"] == [] and cov["failures"]["missed"] == []
+        assert all(s["status"] == "passed" for s in f["scenarios"]), f["key"]
+    assert sorted(versions) == EXAMPLES
+    on_disk: dict[str, set[str]] = {}
+    for path in FLOWS.glob("*.yaml"):
+        flow = load_flow(path)
+        on_disk.setdefault(flow.id, set()).add(flow.version)
+    assert {fid: set(v) for fid, v in versions.items()} == on_disk
+    assert len(on_disk["authorization-code-pkce"]) == 2 and len(on_disk["client-credentials"]) == 2
+    v1 = load_flow(FLOWS / "authorization-code-pkce.v1.yaml").version
+    old = next(f for f in data["flows"] if f["key"] == f"authorization-code-pkce@{v1}")
+    assert {s["name"] for s in old["scenarios"]} == {"happy-path", "redirect_uri_mismatch", "wrong_password",
+                                                      "account_locked", "access_denied"}
+    _scan(srv, {"stdout": proc.stdout, "stderr": proc.stderr, "junit": junit.read_text(), "json": report.read_text()})
