@@ -149,25 +149,24 @@ def _url_params(red: Redactor, url: str) -> None:
 
 def _pair(red: Redactor, key: str, value: Any, *, credentialed: bool, public: Publicity) -> None:
     """One key and its value (a JSON field, a form pair, a ``key=value`` in text)."""
-    if value is None or isinstance(value, bool):
-        return
     nk = normalize_key(key) if key else ""
-    label = nk or "value"
-    if isinstance(value, (int, float)):
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
         if is_secret_key(nk) or (credentialed and not public.key(nk)):
-            red.add(value, label)
-        return
-    if not isinstance(value, str) or not value:
-        return
+            red.add(value, nk or "value")  # numbers of 6 digits or more: short ones are ordinary text
+    elif isinstance(value, str) and value:
+        _string(red, nk, value, credentialed=credentialed, public=public)
+
+
+def _string(red: Redactor, nk: str, value: str, *, credentialed: bool, public: Publicity) -> None:
     if nk and is_secret_key(nk):
-        _add_secret(red, value, label)
+        _add_secret(red, value, nk)
     elif looks_like_jwt(value):
         red.add(value, nk or "jwt")
     elif "://" in value:
         _url_params(red, value[:TEXT_LIMIT])
     elif not public.key(nk) and ((is_token_like_key(nk) and looks_like_credential(value))
                                  or (credentialed and _opaque(value))):
-        red.add(value, label)
+        red.add(value, nk or "value")
     elif len(value) >= 20:
         register_text(red, value)
 
@@ -183,21 +182,28 @@ def register_data(red: Redactor, data: Any, *, credentialed: bool = False, publi
     while stack and seen < MAX_ITEMS:
         k, value, depth = stack.pop()
         seen += 1
-        if isinstance(value, dict):
-            if depth < MAX_DEPTH:
-                items = list(value.items())[:MAX_ITEMS]
-                stack.extend((ck if isinstance(ck, str) else k, cv, depth + 1) for ck, cv in reversed(items))
-        elif isinstance(value, list):
-            if depth < MAX_DEPTH:
-                stack.extend((k, cv, depth + 1) for cv in reversed(value[:MAX_ITEMS]))
-        elif isinstance(value, _Text):
-            _pair(red, k, str(value), credentialed=credentialed, public=public)
-        elif isinstance(value, str) and len(value) > 1 and value[0] in "{[" and value[-1] in "}]" \
-                and depth < MAX_DEPTH:
-            nested = _json_or_none(value)  # JSON inside a string
-            stack.append((k, nested if nested is not None else _Text(value), depth + 1))
+        children = _children(k, value, depth)
+        if children is not None:
+            stack.extend(reversed(children))
         else:
-            _pair(red, k, value, credentialed=credentialed, public=public)
+            _pair(red, k, str(value) if isinstance(value, _Text) else value, credentialed=credentialed,
+                  public=public)
+
+
+def _children(key: str, value: Any, depth: int) -> list[tuple[str, Any, int]] | None:
+    """What to visit inside a dict, a list or a string holding JSON; None for a plain value."""
+    if isinstance(value, _Text):
+        return None
+    if depth >= MAX_DEPTH:
+        return [] if isinstance(value, (dict, list)) else None
+    if isinstance(value, dict):
+        return [(k if isinstance(k, str) else key, v, depth + 1) for k, v in list(value.items())[:MAX_ITEMS]]
+    if isinstance(value, list):
+        return [(key, v, depth + 1) for v in value[:MAX_ITEMS]]
+    if isinstance(value, str) and len(value) > 1 and value[0] in "{[" and value[-1] in "}]":
+        nested = _json_or_none(value)  # JSON inside a string
+        return [(key, nested if nested is not None else _Text(value), depth + 1)]
+    return None
 
 
 class _Text(str):
@@ -280,20 +286,8 @@ def parse_body(text: str, content_type: str) -> Any:
 
 def note_request(red: Redactor, url: str, headers: Iterable[tuple[str, str]], body: bytes) -> bool:
     """Whether a request carried credentials; registers the secrets in its headers."""
-    credentialed = False
-    for name, value in headers:
-        nk = normalize_key(name)
-        if nk in ("authorization", "proxy_authorization"):
-            credentialed = True
-            scheme, _, cred = value.partition(" ")
-            if cred and red.placeholder(cred) is None:
-                red.add(cred, f"{scheme.lower()}-credentials", declared=True)
-        elif nk == "cookie" or is_secret_key(nk):
-            credentialed = True
-            if nk != "cookie":
-                _add_secret(red, value, nk)
     text = body[:TEXT_LIMIT].decode("utf-8", "replace") if body else ""
-    if credentialed or red.contains_secret(url + "\n" + text):
+    if _credential_headers(red, headers) or red.contains_secret(url + "\n" + text):
         return True
     try:
         query = urlsplit(url).query
@@ -306,6 +300,23 @@ def note_request(red: Redactor, url: str, headers: Iterable[tuple[str, str]], bo
     elif isinstance(data, dict):
         keys += list(data)
     return any(is_secret_key(k) for k in keys if isinstance(k, str))
+
+
+def _credential_headers(red: Redactor, headers: Iterable[tuple[str, str]]) -> bool:
+    found = False
+    for name, value in headers:
+        nk = normalize_key(name)
+        if nk in ("authorization", "proxy_authorization"):
+            found = True
+            scheme, _, cred = value.partition(" ")
+            if cred and red.placeholder(cred) is None:
+                red.add(cred, f"{scheme.lower()}-credentials", declared=True)
+        elif nk == "cookie":
+            found = True
+        elif is_secret_key(nk):
+            found = True
+            _add_secret(red, value, nk)
+    return found
 
 
 def register_response(red: Redactor, got: Any, *, credentialed: bool, public: Publicity = NO_PUBLIC) -> None:

@@ -195,7 +195,7 @@ class Redactor:
     #: variants at least this long are found through an index of their first characters, so the
     #: cost of redacting a text grows with the text, not with the number of secrets seen
     PREFIX = 8
-    #: below this many variants one regular expression (an alternation of literals) is faster
+    #: up to this many variants one regular expression (an alternation of literals) is faster
     SCAN_ABOVE = 48
 
     def __init__(self) -> None:
@@ -205,10 +205,10 @@ class Redactor:
         self._labels: dict[str, int] = {}  # label -> values seen under it
         self._variants: dict[str, str] = {}  # text to find -> placeholder
         self._index: dict[str, list[tuple[str, str]]] = {}  # first PREFIX chars -> variants, longest first
-        self._short: dict[int, dict[str, str]] = {}  # length -> variants shorter than PREFIX
-        self._short_lengths: list[int] = []  # longest first
-        self._version = 0  # registrations so far (the small pattern is rebuilt when it changes)
-        self._regex: tuple[int, re.Pattern | None] = (-1, None)
+        self._short: dict[str, str] = {}  # variants shorter than PREFIX -> placeholder
+        self._version = 0  # registrations so far (the patterns are rebuilt when it changes)
+        self._small: tuple[int, re.Pattern | None] = (-1, None)  # every variant, while they are few
+        self._short_re: tuple[int, re.Pattern | None] = (-1, None)  # the short variants
 
     def __len__(self) -> int:
         return len(self._placeholder)
@@ -246,8 +246,7 @@ class Redactor:
         if len(variant) >= self.PREFIX:
             bisect.insort(self._index.setdefault(variant[: self.PREFIX], []), (variant, ph), key=lambda x: -len(x[0]))
         else:
-            self._short.setdefault(len(variant), {})[variant] = ph
-            self._short_lengths = sorted(self._short, reverse=True)
+            self._short[variant] = ph
 
     def placeholder(self, value: str) -> str | None:
         return self._placeholder.get(value)
@@ -263,67 +262,65 @@ class Redactor:
     def redact(self, text: Any) -> Any:
         """Replace every registered secret in ``text`` (strings only; other values pass).
 
-        One pass from left to right, the longest secret first at each position; placeholders
-        already in the text are kept as they are, so redacting twice changes nothing."""
+        The longest secret first at each position; the placeholders of an earlier pass are kept as
+        they are, so redacting a text twice changes nothing (and never rewrites a placeholder)."""
         if not isinstance(text, str) or not text or not self._variants:
             return text
+        if "«" not in text:
+            return self._redact_plain(text)
+        out: list[str] = []
+        last = 0
+        for m in _PLACEHOLDER.finditer(text):
+            if m.group() in self._issued:
+                out += [self._redact_plain(text[last:m.start()]), m.group()]
+                last = m.end()
+        out.append(self._redact_plain(text[last:]))
+        return "".join(out)
+
+    def _redact_plain(self, text: str) -> str:
+        if not text:
+            return text
         if len(self._variants) <= self.SCAN_ABOVE:
-            pattern = self._small_pattern()
+            pattern = self._pattern("_small", self._variants)
             if pattern is not None:
                 return pattern.sub(self._replacement, text)
-        return self._scan(text)
+        pieces = self._scan(text)  # plain text at even positions, placeholders at odd ones
+        short = self._pattern("_short_re", self._short)
+        if short is not None:
+            pieces = [short.sub(self._replacement, p) if k % 2 == 0 and p else p for k, p in enumerate(pieces)]
+        return "".join(pieces)
 
-    def _small_pattern(self) -> re.Pattern | None:
-        version = self._version
-        cached = self._regex
-        if cached[0] == version:
+    def _pattern(self, slot: str, variants: dict[str, str]) -> re.Pattern | None:
+        """One regular expression for a small set of variants (an alternation of literals, longest
+        first), rebuilt when a secret was added since."""
+        cached = getattr(self, slot)
+        if cached[0] == self._version:
             return cached[1]
         with self._lock:
-            items = sorted([*self._variants, *self._issued], key=len, reverse=True)
-            if len(self._variants) > self.SCAN_ABOVE:
-                return None
-            pattern = re.compile("|".join(map(re.escape, items)))
-            self._regex = (self._version, pattern)
+            items = sorted(variants, key=len, reverse=True)
+            pattern = re.compile("|".join(map(re.escape, items))) if items else None
+            setattr(self, slot, (self._version, pattern))
         return pattern
 
     def _replacement(self, m: re.Match) -> str:
-        found = m.group(0)
-        return found if found in self._issued else self._variants.get(found, found)
+        return self._variants.get(m.group(0), m.group(0))
 
-    def _scan(self, text: str) -> str:
-        index, width, shorts, issued = self._index, self.PREFIX, self._short, self._issued
-        lengths = list(self._short_lengths)
+    def _scan(self, text: str) -> list[str]:
+        """The variants of SCAN_ABOVE or more characters found through the prefix index."""
+        index, width = self._index, self.PREFIX
         out: list[str] = []
         last = i = 0
-        n = len(text)
-        while i < n:
-            if text[i] == "«":  # a placeholder from an earlier pass stays as it is
-                j = text.find("»", i + 1, i + 200)
-                if j > 0 and text[i:j + 1] in issued:
-                    i = j + 1
-                    continue
-            hit = None
+        end = len(text) - width
+        while i <= end:
             for value, ph in index.get(text[i:i + width], ()):
                 if text.startswith(value, i):
-                    hit = (value, ph)
+                    out += [text[last:i], ph]
+                    i = last = i + len(value)
                     break
-            if hit is None:
-                for length in lengths:
-                    ph = shorts[length].get(text[i:i + length])
-                    if ph is not None:
-                        hit = (text[i:i + length], ph)
-                        break
-            if hit is None:
+            else:
                 i += 1
-                continue
-            out.append(text[last:i])
-            out.append(hit[1])
-            i += len(hit[0])
-            last = i
-        if not out:
-            return text
         out.append(text[last:])
-        return "".join(out)
+        return out
 
     # ---------------------------------------------------------------- data
 
@@ -332,25 +329,22 @@ class Redactor:
         if depth > 64:
             return "«…»"
         if isinstance(obj, dict):
-            out = {}
-            for k, v in obj.items():
-                key = self.redact(k) if isinstance(k, str) else k
-                if isinstance(k, str) and is_secret_key(k) and isinstance(v, (str, int, float)) \
-                        and not isinstance(v, bool):
-                    label = normalize_key(k) or "secret"
-                    out[key] = self.add(v, label) or self.placeholder(str(v)) or f"«{label}»"
-                else:
-                    out[key] = self.redact_obj(v, depth + 1)
-            return out
+            return {(self.redact(k) if isinstance(k, str) else k): self._field(k, v, depth) for k, v in obj.items()}
         if isinstance(obj, list):
             return [self.redact_obj(v, depth + 1) for v in obj]
         if isinstance(obj, str):
-            if looks_like_jwt(obj):
-                return self.add(obj, "jwt")
-            return self.redact(obj)
+            return self.add(obj, "jwt") if looks_like_jwt(obj) else self.redact(obj)
         if isinstance(obj, (int, float)) and not isinstance(obj, bool):
             return self.placeholder(str(obj)) or obj
         return obj
+
+    def _field(self, key: Any, value: Any, depth: int) -> Any:
+        """The value of one field: a placeholder under a secret key (however short), else redacted."""
+        if isinstance(key, str) and is_secret_key(key) and isinstance(value, (str, int, float)) \
+                and not isinstance(value, bool):
+            label = normalize_key(key) or "secret"
+            return self.add(value, label) or self.placeholder(str(value)) or f"«{label}»"
+        return self.redact_obj(value, depth + 1)
 
     def register_json(self, obj: Any, depth: int = 0) -> None:
         """Register the secrets found in a parsed JSON document (by key name and by shape)."""
@@ -378,6 +372,7 @@ def scrub(obj: Any, redact: Callable[[str], str], depth: int = 0) -> Any:
     return obj
 
 
+_PLACEHOLDER = re.compile(r"«[^«»]{1,200}»")
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
