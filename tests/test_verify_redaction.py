@@ -9,6 +9,7 @@ import json
 import os
 import secrets
 import subprocess
+import time
 import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -227,6 +228,7 @@ def test_shapes_found_in_text_and_bodies():
     assert parse_body("access_token=x%2By&token_type=bearer", "text/plain") == [{"access_token": "x+y"},
                                                                                  {"token_type": "bearer"}]
     assert parse_body("just some words", "text/plain") is None
+    assert parse_body(")]}'" + "[" * 100_000, "application/json") is None  # too deep: not JSON, no crash
     assert looks_like_credential(opaque) and not looks_like_credential("client_credentials_grant_type")
     assert not looks_like_credential("aaaaaaaaaaaaaaaaaaaaaaa1")
     assert Publicity.of(["sub", "body.user.id", "headers.X-Request-Id"]) == Publicity(
@@ -256,3 +258,32 @@ def test_redaction_is_one_pass_and_keeps_earlier_placeholders():
         red.add(f"tok-{n:04d}-{'x' * 10}", "t")
     twice = red.redact(red.redact("code 123456 and tok-0007-xxxxxxxxxx"))
     assert twice == "code «otp#1» and «t#8»"
+
+
+def test_a_hostile_body_cannot_stall_the_run_or_grow_the_registry_without_bound(tmp_path):
+    """5 MiB bodies made of what the scanners look for (pairs, JWT-like runs, opaque values in a
+    JSON list) in answers to a request with credentials: the run ends (a hang guard, not a timing)
+    and each answer adds a bounded number of secrets."""
+    from flowdoc.verify import Verifier, VerifyOptions
+    from flowdoc.verify._detect import MAX_NEW
+
+    size = 5 * 1024 * 1024
+    bodies = {
+        "pairs": ("text/plain", ("token=" + "Ab1" * 5 + "&") * (size // 22)),
+        "jwts": ("text/plain", ("eyJ" + "a" * 13 + ".eyJb.c ") * (size // 25)),
+        "runs": ("text/plain", " ".join(secrets.token_urlsafe(16) for _ in range(size // 23))),
+        "list": ("application/json", json.dumps([{"ref": f"r{n:012d}x"} for n in range(size // 26)])),
+    }
+    routes = {("POST", f"/{name}/token"): (lambda ct, body: lambda rq: (200, [("Content-Type", ct)], body))(ct, b)
+              for name, (ct, b) in bodies.items()}
+    for name in bodies:
+        write_flow(tmp_path, name)
+    flows = [read_flow_text((tmp_path / f"shape-{n}.yaml").read_text(), f"shape-{n}.yaml")[0] for n in bodies]
+    with HostileServer(routes) as srv:
+        options = VerifyOptions(inputs={"issuer": srv.url}, env={"FLOWDOC_CLIENT_SECRET": CLIENT_SECRET}, jobs=5)
+        with Verifier(options) as v:
+            started = time.monotonic()
+            result = v.run(flows)
+            assert time.monotonic() - started < 120  # hang guard
+            assert len(v.redactor) <= len(bodies) * (MAX_NEW + 10)
+    assert [s.status for s in result.scenarios] == ["failed"] * len(bodies)

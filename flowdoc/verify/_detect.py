@@ -23,7 +23,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any, Iterable, Iterator
 from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
 from ._redact import (
@@ -38,9 +38,11 @@ from ._redact import (
 
 #: characters of a text (body, header) scanned for secrets
 TEXT_LIMIT = 256 * 1024
-#: values of a structured body visited at most
-MAX_ITEMS = 50_000
+#: values of a structured body visited at most (an excerpt shows the first few hundred)
+MAX_ITEMS = 10_000
 MAX_DEPTH = 48
+#: secrets one text registers at most (a hostile body cannot grow the run's registry without bound)
+MAX_NEW = 2_000
 
 #: prefixes servers put before JSON to defeat cross-site script inclusion
 XSSI_PREFIXES = (")]}'", ")]}", "while(1);", "while (1);", "for(;;);", "for (;;);", "{}&&")
@@ -65,8 +67,8 @@ _HANDLED_HEADERS = frozenset({"set_cookie", "location"})  # registered by the ex
 
 _RUN = re.compile(r"[A-Za-z0-9_.-]+")  # where a JWT may sit
 _TOKEN_RUN = re.compile(r"[A-Za-z0-9._~+/=-]{16,}")
-_KV = re.compile(
-    r"([A-Za-z_][A-Za-z0-9_.-]{0,63})[\"']?[ \t]{0,4}[:=][ \t]{0,4}[\"']?([A-Za-z0-9._~+/=%\\-]{6,16384})"
+_KV = re.compile(  # the key starts a word (so a long run of letters is tried once, not at each letter)
+    r"(?<![A-Za-z0-9_.-])([A-Za-z_][A-Za-z0-9_.-]{0,63})[\"']?[ \t]{0,4}[:=][ \t]{0,4}[\"']?([A-Za-z0-9._~+/=%\\-]{6,16384})"
 )
 _FORM_BODY = re.compile(r"[^=&\s]+=[^&\s]*(?:&[^=&\s]+=[^&\s]*)*")
 _PLAIN_WORDS = re.compile(r"[A-Za-z]+(?:[ _.:-][A-Za-z]+)*")
@@ -176,58 +178,61 @@ def _string(red: Redactor, nk: str, value: str, *, credentialed: bool, public: P
 
 def register_data(red: Redactor, data: Any, *, credentialed: bool = False, public: Publicity = NO_PUBLIC,
                   key: str = "") -> None:
-    """Register the secrets in parsed JSON (document order, bounded in items and depth)."""
+    """Register the secrets in parsed JSON (document order, bounded in items and depth). A string
+    holding JSON or other text is scanned as text (:func:`register_text`)."""
     stack: list[tuple[str, Any, int]] = [(key, data, 0)]
-    seen = 0
-    while stack and seen < MAX_ITEMS:
+    seen, limit = 0, len(red) + MAX_NEW
+    while stack and seen < MAX_ITEMS and len(red) <= limit:
         k, value, depth = stack.pop()
         seen += 1
-        children = _children(k, value, depth)
-        if children is not None:
-            stack.extend(reversed(children))
+        if isinstance(value, dict):
+            if depth < MAX_DEPTH:
+                items = list(value.items())[:MAX_ITEMS]
+                stack.extend((ck if isinstance(ck, str) else k, cv, depth + 1) for ck, cv in reversed(items))
+        elif isinstance(value, list):
+            if depth < MAX_DEPTH:
+                stack.extend((k, cv, depth + 1) for cv in reversed(value[:MAX_ITEMS]))
         else:
-            _pair(red, k, str(value) if isinstance(value, _Text) else value, credentialed=credentialed,
-                  public=public)
-
-
-def _children(key: str, value: Any, depth: int) -> list[tuple[str, Any, int]] | None:
-    """What to visit inside a dict, a list or a string holding JSON; None for a plain value."""
-    if isinstance(value, _Text):
-        return None
-    if depth >= MAX_DEPTH:
-        return [] if isinstance(value, (dict, list)) else None
-    if isinstance(value, dict):
-        return [(k if isinstance(k, str) else key, v, depth + 1) for k, v in list(value.items())[:MAX_ITEMS]]
-    if isinstance(value, list):
-        return [(key, v, depth + 1) for v in value[:MAX_ITEMS]]
-    if isinstance(value, str) and len(value) > 1 and value[0] in "{[" and value[-1] in "}]":
-        nested = _json_or_none(value)  # JSON inside a string
-        return [(key, nested if nested is not None else _Text(value), depth + 1)]
-    return None
-
-
-class _Text(str):
-    """A string that looked like JSON but was not (visited as a plain value)."""
+            _pair(red, k, value, credentialed=credentialed, public=public)
 
 
 def register_text(red: Redactor, text: str, *, credentialed: bool = False) -> None:
     """Secrets in unstructured text: JWTs, ``key=value`` / ``"key": "value"`` pairs whose key names a
     secret, and (in an answer to a request with credentials) every long high-entropy run."""
     text = text[:TEXT_LIMIT]
-    if "eyJ" in text:
-        for m in _RUN.finditer(text):
-            run = m.group(0)
-            start = run.find("eyJ")
-            if start >= 0 and run.count(".", start) >= 2:
-                _register_jwt(red, run[start:])
+    limit = len(red) + MAX_NEW
+    scans = [_jwts] if "eyJ" in text else []
     if ":" in text or "=" in text:
-        for m in _KV.finditer(text):
-            key, value = m.group(1), m.group(2).rstrip("\\")
-            if is_secret_key(key) or (is_token_like_key(key) and looks_like_credential(value)):
-                _add_secret(red, value, normalize_key(key) or "secret")
+        scans.append(_pairs)
     if credentialed:
-        for m in _TOKEN_RUN.finditer(text):
-            _register_run(red, m.group(0))
+        scans.append(_runs)
+    for scan in scans:
+        for _ in scan(red, text):
+            if len(red) > limit:
+                return
+
+
+def _jwts(red: Redactor, text: str) -> Iterator[None]:
+    for m in _RUN.finditer(text):
+        run = m.group(0)
+        start = run.find("eyJ")
+        if start >= 0 and run.count(".", start) >= 2:
+            _register_jwt(red, run[start:])
+            yield
+
+
+def _pairs(red: Redactor, text: str) -> Iterator[None]:
+    for m in _KV.finditer(text):
+        key, value = m.group(1), m.group(2).rstrip("\\")
+        if is_secret_key(key) or (is_token_like_key(key) and looks_like_credential(value)):
+            _add_secret(red, value, normalize_key(key) or "secret")
+            yield
+
+
+def _runs(red: Redactor, text: str) -> Iterator[None]:
+    for m in _TOKEN_RUN.finditer(text):
+        _register_run(red, m.group(0))
+        yield
 
 
 def _register_run(red: Redactor, run: str) -> None:
