@@ -54,6 +54,7 @@ TOKENS = {
     "xssi access": secrets.token_urlsafe(32),
     "xssi id": _jwt(),
     "opaque reference": "ref-" + secrets.token_hex(10),
+    "captured": "kept-in-" + secrets.token_hex(3),
 }
 
 
@@ -73,8 +74,10 @@ ROUTES = {
                                                  ("X-Subject-Token", TOKENS["header subject"])],
                                           json.dumps({"token": {"expires_at": "2026-11-20T10:00:00Z",
                                                                 "methods": ["password"]}})),
-    ("POST", "/xssi/token"): lambda rq: _json(200, {"access_token": TOKENS["xssi access"], "id_token": TOKENS["xssi id"],
-                                                    "token_type": "Bearer", "expires_in": 300}, prefix=")]}',\n"),
+    ("POST", "/xssi/token"): lambda rq: _json(200, {"access_token": TOKENS["xssi access"],
+                                                    "id_token": TOKENS["xssi id"], "token_type": "Bearer",
+                                                    "expires_in": 300}, prefix=")]}',\n"),
+    ("POST", "/capture/token"): lambda rq: _json(200, {"h": TOKENS["captured"], "kind": "plain"}),
     ("POST", "/opaque/token"): lambda rq: _json(200, {"reference": TOKENS["opaque reference"], "token_type": "Bearer",
                                                       "expires_in": 3600, "scope": "api:read"}),
 }
@@ -86,7 +89,8 @@ def server():
         yield srv
 
 
-def write_flow(folder: Path, shape: str, *, auth: str = "client_secret_basic", public: str = "") -> Path:
+def write_flow(folder: Path, shape: str, *, auth: str = "client_secret_basic", public: str = "",
+               response: str = "{status: 202}") -> Path:
     text = f"""id: shape-{shape}
 title: Tokens returned as {shape}
 version: "1.0.0"
@@ -112,7 +116,7 @@ transitions:
       path: /{shape}/token
       auth: {auth}
       form: {{grant_type: client_credentials}}
-    response: {{status: 202}}
+    response: {response}
 """
     path = folder / f"shape-{shape}.yaml"
     path.write_text(text)
@@ -196,6 +200,15 @@ def test_values_of_an_answer_to_credentials_are_secret_unless_public(server, tmp
     write_flow(tmp_path / "c", "opaque", public="public: [reference, headers.X-Request-Id]")
     out = run_verify([str(tmp_path / "c"), "--input", f"issuer={server.url}"], tmp_path)
     assert f'"reference": "{ref}"' in out["stdout"] and CLIENT_SECRET not in str(out)
+
+
+def test_a_value_the_flow_captures_is_redacted_even_when_its_step_fails(server, tmp_path):
+    """Nothing about ``h`` looks secret and the request carried no credentials: the flow's capture
+    alone makes it secret, before the step's checks fail and its excerpt is printed."""
+    write_flow(tmp_path, "capture", auth="none", response="{status: 202, capture: {handle: body.h}}")
+    out = run_verify([str(tmp_path / "shape-capture.yaml"), "--input", f"issuer={server.url}"], tmp_path)
+    assert_nothing_leaks(out, {"captured": TOKENS["captured"]})
+    assert '{"h": "«handle#1»", "kind": "plain"}' in out["stdout"]
 
 
 def test_public_never_unmasks_a_secret_name(server, tmp_path):

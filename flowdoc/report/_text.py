@@ -16,7 +16,10 @@ from typing import Callable
 # C0 controls but tab and line feed, DEL, C1 controls (0x9b is a one-byte CSI), line and paragraph
 # separators, direction marks, embeddings, overrides and isolates, BOM, interlinear annotation,
 # non-characters U+FFFE/U+FFFF, lone surrogates
-_UNSAFE = "\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff\ufff9-\ufffb\ufffe\uffff\ud800-\udfff"
+_UNSAFE = (
+    "\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069\ufeff"
+    "\ufff9-\ufffb\ufffe\uffff\ud800-\udfff"
+)
 _MULTI = re.compile(f"[{_UNSAFE}]")
 _SINGLE = re.compile(f"[\t\n{_UNSAFE}]")
 

@@ -68,7 +68,9 @@ _HANDLED_HEADERS = frozenset({"set_cookie", "location"})  # registered by the ex
 _RUN = re.compile(r"[A-Za-z0-9_.-]+")  # where a JWT may sit
 _TOKEN_RUN = re.compile(r"[A-Za-z0-9._~+/=-]{16,}")
 _KV = re.compile(  # the key starts a word (so a long run of letters is tried once, not at each letter)
-    r"(?<![A-Za-z0-9_.-])([A-Za-z_][A-Za-z0-9_.-]{0,63})[\"']?[ \t]{0,4}[:=][ \t]{0,4}[\"']?([A-Za-z0-9._~+/=%\\-]{6,16384})"
+    r"(?<![A-Za-z0-9_.-])([A-Za-z_][A-Za-z0-9_.-]{0,63})"  # key
+    r"[\"']?[ \t]{0,4}[:=][ \t]{0,4}[\"']?"  # "key": "value", key=value, key: value
+    r"([A-Za-z0-9._~+/=%\\-]{6,16384})"  # value
 )
 _FORM_BODY = re.compile(r"[^=&\s]+=[^&\s]*(?:&[^=&\s]+=[^&\s]*)*")
 _PLAIN_WORDS = re.compile(r"[A-Za-z]+(?:[ _.:-][A-Za-z]+)*")
