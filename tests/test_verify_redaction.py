@@ -300,3 +300,13 @@ def test_a_hostile_body_cannot_stall_the_run_or_grow_the_registry_without_bound(
             assert time.monotonic() - started < 120  # hang guard
             assert len(v.redactor) <= len(bodies) * (MAX_NEW + 10)
     assert [s.status for s in result.scenarios] == ["failed"] * len(bodies)
+
+
+def test_a_public_entry_that_names_nothing_is_a_clear_error(tmp_path):
+    path = write_flow(tmp_path, "camel", public="public: [sub, headers.X-Request-Id]")
+    text = path.read_text().replace("public: [sub, headers.X-Request-Id]", 'public: [sub, "user name"]')
+    flow, diags = read_flow_text(text, "f.yaml")
+    assert flow is None
+    [d] = diags.items
+    assert (d.code, d.line, d.message) == ("invalid-value", 4, "public[1]: 'user name' is not a response field or header")
+    assert "headers.X-Request-Id" in d.help
