@@ -136,6 +136,9 @@ def _one(loc: tuple, err: dict, source: Any, diags: DiagnosticList) -> None:
         elif loc and loc[-1] == "path":
             msg = f"'{err.get('input')}' is not a path"
             help = "a path starts with '/', e.g. /token; a full URL belongs in the actor's base_url"
+        elif len(loc) == 2 and loc[0] == "public":
+            msg = f"'{err.get('input')}' is not a response field or header"
+            help = "name a body field (sub, body.user.id) or a header (headers.X-Request-Id)"
         else:
             msg = f"'{err.get('input')}' is not a valid id" if _is_id(loc) else msg
             help = "ids start with a letter or _ and hold letters, digits, _ and -" if _is_id(loc) else None

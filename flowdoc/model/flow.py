@@ -573,6 +573,10 @@ class Status(str, Enum):
     deprecated = "deprecated"
 
 
+#: a response field (``sub``, ``body.user.id``) or header (``headers.X-Request-Id``) named in ``public``
+PublicName = Annotated[str, Field(pattern=r"^(?:headers\.[A-Za-z0-9_-]+|[A-Za-z0-9_-]+(?:\.[A-Za-z0-9_-]+)*)$")]
+
+
 class Flow(Base):
     """An authentication flow, written once; documented, drawn and verified from here."""
 
@@ -600,6 +604,12 @@ class Flow(Base):
     paths: list[PathSpec] = Field(default_factory=list, description="Named routes; the first is the happy path")
     lifecycle: Lifecycle | None = None
     troubleshooting: list[Trouble] = Field(default_factory=list)
+    public: list[PublicName] = Field(
+        default_factory=list,
+        description="Response fields (sub, body.user.id) and headers (headers.X-Request-Id) whose values are not "
+        "secret: verify shows them even in answers to requests that carried credentials. A field whose name "
+        "says secret (access_token, password, ...) is never shown",
+    )
 
     _file: str = PrivateAttr("")
     _source: Any = PrivateAttr(None)

@@ -1,7 +1,10 @@
 """Report: a verify :class:`~flowdoc.verify.RunResult` for people (terminal) and tools (JUnit, JSON).
 
-Results hold only redacted text; every writer scrubs its output once more with the run's
-redactor before it leaves the process.
+Results hold only redacted text; every writer redacts each text once more with the run's
+redactor (secrets first seen later in the run) before it lays the text out, never the
+serialized output: JSON and XML stay valid whatever a secret looks like, and flowdoc's own
+numbers are never touched. Control characters from a server are escaped for the terminal and
+for XML (``\x1b``), and kept, JSON-escaped, in the JSON report.
 """
 
 from .json_report import json_report

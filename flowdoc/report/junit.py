@@ -1,37 +1,46 @@
-"""JUnit XML: one test suite per flow, one test case per scenario."""
+"""JUnit XML: one test suite per flow, one test case per scenario.
+
+Every text is redacted and made visible (:func:`._text.cleaner`) as it goes into the tree,
+before ElementTree serializes it: the document is well-formed whatever a secret or a server's
+answer holds (quotes, ``<``, ``&``, NUL, escape sequences), and numbers are never touched.
+"""
 
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
 from ..verify import ERROR, FAILED, SKIPPED, RunResult, ScenarioResult
+from ._text import cleaner
 from .terminal import failure_text
 
 
-def _case(suite: ET.Element, flow_key: str, s: ScenarioResult, file: str) -> None:
+def _case(suite: ET.Element, flow_key: str, s: ScenarioResult, file: str, result: RunResult) -> None:
+    clean = cleaner(result.redact)
     case = ET.SubElement(suite, "testcase", {
-        "classname": f"flowdoc.{flow_key}",
-        "name": s.name,
+        "classname": clean(f"flowdoc.{flow_key}"),
+        "name": clean(s.name),
         "time": f"{s.duration:.3f}",
-        "file": file,
+        "file": clean(file),
     })
     if s.status == FAILED and s.failure is not None:
-        el = ET.SubElement(case, "failure", {"message": s.failure.summary(), "type": "conformance"})
-        el.text = failure_text(s)
+        el = ET.SubElement(case, "failure", {"message": clean(s.failure.summary()), "type": "conformance"})
+        el.text = failure_text(s, result.redact)
     elif s.status == ERROR:
         kind = "unreachable" if s.unreachable else ("usage" if s.usage_error else "error")
-        el = ET.SubElement(case, "error", {"message": s.reason or "error", "type": kind})
-        el.text = failure_text(s)
+        el = ET.SubElement(case, "error", {"message": clean(s.reason or "error"), "type": kind})
+        el.text = failure_text(s, result.redact)
     elif s.status == SKIPPED:
-        ET.SubElement(case, "skipped", {"message": s.reason})
+        ET.SubElement(case, "skipped", {"message": clean(s.reason)})
     out = ET.SubElement(case, "system-out")
     out.text = "\n".join(
-        f"{r.role}: {r.transition} {r.method} {r.url} -> {r.status if r.status is not None else r.outcome}"
+        f"{clean(r.role)}: {clean(r.transition)} {clean(r.method)} {clean(r.url)} -> "
+        f"{r.status if r.status is not None else clean(r.outcome)}"
         for r in s.steps
     )
 
 
 def junit_xml(result: RunResult) -> str:
+    clean = cleaner(result.redact)
     root = ET.Element("testsuites", {
         "name": "flowdoc verify",
         "tests": str(len(result.scenarios)),
@@ -42,25 +51,25 @@ def junit_xml(result: RunResult) -> str:
     })
     for fr in result.flows:
         suite = ET.SubElement(root, "testsuite", {
-            "name": fr.key,
+            "name": clean(fr.key),
             "tests": str(len(fr.scenarios)),
             "failures": str(sum(1 for s in fr.scenarios if s.status == FAILED)),
             "errors": str(sum(1 for s in fr.scenarios if s.status == ERROR)),
             "skipped": str(sum(1 for s in fr.scenarios if s.status == SKIPPED)),
             "time": f"{sum(s.duration for s in fr.scenarios):.3f}",
-            "timestamp": result.started,
-            "file": fr.file,
+            "timestamp": clean(result.started),
+            "file": clean(fr.file),
         })
         props = ET.SubElement(suite, "properties")
         cov = fr.coverage
         for name, value in (
-            ("flow.version", fr.version or ""),
+            ("flow.version", clean(fr.version or "")),
             ("coverage.transitions", f"{len(cov.transitions_covered)}/{len(cov.transitions)}"),
             ("coverage.failures", f"{len(cov.failures_covered)}/{len(cov.failures)}"),
-            ("coverage.missed", " ".join(cov.transitions_missed + cov.failures_missed)),
+            ("coverage.missed", clean(" ".join(cov.transitions_missed + cov.failures_missed))),
         ):
             ET.SubElement(props, "property", {"name": name, "value": value})
         for s in fr.scenarios:
-            _case(suite, fr.key, s, fr.file)
+            _case(suite, fr.key, s, fr.file, result)
     ET.indent(root)
-    return result.redact('<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n")
+    return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"

@@ -1,13 +1,19 @@
-"""Terminal output: live progress, the summary table, coverage, and failure details."""
+"""Terminal output: live progress, the summary table, coverage, and failure details.
+
+Each text from the run (ids, messages, excerpts) is redacted and made visible on its own
+(:func:`._text.cleaner`) before it is laid out and coloured: a secret is never searched for in
+flowdoc's own numbers or colour codes, and nothing a server sent acts on the terminal.
+"""
 
 from __future__ import annotations
 
 import os
 import sys
 import threading
-from typing import TextIO
+from typing import Callable, TextIO
 
 from ..verify import ERROR, FAILED, PASSED, SKIPPED, RunResult, Scenario, ScenarioResult
+from ._text import cleaner
 
 _MARK = {PASSED: "PASS", FAILED: "FAIL", ERROR: "ERROR", SKIPPED: "SKIP"}
 _COLOR = {PASSED: "\x1b[32m", FAILED: "\x1b[31;1m", ERROR: "\x1b[35;1m", SKIPPED: "\x1b[33m"}
@@ -33,7 +39,7 @@ class Progress:
     def __init__(self, stream: TextIO | None = None, color: bool | None = None, redact=lambda s: s):
         self.stream = stream or sys.stderr
         self.color = want_color(self.stream) if color is None else color
-        self.redact = redact
+        self.clean = cleaner(redact)
         self._lock = threading.Lock()
         self._total = 0
         self._done = 0
@@ -50,15 +56,15 @@ class Progress:
                 res: ScenarioResult = payload  # type: ignore[assignment]
                 self._done += 1
                 mark = _c(f"{_MARK[res.status]:<5}", _COLOR[res.status], self.color)
-                line = f"  {mark} [{self._done}/{self._total}] {res.id} ({res.duration:.2f} s)"
+                line = f"  {mark} [{self._done}/{self._total}] {self.clean(res.id)} ({res.duration:.2f} s)"
                 if res.status == FAILED and res.failure is not None:
-                    line += " — " + res.failure.summary()
+                    line += " — " + self.clean(res.failure.summary())
                 elif res.status in (ERROR, SKIPPED) and res.reason:
-                    line += " — " + res.reason
+                    line += " — " + self.clean(res.reason)
                 self._write(line)
 
     def _write(self, line: str) -> None:
-        self.stream.write(self.redact(line) + "\n")
+        self.stream.write(line + "\n")
         self.stream.flush()
 
 
@@ -68,32 +74,31 @@ def _table(rows: list[list[str]], header: list[str]) -> list[str]:
     return [fmt(header), fmt(["-" * w for w in widths]), *(fmt(r) for r in rows)]
 
 
-def failure_text(s: ScenarioResult) -> str:
-    """The details of a failed or errored scenario (already redacted text)."""
-    lines = [f"{s.id} — {s.title}"]
+def failure_text(s: ScenarioResult, redact: Callable[[str], str] = lambda t: t) -> str:
+    """The details of a failed or errored scenario, each text redacted and made visible."""
+    clean = cleaner(redact)
+    lines = [f"{clean(s.id)} — {clean(s.title)}"]
     f = s.failure
     if f is not None:
-        lines.append(f"  step:     {f.step or '-'}" + (f" ({f.role})" if f.role else ""))
-        lines.append(f"  problem:  {f.message}")
+        lines.append(f"  step:     {clean(f.step or '-')}" + (f" ({clean(f.role)})" if f.role else ""))
+        lines.append(f"  problem:  {clean(f.message)}")
         for c in f.checks:
-            lines.append(f"  {c.what}:")
-            lines.append(f"    expected: {c.expected}")
-            lines.append(f"    actual:   {c.actual}")
-        if f.request:
-            lines.append("  request:")
-            lines += ["    " + x for x in f.request.splitlines()]
-        if f.response:
-            lines.append("  response:")
-            lines += ["    " + x for x in f.response.splitlines()]
+            lines.append(f"  {clean(c.what)}:")
+            lines.append(f"    expected: {clean(c.expected)}")
+            lines.append(f"    actual:   {clean(c.actual)}")
+        for name, excerpt in (("request", f.request), ("response", f.response)):
+            if excerpt:
+                lines.append(f"  {name}:")
+                lines += ["    " + x for x in clean(excerpt, multiline=True).split("\n")]
     elif s.reason:
-        lines.append(f"  {s.reason}")
+        lines.append(f"  {clean(s.reason)}")
     if s.steps:
         lines.append("  steps:")
         for r in s.steps:
-            got = r.status if r.status is not None else r.outcome
+            got = r.status if r.status is not None else clean(r.outcome)
             mark = "" if r.ok else "  <-- here"
-            where = f"{r.method} {r.url}".strip()
-            lines.append(f"    {r.role}: {r.transition} {where} -> {got}{mark}")
+            where = f"{clean(r.method)} {clean(r.url)}".strip()
+            lines.append(f"    {clean(r.role)}: {clean(r.transition)} {where} -> {got}{mark}")
     return "\n".join(lines)
 
 
@@ -104,28 +109,30 @@ def failure_details(result: RunResult, color: bool = False) -> str:
     out = []
     for s in bad:
         head = "FAILED" if s.status == FAILED else "ERROR"
-        text = failure_text(s)
+        text = failure_text(s, result.redact)
         first, _, rest = text.partition("\n")
         out.append(_c(f"{head} {first}", _COLOR[s.status], color) + ("\n" + rest if rest else ""))
-    return result.redact("\n\n".join(out) + "\n")
+    return "\n\n".join(out) + "\n"
 
 
 def summary(result: RunResult, color: bool = False) -> str:
+    clean = cleaner(result.redact)
     rows = []
     for fr in result.flows:
         for s in fr.scenarios:
-            rows.append([fr.key, s.name, s.kind, s.status, f"{s.duration:.2f}s"])
+            rows.append([clean(fr.key), clean(s.name), clean(s.kind), s.status, f"{s.duration:.2f}s"])
     lines = _table(rows, ["flow", "scenario", "kind", "result", "time"]) if rows else ["(no scenarios)"]
     lines.append("")
     lines.append("coverage:")
     crow = []
     for fr in result.flows:
         c = fr.coverage
+        missed = [clean(x) for x in c.transitions_missed + c.failures_missed]
         crow.append([
-            fr.key,
+            clean(fr.key),
             f"transitions {len(c.transitions_covered)}/{len(c.transitions)} ({c.transition_pct:g}%)",
             f"failure branches {len(c.failures_covered)}/{len(c.failures)} ({c.failure_pct:g}%)",
-            ("missed: " + ", ".join(c.transitions_missed + c.failures_missed)) if (c.transitions_missed or c.failures_missed) else "",
+            ("missed: " + ", ".join(missed)) if missed else "",
         ])
     if crow:
         w = [max(len(r[i]) for r in crow) for i in range(4)]
@@ -135,4 +142,4 @@ def summary(result: RunResult, color: bool = False) -> str:
             f"{result.count(ERROR)} errors, {result.count(SKIPPED)} skipped in {result.duration:.1f} s")
     status = PASSED if result.exit_code == 0 else (ERROR if result.exit_code in (2, 3) else FAILED)
     lines += ["", _c(tail, _COLOR[status], color)]
-    return result.redact("\n".join(lines) + "\n")
+    return "\n".join(lines) + "\n"

@@ -67,7 +67,16 @@ class ScenarioResult:
     reason: str = ""  # why skipped / errored
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        out = asdict(self)
+        out["duration"] = _ms(self.duration)
+        for step in out["steps"]:
+            step["duration"] = _ms(step["duration"])
+        return out
+
+
+def _ms(seconds: float) -> float:
+    """Durations in reports: seconds to the millisecond."""
+    return round(seconds, 3)
 
 
 @dataclass
@@ -152,7 +161,8 @@ class RunResult:
     duration: float = 0.0
     started: str = ""
     options: dict = field(default_factory=dict)
-    #: scrubs any text with the run's secrets (for writers that add their own text)
+    #: replaces the run's secrets in one text; writers apply it to each text before they serialize
+    #: (see :func:`flowdoc.verify._redact.scrub`), never to their output
     redact: Callable[[str], str] = field(default=lambda s: s, repr=False, compare=False)
 
     @property
@@ -179,7 +189,7 @@ class RunResult:
         return {
             "flowdoc": __version__,
             "started": self.started,
-            "duration": round(self.duration, 3),
+            "duration": _ms(self.duration),
             "exit_code": self.exit_code,
             "summary": {
                 "scenarios": len(self.scenarios),

@@ -42,6 +42,7 @@ from ._http import (
     request_excerpt,
     response_excerpt,
 )
+from ._detect import Publicity, note_request, register_response
 from ._inputs import InputSources
 from ._jwt import JwksCache, JwksError, verify_jwt
 from ._plan import Scenario
@@ -438,6 +439,11 @@ class ScenarioRun:
         self._records_lock = threading.Lock()
         self._pending_internal: list[str] = []
         self._covered: list[str] = []
+        # which response values are public: per transition, from its flow (the scenario's or a required one)
+        self._public: dict[int, Publicity] = {}
+        for f in (flow, *(rf for _n, _r, rf in scenario.requirements)):
+            pub = Publicity.of_flow(f)
+            self._public.update((id(t), pub) for t in f.transitions)
 
     # ---------------------------------------------------------------- top level
     def run(self) -> ScenarioResult:
@@ -724,6 +730,9 @@ class ScenarioRun:
             self._record(StepRecord(t.id, role, out.method, redact_url(out.url, red), None, "network-error",
                                     time.monotonic() - started, False, str(exc)))
             raise
+        # the secrets of the response, in whatever shape, are known before anything about it is printed
+        credentialed = note_request(red, str(req.url), req.headers.multi_items(), req.content)
+        register_response(red, got, credentialed=credentialed, public=self._public.get(id(t), Publicity()))
         self._record(StepRecord(t.id, role, out.method, redact_url(out.url, red), got.status, "response",
                                 got.elapsed, True))
         return req, got
@@ -754,6 +763,7 @@ class ScenarioRun:
         spec = t.response
         assert spec is not None
         r = lambda v: state.render(v, {})  # noqa: E731
+        self._register_captures(got, spec)
         checks = self._check_response(state, t, got, spec, r)
         if checks:
             raise self._fail(t, role, "the response differs from the documentation", checks, req, got)
@@ -771,6 +781,13 @@ class ScenarioRun:
             raise self._fail(t, role, "a value to capture is missing", missing, req, got)
         state.steps[t.id] = StepData(got, captures)
         return got
+
+    def _register_captures(self, got: Received, spec: Response) -> None:
+        """What the flow captures as secret is redacted even when the step fails before capturing it."""
+        for name, cap in spec.capture.items():
+            value = response_part(got, tuple(cap.source.split(".")), self.client) if cap.secret else _MISSING
+            if isinstance(value, (str, int)) and not isinstance(value, bool):
+                self.ctx.redactor.add(value, name)
 
     def _check_response(self, state: FlowState, t: Transition, got: Received, spec: Response, r) -> list[CheckFailure]:
         if got.status not in spec.statuses:
