@@ -90,9 +90,15 @@ def report_warnings(diagnostics) -> None:
 
 
 def report_error(exc, out: Path | None) -> None:
+    from ..publish.output import MARKER
+
     if exc.diagnostics:
         click.echo(format_text(exc.diagnostics, color=use_color(sys.stderr)), err=True)
-    kept = f"; the site in {out} was left as it was" if out is not None and out.exists() else ""
+    kept = ""
+    if out is not None and (out / MARKER).is_file():
+        kept = f"; the site in {out} was left as it was"
+    elif out is not None and out.exists():
+        kept = f"; nothing in {out} was changed"
     click.echo(f"flowdoc: error: {exc.message}{kept}", err=True)
 
 

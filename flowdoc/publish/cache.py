@@ -13,6 +13,13 @@ successful build.
 The cache folder (default ``.flowdoc-cache/<output name>`` beside the output) holds
 ``manifest.json`` and ``docs/``, the Markdown tree MkDocs builds from. It is safe to
 delete; the next build is then a full one.
+
+A cache cannot make a build fail that a clean build passes: the staged tree is made to be
+exactly what the current flows and project give on every build (other files are removed),
+each staged file is checked against its hash before MkDocs reads it, a manifest that is
+not well formed is ignored, and a build that fails with the cache in a way the cache may
+cause (MkDocs failed, an unexpected error) is run again once from nothing. ``--force``
+clears the cache before building.
 """
 
 from __future__ import annotations
@@ -69,6 +76,13 @@ def _source_fingerprint() -> str:
     return h.hexdigest()
 
 
+def _safe_uri(uri: object) -> bool:
+    """A relative POSIX path that stays in its folder (no '..', not absolute)."""
+    if not isinstance(uri, str) or not uri or uri.startswith("/") or "\0" in uri:
+        return False
+    return all(part not in ("", ".", "..") for part in uri.split("/"))
+
+
 @dataclass
 class Manifest:
     """What the last build made (JSON in the cache folder)."""
@@ -97,13 +111,31 @@ class Manifest:
 
     @classmethod
     def load(cls, path: Path) -> "Manifest":
+        """The manifest at ``path``; an empty one (a full build) when it is missing, of another
+        format, or not well formed (wrong types, page paths outside the staged folder)."""
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("format") != CACHE_FORMAT:
-                return cls()
-            return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
-        except (OSError, ValueError, TypeError):
+        except (OSError, ValueError):
             return cls()
+        if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT:
+            return cls()
+        m = cls()
+        for k in cls.__dataclass_fields__:
+            if k in data:
+                if type(data[k]) is not type(getattr(m, k)):
+                    return cls()
+                setattr(m, k, data[k])
+        return m if m._well_formed() else cls()
+
+    def _well_formed(self) -> bool:
+        maps = [self.files, self.index, self.user_src, self.staged]
+        for rec in self.ids.values():
+            if not (isinstance(rec, dict) and isinstance(rec.get("key"), str) and isinstance(rec.get("pages"), dict)):
+                return False
+            maps.append(rec["pages"])
+        if not all(isinstance(d, dict) for d in self.git_warnings):
+            return False
+        return all(_safe_uri(k) and isinstance(v, str) for d in maps for k, v in d.items())
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)

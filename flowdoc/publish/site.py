@@ -32,6 +32,18 @@ from ..diagnostics import Diagnostic
 from ..load import discover
 from .cache import Manifest, code_fingerprint, digest, digest_json
 from .markdown import EXTENSION
+from .output import (
+    check_cache,
+    check_layout,
+    check_not_replacing,
+    check_replaceable,
+    mark_cache,
+    new_temp,
+    output_lock,
+    swap_in,
+    sweep,
+    write_marker,
+)
 from .pages import FlowSite, Layout, PublishError, add_assets, is_url, load_site, site_assets
 from .templates import templates_digest
 
@@ -126,6 +138,8 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     #: the MkDocs project's files (configuration, docs folder, theme overrides), for serve
     watch: list[Path] = field(default_factory=list)
+    #: why the cache was cleared and the build run again from nothing (a build with it failed)
+    cache_reset: str | None = None
 
     def summary(self) -> str:
         pages = self.pages_built + self.pages_reused
@@ -227,30 +241,6 @@ def ensure_extensions(cfg: "MkDocsConfig") -> None:
             cfg.markdown_extensions.append(ext)
 
 
-def _check_out_dir(out: Path, protected: list[Path]) -> None:
-    if out.exists() and not out.is_dir():
-        raise PublishError(f"{out}: the output exists and is not a folder")
-    for p in protected:
-        p = p.resolve()
-        if out == p or out in p.parents:
-            raise PublishError(f"{out}: the output folder would replace {p}; choose another --out")
-
-
-def _swap_in(tmp: Path, out: Path) -> None:
-    """Replace ``out`` by ``tmp`` (both on one file system); the old output is removed after."""
-    if out.exists():
-        old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
-        os.rename(out, old)
-        try:
-            os.rename(tmp, out)
-        except BaseException:
-            os.rename(old, out)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.rename(tmp, out)
-
-
 def _user_files(docs_dir: Path, skip: list[Path]) -> dict[str, Path]:
     """Files of the MkDocs project's docs folder (relative POSIX path -> path)."""
     out: dict[str, Path] = {}
@@ -272,21 +262,83 @@ def _user_files(docs_dir: Path, skip: list[Path]) -> dict[str, Path]:
 def build_site(settings: BuildSettings, *, reporter: Reporter | None = None) -> BuildResult:
     """Build the site; raise :class:`PublishError` (and leave the old output) when it fails.
 
-    Builds that share a cache folder run one at a time (a lock file in the cache)."""
+    Before anything is written, the paths are checked (:mod:`flowdoc.publish.output`): an
+    output folder that is not missing, empty or a site flowdoc built is refused unless
+    ``force``. Builds into one output, and builds that share a cache folder, run one at a
+    time (lock files); leftovers of killed builds beside the output are removed. ``force``
+    clears the cache first; a build that fails with the cache is retried once from nothing."""
+    out = Path(settings.out_dir).resolve()
+    flows_dir = Path(settings.flows_dir).resolve()
     cache = settings.cache_path.resolve()
-    cache.mkdir(parents=True, exist_ok=True)
-    with open(cache / "lock", "a+b") as lock:
+    if not flows_dir.is_dir():
+        raise PublishError(f"{settings.flows_dir}: no such flows folder")
+    check_layout(out, flows_dir, cache)
+    check_cache(cache)
+    check_replaceable(out, force=settings.force)
+    with output_lock(out):
+        sweep(out)
+        cache.mkdir(parents=True, exist_ok=True)
+        mark_cache(cache)
+        with _locked(cache / "lock"):
+            return _build_or_retry(settings, cache, reporter or Reporter())
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with open(path, "a+b") as lock:
         try:
             import fcntl
         except ImportError:  # pragma: no cover - not POSIX
-            fcntl = None
-        if fcntl is not None:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            yield
+            return
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
         try:
-            return _build(settings, cache, reporter or Reporter())
+            yield
         finally:
-            if fcntl is not None:
-                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+
+
+#: what a build writes in its cache folder (all of it is removed by a clean build)
+CACHE_ENTRIES = ("docs", "work", "default-project", "manifest.json")
+
+
+def clear_cache(cache: Path) -> None:
+    """Remove what builds wrote in the cache folder (and nothing else in it)."""
+    for name in CACHE_ENTRIES:
+        p = cache / name
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p)
+        else:
+            p.unlink(missing_ok=True)
+    for p in cache.glob(".manifest.*.tmp"):
+        p.unlink(missing_ok=True)
+
+
+class MkDocsFailed(PublishError):
+    """MkDocs failed on the staged docs (which may come from the cache)."""
+
+
+def _build_or_retry(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
+    """``force``: build from nothing. Otherwise a build that fails in a way the cache may
+    cause (MkDocs failed, an unexpected error) is retried once from nothing: a cache never
+    makes a build fail that a clean build passes."""
+    clean = settings.force or not ((cache / "docs").exists() or (cache / "manifest.json").exists())
+    if settings.force:
+        clear_cache(cache)
+    try:
+        return _build(settings, cache, rep)
+    except PublishError as exc:
+        if clean or not isinstance(exc, MkDocsFailed):
+            raise
+        why = exc.message.splitlines()[0]
+    except Exception as exc:
+        if clean:
+            raise
+        why = f"{type(exc).__name__}: {exc}"
+    clear_cache(cache)
+    result = _build(settings, cache, rep)
+    result.cache_reset = why
+    return result
 
 
 def _project_digest(config_file: Path, cfg: "MkDocsConfig") -> str:
@@ -315,8 +367,6 @@ def _build(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
     out = Path(settings.out_dir).resolve()
     layout = Layout(settings.prefix, settings.versions)
     templates_dir = Path(settings.templates_dir).resolve() if settings.templates_dir else None
-    if not flows_dir.is_dir():
-        raise PublishError(f"{settings.flows_dir}: no such flows folder")
     if templates_dir is not None and not templates_dir.is_dir():
         raise PublishError(f"{settings.templates_dir}: no such templates folder")
     result = BuildResult(out_dir=out)
@@ -334,7 +384,7 @@ def _build(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
     if cfg.theme.custom_dir:
         result.watch.append(Path(cfg.theme.custom_dir))
     staged_dir = cache / "docs"
-    _check_out_dir(out, [flows_dir, docs_dir, config_file.parent, Path.cwd(), cache, staged_dir])
+    check_not_replacing(out, [docs_dir, config_file.parent])
     material = cfg.theme.name == "material"
     assets, extra_css, extra_js = site_assets(settings.mermaid_js, init=not material)
 
@@ -407,7 +457,7 @@ def _build(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
         def source(f) -> tuple[str, str]:
             if f.file in site.sources:  # a version from git history: its content, whatever the revision
                 return ("", site.sources[f.file])
-            r = Path(f.file).resolve().relative_to(flows_dir).as_posix()
+            r = Path(f.file).relative_to(flows_dir).as_posix()  # the link's own path, not its target
             return (r, file_hashes.get(r, ""))
 
         todo: list[tuple[str, str, list[str]]] = []
@@ -494,22 +544,17 @@ def _build(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
 
     # ---- stage: write what changed, remove what is gone
     t = time.perf_counter()
-    stale = [u for u in manifest.staged if u not in desired]
-    if writes or stale or not staged_ok:
+    strays = stray_files(staged_dir, desired)  # every build: the staged tree is only what this one wants
+    if writes or strays or not staged_ok:
         rep.stage("Staging pages")
         Manifest(env_key=manifest.env_key).save(manifest_path)  # until done, the staged folder is unknown
         staged_dir.mkdir(parents=True, exist_ok=True)
-        for uri in stale:
-            (staged_dir / uri).unlink(missing_ok=True)
+        for p in strays:
+            _remove(p)
         for uri, data in writes.items():
             target = staged_dir / uri
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        if not staged_ok:
-            # a fresh staged folder: remove files no manifest knows about
-            for uri, _p in _user_files(staged_dir, skip=[]).items():
-                if uri not in desired:
-                    (staged_dir / uri).unlink()
 
     result.timings["stage"] = time.perf_counter() - t
     # ---- MkDocs, unless nothing it reads has changed and the output is there
@@ -529,6 +574,7 @@ def _build(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
         and manifest.out_mtime_ns == out.stat().st_mtime_ns
     )
     if not out_current:
+        verify_staged(staged_dir, desired)
         rep.stage(f"Building the site with MkDocs ({sum(1 for u in desired if u.endswith('.md'))} pages)")
         t = time.perf_counter()
         _run_mkdocs(cfg, staged_dir, out, extra_css, extra_js, settings.strict, result.warnings)
@@ -568,7 +614,7 @@ def _run_mkdocs(
     from mkdocs.commands.build import build
 
     out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
+    tmp = new_temp(out)
     cfg.docs_dir = str(docs)
     cfg.site_dir = str(tmp)
     if strict:
@@ -578,11 +624,57 @@ def _run_mkdocs(
     try:
         with _mkdocs_logs(warnings):
             build(cfg)
+        write_marker(tmp)
+        check_replaceable(out)  # still a site of flowdoc (or empty, or gone)
     except (exceptions.MkDocsException, exceptions.Abort, OSError) as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         detail = "\n".join(w for w in warnings if w.startswith(("WARNING", "ERROR")))
-        raise PublishError(f"MkDocs failed: {exc}" + (f"\n{detail}" if detail else "")) from None
+        raise MkDocsFailed(f"MkDocs failed: {exc}" + (f"\n{detail}" if detail else "")) from None
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    _swap_in(tmp, out)
+    swap_in(tmp, out)
+
+
+# ------------------------------------------------------------ staged folder
+
+
+class StaleCache(Exception):
+    """A staged file is not what the manifest says it is (the build is retried from nothing)."""
+
+
+def stray_files(staged: Path, desired: dict[str, str]) -> list[Path]:
+    """What the staged folder holds that this build does not want: other files, links, and
+    folders with nothing wanted in them (so they are removed, not walked)."""
+    if not staged.is_dir():
+        return []
+    wanted_dirs = {"/".join(u.split("/")[:i]) for u in desired for i in range(1, u.count("/") + 1)}
+    out: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(staged):
+        d = Path(dirpath)
+        rel = d.relative_to(staged).as_posix()
+        prefix = "" if rel == "." else rel + "/"
+        for n in list(dirnames):
+            if (d / n).is_symlink() or prefix + n not in wanted_dirs:
+                out.append(d / n)
+                dirnames.remove(n)
+        out += [d / n for n in filenames if prefix + n not in desired or (d / n).is_symlink()]
+    return out
+
+
+def _remove(p: Path) -> None:
+    if p.is_dir() and not p.is_symlink():
+        shutil.rmtree(p)
+    else:
+        p.unlink(missing_ok=True)
+
+
+def verify_staged(staged: Path, desired: dict[str, str]) -> None:
+    """Every staged file has the content this build wants (read before MkDocs reads them all)."""
+    for uri, h in desired.items():
+        try:
+            data = (staged / uri).read_bytes()
+        except OSError:
+            data = None
+        if data is None or digest(data) != h:
+            raise StaleCache(f"the cached page {uri} is not the page this build made")
