@@ -577,7 +577,7 @@ def _build(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
         verify_staged(staged_dir, desired)
         rep.stage(f"Building the site with MkDocs ({sum(1 for u in desired if u.endswith('.md'))} pages)")
         t = time.perf_counter()
-        _run_mkdocs(cfg, staged_dir, out, extra_css, extra_js, settings.strict, result.warnings)
+        _run_mkdocs(cfg, staged_dir, out, extra_css, extra_js, settings.strict, result.warnings, settings.force)
         result.mkdocs_ran = True
         result.timings["mkdocs"] = time.perf_counter() - t
 
@@ -609,6 +609,7 @@ def _run_mkdocs(
     extra_js: list[str],
     strict: bool,
     warnings: list[str],
+    force: bool = False,
 ) -> None:
     from mkdocs import exceptions
     from mkdocs.commands.build import build
@@ -625,7 +626,7 @@ def _run_mkdocs(
         with _mkdocs_logs(warnings):
             build(cfg)
         write_marker(tmp)
-        check_replaceable(out)  # still a site of flowdoc (or empty, or gone)
+        check_replaceable(out, force=force)  # still a site of flowdoc (or empty, or gone)
     except (exceptions.MkDocsException, exceptions.Abort, OSError) as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         detail = "\n".join(w for w in warnings if w.startswith(("WARNING", "ERROR")))
