@@ -143,6 +143,19 @@ def test_plugin_follows_links(tree):
     assert r.returncode == 0, r.stderr
     assert (project / "site/flows/client-credentials/latest/index.html").is_file()
     assert (project / "site/flows/authorization-code-pkce/latest/index.html").is_file()
+    # mkdocs serve also watches where the linked files really are
+    from mkdocs.config import load_config
+
+    cfg = load_config(str(project / "mkdocs.yml"))
+    watched: list[tuple[str, bool]] = []
+
+    class Server:
+        def watch(self, path, recursive=True):
+            watched.append((str(path), recursive))
+
+    cfg.plugins["flowdoc"].on_serve(Server(), config=cfg, builder=lambda: None)
+    assert watched == [(str(project / "flows"), True), (os.path.realpath(project / "elsewhere"), False),
+                       (os.path.realpath(project / "shared"), False)]
 
 
 def test_verify_finds_a_required_flow_through_a_linked_folder(tree):

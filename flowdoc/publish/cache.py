@@ -28,6 +28,7 @@ import functools
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -35,7 +36,19 @@ from typing import Any
 
 from .._version import __version__
 
-__all__ = ["CACHE_FORMAT", "Manifest", "code_fingerprint", "digest", "digest_json"]
+__all__ = [
+    "CACHE_ENTRIES",
+    "CACHE_FORMAT",
+    "Manifest",
+    "StaleCache",
+    "clear_cache",
+    "code_fingerprint",
+    "digest",
+    "digest_json",
+    "remove_path",
+    "stray_files",
+    "verify_staged",
+]
 
 CACHE_FORMAT = 1
 
@@ -154,3 +167,62 @@ class Manifest:
         for rec in self.ids.values():
             out.update(rec.get("pages", {}))
         return out
+
+
+# ------------------------------------------------------------ the cache folder
+
+#: what a build writes in its cache folder (all of it is removed by a clean build)
+CACHE_ENTRIES = ("docs", "work", "default-project", "manifest.json")
+
+
+def clear_cache(cache: Path) -> None:
+    """Remove what builds wrote in the cache folder (and nothing else in it)."""
+    for name in CACHE_ENTRIES:
+        p = cache / name
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p)
+        else:
+            p.unlink(missing_ok=True)
+    for p in cache.glob(".manifest.*.tmp"):
+        p.unlink(missing_ok=True)
+
+
+class StaleCache(Exception):
+    """A staged file is not what the manifest says it is (the build is retried from nothing)."""
+
+
+def stray_files(staged: Path, desired: dict[str, str]) -> list[Path]:
+    """What the staged folder holds that this build does not want: other files, links, and
+    folders with nothing wanted in them (so they are removed, not walked)."""
+    if not staged.is_dir():
+        return []
+    wanted_dirs = {"/".join(u.split("/")[:i]) for u in desired for i in range(1, u.count("/") + 1)}
+    out: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(staged):
+        d = Path(dirpath)
+        rel = d.relative_to(staged).as_posix()
+        prefix = "" if rel == "." else rel + "/"
+        for n in list(dirnames):
+            if (d / n).is_symlink() or prefix + n not in wanted_dirs:
+                out.append(d / n)
+                dirnames.remove(n)
+        out += [d / n for n in filenames if prefix + n not in desired or (d / n).is_symlink()]
+    return out
+
+
+def remove_path(p: Path) -> None:
+    if p.is_dir() and not p.is_symlink():
+        shutil.rmtree(p)
+    else:
+        p.unlink(missing_ok=True)
+
+
+def verify_staged(staged: Path, desired: dict[str, str]) -> None:
+    """Every staged file has the content this build wants (read before MkDocs reads them all)."""
+    for uri, h in desired.items():
+        try:
+            data = (staged / uri).read_bytes()
+        except OSError:
+            data = None
+        if data is None or digest(data) != h:
+            raise StaleCache(f"the cached page {uri} is not the page this build made")

@@ -18,11 +18,8 @@ is run on it programmatically (``load_config`` + ``build``) with that folder as
 
 from __future__ import annotations
 
-import logging
 import os
-import shutil
 import time
-import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,32 +27,32 @@ from typing import TYPE_CHECKING, Iterator
 
 from ..diagnostics import Diagnostic
 from ..load import discover
-from .cache import Manifest, code_fingerprint, digest, digest_json
-from .markdown import EXTENSION
-from .output import (
-    check_cache,
-    check_layout,
-    check_not_replacing,
-    check_replaceable,
-    mark_cache,
-    new_temp,
-    output_lock,
-    swap_in,
-    sweep,
-    write_marker,
+from .cache import (
+    Manifest,
+    clear_cache,
+    code_fingerprint,
+    digest,
+    digest_json,
+    remove_path,
+    stray_files,
+    verify_staged,
 )
-from .pages import FlowSite, Layout, PublishError, add_assets, is_url, load_site, site_assets
+from .mkdocs_build import (
+    MkDocsFailed,
+    default_project,
+    ensure_extensions,
+    load_mkdocs_config,
+    project_digest,
+    run_mkdocs,
+)
+from .output import check_cache, check_layout, check_not_replacing, check_replaceable, mark_cache, output_lock, sweep
+from .pages import FlowSite, Layout, PublishError, is_url, load_site, site_assets
 from .templates import templates_digest
 
 if TYPE_CHECKING:
-    from mkdocs.config.defaults import MkDocsConfig
-
     from ..config import Config
 
-__all__ = ["BuildSettings", "BuildResult", "Reporter", "build_site", "default_project"]
-
-#: Markdown extensions the generated pages use; added to the MkDocs configuration when missing.
-REQUIRED_EXTENSIONS = ("tables", "md_in_html", "attr_list", "toc", EXTENSION)
+__all__ = ["BuildSettings", "BuildResult", "Reporter", "build_site", "default_project", "ensure_extensions"]
 
 
 @dataclass
@@ -166,81 +163,6 @@ class Reporter:
 # ------------------------------------------------------------------ helpers
 
 
-DEFAULT_PROJECT = """\
-# flowdoc's built-in MkDocs project, used when there is no site/mkdocs.yml
-site_name: Authentication flows
-docs_dir: docs
-use_directory_urls: true
-theme:
-  name: mkdocs
-  highlightjs: false
-nav:
-  - Flows: {index}
-markdown_extensions:
-  - toc:
-      permalink: true
-  - tables
-  - admonition
-  - md_in_html
-  - attr_list
-"""
-
-
-def default_project(cache: Path, layout: Layout) -> Path:
-    """Write the built-in MkDocs project into the cache and return its mkdocs.yml."""
-    folder = cache / "default-project"
-    (folder / "docs").mkdir(parents=True, exist_ok=True)
-    cfg = folder / "mkdocs.yml"
-    text = DEFAULT_PROJECT.format(index=layout.index)
-    if not cfg.is_file() or cfg.read_text(encoding="utf-8") != text:
-        cfg.write_text(text, encoding="utf-8")
-    return cfg
-
-
-@contextmanager
-def _mkdocs_logs(sink: list[str], level: int = logging.WARNING) -> Iterator[None]:
-    """Collect MkDocs' warnings (instead of letting them go to the root logger)."""
-    logger = logging.getLogger("mkdocs")
-
-    class _Handler(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            sink.append(f"{record.levelname}: {record.getMessage()}")
-
-    handler = _Handler(level)
-    old_propagate, old_level = logger.propagate, logger.level
-    logger.addHandler(handler)
-    logger.propagate = False
-    if logger.level == logging.NOTSET or logger.level > level:
-        logger.setLevel(level)
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-        logger.propagate = old_propagate
-        logger.setLevel(old_level)
-
-
-def load_mkdocs_config(config_file: Path, sink: list[str]) -> "MkDocsConfig":
-    from mkdocs import exceptions
-    from mkdocs.config import load_config
-
-    if not config_file.is_file():
-        raise PublishError(f"{config_file}: no such MkDocs configuration file")
-    try:
-        with _mkdocs_logs(sink):
-            return load_config(str(config_file))
-    except (exceptions.ConfigurationError, exceptions.Abort) as exc:
-        raise PublishError(f"{config_file}: {exc}") from None
-
-
-def ensure_extensions(cfg: "MkDocsConfig") -> None:
-    """Add the Markdown extensions the generated pages need."""
-    have = {str(e) for e in cfg.markdown_extensions}
-    for ext in REQUIRED_EXTENSIONS:
-        if ext not in have:
-            cfg.markdown_extensions.append(ext)
-
-
 def _user_files(docs_dir: Path, skip: list[Path]) -> dict[str, Path]:
     """Files of the MkDocs project's docs folder (relative POSIX path -> path)."""
     out: dict[str, Path] = {}
@@ -298,26 +220,6 @@ def _locked(path: Path) -> Iterator[None]:
             fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
 
-#: what a build writes in its cache folder (all of it is removed by a clean build)
-CACHE_ENTRIES = ("docs", "work", "default-project", "manifest.json")
-
-
-def clear_cache(cache: Path) -> None:
-    """Remove what builds wrote in the cache folder (and nothing else in it)."""
-    for name in CACHE_ENTRIES:
-        p = cache / name
-        if p.is_dir() and not p.is_symlink():
-            shutil.rmtree(p)
-        else:
-            p.unlink(missing_ok=True)
-    for p in cache.glob(".manifest.*.tmp"):
-        p.unlink(missing_ok=True)
-
-
-class MkDocsFailed(PublishError):
-    """MkDocs failed on the staged docs (which may come from the cache)."""
-
-
 def _build_or_retry(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
     """``force``: build from nothing. Otherwise a build that fails in a way the cache may
     cause (MkDocs failed, an unexpected error) is retried once from nothing: a cache never
@@ -339,26 +241,6 @@ def _build_or_retry(settings: BuildSettings, cache: Path, rep: Reporter) -> Buil
     result = _build(settings, cache, rep)
     result.cache_reset = why
     return result
-
-
-def _project_digest(config_file: Path, cfg: "MkDocsConfig") -> str:
-    """What of the MkDocs project, besides its docs, the HTML depends on: the configuration
-    (and the one it INHERITs), the theme's custom_dir, and the MkDocs version."""
-    import mkdocs
-
-    parts: list[object] = [mkdocs.__version__, cfg.theme.name, digest(config_file.read_bytes())]
-    try:
-        import yaml
-
-        inherit = (yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}).get("INHERIT")
-    except Exception:  # a !!python tag and the like: MkDocs read it, so ignore
-        inherit = None
-    if isinstance(inherit, str) and (config_file.parent / inherit).is_file():
-        parts.append(digest((config_file.parent / inherit).read_bytes()))
-    custom = cfg.theme.custom_dir
-    if custom and Path(custom).is_dir():
-        parts.append(templates_digest(custom))
-    return digest_json(parts)
 
 
 def _build(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
@@ -550,7 +432,7 @@ def _build(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
         Manifest(env_key=manifest.env_key).save(manifest_path)  # until done, the staged folder is unknown
         staged_dir.mkdir(parents=True, exist_ok=True)
         for p in strays:
-            _remove(p)
+            remove_path(p)
         for uri, data in writes.items():
             target = staged_dir / uri
             target.parent.mkdir(parents=True, exist_ok=True)
@@ -561,7 +443,7 @@ def _build(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
     site_key = digest_json(
         {
             "staged": desired,
-            "project": _project_digest(config_file, cfg),
+            "project": project_digest(config_file, cfg),
             "strict": settings.strict,
             "css": extra_css,
             "js": extra_js,
@@ -577,7 +459,7 @@ def _build(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
         verify_staged(staged_dir, desired)
         rep.stage(f"Building the site with MkDocs ({sum(1 for u in desired if u.endswith('.md'))} pages)")
         t = time.perf_counter()
-        _run_mkdocs(cfg, staged_dir, out, extra_css, extra_js, settings.strict, result.warnings, settings.force)
+        run_mkdocs(cfg, staged_dir, out, extra_css, extra_js, settings.strict, result.warnings, settings.force)
         result.mkdocs_ran = True
         result.timings["mkdocs"] = time.perf_counter() - t
 
@@ -599,83 +481,3 @@ def _build(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
     ).save(manifest_path)
     result.seconds = time.perf_counter() - t0
     return result
-
-
-def _run_mkdocs(
-    cfg: "MkDocsConfig",
-    docs: Path,
-    out: Path,
-    extra_css: list[str],
-    extra_js: list[str],
-    strict: bool,
-    warnings: list[str],
-    force: bool = False,
-) -> None:
-    from mkdocs import exceptions
-    from mkdocs.commands.build import build
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = new_temp(out)
-    cfg.docs_dir = str(docs)
-    cfg.site_dir = str(tmp)
-    if strict:
-        cfg.strict = True
-    ensure_extensions(cfg)
-    add_assets(cfg, extra_css, extra_js)
-    try:
-        with _mkdocs_logs(warnings):
-            build(cfg)
-        write_marker(tmp)
-        check_replaceable(out, force=force)  # still a site of flowdoc (or empty, or gone)
-    except (exceptions.MkDocsException, exceptions.Abort, OSError) as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        detail = "\n".join(w for w in warnings if w.startswith(("WARNING", "ERROR")))
-        raise MkDocsFailed(f"MkDocs failed: {exc}" + (f"\n{detail}" if detail else "")) from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    swap_in(tmp, out)
-
-
-# ------------------------------------------------------------ staged folder
-
-
-class StaleCache(Exception):
-    """A staged file is not what the manifest says it is (the build is retried from nothing)."""
-
-
-def stray_files(staged: Path, desired: dict[str, str]) -> list[Path]:
-    """What the staged folder holds that this build does not want: other files, links, and
-    folders with nothing wanted in them (so they are removed, not walked)."""
-    if not staged.is_dir():
-        return []
-    wanted_dirs = {"/".join(u.split("/")[:i]) for u in desired for i in range(1, u.count("/") + 1)}
-    out: list[Path] = []
-    for dirpath, dirnames, filenames in os.walk(staged):
-        d = Path(dirpath)
-        rel = d.relative_to(staged).as_posix()
-        prefix = "" if rel == "." else rel + "/"
-        for n in list(dirnames):
-            if (d / n).is_symlink() or prefix + n not in wanted_dirs:
-                out.append(d / n)
-                dirnames.remove(n)
-        out += [d / n for n in filenames if prefix + n not in desired or (d / n).is_symlink()]
-    return out
-
-
-def _remove(p: Path) -> None:
-    if p.is_dir() and not p.is_symlink():
-        shutil.rmtree(p)
-    else:
-        p.unlink(missing_ok=True)
-
-
-def verify_staged(staged: Path, desired: dict[str, str]) -> None:
-    """Every staged file has the content this build wants (read before MkDocs reads them all)."""
-    for uri, h in desired.items():
-        try:
-            data = (staged / uri).read_bytes()
-        except OSError:
-            data = None
-        if data is None or digest(data) != h:
-            raise StaleCache(f"the cached page {uri} is not the page this build made")
