@@ -268,6 +268,8 @@ class PreviewServer:
             self.builds += 1
             self.error = None
             self.last_result = result
+        if result.cache_reset:
+            self.echo(f"flowdoc: note: the build failed with the cache ({result.cache_reset}); rebuilt from nothing")
         if result.diagnostics:
             from ..diagnostics import format_text
 
