@@ -405,11 +405,11 @@ def test_force_on_the_cli_after_a_poisoned_cache(tmp_path):
     assert run(*build_args(flows, out)).exit_code == 0
     cache = out.parent / ".flowdoc-cache" / "site"
     # a staged page changed behind the cache's back: said, and built from nothing
-    (cache / "docs" / "gateway-login" / "latest.md").write_text("# Tampered\n")
+    (cache / "docs" / "client-credentials" / "latest.md").write_text("# Tampered\n")
     edit(flows)
     r = run(*build_args(flows, out))
     assert r.exit_code == 0 and "it was cleared and the site built from nothing" in r.stderr, r.stderr
-    assert "Tampered" not in (out / "gateway-login/latest/index.html").read_text()
+    assert "Tampered" not in (out / "client-credentials/latest/index.html").read_text()
     (cache / "docs" / "ghost.md").write_text("# Ghost page\n")
     (cache / "manifest.json").write_text("{")
     r = run(*build_args(flows, out, "--force"))
