@@ -6,6 +6,7 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import sys
 import time
@@ -128,3 +129,104 @@ def test_serve_command(tmp_path):
     finally:
         proc.terminate()
         proc.wait(timeout=30)
+
+
+# ---------------------------------------------------------------- Host check
+
+
+def raw(port: int, request: bytes) -> tuple[int, bytes]:
+    """Send bytes as they are to 127.0.0.1:port; the status and the whole answer."""
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+        sock.sendall(request)
+        data = b""
+        while chunk := sock.recv(65536):
+            data += chunk
+    status = int(data.split(b" ", 2)[1]) if data.startswith(b"HTTP/") else 0
+    return status, data
+
+
+def small_preview(tmp_path: Path, **kw) -> PreviewServer:
+    flows = tmp_path / "flows"
+    flows.mkdir()
+    for name in ("client-credentials.yaml", "gateway-login.yaml"):
+        shutil.copy(ROOT / "flows" / name, flows / name)
+    kw.setdefault("config_file", SITE_CONFIG)
+    settings = BuildSettings(flows_dir=flows, out_dir=tmp_path / "preview" / "site", mermaid_js=str(MERMAID_JS), **kw)
+    return PreviewServer(settings, port=0, interval=0.1, echo=lambda m: None)
+
+
+def test_serve_answers_only_its_own_host_dns_rebinding(tmp_path):
+    server = small_preview(tmp_path).start()
+    try:
+        port = int(server.url.rsplit(":", 1)[1].strip("/"))
+        hostile = [
+            b"GET / HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n",
+            b"GET /__flowdoc__/build HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n",
+            b"GET /index.html HTTP/1.1\r\nHost: evil.example:%d\r\nConnection: close\r\n\r\n" % port,
+            b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n",  # not the port it listens on
+            b"GET / HTTP/1.1\r\nHost: 127.0.0.1:%d.evil.example\r\nConnection: close\r\n\r\n" % port,
+            b"GET / HTTP/1.1\r\nHost: 127.0.0.1:%d\r\nHost: evil.example\r\nConnection: close\r\n\r\n" % port,
+            b"GET / HTTP/1.0\r\n\r\n",  # no Host at all
+            b"HEAD / HTTP/1.1\r\nHost: evil.example\r\nConnection: close\r\n\r\n",
+        ]
+        for request in hostile:
+            status, data = raw(port, request)
+            assert status == 421, (request, data[:200])
+            assert b"Authentication flows" not in data and b'"build"' not in data and b"<html" not in data.lower()
+        for host in (b"127.0.0.1:%d" % port, b"localhost:%d" % port, b"[::1]:%d" % port, b"LocalHost:%d" % port):
+            status, data = raw(port, b"GET / HTTP/1.1\r\nHost: " + host + b"\r\nConnection: close\r\n\r\n")
+            assert status == 200 and b"Authentication flows" in data, host
+            status, data = raw(port, b"GET /__flowdoc__/build HTTP/1.1\r\nHost: " + host + b"\r\nConnection: close\r\n\r\n")
+            assert status == 200 and b'"error": null' in data
+    finally:
+        server.stop()
+
+
+# ------------------------------------------------- any build error, survived
+
+FAILING_HOOK = '''
+def on_post_build(config, **kwargs):
+    raise RuntimeError("boom <b>from a hook</b>")
+'''
+
+
+def status(server: PreviewServer) -> dict:
+    return json.loads(get(server.url + RELOAD_PATH.lstrip("/"))[1])
+
+
+def test_preview_survives_any_build_error_and_rebuilds_after_the_fix(tmp_path):
+    project = tmp_path / "project"
+    shutil.copytree(SITE_CONFIG.parent, project)
+    (project / "hooks.py").write_text(FAILING_HOOK)
+    config = project / "mkdocs.yml"
+    server = small_preview(tmp_path, config_file=config)
+    messages: list[str] = []
+    server.echo = messages.append
+    server.start()
+    try:
+        assert status(server) == {"build": 1, "error": None}
+        # an error that is not flowdoc's (a MkDocs hook raises): reported, the previous site served
+        config.write_text(config.read_text() + "\nhooks:\n  - hooks.py\n")
+        assert server.wait_for_build(2), messages
+        st = status(server)
+        assert st["build"] == 2 and "RuntimeError: boom <b>from a hook</b>" in st["error"], st
+        code, html = get(server.url + "gateway-login/latest/")
+        assert code == 200 and "Sign in through the API gateway" in html
+        assert 'id="flowdoc-build-error"' in html and "boom &lt;b&gt;from a hook&lt;/b&gt;" in html
+        assert "<b>from a hook</b>" not in html
+        assert "Traceback" not in "\n".join(messages)
+
+        # the watcher is alive: a flow edit still rebuilds (and still fails, the hook is there)
+        change(server.settings.flows_dir / "gateway-login.yaml", "title: Sign in through the API gateway",
+               "title: Sign in via the gateway")
+        assert server.wait_for_build(3), messages
+        assert "RuntimeError" in status(server)["error"]
+
+        # fixed: rebuilt, the error gone, the edit published
+        config.write_text(config.read_text().replace("\nhooks:\n  - hooks.py\n", "\n"))
+        assert server.wait_for_build(4), messages
+        assert status(server) == {"build": 4, "error": None}
+        code, html = get(server.url + "gateway-login/latest/")
+        assert code == 200 and "Sign in via the gateway" in html and '<pre id="flowdoc-build-error"' not in html
+    finally:
+        server.stop()

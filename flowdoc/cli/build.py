@@ -90,16 +90,27 @@ def report_warnings(diagnostics) -> None:
 
 
 def report_error(exc, out: Path | None) -> None:
+    from ..publish.output import MARKER
+
     if exc.diagnostics:
         click.echo(format_text(exc.diagnostics, color=use_color(sys.stderr)), err=True)
-    kept = f"; the site in {out} was left as it was" if out is not None and out.exists() else ""
+    kept = ""
+    if out is not None and (out / MARKER).is_file():
+        kept = f"; the site in {out} was left as it was"
+    elif out is not None and out.exists():
+        kept = f"; nothing in {out} was changed"
     click.echo(f"flowdoc: error: {exc.message}{kept}", err=True)
 
 
 @click.command(epilog=EXIT_HELP)
 @site_options
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder of the site [build/site].")
-@click.option("--force", is_flag=True, help="Ignore the cache: render every page and run MkDocs.")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Build from nothing: clear the cache, render every page and run MkDocs. Also replaces an --out "
+    "folder that is not empty and was not built by flowdoc (its files are deleted).",
+)
 @click.option("-q", "--quiet", is_flag=True, help="Print only errors.")
 def command(quiet: bool, force: bool, **opts) -> None:
     """Build the documentation site: flows → Markdown → static HTML (MkDocs).
@@ -112,7 +123,9 @@ def command(quiet: bool, force: bool, **opts) -> None:
 
     The site is built in a temporary folder beside --out and replaces it only when the
     build succeeds; unchanged flows are not re-rendered (content-hash cache), and MkDocs is
-    not run when nothing changed. Every option can also be set in [tool.flowdoc]
+    not run when nothing changed. Every site carries a .flowdoc-site file: a non-empty
+    --out folder without it is refused (exit 2) unless --force, and --out may not be in
+    the flows folder. Every option can also be set in [tool.flowdoc]
     (flows, out, templates) and [tool.flowdoc.site] (config_file, mermaid_js, prefix,
     versions, cache_dir, strict, git_versions).
 
@@ -134,6 +147,12 @@ def command(quiet: bool, force: bool, **opts) -> None:
     except OSError as exc:
         fail(str(exc))
     if not quiet:
+        if result.cache_reset:
+            click.echo(
+                f"flowdoc: note: the build failed with the cache ({result.cache_reset}); "
+                "it was cleared and the site built from nothing",
+                err=True,
+            )
         report_warnings(result.diagnostics)
         for w in result.warnings:
             if w.startswith(("WARNING", "ERROR")):

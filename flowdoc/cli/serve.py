@@ -22,8 +22,11 @@ def command(port: int | None, **opts) -> None:
     Builds the site like `flowdoc build`, serves it, and rebuilds (incrementally) when a
     flow, a template, the MkDocs project or Mermaid's local script changes; open pages
     reload by themselves. A failed build keeps the last good site and shows the error.
+    Only requests for http://127.0.0.1:PORT/, http://localhost:PORT/ or http://[::1]:PORT/
+    are answered (Host header; 421 otherwise).
     """
-    from ..publish.serve import PreviewServer
+    from ..publish import PublishError
+    from ..publish.serve import PreviewServer, check_output
 
     config = config_or_exit()
     tmp = None
@@ -35,6 +38,10 @@ def command(port: int | None, **opts) -> None:
     settings = settings_from(config, **opts)
     if not Path(settings.flows_dir).is_dir():
         fail(f"{settings.flows_dir}: no such flows folder")
+    try:
+        check_output(settings)
+    except PublishError as exc:
+        fail(exc.message)
     server = PreviewServer(
         settings,
         port=config.site.port if port is None else port,

@@ -13,6 +13,13 @@ successful build.
 The cache folder (default ``.flowdoc-cache/<output name>`` beside the output) holds
 ``manifest.json`` and ``docs/``, the Markdown tree MkDocs builds from. It is safe to
 delete; the next build is then a full one.
+
+A cache cannot make a build fail that a clean build passes: the staged tree is made to be
+exactly what the current flows and project give on every build (other files are removed),
+each staged file is checked against its hash before MkDocs reads it, a manifest that is
+not well formed is ignored, and a build that fails with the cache in a way the cache may
+cause (MkDocs failed, an unexpected error) is run again once from nothing. ``--force``
+clears the cache before building.
 """
 
 from __future__ import annotations
@@ -21,6 +28,7 @@ import functools
 import hashlib
 import json
 import os
+import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -28,7 +36,19 @@ from typing import Any
 
 from .._version import __version__
 
-__all__ = ["CACHE_FORMAT", "Manifest", "code_fingerprint", "digest", "digest_json"]
+__all__ = [
+    "CACHE_ENTRIES",
+    "CACHE_FORMAT",
+    "Manifest",
+    "StaleCache",
+    "clear_cache",
+    "code_fingerprint",
+    "digest",
+    "digest_json",
+    "remove_path",
+    "stray_files",
+    "verify_staged",
+]
 
 CACHE_FORMAT = 1
 
@@ -69,6 +89,13 @@ def _source_fingerprint() -> str:
     return h.hexdigest()
 
 
+def _safe_uri(uri: object) -> bool:
+    """A relative POSIX path that stays in its folder (no '..', not absolute)."""
+    if not isinstance(uri, str) or not uri or uri.startswith("/") or "\0" in uri:
+        return False
+    return all(part not in ("", ".", "..") for part in uri.split("/"))
+
+
 @dataclass
 class Manifest:
     """What the last build made (JSON in the cache folder)."""
@@ -97,13 +124,31 @@ class Manifest:
 
     @classmethod
     def load(cls, path: Path) -> "Manifest":
+        """The manifest at ``path``; an empty one (a full build) when it is missing, of another
+        format, or not well formed (wrong types, page paths outside the staged folder)."""
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
-            if data.get("format") != CACHE_FORMAT:
-                return cls()
-            return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
-        except (OSError, ValueError, TypeError):
+        except (OSError, ValueError):
             return cls()
+        if not isinstance(data, dict) or data.get("format") != CACHE_FORMAT:
+            return cls()
+        m = cls()
+        for k in cls.__dataclass_fields__:
+            if k in data:
+                if type(data[k]) is not type(getattr(m, k)):
+                    return cls()
+                setattr(m, k, data[k])
+        return m if m._well_formed() else cls()
+
+    def _well_formed(self) -> bool:
+        maps = [self.files, self.index, self.user_src, self.staged]
+        for rec in self.ids.values():
+            if not (isinstance(rec, dict) and isinstance(rec.get("key"), str) and isinstance(rec.get("pages"), dict)):
+                return False
+            maps.append(rec["pages"])
+        if not all(isinstance(d, dict) for d in self.git_warnings):
+            return False
+        return all(_safe_uri(k) and isinstance(v, str) for d in maps for k, v in d.items())
 
     def save(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -122,3 +167,62 @@ class Manifest:
         for rec in self.ids.values():
             out.update(rec.get("pages", {}))
         return out
+
+
+# ------------------------------------------------------------ the cache folder
+
+#: what a build writes in its cache folder (all of it is removed by a clean build)
+CACHE_ENTRIES = ("docs", "work", "default-project", "manifest.json")
+
+
+def clear_cache(cache: Path) -> None:
+    """Remove what builds wrote in the cache folder (and nothing else in it)."""
+    for name in CACHE_ENTRIES:
+        p = cache / name
+        if p.is_dir() and not p.is_symlink():
+            shutil.rmtree(p)
+        else:
+            p.unlink(missing_ok=True)
+    for p in cache.glob(".manifest.*.tmp"):
+        p.unlink(missing_ok=True)
+
+
+class StaleCache(Exception):
+    """A staged file is not what the manifest says it is (the build is retried from nothing)."""
+
+
+def stray_files(staged: Path, desired: dict[str, str]) -> list[Path]:
+    """What the staged folder holds that this build does not want: other files, links, and
+    folders with nothing wanted in them (so they are removed, not walked)."""
+    if not staged.is_dir():
+        return []
+    wanted_dirs = {"/".join(u.split("/")[:i]) for u in desired for i in range(1, u.count("/") + 1)}
+    out: list[Path] = []
+    for dirpath, dirnames, filenames in os.walk(staged):
+        d = Path(dirpath)
+        rel = d.relative_to(staged).as_posix()
+        prefix = "" if rel == "." else rel + "/"
+        for n in list(dirnames):
+            if (d / n).is_symlink() or prefix + n not in wanted_dirs:
+                out.append(d / n)
+                dirnames.remove(n)
+        out += [d / n for n in filenames if prefix + n not in desired or (d / n).is_symlink()]
+    return out
+
+
+def remove_path(p: Path) -> None:
+    if p.is_dir() and not p.is_symlink():
+        shutil.rmtree(p)
+    else:
+        p.unlink(missing_ok=True)
+
+
+def verify_staged(staged: Path, desired: dict[str, str]) -> None:
+    """Every staged file has the content this build wants (read before MkDocs reads them all)."""
+    for uri, h in desired.items():
+        try:
+            data = (staged / uri).read_bytes()
+        except OSError:
+            data = None
+        if data is None or digest(data) != h:
+            raise StaleCache(f"the cached page {uri} is not the page this build made")

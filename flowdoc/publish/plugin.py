@@ -30,8 +30,9 @@ from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 
 from ..diagnostics import format_text
+from ..load import discover
 from .pages import FlowSite, PublishError, add_assets, is_url, load_site, site_assets
-from .site import ensure_extensions
+from .mkdocs_build import ensure_extensions
 
 log = get_plugin_logger(__name__)
 
@@ -45,6 +46,13 @@ class FlowdocPluginConfig(base.Config):
     versions = c.Type(bool, default=True)
     mermaid_js = c.Optional(c.Type(str))
     git_versions = c.ListOfItems(c.Type(str), default=[])
+
+
+def _link_targets(flows_dir: str) -> list[str]:
+    """The folders outside ``flows_dir`` that hold the targets of its linked flow files."""
+    top = os.path.realpath(flows_dir)
+    found = {os.path.dirname(os.path.realpath(f)) for f in discover([flows_dir])[0]}
+    return sorted(d for d in found if d != top and not d.startswith(top + os.sep))
 
 
 def _plugin_error(exc: PublishError) -> PluginError:
@@ -158,6 +166,8 @@ class FlowdocPlugin(BasePlugin[FlowdocPluginConfig]):
     # ------------------------------------------------------------------ serve
     def on_serve(self, server, /, *, config, builder):
         server.watch(self.config.flows_dir)
+        for folder in _link_targets(self.config.flows_dir):  # where linked flow files really are
+            server.watch(folder, recursive=False)
         if self.config.templates_dir:
             server.watch(self.config.templates_dir)
         for path in self._git_watch:  # a new tag or a moved branch

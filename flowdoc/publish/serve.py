@@ -5,26 +5,41 @@ preview folder, serves it with the standard library's HTTP server, and polls the
 the templates, the MkDocs project and Mermaid's local script for changes. Pages get a
 small script that reloads them after each rebuild and shows the error of a failed one
 (the last good site stays served). It does not use MkDocs' server or plugins.
+
+It answers only requests addressed to it: the ``Host`` header must name the address it
+listens on (``127.0.0.1:PORT``, ``localhost:PORT``, ``[::1]:PORT``), so a web page whose
+name was re-bound to 127.0.0.1 (DNS rebinding) cannot read the preview (421 otherwise).
+A build that fails, whatever the error, leaves the previous site served and the error shown
+on every page and at ``/__flowdoc__/build``; the next change rebuilds.
 """
 
 from __future__ import annotations
 
 import functools
+import html
 import json
 import os
 import threading
 import time
+import traceback
 from http import HTTPStatus
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable
 
+from ..load import walk_files
+from .output import check_layout, check_replaceable
 from .pages import PublishError, is_url
 from .site import BuildResult, BuildSettings, Reporter, build_site
 
-__all__ = ["PreviewServer", "RELOAD_PATH"]
+__all__ = ["PreviewServer", "RELOAD_PATH", "allowed_hosts", "check_output"]
 
 RELOAD_PATH = "/__flowdoc__/build"
+
+ERROR_BOX_STYLE = (
+    "position:fixed;left:0;right:0;bottom:0;max-height:40%;overflow:auto;margin:0;padding:1em;"
+    "background:#fdecea;color:#5c1a12;border-top:3px solid #c0392b;z-index:9999;white-space:pre-wrap"
+)
 
 RELOAD_SCRIPT = """
 <script>
@@ -36,8 +51,7 @@ RELOAD_SCRIPT = """
     if (!box) {
       box = document.createElement("pre");
       box.id = "flowdoc-build-error";
-      box.style.cssText = "position:fixed;left:0;right:0;bottom:0;max-height:40%;overflow:auto;margin:0;" +
-        "padding:1em;background:#fdecea;color:#5c1a12;border-top:3px solid #c0392b;z-index:9999;white-space:pre-wrap";
+      box.style.cssText = "__ERROR_BOX_STYLE__";
       document.body.appendChild(box);
     }
     box.textContent = "flowdoc: the last build failed; showing the previous site\\n\\n" + err;
@@ -51,7 +65,24 @@ RELOAD_SCRIPT = """
   poll();
 })();
 </script>
-""".replace("__RELOAD_PATH__", RELOAD_PATH)
+""".replace("__RELOAD_PATH__", RELOAD_PATH).replace("__ERROR_BOX_STYLE__", ERROR_BOX_STYLE)
+
+
+def check_output(settings: BuildSettings) -> None:
+    """The checks of ``flowdoc build`` on the preview's output folder, before serving it
+    (there is no ``--force`` here)."""
+    out = Path(settings.out_dir).resolve()
+    check_layout(out, Path(settings.flows_dir), settings.cache_path)
+    check_replaceable(out, hint="or give a folder flowdoc built")
+
+
+def allowed_hosts(host: str, port: int) -> set[str]:
+    """``Host`` header values the preview on ``host:port`` answers (lower case)."""
+    names = {"127.0.0.1", "localhost", "[::1]", f"[{host}]" if ":" in host else host}
+    allowed = {f"{n}:{port}" for n in names}
+    if port == 80:
+        allowed |= names
+    return {a.lower() for a in allowed}
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -61,7 +92,33 @@ class _Handler(SimpleHTTPRequestHandler):
     def log_message(self, format: str, *args) -> None:  # noqa: A002 - quiet
         pass
 
+    def _host_ok(self) -> bool:
+        """The request names this server in its one Host header; else answer 421."""
+        hosts = self.headers.get_all("Host") or []
+        host, port = self.server.server_address[:2]
+        if len(hosts) == 1 and hosts[0].strip().lower() in allowed_hosts(str(host), int(port)):
+            return True
+        body = (
+            "421 Misdirected Request: flowdoc serve answers only requests for "
+            f"http://127.0.0.1:{port}/ or http://localhost:{port}/\n"
+        ).encode()
+        self.send_response(HTTPStatus.MISDIRECTED_REQUEST)
+        self.send_header("Content-Type", "text/plain; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(body)
+        self.close_connection = True
+        return False
+
+    def do_HEAD(self) -> None:  # noqa: N802
+        if self._host_ok():
+            super().do_HEAD()
+
     def do_GET(self) -> None:  # noqa: N802
+        if not self._host_ok():
+            return
         path = self.path.split("?", 1)[0].split("#", 1)[0]
         if path == RELOAD_PATH:
             body = json.dumps(self.preview.status()).encode()
@@ -90,8 +147,6 @@ class _Handler(SimpleHTTPRequestHandler):
         super().do_GET()
 
     def _send_error_page(self, error: str) -> None:
-        import html
-
         text = (
             "<!doctype html><html><head><meta charset='utf-8'><title>flowdoc: build failed</title></head>"
             f"<body><h1>The build failed</h1><pre>{html.escape(error)}</pre></body></html>"
@@ -102,8 +157,15 @@ class _Handler(SimpleHTTPRequestHandler):
         self._send_text(file.read_text(encoding="utf-8", errors="replace"), status)
 
     def _send_text(self, text: str, status: HTTPStatus) -> None:
+        error = self.preview.status()["error"]
+        extra = RELOAD_SCRIPT
+        if error:  # shown without the script too; the script updates it
+            extra = (
+                f'<pre id="flowdoc-build-error" style="{ERROR_BOX_STYLE}">flowdoc: the last build failed; '
+                f"showing the previous site\n\n{html.escape(error)}</pre>" + extra
+            )
         i = text.lower().rfind("</body>")
-        text = text[:i] + RELOAD_SCRIPT + text[i:] if i >= 0 else text + RELOAD_SCRIPT
+        text = text[:i] + extra + text[i:] if i >= 0 else text + extra
         body = text.encode("utf-8")
         self.send_response(status)
         self.send_header("Content-Type", "text/html; charset=utf-8")
@@ -180,35 +242,34 @@ class PreviewServer:
                 st = root.stat()
                 out[str(root)] = (st.st_mtime_ns, st.st_size)
                 continue
-            for dirpath, dirnames, filenames in os.walk(root):
-                d = Path(dirpath)
-                dirnames[:] = [n for n in dirnames if not n.startswith(".") and (d / n).resolve() not in skip]
-                for name in filenames:
-                    if name.startswith(".") or name.endswith(("~", ".swp", ".tmp")):
-                        continue
-                    p = d / name
-                    try:
-                        st = p.stat()
-                    except OSError:
-                        continue
-                    out[str(p)] = (st.st_mtime_ns, st.st_size)
+            # links to files and folders are followed, as by the build (a loop is walked once)
+            keep = lambda d: not d.name.startswith(".") and d.resolve() not in skip  # noqa: E731
+            for p in walk_files(root, keep_dir=keep):
+                if p.name.startswith(".") or p.name.endswith(("~", ".swp", ".tmp")):
+                    continue
+                try:
+                    st = p.stat()
+                except OSError:
+                    continue
+                out[str(p)] = (st.st_mtime_ns, st.st_size)
         return out
 
     # ---------------------------------------------------------------- build
     def build(self) -> bool:
-        """One build; on failure the previous site stays served and the error is shown."""
+        """One build; on failure (whatever the error) the previous site stays served and the
+        error is shown."""
         try:
             result = build_site(self.settings, reporter=self.reporter)
         except PublishError as exc:
-            with self._lock:
-                self.builds += 1
-                self.error = str(exc)
-            self.echo(f"flowdoc: build failed; still serving the previous site:\n{exc}")
-            return False
+            return self._failed(str(exc))
+        except (Exception, SystemExit) as exc:  # a bug, a MkDocs hook's error: the preview goes on
+            return self._failed(_describe(exc))
         with self._lock:
             self.builds += 1
             self.error = None
             self.last_result = result
+        if result.cache_reset:
+            self.echo(f"flowdoc: note: the build failed with the cache ({result.cache_reset}); rebuilt from nothing")
         if result.diagnostics:
             from ..diagnostics import format_text
 
@@ -216,15 +277,28 @@ class PreviewServer:
         self.echo(result.summary())
         return True
 
+    def _failed(self, error: str) -> bool:
+        with self._lock:
+            self.builds += 1
+            self.error = error
+        self.echo(f"flowdoc: build failed; still serving the previous site:\n{error}")
+        return False
+
     def _watch(self) -> None:
         while not self._stop.wait(self.interval):
-            snap = self._scan()
-            if snap != self._snapshot:
-                changed = sorted(set(snap.items()) ^ set(self._snapshot.items()))
-                self._snapshot = snap
-                names = sorted({os.path.relpath(p) for p, _ in changed})
-                self.echo(f"changed: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}; rebuilding")
-                self._build_and_rescan()
+            try:
+                self._poll()
+            except Exception as exc:  # never let the watcher die: report, and look again
+                self._failed(_describe(exc))
+
+    def _poll(self) -> None:
+        snap = self._scan()
+        if snap != self._snapshot:
+            changed = sorted(set(snap.items()) ^ set(self._snapshot.items()))
+            self._snapshot = snap
+            names = sorted({os.path.relpath(p) for p, _ in changed})
+            self.echo(f"changed: {', '.join(names[:5])}{' …' if len(names) > 5 else ''}; rebuilding")
+            self._build_and_rescan()
 
     def _build_and_rescan(self) -> None:
         roots = self.watched()
@@ -234,6 +308,8 @@ class PreviewServer:
 
     # ---------------------------------------------------------------- serve
     def start(self) -> "PreviewServer":
+        """Raises :class:`PublishError` when the output folder may not be used (see :func:`check_output`)."""
+        check_output(self.settings)
         self._snapshot = self._scan()
         self._build_and_rescan()
         out = Path(self.settings.out_dir)
@@ -277,3 +353,12 @@ class PreviewServer:
                 return True
             time.sleep(0.05)
         return False
+
+
+def _describe(exc: BaseException) -> str:
+    """An unexpected error in one line, with where it was raised (no traceback)."""
+    where = ""
+    frames = traceback.extract_tb(exc.__traceback__)
+    if frames:
+        where = f" (at {frames[-1].filename}:{frames[-1].lineno})"
+    return f"unexpected error: {type(exc).__name__}: {exc}{where}"

@@ -18,11 +18,8 @@ is run on it programmatically (``load_config`` + ``build``) with that folder as
 
 from __future__ import annotations
 
-import logging
 import os
-import shutil
 import time
-import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,20 +27,32 @@ from typing import TYPE_CHECKING, Iterator
 
 from ..diagnostics import Diagnostic
 from ..load import discover
-from .cache import Manifest, code_fingerprint, digest, digest_json
-from .markdown import EXTENSION
-from .pages import FlowSite, Layout, PublishError, add_assets, is_url, load_site, site_assets
+from .cache import (
+    Manifest,
+    clear_cache,
+    code_fingerprint,
+    digest,
+    digest_json,
+    remove_path,
+    stray_files,
+    verify_staged,
+)
+from .mkdocs_build import (
+    MkDocsFailed,
+    default_project,
+    ensure_extensions,
+    load_mkdocs_config,
+    project_digest,
+    run_mkdocs,
+)
+from .output import check_cache, check_layout, check_not_replacing, check_replaceable, mark_cache, output_lock, sweep
+from .pages import FlowSite, Layout, PublishError, is_url, load_site, site_assets
 from .templates import templates_digest
 
 if TYPE_CHECKING:
-    from mkdocs.config.defaults import MkDocsConfig
-
     from ..config import Config
 
-__all__ = ["BuildSettings", "BuildResult", "Reporter", "build_site", "default_project"]
-
-#: Markdown extensions the generated pages use; added to the MkDocs configuration when missing.
-REQUIRED_EXTENSIONS = ("tables", "md_in_html", "attr_list", "toc", EXTENSION)
+__all__ = ["BuildSettings", "BuildResult", "Reporter", "build_site", "default_project", "ensure_extensions"]
 
 
 @dataclass
@@ -126,6 +135,8 @@ class BuildResult:
     timings: dict[str, float] = field(default_factory=dict)
     #: the MkDocs project's files (configuration, docs folder, theme overrides), for serve
     watch: list[Path] = field(default_factory=list)
+    #: why the cache was cleared and the build run again from nothing (a build with it failed)
+    cache_reset: str | None = None
 
     def summary(self) -> str:
         pages = self.pages_built + self.pages_reused
@@ -152,105 +163,6 @@ class Reporter:
 # ------------------------------------------------------------------ helpers
 
 
-DEFAULT_PROJECT = """\
-# flowdoc's built-in MkDocs project, used when there is no site/mkdocs.yml
-site_name: Authentication flows
-docs_dir: docs
-use_directory_urls: true
-theme:
-  name: mkdocs
-  highlightjs: false
-nav:
-  - Flows: {index}
-markdown_extensions:
-  - toc:
-      permalink: true
-  - tables
-  - admonition
-  - md_in_html
-  - attr_list
-"""
-
-
-def default_project(cache: Path, layout: Layout) -> Path:
-    """Write the built-in MkDocs project into the cache and return its mkdocs.yml."""
-    folder = cache / "default-project"
-    (folder / "docs").mkdir(parents=True, exist_ok=True)
-    cfg = folder / "mkdocs.yml"
-    text = DEFAULT_PROJECT.format(index=layout.index)
-    if not cfg.is_file() or cfg.read_text(encoding="utf-8") != text:
-        cfg.write_text(text, encoding="utf-8")
-    return cfg
-
-
-@contextmanager
-def _mkdocs_logs(sink: list[str], level: int = logging.WARNING) -> Iterator[None]:
-    """Collect MkDocs' warnings (instead of letting them go to the root logger)."""
-    logger = logging.getLogger("mkdocs")
-
-    class _Handler(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            sink.append(f"{record.levelname}: {record.getMessage()}")
-
-    handler = _Handler(level)
-    old_propagate, old_level = logger.propagate, logger.level
-    logger.addHandler(handler)
-    logger.propagate = False
-    if logger.level == logging.NOTSET or logger.level > level:
-        logger.setLevel(level)
-    try:
-        yield
-    finally:
-        logger.removeHandler(handler)
-        logger.propagate = old_propagate
-        logger.setLevel(old_level)
-
-
-def load_mkdocs_config(config_file: Path, sink: list[str]) -> "MkDocsConfig":
-    from mkdocs import exceptions
-    from mkdocs.config import load_config
-
-    if not config_file.is_file():
-        raise PublishError(f"{config_file}: no such MkDocs configuration file")
-    try:
-        with _mkdocs_logs(sink):
-            return load_config(str(config_file))
-    except (exceptions.ConfigurationError, exceptions.Abort) as exc:
-        raise PublishError(f"{config_file}: {exc}") from None
-
-
-def ensure_extensions(cfg: "MkDocsConfig") -> None:
-    """Add the Markdown extensions the generated pages need."""
-    have = {str(e) for e in cfg.markdown_extensions}
-    for ext in REQUIRED_EXTENSIONS:
-        if ext not in have:
-            cfg.markdown_extensions.append(ext)
-
-
-def _check_out_dir(out: Path, protected: list[Path]) -> None:
-    if out.exists() and not out.is_dir():
-        raise PublishError(f"{out}: the output exists and is not a folder")
-    for p in protected:
-        p = p.resolve()
-        if out == p or out in p.parents:
-            raise PublishError(f"{out}: the output folder would replace {p}; choose another --out")
-
-
-def _swap_in(tmp: Path, out: Path) -> None:
-    """Replace ``out`` by ``tmp`` (both on one file system); the old output is removed after."""
-    if out.exists():
-        old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
-        os.rename(out, old)
-        try:
-            os.rename(tmp, out)
-        except BaseException:
-            os.rename(old, out)
-            raise
-        shutil.rmtree(old, ignore_errors=True)
-    else:
-        os.rename(tmp, out)
-
-
 def _user_files(docs_dir: Path, skip: list[Path]) -> dict[str, Path]:
     """Files of the MkDocs project's docs folder (relative POSIX path -> path)."""
     out: dict[str, Path] = {}
@@ -272,41 +184,63 @@ def _user_files(docs_dir: Path, skip: list[Path]) -> dict[str, Path]:
 def build_site(settings: BuildSettings, *, reporter: Reporter | None = None) -> BuildResult:
     """Build the site; raise :class:`PublishError` (and leave the old output) when it fails.
 
-    Builds that share a cache folder run one at a time (a lock file in the cache)."""
+    Before anything is written, the paths are checked (:mod:`flowdoc.publish.output`): an
+    output folder that is not missing, empty or a site flowdoc built is refused unless
+    ``force``. Builds into one output, and builds that share a cache folder, run one at a
+    time (lock files); leftovers of killed builds beside the output are removed. ``force``
+    clears the cache first; a build that fails with the cache is retried once from nothing."""
+    out = Path(settings.out_dir).resolve()
+    flows_dir = Path(settings.flows_dir).resolve()
     cache = settings.cache_path.resolve()
-    cache.mkdir(parents=True, exist_ok=True)
-    with open(cache / "lock", "a+b") as lock:
+    if not flows_dir.is_dir():
+        raise PublishError(f"{settings.flows_dir}: no such flows folder")
+    check_layout(out, flows_dir, cache)
+    check_cache(cache)
+    check_replaceable(out, force=settings.force)
+    with output_lock(out):
+        sweep(out)
+        cache.mkdir(parents=True, exist_ok=True)
+        mark_cache(cache)
+        with _locked(cache / "lock"):
+            return _build_or_retry(settings, cache, reporter or Reporter())
+
+
+@contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    with open(path, "a+b") as lock:
         try:
             import fcntl
         except ImportError:  # pragma: no cover - not POSIX
-            fcntl = None
-        if fcntl is not None:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
+            yield
+            return
+        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
         try:
-            return _build(settings, cache, reporter or Reporter())
+            yield
         finally:
-            if fcntl is not None:
-                fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
+            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
 
-def _project_digest(config_file: Path, cfg: "MkDocsConfig") -> str:
-    """What of the MkDocs project, besides its docs, the HTML depends on: the configuration
-    (and the one it INHERITs), the theme's custom_dir, and the MkDocs version."""
-    import mkdocs
-
-    parts: list[object] = [mkdocs.__version__, cfg.theme.name, digest(config_file.read_bytes())]
+def _build_or_retry(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
+    """``force``: build from nothing. Otherwise a build that fails in a way the cache may
+    cause (MkDocs failed, an unexpected error) is retried once from nothing: a cache never
+    makes a build fail that a clean build passes."""
+    clean = settings.force or not ((cache / "docs").exists() or (cache / "manifest.json").exists())
+    if settings.force:
+        clear_cache(cache)
     try:
-        import yaml
-
-        inherit = (yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}).get("INHERIT")
-    except Exception:  # a !!python tag and the like: MkDocs read it, so ignore
-        inherit = None
-    if isinstance(inherit, str) and (config_file.parent / inherit).is_file():
-        parts.append(digest((config_file.parent / inherit).read_bytes()))
-    custom = cfg.theme.custom_dir
-    if custom and Path(custom).is_dir():
-        parts.append(templates_digest(custom))
-    return digest_json(parts)
+        return _build(settings, cache, rep)
+    except PublishError as exc:
+        if clean or not isinstance(exc, MkDocsFailed):
+            raise
+        why = exc.message.splitlines()[0]
+    except Exception as exc:
+        if clean:
+            raise
+        why = f"{type(exc).__name__}: {exc}"
+    clear_cache(cache)
+    result = _build(settings, cache, rep)
+    result.cache_reset = why
+    return result
 
 
 def _build(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
@@ -315,8 +249,6 @@ def _build(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
     out = Path(settings.out_dir).resolve()
     layout = Layout(settings.prefix, settings.versions)
     templates_dir = Path(settings.templates_dir).resolve() if settings.templates_dir else None
-    if not flows_dir.is_dir():
-        raise PublishError(f"{settings.flows_dir}: no such flows folder")
     if templates_dir is not None and not templates_dir.is_dir():
         raise PublishError(f"{settings.templates_dir}: no such templates folder")
     result = BuildResult(out_dir=out)
@@ -334,7 +266,7 @@ def _build(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
     if cfg.theme.custom_dir:
         result.watch.append(Path(cfg.theme.custom_dir))
     staged_dir = cache / "docs"
-    _check_out_dir(out, [flows_dir, docs_dir, config_file.parent, Path.cwd(), cache, staged_dir])
+    check_not_replacing(out, [docs_dir, config_file.parent])
     material = cfg.theme.name == "material"
     assets, extra_css, extra_js = site_assets(settings.mermaid_js, init=not material)
 
@@ -407,7 +339,7 @@ def _build(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
         def source(f) -> tuple[str, str]:
             if f.file in site.sources:  # a version from git history: its content, whatever the revision
                 return ("", site.sources[f.file])
-            r = Path(f.file).resolve().relative_to(flows_dir).as_posix()
+            r = Path(f.file).relative_to(flows_dir).as_posix()  # the link's own path, not its target
             return (r, file_hashes.get(r, ""))
 
         todo: list[tuple[str, str, list[str]]] = []
@@ -494,29 +426,24 @@ def _build(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
 
     # ---- stage: write what changed, remove what is gone
     t = time.perf_counter()
-    stale = [u for u in manifest.staged if u not in desired]
-    if writes or stale or not staged_ok:
+    strays = stray_files(staged_dir, desired)  # every build: the staged tree is only what this one wants
+    if writes or strays or not staged_ok:
         rep.stage("Staging pages")
         Manifest(env_key=manifest.env_key).save(manifest_path)  # until done, the staged folder is unknown
         staged_dir.mkdir(parents=True, exist_ok=True)
-        for uri in stale:
-            (staged_dir / uri).unlink(missing_ok=True)
+        for p in strays:
+            remove_path(p)
         for uri, data in writes.items():
             target = staged_dir / uri
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
-        if not staged_ok:
-            # a fresh staged folder: remove files no manifest knows about
-            for uri, _p in _user_files(staged_dir, skip=[]).items():
-                if uri not in desired:
-                    (staged_dir / uri).unlink()
 
     result.timings["stage"] = time.perf_counter() - t
     # ---- MkDocs, unless nothing it reads has changed and the output is there
     site_key = digest_json(
         {
             "staged": desired,
-            "project": _project_digest(config_file, cfg),
+            "project": project_digest(config_file, cfg),
             "strict": settings.strict,
             "css": extra_css,
             "js": extra_js,
@@ -529,9 +456,10 @@ def _build(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
         and manifest.out_mtime_ns == out.stat().st_mtime_ns
     )
     if not out_current:
+        verify_staged(staged_dir, desired)
         rep.stage(f"Building the site with MkDocs ({sum(1 for u in desired if u.endswith('.md'))} pages)")
         t = time.perf_counter()
-        _run_mkdocs(cfg, staged_dir, out, extra_css, extra_js, settings.strict, result.warnings)
+        run_mkdocs(cfg, staged_dir, out, extra_css, extra_js, settings.strict, result.warnings, settings.force)
         result.mkdocs_ran = True
         result.timings["mkdocs"] = time.perf_counter() - t
 
@@ -553,36 +481,3 @@ def _build(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
     ).save(manifest_path)
     result.seconds = time.perf_counter() - t0
     return result
-
-
-def _run_mkdocs(
-    cfg: "MkDocsConfig",
-    docs: Path,
-    out: Path,
-    extra_css: list[str],
-    extra_js: list[str],
-    strict: bool,
-    warnings: list[str],
-) -> None:
-    from mkdocs import exceptions
-    from mkdocs.commands.build import build
-
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
-    cfg.docs_dir = str(docs)
-    cfg.site_dir = str(tmp)
-    if strict:
-        cfg.strict = True
-    ensure_extensions(cfg)
-    add_assets(cfg, extra_css, extra_js)
-    try:
-        with _mkdocs_logs(warnings):
-            build(cfg)
-    except (exceptions.MkDocsException, exceptions.Abort, OSError) as exc:
-        shutil.rmtree(tmp, ignore_errors=True)
-        detail = "\n".join(w for w in warnings if w.startswith(("WARNING", "ERROR")))
-        raise PublishError(f"MkDocs failed: {exc}" + (f"\n{detail}" if detail else "")) from None
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    _swap_in(tmp, out)

@@ -7,6 +7,7 @@ or the shortest route from the initial state), then the provoked request.
 
 from __future__ import annotations
 
+import os
 import re
 from collections import deque
 from dataclasses import dataclass, field
@@ -145,7 +146,7 @@ def build_index(flows: Iterable[Flow]) -> dict[str, list[Flow]]:
     for f in flows:
         index.setdefault(f.id, []).append(f)
         if f.file:
-            known.add(str(Path(f.file).resolve()))
+            known.add(os.path.abspath(f.file))
             folder = Path(f.file).parent
             if folder not in folders:
                 folders.append(folder)
@@ -153,11 +154,11 @@ def build_index(flows: Iterable[Flow]) -> dict[str, list[Flow]]:
     if missing:
         for folder in folders:
             for file in discover([folder])[0]:
-                if str(file.resolve()) in known:
+                if os.path.abspath(file) in known:
                     continue
                 other, _ = validate_file(file)
                 if other is not None:
-                    known.add(str(file.resolve()))
+                    known.add(os.path.abspath(file))
                     index.setdefault(other.id, []).append(other)
     return index
 
