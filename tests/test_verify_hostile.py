@@ -211,6 +211,7 @@ def recorder():
 
 @pytest.fixture(scope="module")
 def hostile(recorder):
+    gzip_bomb()  # built before serving, so that building it is not timed as the server's answer
     table = {
         "hang": _hang,
         "slow-headers": _slow_headers,
@@ -287,20 +288,11 @@ def test_hostile_server_case_ends_in_time_with_a_named_problem(case, hostile, re
     run = run_verify(tmp_path, flow, f"{hostile.url}/{route}", timeout=timeout)
     assert_named(run, code, *phrases)
     assert run.exchange_seconds <= timeout + SLACK, run.report
+    if timeout == SLOW:  # the server would go on for half an hour: the exchange ends at the deadline
+        assert run.exchange_seconds >= SLOW - 0.1 and run.elapsed < 30, (run.exchange_seconds, run.elapsed)
     assert recorder.connections == 0  # nothing, not even a connection, went to the other origin
     if route not in ESCAPES_IN_REPORTS:
         ET.fromstring(run.junit)  # the JUnit file is well-formed XML
-
-
-def test_a_hang_ends_at_the_deadline_not_at_the_server(hostile, tmp_path):
-    """The slow cases would take minutes without the whole-exchange deadline (the server keeps
-    sending one byte every 20 ms); each ends at the 2 s timeout."""
-    flow = write_flow(tmp_path)
-    for route in ("hang", "slow-headers", "slow-body"):
-        run = run_verify(tmp_path, flow, f"{hostile.url}/{route}", timeout=SLOW)
-        assert run.code == 1, run.stdout
-        assert SLOW - 0.1 <= run.exchange_seconds <= SLOW + SLACK, (route, run.exchange_seconds)
-        assert run.elapsed < 30, (route, run.elapsed)
 
 
 # ------------------------------------------------------------------ redirects and origins
@@ -444,6 +436,23 @@ def test_decoding_is_bounded_before_the_body_is_expanded():
         content_codings(Headers({"content-encoding": "br"}))
     with pytest.raises(Exception, match="4 Content-Encoding layers"):
         content_codings(Headers({"content-encoding": "gzip, gzip, gzip, gzip"}))
+
+
+def test_a_signed_jwt_with_deep_json_is_a_problem_not_a_crash():
+    """The server signs what it likes: a valid signature over claims nested 40,000 deep (within
+    joserfc's 128 KB payload limit, far past Python's recursion limit)."""
+    from joserfc import jws
+    from joserfc.jwk import RSAKey
+
+    from flowdoc.verify._jwt import JwksCache, verify_jwt
+
+    key = RSAKey.generate_key(2048, parameters={"kid": "k1", "alg": "RS256"})
+    cache = JwksCache(lambda url: {"keys": [key.as_dict(private=False)]})
+    deep = jws.serialize_compact({"alg": "RS256", "kid": "k1"}, b'{"a":' + b"[" * 40_000 + b"]" * 40_000 + b"}", key)
+    claims, problems = verify_jwt(deep, jwks_url="u", cache=cache, check_exp=False)
+    assert claims is None and [(p.what, p.actual) for p in problems] == [("JWT", "nested deeper")]
+    fine = jws.serialize_compact({"alg": "RS256", "kid": "k1"}, b'{"sub": "s", "a": [[[1]]]}', key)
+    assert verify_jwt(fine, jwks_url="u", cache=cache, check_exp=False) == ({"sub": "s", "a": [[[1]]]}, [])
 
 
 HOSTILE_PAGES = [

@@ -61,8 +61,8 @@ def _check_chain(url: httpx.URL, chain: list[str]) -> None:
         return
     urls = [*chain, str(url)]
     what = "redirect loop" if len(set(urls)) < len(urls) else "too many redirects"
-    raise RedirectRefused(f"{what}: more than {MAX_REDIRECTS} redirects ({_origin_text(url)}{url.path} "
-                          "is where it went last); not followed further")
+    raise RedirectRefused(f"{what}: more than {MAX_REDIRECTS} redirects, the last to {_origin_text(url)}{url.path}; "
+                          "not followed further")
 
 
 def _check_transport(req: httpx.Request, url: httpx.URL, status: int, is_loopback) -> None:
