@@ -172,33 +172,30 @@ class _PageParser(_Tokenizer):
         a = {k.lower(): (v if v is not None else "") for k, v in attrs}
         if tag == "title":
             self._in_title = True
-        if self._error_tag is None and tag not in _VOID:
-            classes = a.get("class", "").split()
-            if a.get("id") == "error" or "error" in classes or a.get("role") == "alert":
-                self._error_tag, self._error_depth, self._error_text = tag, 1, []
-                return
-        elif self._error_tag == tag:
-            self._error_depth += 1
+        if self._opens_error(tag, a):
+            return
         if tag == "form":
             self._form = HtmlForm(a.get("id") or a.get("name") or None, a.get("action", ""),
                                   (a.get("method") or "get").upper())
             self.forms.append(self._form)
-            return
-        form = self._form
-        if form is None:
-            return
+        elif self._form is not None:
+            self._field(self._form, tag, a)
+
+    def _opens_error(self, tag: str, a: dict[str, str]) -> bool:
+        """An element that holds an error text starts here (id="error", class "error", role="alert")."""
+        if self._error_tag is None and tag not in _VOID:
+            classes = a.get("class", "").split()
+            if a.get("id") == "error" or "error" in classes or a.get("role") == "alert":
+                self._error_tag, self._error_depth, self._error_text = tag, 1, []
+                return True
+        elif self._error_tag == tag:
+            self._error_depth += 1
+        return False
+
+    def _field(self, form: HtmlForm, tag: str, a: dict[str, str]) -> None:
         name = a.get("name")
         if tag == "input" and name and "disabled" not in a:
-            kind = a.get("type", "text").lower()
-            if kind in _NOT_SUBMITTED:
-                return
-            if kind in ("checkbox", "radio"):
-                if "checked" in a:
-                    form.fields[name] = a.get("value", "on")
-                    form.field_types[name] = kind
-                return
-            form.fields[name] = a.get("value", "")
-            form.field_types[name] = kind
+            self._input(form, name, a)
         elif tag == "textarea" and name:
             self._textarea = (name, [])
         elif tag == "select" and name:
@@ -206,16 +203,19 @@ class _PageParser(_Tokenizer):
         elif tag == "option" and self._select is not None:
             self._option = {"value": a.get("value"), "text": [], "selected": "selected" in a}
 
+    @staticmethod
+    def _input(form: HtmlForm, name: str, a: dict[str, str]) -> None:
+        kind = a.get("type", "text").lower()
+        if kind in _NOT_SUBMITTED or (kind in ("checkbox", "radio") and "checked" not in a):
+            return
+        form.fields[name] = a.get("value", "on" if kind in ("checkbox", "radio") else "")
+        form.field_types[name] = kind
+
     def handle_endtag(self, tag: str) -> None:
         if tag == "title":
             self._in_title = False
         if self._error_tag == tag:
-            self._error_depth -= 1
-            if self._error_depth == 0:
-                text = " ".join("".join(self._error_text).split())
-                if text and len(self.errors) < MAX_ERRORS:
-                    self.errors.append(text[:MAX_ERROR_TEXT])
-                self._error_tag = None
+            self._close_error()
         if tag == "form":
             self._form = None
         elif tag == "textarea" and self._textarea and self._form is not None:
@@ -226,14 +226,26 @@ class _PageParser(_Tokenizer):
         elif tag == "option" and self._option is not None:
             self._close_option()
         elif tag == "select" and self._select is not None:
-            if self._option is not None:
-                self._close_option()
-            sel = self._select
-            value = sel["selected"] if sel["selected"] is not None else sel["first"]
-            if value is not None and self._form is not None:
-                self._form.fields[sel["name"]] = value
-                self._form.field_types[sel["name"]] = "select"
-            self._select = None
+            self._close_select()
+
+    def _close_error(self) -> None:
+        self._error_depth -= 1
+        if self._error_depth == 0:
+            text = " ".join("".join(self._error_text).split())
+            if text and len(self.errors) < MAX_ERRORS:
+                self.errors.append(text[:MAX_ERROR_TEXT])
+            self._error_tag = None
+
+    def _close_select(self) -> None:
+        if self._option is not None:
+            self._close_option()
+        sel = self._select
+        assert sel is not None
+        value = sel["selected"] if sel["selected"] is not None else sel["first"]
+        if value is not None and self._form is not None:
+            self._form.fields[sel["name"]] = value
+            self._form.field_types[sel["name"]] = "select"
+        self._select = None
 
     def _close_option(self) -> None:
         opt, sel = self._option, self._select

@@ -74,6 +74,19 @@ def _check_transport(req: httpx.Request, url: httpx.URL, status: int, is_loopbac
                               f"({_origin_text(url)}): not followed, nothing was sent there")
 
 
+def _hop_headers(req: httpx.Request, *, same: bool, with_body: bool, redactor: Redactor) -> list[tuple[str, str]]:
+    """The headers to send again: none that holds credentials when the hop leaves the origin."""
+    headers = []
+    for k, v in req.headers.multi_items():
+        low = k.lower()
+        if low in _HOP_DROPPED or (not with_body and low == "content-type"):
+            continue
+        if not same and (low in _CREDENTIAL_HEADERS or redactor.contains_secret(v)):
+            continue
+        headers.append((k, v))
+    return headers
+
+
 def next_request(client: httpx.Client, req: httpx.Request, resp: httpx.Response, chain: list[str],
                  redactor: Redactor, *, no_cookies: bool, is_loopback) -> httpx.Request:
     """The request that follows redirect ``resp`` of ``req`` (``chain``: the URLs requested so far);
@@ -91,14 +104,7 @@ def next_request(client: httpx.Client, req: httpx.Request, resp: httpx.Response,
             f"the server redirected ({status}) this {method} to another origin ({_origin_text(url)}); "
             "flowdoc does not re-send a request body to another origin (it may hold credentials): not "
             "followed, nothing was sent there. Document the redirect (status and redirect.to) instead")
-    headers = []
-    for k, v in req.headers.multi_items():
-        low = k.lower()
-        if low in _HOP_DROPPED or (content is None and low == "content-type"):
-            continue
-        if not same and (low in _CREDENTIAL_HEADERS or redactor.contains_secret(v)):
-            continue
-        headers.append((k, v))
+    headers = _hop_headers(req, same=same, with_body=content is not None, redactor=redactor)
     nxt = client.build_request(method, url, headers=headers, content=content,
                                extensions=dict(req.extensions))
     if (no_cookies or not same) and "cookie" in nxt.headers:
