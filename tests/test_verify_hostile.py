@@ -8,7 +8,7 @@ process, as a user would, and checks that the run
 * ends within the documented timeout, which bounds the whole exchange (connect, headers, body);
 * exits 1 (the answer is wrong) or 3 (the server could not be talked to), never with a traceback
   or an "internal error", and names the problem;
-* peaks under 200 MB of memory (the child's own maximum RSS, from os.wait4);
+* peaks under 200 MB of memory (the verify process's own maximum RSS, from os.wait4);
 * sends nothing to another origin, and never shows the client secret.
 
 No mocks; nothing but 127.0.0.1 is contacted (``attacker.invalid`` is refused before connecting).
@@ -106,28 +106,42 @@ class Run:
         return max(st["duration"] for st in steps)
 
 
+# Runs verify and reports its peak RSS. Linux counts the memory of the process that forked a child
+# in the child's ru_maxrss (the pre-exec image), so a child forked by a large pytest process would
+# report pytest's size: this small launcher forks verify instead, and waits for it with os.wait4.
+LAUNCHER = """
+import os, subprocess, sys, threading
+limit, rss_file, *args = sys.argv[1:]
+child = subprocess.Popen(args)
+guard = threading.Timer(float(limit), child.kill)
+guard.start()
+_pid, status, usage = os.wait4(child.pid, 0)
+guard.cancel()
+child.returncode = code = os.waitstatus_to_exitcode(status)
+with open(rss_file, "w") as f:
+    f.write(str(usage.ru_maxrss))
+sys.exit(code if code >= 0 else 128 - code)
+"""
+
+
 def run_verify(folder: Path, flow: Path, api: str, *extra: str, timeout: float = TIMEOUT) -> Run:
-    """`python3 -m flowdoc verify` in its own process; its peak RSS comes from os.wait4 (this child's only)."""
+    """`python3 -m flowdoc verify` in its own process, with its peak RSS (see LAUNCHER)."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDOC_")}
     env.update({"NO_COLOR": "1", "PYTHONPATH": str(ROOT), "FLOWDOC_CLIENT_SECRET": SECRET})
-    junit, report, out, err = (folder / n for n in ("junit.xml", "report.json", "stdout.txt", "stderr.txt"))
+    junit, report, out, err, rss = (folder / n for n in ("junit.xml", "report.json", "stdout.txt", "stderr.txt",
+                                                         "maxrss.txt"))
     args = [sys.executable, "-m", "flowdoc", "verify", str(flow), "--input", f"api={api}", "--timeout", str(timeout),
             "--junit", str(junit), "--report-json", str(report), *extra]
     with out.open("wb") as o, err.open("wb") as e:
         started = time.monotonic()
-        proc = subprocess.Popen(args, cwd=folder, env=env, stdout=o, stderr=e)
-        guard = threading.Timer(HANG_GUARD, proc.kill)
-        guard.start()
-        try:
-            _pid, status, usage = os.wait4(proc.pid, 0)
-        finally:
-            guard.cancel()
-        proc.returncode = os.waitstatus_to_exitcode(status)
+        proc = subprocess.run([sys.executable, "-c", LAUNCHER, str(HANG_GUARD), str(rss), *args], cwd=folder,
+                              env=env, stdout=o, stderr=e, timeout=HANG_GUARD + 30)
     elapsed = time.monotonic() - started
     assert elapsed < HANG_GUARD, f"verify was still running after {HANG_GUARD} s"
     return Run(proc.returncode, out.read_text(errors="replace"), err.read_text(errors="replace"),
                junit.read_text(errors="replace") if junit.exists() else "",
-               json.loads(report.read_text()) if report.exists() else {}, elapsed, usage.ru_maxrss / 1024)
+               json.loads(report.read_text()) if report.exists() else {}, elapsed,
+               int(rss.read_text()) / 1024)
 
 
 def assert_named(run: Run, code: int, *phrases: str) -> None:
