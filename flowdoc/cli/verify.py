@@ -35,7 +35,8 @@ Exit codes: 0 all passed, 1 a conformance failure, 2 invalid flow or usage,
 @click.option("--scenario", "scenarios", multiple=True, metavar="ID", help="Run only these scenarios (repeatable).")
 @click.option("--junit", type=click.Path(dir_okay=False), help="Write JUnit XML (one test case per scenario).")
 @click.option("--report-json", type=click.Path(dir_okay=False), help="Write the full result with coverage as JSON.")
-@click.option("--timeout", type=float, default=10.0, show_default=True, help="Seconds for every request.")
+@click.option("--timeout", type=float, default=10.0, show_default=True,
+              help="Seconds for each whole exchange: connecting, headers, body and followed redirects.")
 @click.option("--ca-bundle", type=click.Path(dir_okay=False),
               help="CA certificates (PEM) to verify TLS with, instead of the default ones.")
 @click.option("--allow-insecure-http", is_flag=True,

@@ -97,7 +97,7 @@ class VerifyOptions:
     env: Mapping[str, str] | None = None  # default: os.environ
     env_file: str | None = None
     scenarios: list[str] = field(default_factory=list)  # --scenario (ids, names or flow ids)
-    timeout: float = 10.0  # seconds, every request
+    timeout: float = 10.0  # seconds, each whole exchange (connect, headers, body, redirects followed)
     ca_bundle: str | None = None
     allow_insecure_http: bool = False
     all_versions: bool = False

@@ -1,7 +1,13 @@
 """The HTTP exchange: one request out, one response in, as an auth flow needs them.
 
-* redirects are not followed unless asked, so a 302/303 and its ``Location`` can be checked;
-* a timeout on every request, and an overall deadline that also covers slow bodies;
+* redirects are not followed unless asked, so a 302/303 and its ``Location`` can be checked; when
+  a step asks, credentials, cookies and bodies never follow a redirect to another origin, and
+  never from https to http (see ``_redirects``);
+* one deadline for each whole exchange: connecting, the response headers, the body and the
+  redirects followed end within the step's timeout, however slowly the server sends (``_limits``);
+* bodies are read up to 10 MB after decompression, JSON up to 64 levels deep, the
+  ``WWW-Authenticate`` header in linear time: a hostile answer is a named problem, never a hang
+  or a crash;
 * retries with backoff only when the flow declares them;
 * credentials never go over plain http to a host other than loopback unless allowed;
 * excerpts of requests and responses for reports, always redacted.
@@ -13,19 +19,24 @@ import base64
 import functools
 import ipaddress
 import json
-import ssl
 import time
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any
-from urllib.parse import parse_qs, parse_qsl, quote, urlencode, urljoin, urlsplit, urlunsplit
+from typing import Any, Iterable, Iterator
+from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 
 import httpx
 
-from ._forms import Page, looks_like_html, parse_page
+from ._challenge import www_authenticate_params
+from ._limits import MAX_BODY, BodyProblem, Clock, content_codings, deadline, decoded, too_large
+from ._received import Received
 from ._redact import Redactor, is_secret_key
+from ._redirects import RedirectRefused, is_redirect, next_request
+from ._tls import tls_problem
 
-MAX_BODY = 5 * 1024 * 1024
+__all__ = ["MAX_BODY", "BadResponse", "Exchanger", "InsecureTransport", "Outgoing", "Received", "TimedOut",
+           "Unreachable", "basic_credentials", "is_loopback", "redact_url", "request_excerpt", "response_excerpt",
+           "tls_problem", "www_authenticate_params"]
+
 EXCERPT_BODY = 1200
 _SHOWN_REQUEST_HEADERS = ("authorization", "content-type", "cookie", "accept", "dpop", "x-")
 _SHOWN_RESPONSE_HEADERS = ("location", "www-authenticate", "content-type", "set-cookie", "cache-control", "x-",
@@ -42,6 +53,17 @@ class TimedOut(Exception):
 
 class InsecureTransport(Exception):
     """Credentials would go over plain http to a non-loopback host."""
+
+
+class BadResponse(Exception):
+    """The server answered, but its answer cannot be taken as it is: a body over the size limit or
+    not decodable, headers too long, a body cut short, a redirect that must not be followed.
+    A conformance problem with a name; ``got`` is what was received (body possibly empty)."""
+
+    def __init__(self, message: str, request: httpx.Request | None = None, got: "Received | None" = None):
+        super().__init__(message)
+        self.request = request
+        self.got = got
 
 
 @functools.lru_cache(maxsize=256)
@@ -83,104 +105,14 @@ def basic_credentials(client_id: str, client_secret: str) -> str:
     return base64.b64encode(raw.encode("utf-8")).decode("ascii")
 
 
-@dataclass
-class Received:
-    """A response snapshot (the body fully read)."""
-
-    method: str
-    url: str  # the request URL
-    status: int
-    reason: str
-    headers: httpx.Headers
-    body: bytes
-    elapsed: float
-    history: list[tuple[str, str, int]] = field(default_factory=list)
-    cookies: dict[str, str] = field(default_factory=dict)  # Set-Cookie of this response (and followed hops)
-
-    @cached_property
-    def content_type(self) -> str:
-        return self.headers.get("content-type", "")
-
-    @cached_property
-    def text(self) -> str:
-        try:
-            return self.body.decode("utf-8")
-        except UnicodeDecodeError:
-            return self.body.decode("latin-1")
-
-    @cached_property
-    def json(self) -> Any:
-        ct = self.content_type.lower()
-        if "json" not in ct and not self.text.lstrip().startswith(("{", "[")):
-            return None
-        try:
-            return json.loads(self.text)
-        except ValueError:
-            return None
-
-    @cached_property
-    def is_html(self) -> bool:
-        return bool(self.body) and looks_like_html(self.content_type, self.text[:200])
-
-    @cached_property
-    def page(self) -> Page | None:
-        return parse_page(self.text) if self.is_html else None
-
-    @cached_property
-    def location(self) -> str | None:
-        loc = self.headers.get("location")
-        return urljoin(self.url, loc) if loc is not None else None
-
-    @cached_property
-    def location_query(self) -> dict[str, str]:
-        if not self.location:
-            return {}
-        return {k: v[0] for k, v in parse_qs(urlsplit(self.location).query, keep_blank_values=True).items()}
-
-    @cached_property
-    def location_fragment(self) -> dict[str, str]:
-        """Parameters in the Location's fragment (``#access_token=...&state=...``, as the implicit
-        grant and response_mode=fragment return them); empty when the fragment holds none."""
-        if not self.location:
-            return {}
-        return {k: v[0] for k, v in parse_qs(urlsplit(self.location).fragment, keep_blank_values=True).items()}
-
-    def form_capture(self, index: int = 0) -> dict | None:
-        page = self.page
-        if page is None or len(page.forms) <= index:
-            return None
-        return page.forms[index].as_capture(self.url)
-
-    def error_codes(self) -> list[tuple[str, str]]:
-        """OAuth error codes found in the response: (where, code)."""
-        out: list[tuple[str, str]] = []
-        body = self.json
-        if isinstance(body, dict) and isinstance(body.get("error"), str):
-            out.append(("body", body["error"]))
-        if "error" in self.location_query:
-            out.append(("Location", self.location_query["error"]))
-        elif "error" in self.location_fragment:
-            out.append(("Location", self.location_fragment["error"]))
-        for value in self.headers.get_list("www-authenticate"):
-            err = www_authenticate_params(value).get("error")
-            if err:
-                out.append(("WWW-Authenticate", err))
-        if self.page is not None:
-            for text in self.page.errors:
-                out.append(("page", text))
-        return out
-
-
-def www_authenticate_params(value: str) -> dict[str, str]:
-    """Parameters of a WWW-Authenticate challenge: ``Bearer error="invalid_token", ...``."""
-    import re
-
-    params: dict[str, str] = {}
-    for m in re.finditer(r'([A-Za-z_][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]+))', value):
-        key = m.group(1).lower()
-        val = m.group(2) if m.group(2) is not None else m.group(3)
-        params.setdefault(key, re.sub(r"\\(.)", r"\1", val))
-    return params
+def _counted(raw: Iterable[bytes], codings: list[str]) -> Iterator[bytes]:
+    """The raw (still compressed) body, stopped once it is larger than MAX_BODY."""
+    size = 0
+    for chunk in raw:
+        size += len(chunk)
+        if size > MAX_BODY:
+            raise BodyProblem(too_large(codings, compressed=bool(codings)))
+        yield chunk
 
 
 def _set_cookies(resp: httpx.Response) -> dict[str, str]:
@@ -253,39 +185,14 @@ class Exchanger:
         return req, got  # the last 5xx/429 after all attempts
 
     def _send_once(self, req: httpx.Request, out: Outgoing) -> Received:
+        """One exchange (with the redirects the step follows), all of it within ``out.timeout``."""
         started = time.monotonic()
-        deadline = started + out.timeout
-        try:
-            resp = self.client.send(req, stream=True, follow_redirects=out.follow_redirects)
-        except httpx.TimeoutException:
-            raise TimedOut(f"no response within {out.timeout:g} s") from None
-        except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-            raise Unreachable(self._network_message(exc, req)) from None
-        try:
-            chunks: list[bytes] = []
-            size = 0
-            for chunk in resp.iter_bytes():
-                chunks.append(chunk)
-                size += len(chunk)
-                if size > MAX_BODY:
-                    break
-                if time.monotonic() > deadline:
-                    raise TimedOut(f"the response body did not arrive within {out.timeout:g} s")
-            body = b"".join(chunks)
-            if time.monotonic() > deadline:
-                raise TimedOut(f"the response body did not arrive within {out.timeout:g} s")
-        except httpx.TimeoutException:
-            raise TimedOut(f"the response body did not arrive within {out.timeout:g} s") from None
-        except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
-            raise Unreachable(self._network_message(exc, req)) from None
-        finally:
-            resp.close()
-        history = [(r.request.method, str(r.request.url), r.status_code) for r in resp.history]
-        cookies: dict[str, str] = {}
-        for r in [*resp.history, resp]:
-            cookies.update(_set_cookies(r))
-        for name, value in cookies.items():
-            self.redactor.add(value, f"cookie:{name}")
+        with deadline(out.timeout) as clock:
+            resp, history, cookies = self._follow(req, out, clock)
+            try:
+                body = self._read_body(req, resp, out, clock, history)
+            finally:
+                resp.close()
         got = Received(
             method=req.method,
             url=str(resp.request.url),
@@ -299,6 +206,89 @@ class Exchanger:
         )
         self._register(got)
         return got
+
+    def _open(self, req: httpx.Request, out: Outgoing, clock: Clock) -> httpx.Response:
+        """Send one request and read its status line and headers (the body is left to stream)."""
+        before = clock.received
+        try:
+            return self.client.send(req, stream=True, follow_redirects=False)
+        except httpx.TimeoutException:
+            if clock.received > before:
+                raise TimedOut(f"the response headers did not arrive within {out.timeout:g} s "
+                               "(the server was still sending them)") from None
+            raise TimedOut(f"no response within {out.timeout:g} s") from None
+        except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            raise self._broken(exc, req, "headers" if clock.received > before else None) from None
+
+    def _follow(self, req: httpx.Request, out: Outgoing,
+                clock: Clock) -> tuple[httpx.Response, list[tuple[str, str, int]], dict[str, str]]:
+        """The final response (streaming), the hops followed before it, and the cookies all of them set."""
+        history: list[tuple[str, str, int]] = []
+        cookies: dict[str, str] = {}
+        current = req
+        while True:
+            resp = self._open(current, out, clock)
+            for name, value in _set_cookies(resp).items():
+                cookies[name] = value
+                self.redactor.add(value, f"cookie:{name}")
+            if not (out.follow_redirects and is_redirect(resp)):
+                return resp, history, cookies
+            resp.close()  # a hop's body is not read
+            try:
+                nxt = next_request(self.client, current, resp, [u for _m, u, _s in history] + [str(current.url)],
+                                   self.redactor, no_cookies=out.no_cookies, is_loopback=is_loopback)
+            except RedirectRefused as exc:
+                got = Received(current.method, str(current.url), resp.status_code, resp.reason_phrase,
+                               resp.headers, b"", 0.0, list(history), cookies)
+                raise BadResponse(self.redactor.redact(str(exc)), req, got) from None
+            history.append((current.method, str(current.url), resp.status_code))
+            self.check_transport(nxt)
+            current = nxt
+
+    def _read_body(self, req: httpx.Request, resp: httpx.Response, out: Outgoing, clock: Clock,
+                   history: list[tuple[str, str, int]]) -> bytes:
+        """The body, decoded; at most MAX_BODY bytes after decompression, by the deadline."""
+        late = f"the response body did not arrive within {out.timeout:g} s"
+        try:
+            codings = content_codings(resp.headers)
+            parts: list[bytes] = []
+            size = 0
+            for piece in decoded(_counted(resp.iter_raw(), codings), codings):
+                size += len(piece)
+                if size > MAX_BODY:
+                    raise BodyProblem(too_large(codings))
+                parts.append(piece)
+                if clock.left() <= 0:
+                    raise TimedOut(late)
+            return b"".join(parts)
+        except BodyProblem as exc:
+            got = Received(req.method, str(resp.request.url), resp.status_code, resp.reason_phrase, resp.headers,
+                           b"", 0.0, history)
+            raise BadResponse(f"{exc}: {req.method} {_origin(str(resp.request.url))}", req, got) from None
+        except httpx.TimeoutException:
+            raise TimedOut(late) from None
+        except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
+            raise self._broken(exc, req, "body") from None
+
+    def _broken(self, exc: Exception, req: httpx.Request, phase: str | None) -> Exception:
+        """What a failed read means: the server unreachable (nothing received yet, exit 3), or an
+        answer that broke off or is not HTTP (a conformance problem)."""
+        text = str(exc) or type(exc).__name__
+        where = f"{req.method} {_origin(str(req.url))}"
+        if "receive buffer too long" in text.lower():
+            what = ("the response headers are too long (more than 100 KB)" if phase != "body"
+                    else "a chunk-size line of the response body is too long (more than 100 KB)")
+            return BadResponse(self.redactor.redact(f"{what}: {where}"), req)
+        if phase is None:
+            return Unreachable(self._network_message(exc, req))
+        if phase == "body":
+            detail = text.split(": ", 1)[1] if "complete message body: " in text else text
+            what = f"the server broke off the response body ({detail})"
+        elif isinstance(exc, httpx.RemoteProtocolError) and "closed" not in text.lower():
+            what = f"the response is not valid HTTP/1.1 ({text})"
+        else:
+            what = f"the server broke off the response headers ({text})"
+        return BadResponse(self.redactor.redact(f"{what}: {where}"), req)
 
     def _register(self, got: Received) -> None:
         """Secrets a response hands out (tokens, codes) are redacted from here on."""
@@ -325,51 +315,6 @@ class Exchanger:
         else:
             what = "network error"
         return self.redactor.redact(f"{what}: {req.method} {_origin(str(req.url))} ({text})")
-
-
-# OpenSSL X509_V_ERR_* codes, grouped by what the reader should do about them
-_UNTRUSTED = {2, 18, 19, 20, 21, 24, 27, 28, 29, 32}
-_WRONG_HOST = {62, 64}
-_EXPIRED = {10}
-_NOT_YET_VALID = {9}
-_CA_HINT = "pass the CA certificate that issued it with --ca-bundle FILE (PEM)"
-
-
-def tls_problem(exc: BaseException, host: str) -> tuple[str, str] | None:
-    """(what, explanation) for a failed TLS handshake behind ``exc``, or None if it is not one.
-
-    httpx wraps the ssl module's exceptions (httpx.ConnectError from httpcore's, from ssl's), so
-    the certificate check's result is found by walking ``__cause__`` / ``__context__``."""
-    if not isinstance(exc, httpx.ConnectError):
-        return None  # the handshake happens while connecting; later TLS errors are network errors
-    seen: set[int] = set()
-    err: BaseException | None = exc
-    while err is not None and id(err) not in seen:
-        seen.add(id(err))
-        if isinstance(err, ssl.SSLCertVerificationError):
-            return "TLS verification failed", _certificate_problem(err, host)
-        if isinstance(err, ssl.SSLError):
-            reason = getattr(err, "reason", None) or str(err)
-            return "TLS handshake failed", f"{reason}; is the server speaking https on this port?"
-        err = err.__cause__ or err.__context__
-    return None
-
-
-def _certificate_problem(err: ssl.SSLCertVerificationError, host: str) -> str:
-    code = getattr(err, "verify_code", None)
-    detail = (getattr(err, "verify_message", None) or getattr(err, "reason", None) or str(err)).strip().rstrip(".")
-    low = detail.lower()
-    if code in _WRONG_HOST or "mismatch" in low:
-        short = detail.split(",")[0]  # "IP address mismatch, certificate is not valid for '...'"
-        return (f"the server's certificate is not valid for {host} ({short}); call the server by a "
-                "name its certificate lists, or give the server a certificate for this name")
-    if code in _EXPIRED or "expired" in low:
-        return "the server's certificate has expired; renew it on the server (or check this machine's clock)"
-    if code in _NOT_YET_VALID or "not yet valid" in low:
-        return "the server's certificate is not yet valid; check the server's and this machine's clocks"
-    if code in _UNTRUSTED or "issuer" in low or "self-signed" in low or "self signed" in low:
-        return f"the server's certificate is not trusted ({detail}); {_CA_HINT}"
-    return f"the server's certificate was rejected ({detail}); if a private CA issued it, {_CA_HINT}"
 
 
 def _origin(url: str) -> str:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 import threading
 import time
@@ -11,6 +13,8 @@ from typing import Any, Callable
 from joserfc import jws
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
+
+from ._limits import MAX_JSON_DEPTH, json_depth
 
 #: asymmetric algorithms only: a JWKS publishes public keys; "none" and HS* are never accepted
 ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"]
@@ -89,6 +93,8 @@ def verify_jwt(
     """Verify a compact JWS; return (claims, problems). Never puts the token in a message."""
     if not isinstance(token, str) or token.count(".") != 2:
         return None, [JwtProblem("JWT", "a signed JWT (header.payload.signature)", "not a JWT")]
+    if any(_too_deep(part) for part in token.split(".")[:2]):  # before a JSON parser recurses into it
+        return None, [JwtProblem("JWT", f"JSON nested at most {MAX_JSON_DEPTH} levels deep", "nested deeper")]
     try:
         header = jws.extract_compact(token.encode("ascii")).headers()
     except (JoseError, ValueError, UnicodeError):
@@ -152,6 +158,14 @@ def verify_jwt(
         if name not in c:
             problems.append(JwtProblem(f"claim {name}", "present", "(absent)"))
     return c, problems
+
+
+def _too_deep(part: str) -> bool:
+    try:
+        raw = base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
+    except (ValueError, binascii.Error):
+        return False  # not base64url: the parser reports it
+    return json_depth(raw.decode("utf-8", "replace")) > MAX_JSON_DEPTH
 
 
 def _pick(keyset: KeySet, kid: str | None, alg: str):

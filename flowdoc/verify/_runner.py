@@ -31,6 +31,7 @@ from ..model.flow import (
     parse_duration,
 )
 from ._http import (
+    BadResponse,
     Exchanger,
     InsecureTransport,
     Outgoing,
@@ -45,6 +46,7 @@ from ._http import (
 from ._detect import Publicity, note_request, register_response
 from ._inputs import InputSources
 from ._jwt import JwksCache, JwksError, verify_jwt
+from ._limits import install_deadline
 from ._plan import Scenario
 from ._redact import Redactor
 from ._result import ERROR, FAILED, PASSED, SKIPPED, CheckFailure, FailureDetail, ScenarioResult, StepRecord
@@ -83,6 +85,7 @@ class _SharedTransport(httpx.BaseTransport):
 
     def __init__(self, inner: httpx.BaseTransport):
         self.inner = inner
+        install_deadline(inner)  # --timeout bounds each whole exchange, not each socket read
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         return self.inner.handle_request(request)
@@ -137,7 +140,7 @@ class RunContext:
         ex = Exchanger(self._meta, self.redactor, allow_insecure_http=self.allow_insecure_http)
         try:
             _req, got = ex.send(Outgoing("GET", url, [("Accept", "application/json")], timeout=self.timeout))
-        except (Unreachable, TimedOut) as exc:
+        except (Unreachable, TimedOut, BadResponse) as exc:
             raise JwksError(f"GET {url}: {exc}") from None
         if got.status != 200 or got.json is None:
             raise JwksError(f"GET {url} answered {got.status}")
@@ -412,6 +415,22 @@ def _field_problems(got: Received, fields: list[str]) -> list[CheckFailure]:
         except KeyError:
             out.append(CheckFailure(f"field {f}", "present in the body", "(absent)"))
     return out
+
+
+def _reads_json(spec: Response) -> bool:
+    """The documented response is read as JSON (fields, values, or captures from the body)."""
+    sources = (c.source for c in spec.capture.values())
+    return bool(spec.fields or spec.body) or any(s.startswith("body.") for s in sources)
+
+
+def _body_problems(got: Received, reads_json: bool) -> list[CheckFailure]:
+    """A body that claims to be JSON (or must be) and is not: named, before the checks that read it."""
+    if got.json_problem is not None:
+        return [CheckFailure("body", "valid JSON in UTF-8", got.json_problem)]
+    if reads_json and got.json is None:
+        kind = got.content_type.split(";")[0].strip() or "no Content-Type"
+        return [CheckFailure("body", "JSON", f"not JSON ({kind}, {len(got.body)} bytes)")]
+    return []
 
 
 def _error_problem(got: Received, want: str) -> CheckFailure | None:
@@ -730,12 +749,23 @@ class ScenarioRun:
             self._record(StepRecord(t.id, role, out.method, redact_url(out.url, red), None, "network-error",
                                     time.monotonic() - started, False, str(exc)))
             raise
-        # the secrets of the response, in whatever shape, are known before anything about it is printed
-        credentialed = note_request(red, str(req.url), req.headers.multi_items(), req.content)
-        register_response(red, got, credentialed=credentialed, public=self._public.get(id(t), Publicity()))
+        except BadResponse as exc:  # a named problem with the answer: a conformance failure
+            if exc.got is not None and exc.request is not None:
+                self._register(t, exc.request, exc.got)
+            self._record(StepRecord(t.id, role, out.method, redact_url(out.url, red),
+                                    exc.got.status if exc.got else None, "response", time.monotonic() - started,
+                                    False, red.redact(str(exc))))
+            raise self._fail(t, role, str(exc), [], exc.request, exc.got) from None
+        self._register(t, req, got)
         self._record(StepRecord(t.id, role, out.method, redact_url(out.url, red), got.status, "response",
                                 got.elapsed, True))
         return req, got
+
+    def _register(self, t: Transition, req: httpx.Request, got: Received) -> None:
+        """The secrets of a response, in whatever shape, are known before anything about it is printed."""
+        red = self.ctx.redactor
+        credentialed = note_request(red, str(req.url), req.headers.multi_items(), req.content)
+        register_response(red, got, credentialed=credentialed, public=self._public.get(id(t), Publicity()))
 
     def _fail(self, t: Transition, role: str, message: str, checks: list[CheckFailure],
               req: httpx.Request | None, got: Received | None) -> ConformanceFailure:
@@ -797,7 +827,7 @@ class ScenarioRun:
                 out.append(CheckFailure("error", "(none documented)" if not spec.error else spec.error,
                                         ", ".join(f"{c} ({w})" for w, c in codes)))
             return out
-        out: list[CheckFailure] = []
+        out: list[CheckFailure] = _body_problems(got, _reads_json(spec))
         if spec.content_type:
             media = got.content_type.split(";")[0].strip().lower()
             if media != spec.content_type.split(";")[0].strip().lower():
@@ -919,6 +949,7 @@ class ScenarioRun:
             if prob:
                 checks.append(prob)
         if got.status == spec.status:
+            checks[:0] = _body_problems(got, bool(spec.fields))
             checks += _field_problems(got, spec.fields)
             checks += _header_problems(got, spec.headers, r)
             if spec.redirect is not None:

@@ -24,7 +24,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--flowdoc-input", action="append", default=[], metavar="NAME=VALUE",
                 help="An input value (FLOW.NAME=VALUE for one flow); repeatable.")
     g.addoption("--flowdoc-env-file", default=None, metavar="FILE", help="NAME=VALUE lines with input variables.")
-    g.addoption("--flowdoc-timeout", type=float, default=10.0, metavar="S", help="Seconds for every request.")
+    g.addoption("--flowdoc-timeout", type=float, default=10.0, metavar="S",
+                help="Seconds for each whole exchange (connect, headers, body).")
     g.addoption("--flowdoc-max-wait", type=float, default=120.0, metavar="S", help="Longest wait a scenario may take.")
     g.addoption("--flowdoc-ca-bundle", default=None, metavar="FILE", help="CA certificates for TLS verification.")
     g.addoption("--flowdoc-allow-insecure-http", action="store_true", default=False,
