@@ -142,7 +142,6 @@ def record_login(browser, srv, app: WebApp, har_path, username="alice") -> None:
 
 # ==================================================================== tests
 
-import re  # noqa: E402
 import socket  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
