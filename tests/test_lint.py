@@ -54,6 +54,7 @@ LINT_CASES = [
     ("deprecation-complete", lambda f: f.update(deprecation={"replaced_by": "other", "migration": "m"}), lambda f: None),
     ("summary-present", lambda f: f.pop("summary"), lambda f: None),
     ("failures-documented", lambda f: (f["transitions"][0].update(failures=[]), f["states"].pop()), lambda f: None),
+    ("todo-marker", lambda f: f.update(summary="TODO: say when to use this flow"), lambda f: None),
 ]
 
 

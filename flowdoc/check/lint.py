@@ -244,6 +244,28 @@ class FailureInPrimaryDiagram(Rule):
                    "add failures: to the steps that can fail (401, 403, invalid_grant, ...)")
 
 
+_TODO = re.compile(r"\bTODO\b")
+
+
+@rule
+class TodoMarker(Rule):
+    id = "todo-marker"
+    severity = "warning"
+    rationale = "A started flow (flowdoc new) has no TODO left when it is published."
+
+    def check(self, flow):
+        stack: list[tuple[tuple, object]] = [((), flow.model_dump(mode="json", by_alias=True, exclude_unset=True))]
+        while stack:
+            path, value = stack.pop()
+            if isinstance(value, dict):
+                stack.extend((path + (k,), v) for k, v in reversed(list(value.items())))
+            elif isinstance(value, list):
+                stack.extend((path + (i,), v) for i, v in reversed(list(enumerate(value))))
+            elif isinstance(value, str) and _TODO.search(value):
+                yield (f"TODO left at {'.'.join(map(str, path))}: {value[:80]}", path,
+                       "replace the TODO with what your server does")
+
+
 def run_lint(flow: Flow, diags: DiagnosticList, config: "LintConfig | None" = None) -> None:
     from ..config import LintConfig
 

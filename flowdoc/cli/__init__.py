@@ -33,6 +33,7 @@ COMMANDS = {
     "diff": "diff",
     "check": "check",
     "verify": "verify",
+    "new": "new",
 }
 
 

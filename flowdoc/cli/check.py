@@ -1,14 +1,17 @@
-"""flowdoc check --against REV: for CI, no flow changes without a version bump, changelog note and date."""
+"""flowdoc check: for CI, changed flows are versioned (--against) and match the API's OpenAPI description (--openapi)."""
 
 from __future__ import annotations
+
+import subprocess
 
 import click
 
 from ._common import config_or_exit, emit, fail, format_option, no_flows, paths_or_default
 
 EPILOG = """\b
-For every flow file, the same path at REV is the old version (a file new
-since REV passes). A flow that changed semantically (see `flowdoc diff`) must
+--against REV (or --merge-base REF): for every flow file, the same path at
+REV is the old version (a file new since REV passes). A flow that changed
+semantically (see `flowdoc diff`) must
   - raise its version: major for a breaking change, minor for a warning or an
     addition, patch for anything else (below 1.0.0 one level less will do);
   - have a changelog entry for the new version;
@@ -16,38 +19,122 @@ since REV passes). A flow that changed semantically (see `flowdoc diff`) must
 Each semantic change is listed too (info), at its line in the file.
 
 \b
-Example (GitHub Actions, with the base branch fetched):
-  flowdoc check --against origin/main --format github
+--openapi FILE|URL: every documented request must exist in the API's
+OpenAPI 3 description: path (templates match: {uid} = {id}) and method,
+each documented status (or a 4XX range or default), response fields,
+query/form/JSON parameters, and error codes where the description lists them
+(the enum of the response's `error` property). Only local $refs are followed;
+a URL is fetched once, redirects are not followed. Each finding names the
+flow's FILE:LINE:COL and the JSON pointer in the description.
 
 \b
-Exit codes: 0 clean, 1 findings, 2 invalid flow, unknown revision or usage error."""
+Examples:
+  flowdoc check --against origin/main --format github
+  flowdoc check --merge-base origin/main flows/        # pre-commit: since this branch left main
+  flowdoc check --openapi openapi.yaml --actor api flows/
+
+\b
+Exit codes: 0 clean, 1 findings, 2 invalid flow, unreadable description,
+unknown revision or usage error."""
+
+
+def merge_base(ref: str) -> str:
+    """The commit where HEAD left REF (``git merge-base HEAD REF``)."""
+    if not ref or ref.startswith("-"):
+        fail(f"'{ref}' is not a git revision")
+    try:
+        res = subprocess.run(["git", "merge-base", "HEAD", "--end-of-options", ref], capture_output=True,
+                             text=True, timeout=60)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        fail(f"cannot run git merge-base: {exc}")
+    if res.returncode != 0:
+        fail(f"no merge base of HEAD and '{ref}': {res.stderr.strip().splitlines()[-1] if res.stderr.strip() else 'unknown revision'}")
+    return res.stdout.strip()
 
 
 @click.command(epilog=EPILOG)
 @click.argument("paths", nargs=-1, type=click.Path())
-@click.option("--against", "rev", required=True, metavar="REV",
+@click.option("--against", "rev", metavar="REV",
               help="Git revision to compare with: a branch, tag or commit (e.g. origin/main, v1.2.0, HEAD~1).")
+@click.option("--merge-base", "base_ref", metavar="REF",
+              help="Compare with the merge base of HEAD and REF (where this branch left it), e.g. origin/main.")
+@click.option("--openapi", "openapi", metavar="FILE|URL",
+              help="OpenAPI 3 description (YAML or JSON file, or http(s) URL) the flows must match.")
+@click.option("--actor", "actors", multiple=True, metavar="ID",
+              help="With --openapi: check only requests sent to this actor (repeatable; default: all).")
 @format_option
 @click.option("--changes/--no-changes", "show_changes", default=True, show_default=True,
               help="List each semantic change as an info finding.")
-def command(paths: tuple[str, ...], rev: str, fmt: str, show_changes: bool) -> None:
-    """Check that changed flows are versioned (PATHS: files or folders; default: the flows folder)."""
+def command(paths: tuple[str, ...], rev: str | None, base_ref: str | None, openapi: str | None,
+            actors: tuple[str, ...], fmt: str, show_changes: bool) -> None:
+    """Check flows for CI (PATHS: files or folders; default: the flows folder)."""
+    if rev and base_ref:
+        raise click.UsageError("give --against or --merge-base, not both")
+    if not (rev or base_ref or openapi):
+        raise click.UsageError("nothing to check: give --against REV, --merge-base REF and/or --openapi FILE|URL")
+    config = config_or_exit()
+    targets = paths_or_default(paths, config)
+    desc = _load_openapi(openapi) if openapi else None
+    diagnostics, nfiles, invalid, failed, notes = [], 0, False, False, []
+    if rev or base_ref:
+        probe, res, label = _against(targets, paths, config, rev or merge_base(base_ref), base_ref, show_changes)
+        diagnostics, nfiles, invalid, failed = probe.diagnostics, len(res.files), probe.invalid, res.failed
+        notes += _against_summary(res, label)
+    if desc is not None:
+        found, n, bad, summary = _openapi(desc, targets, paths, config, actors, with_flow_errors=not (rev or base_ref))
+        diagnostics += found
+        nfiles = max(nfiles, n)
+        invalid = invalid or bad
+        failed = failed or any(d.severity == "error" for d in found)
+        notes += summary
+    emit(diagnostics, fmt, nfiles)
+    if fmt == "text":
+        for line in notes:
+            click.echo(line, err=True)
+    raise SystemExit(2 if invalid else (1 if failed else 0))
+
+
+def _load_openapi(source: str):
+    from ..interop.openapi import OpenApiError, load_description
+
+    try:
+        return load_description(source)
+    except OpenApiError as exc:
+        fail(f"unreadable OpenAPI description: {exc}")
+
+
+def _against(targets, paths, config, rev, base_ref, show_changes):
     from ..check import CheckResult
     from ..diff.check import RevisionError, check_against
 
-    config = config_or_exit()
     try:
-        res = check_against(paths_or_default(paths, config), rev, show_changes=show_changes)
+        res = check_against(targets, rev, show_changes=show_changes)
     except RevisionError as exc:
         fail(str(exc))
     probe = CheckResult(files=res.files, diagnostics=res.diagnostics, invalid=res.invalid)
     no_flows(probe, paths, config)
-    emit(probe.diagnostics, fmt, len(res.files))
-    if fmt == "text" and res.reports:
-        changed = [r for r in res.reports if r.changes]
-        new = [r for r in res.reports if r.old is None]
-        bad = [r for r in res.reports if not r.ok]
-        click.echo(f"against {rev}: {len(changed)} changed, {len(new)} new or not comparable, "
-                   f"{len(res.reports) - len(changed) - len(new)} unchanged; "
-                   f"{len(bad)} need a version bump, changelog note or date", err=True)
-    raise SystemExit(2 if probe.invalid else (1 if res.failed else 0))
+    label = f"the merge base with {base_ref} ({rev[:12]})" if base_ref else rev
+    return probe, res, label
+
+
+def _against_summary(res, label: str) -> list[str]:
+    if not res.reports:
+        return []
+    changed = [r for r in res.reports if r.changes]
+    new = [r for r in res.reports if r.old is None]
+    bad = [r for r in res.reports if not r.ok]
+    return [f"against {label}: {len(changed)} changed, {len(new)} new or not comparable, "
+            f"{len(res.reports) - len(changed) - len(new)} unchanged; "
+            f"{len(bad)} need a version bump, changelog note or date"]
+
+
+def _openapi(desc, targets, paths, config, actors, *, with_flow_errors: bool):
+    from ..check import check_paths
+    from ..interop.openapi import check_flows, iter_summary
+
+    res = check_paths(targets)
+    no_flows(res, paths, config)
+    found, totals = check_flows(res.flows, desc, actors)
+    if with_flow_errors:
+        found = res.diagnostics + found
+    return found, len(res.files), res.invalid, list(iter_summary(desc, totals))

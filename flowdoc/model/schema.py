@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .flow import Flow
+from .flow import FORMAT_VERSION, Flow
 
-SCHEMA_ID = "https://flowdoc.dev/schema/flow-1.json"
+#: Where the schema is published; stable: it changes only with the format version (``flowdoc: 1``).
+#: Modelines of new flows (``flowdoc new``) point here: ``# yaml-language-server: $schema=SCHEMA_ID``.
+SCHEMA_ID = f"https://flowdoc.dev/schema/flow-{FORMAT_VERSION}.json"
 
 
 def flow_json_schema() -> dict[str, Any]:

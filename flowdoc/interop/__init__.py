@@ -1,0 +1,1 @@
+"""Interoperability: flows checked against, or turned into, other API description formats."""
