@@ -33,6 +33,8 @@ COMMANDS = {
     "diff": "diff",
     "check": "check",
     "verify": "verify",
+    "export": "export",
+    "import": "import_",
 }
 
 
