@@ -6,7 +6,7 @@ only from local files beside it (never fetched), to learn each operation's metho
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -139,13 +139,22 @@ def read_arazzo(path: str | Path) -> ArazzoDoc:
     try:
         value, source = parse_yaml(decode(data, diags), diags)
     except YamlError:
-        raise ArazzoReadError(diags) from None
+        raise ArazzoReadError(_arazzo_help(diags)) from None
     if diags.errors:
-        raise ArazzoReadError(diags)
+        raise ArazzoReadError(_arazzo_help(diags))
     _check(value, source, diags)
     if diags.errors:
         raise ArazzoReadError(diags)
     return ArazzoDoc(file, value, source, Path(path).resolve().parent)
+
+
+def _arazzo_help(diags: DiagnosticList) -> DiagnosticList:
+    """The YAML reader's hints speak of flow files; say what an Arazzo file needs instead."""
+    for i, d in enumerate(diags.items):
+        if d.help and "flows/" in d.help:
+            diags.items[i] = replace(d, help="an Arazzo description starts with 'arazzo: 1.0.1', then 'info', "
+                                             "'sourceDescriptions' and 'workflows'")
+    return diags
 
 
 def _check(value: Any, source: SourceMap, diags: DiagnosticList) -> None:

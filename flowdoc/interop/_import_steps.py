@@ -46,7 +46,7 @@ class ImportCtx:
 
     def todo(self, where: str, text: str) -> str:
         self.todos.append(f"{where}: {text}")
-        return f"{TODO}: {text}"
+        return f"{TODO}: {text}".replace("${", "$${")
 
     # ------------------------------------------------------------ values
     def value(self, v: Any, where: str) -> Any:
@@ -148,11 +148,23 @@ def _body(step: dict, req: dict, ctx: ImportCtx, where: str) -> None:
 
 # ---------------------------------------------------------------- responses
 
+def _escape(v: Any) -> Any:
+    """A literal from the Arazzo file, as flow text (``${`` is written ``$${``)."""
+    if isinstance(v, str):
+        return v.replace("${", "$${")
+    if isinstance(v, dict):
+        return {(_escape(k) if isinstance(k, str) else k): _escape(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_escape(x) for x in v]
+    return v
+
+
 def response(step: dict, ctx: ImportCtx, where: str, *, failure: bool = False) -> dict:
     resp: dict[str, Any] = {}
     for c in step.get("successCriteria") or []:
         if not isinstance(c, dict) or not _criterion(c, resp):
             ctx.todo(where, f"success criterion {json.dumps(c, ensure_ascii=False)[:160]} not imported")
+    resp = {k: (v if k == "status" else _escape(v)) for k, v in resp.items()}
     if "status" not in resp:
         resp["status"] = 200 if not failure else 400
         ctx.todo(where, f"no status in the criteria; {resp['status']} is a guess")

@@ -97,9 +97,18 @@ class OpenApiSet:
             item[method] = op
         return op
 
-    def add_operation(self, source: str, method: str, path: str, t: Transition, content_type: str | None) -> None:
+    def add_operation(self, source: str, method: str, path: str, t: Transition, content_type: str | None,
+                      auth: str = "none") -> None:
         op = self._op(source, method, path)
         op.setdefault("summary", t.title)
+        scheme = _SCHEMES.get(auth)
+        security = op.setdefault("security", [])
+        requirement = {scheme[0]: []} if scheme else {}
+        if requirement not in security:
+            security.append(requirement)
+        if scheme:
+            doc = self._doc(source)
+            doc.setdefault("components", {}).setdefault("securitySchemes", {})[scheme[0]] = dict(scheme[1])
         if content_type:
             body = op.setdefault("requestBody", {"content": {}})
             body["content"].setdefault(content_type, {"schema": {"type": "object"}})
@@ -117,8 +126,19 @@ class OpenApiSet:
                     if not op["responses"]:
                         op["responses"]["default"] = {"description": "Not documented by the flow"}
                     op["responses"] = dict(sorted(op["responses"].items()))
+                    order = ("operationId", "summary", "security", "parameters", "requestBody", "responses")
+                    ordered = {k: op[k] for k in order if k in op}
+                    op.clear()
+                    op.update(ordered)
         return self.docs
 
+
+# flow client authentication → OpenAPI security scheme (client_secret_post sends the secret in the form)
+_SCHEMES: dict[str, tuple[str, dict]] = {
+    "client_secret_basic": ("clientSecretBasic", {"type": "http", "scheme": "basic",
+                                                  "description": "client_secret_basic (RFC 6749 §2.3.1)"}),
+    "bearer": ("bearerToken", {"type": "http", "scheme": "bearer", "description": "OAuth 2.0 bearer token"}),
+}
 
 _REASONS: dict[int, Any] = {
     200: "OK", 201: "Created", 204: "No Content", 400: "Bad Request", 401: "Unauthorized",

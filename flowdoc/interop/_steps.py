@@ -206,7 +206,7 @@ class StepBuilder:
             params.append({"name": "Authorization", "in": "header", "value": value})
         method = (p.method or req.method).lower()
         self._pending.insert(0, ("add_operation", (t.receiver, method, p.path or req.path, t,
-                                                   body["contentType"] if body else None)))
+                                                   body["contentType"] if body else None, auth)))
         return params, body, security
 
     def _body(self, req: Request, p: RequestPatch, tr: Translator, omit: set[str]) -> tuple[dict | None, dict | None]:
