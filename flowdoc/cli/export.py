@@ -61,13 +61,7 @@ def arazzo(flow: str, output: str | None) -> None:
     if output == "-":
         fail("the export is several files (the Arazzo description and one OpenAPI description per server); "
              "give -o FILE")
-    res = check_paths([flow])
-    if res.invalid or not res.flows:
-        diags = res.diagnostics or [Diagnostic(flow, None, None, "invalid", "not a valid flow")]
-        errors = sorted((d for d in diags if d.severity == "error"), key=Diagnostic.sort_key) or diags
-        click.echo(format_text(errors, color=use_color(sys.stderr)), err=True)
-        fail(f"{flow} is not a valid flow; nothing was exported")
-    model = res.flows[0]
+    model = _valid_flow(flow)
     target = Path(output) if output else Path(f"{model.id}.arazzo.yaml")
     try:
         result = export_arazzo(model, filename=target.name)
@@ -77,9 +71,8 @@ def arazzo(flow: str, output: str | None) -> None:
     _echo_notes(_notes(flow, result.unexpressed))
     written = []
     for name, text in result.files().items():
-        path = target.parent / name
-        write_output(text, str(path))
-        written.append(str(path))
+        write_output(text, str(target.parent / name))
+        written.append(str(target.parent / name))
     left = sum(1 for u in result.unexpressed if u.effect.endswith("left out"))
     wf = len(result.document["workflows"])
     servers = " ".join(f"--server {n}=URL" for n in result.servers())
@@ -87,3 +80,13 @@ def arazzo(flow: str, output: str | None) -> None:
                f"{left} thing{'s' if left != 1 else ''} left out (listed above and under x-flowdoc-unexpressed)",
                err=True)
     click.echo(f"run: redocly respect {written[0]} {servers} --input NAME=VALUE ...", err=True)
+
+
+def _valid_flow(flow: str):
+    res = check_paths([flow])
+    if res.invalid or not res.flows:
+        diags = res.diagnostics or [Diagnostic(flow, None, None, "invalid", "not a valid flow")]
+        errors = sorted((d for d in diags if d.severity == "error"), key=Diagnostic.sort_key) or diags
+        click.echo(format_text(errors, color=use_color(sys.stderr)), err=True)
+        fail(f"{flow} is not a valid flow; nothing was exported")
+    return res.flows[0]

@@ -52,14 +52,7 @@ class ArazzoDoc:
     # ---------------------------------------------------------------- operations
     def operation(self, step: dict) -> Operation:
         if isinstance(step.get("operationPath"), str):
-            m = _OP_PATH.match(step["operationPath"])
-            if not m:
-                return Operation(None, None, None, problem=f"operationPath '{step['operationPath']}' is not "
-                                 "{$sourceDescriptions.NAME.url}#/paths/...")
-            parts = unpointer(m.group(2))
-            if len(parts) != 3 or parts[2].lower() not in METHODS:
-                return Operation(m.group(1), None, None, problem="operationPath does not name a path and method")
-            return Operation(m.group(1), parts[2].lower(), parts[1], self._servers(m.group(1)))
+            return self._by_path(step["operationPath"])
         op_id = step.get("operationId")
         if isinstance(op_id, str):
             m = _OP_ID.match(op_id)
@@ -73,6 +66,16 @@ class ArazzoDoc:
             return Operation(names[0] if len(names) == 1 else None, None, None,
                              problem=f"operationId '{op_id}' not found" + (f" ({why})" if why else ""))
         return Operation(None, None, None, problem="the step calls a workflow, not an operation")
+
+    def _by_path(self, op_path: str) -> Operation:
+        m = _OP_PATH.match(op_path)
+        if not m:
+            return Operation(None, None, None, problem=f"operationPath '{op_path}' is not "
+                             "{$sourceDescriptions.NAME.url}#/paths/...")
+        parts = unpointer(m.group(2))
+        if len(parts) != 3 or parts[2].lower() not in METHODS:
+            return Operation(m.group(1), None, None, problem="operationPath does not name a path and method")
+        return Operation(m.group(1), parts[2].lower(), parts[1], self._servers(m.group(1)))
 
     def sources(self) -> list[dict]:
         return [s for s in self.data.get("sourceDescriptions") or [] if isinstance(s, dict)]
@@ -161,10 +164,22 @@ def _check(value: Any, source: SourceMap, diags: DiagnosticList) -> None:
     def at(*p: Any) -> tuple[int, int]:
         return source.value(p) or (1, 1)
 
+    if not _check_root(value, at, diags):
+        return
+    info = value.get("info")
+    if not isinstance(info, dict) or not isinstance(info.get("title"), str):
+        diags.add("arazzo-invalid", "'info' needs a 'title'", at("info"))
+    _check_list(value, "sourceDescriptions", ("name", "url"), at, diags)
+    for i, wf in _check_list(value, "workflows", ("workflowId",), at, diags):
+        _check_steps(i, wf, at, diags)
+
+
+def _check_root(value: Any, at, diags: DiagnosticList) -> bool:
+    """Is it an Arazzo mapping at all (False stops the checks), and of a version flowdoc reads?"""
     if not isinstance(value, dict):
         diags.add("not-arazzo", "not an Arazzo description: the file is not a mapping", at(),
                   help="an Arazzo description starts with 'arazzo: 1.0.1', 'info', 'sourceDescriptions', 'workflows'")
-        return
+        return False
     version = value.get("arazzo")
     if version is None:
         other = next((k for k in ("openapi", "swagger", "asyncapi", "flowdoc", "transitions") if k in value), None)
@@ -173,28 +188,26 @@ def _check(value: Any, source: SourceMap, diags: DiagnosticList) -> None:
         diags.add("not-arazzo", "not an Arazzo description: it has no 'arazzo' key"
                   + (f" (this looks like {hint})" if hint else ""), at(),
                   help="give an Arazzo 1.0.x file; it starts with 'arazzo: 1.0.1'")
-        return
+        return False
     if not isinstance(version, str) or not _VERSION.match(version):
         diags.add("arazzo-version", f"Arazzo version {version!r} is not supported; flowdoc reads Arazzo 1.0.x",
                   at("arazzo"), help="write the version as a quoted string, e.g. arazzo: \"1.0.1\""
                   if not isinstance(version, str) else "flowdoc imports Arazzo 1.0.0 and 1.0.1 descriptions")
-    info = value.get("info")
-    if not isinstance(info, dict) or not isinstance(info.get("title"), str):
-        diags.add("arazzo-invalid", "'info' needs a 'title'", at("info"))
-    _check_list(value, "sourceDescriptions", ("name", "url"), at, diags)
-    workflows = _check_list(value, "workflows", ("workflowId",), at, diags)
-    for i, wf in workflows:
-        steps = wf.get("steps")
-        if not isinstance(steps, list) or not steps:
-            diags.add("arazzo-invalid", f"workflow '{wf.get('workflowId')}' needs a non-empty list 'steps'",
-                      at("workflows", i, "steps"))
-            continue
-        for j, st in enumerate(steps):
-            if not isinstance(st, dict) or not isinstance(st.get("stepId"), str):
-                diags.add("arazzo-invalid", "a step needs a 'stepId'", at("workflows", i, "steps", j))
-            elif sum(k in st for k in ("operationId", "operationPath", "workflowId")) != 1:
-                diags.add("arazzo-invalid", f"step '{st['stepId']}' needs exactly one of operationId, "
-                          "operationPath or workflowId", at("workflows", i, "steps", j))
+    return True
+
+
+def _check_steps(i: int, wf: dict, at, diags: DiagnosticList) -> None:
+    steps = wf.get("steps")
+    if not isinstance(steps, list) or not steps:
+        diags.add("arazzo-invalid", f"workflow '{wf.get('workflowId')}' needs a non-empty list 'steps'",
+                  at("workflows", i, "steps"))
+        return
+    for j, st in enumerate(steps):
+        if not isinstance(st, dict) or not isinstance(st.get("stepId"), str):
+            diags.add("arazzo-invalid", "a step needs a 'stepId'", at("workflows", i, "steps", j))
+        elif sum(k in st for k in ("operationId", "operationPath", "workflowId")) != 1:
+            diags.add("arazzo-invalid", f"step '{st['stepId']}' needs exactly one of operationId, "
+                      "operationPath or workflowId", at("workflows", i, "steps", j))
 
 
 def _check_list(value: dict, key: str, required: tuple[str, ...], at, diags: DiagnosticList) -> list[tuple[int, dict]]:

@@ -83,29 +83,36 @@ class ImportCtx:
 
 def request(step: dict, method: str, path: str, ctx: ImportCtx, where: str) -> dict:
     req: dict[str, Any] = {"method": method.upper(), "path": path}
-    query, headers, params = {}, {}, {}
+    parts: dict[str, dict] = {"params": {}, "query": {}, "headers": {}}
     for p in step.get("parameters") or []:
         if not isinstance(p, dict) or "reference" in p:
             ctx.todo(where, f"parameter {json.dumps(p)[:120]} not imported")
-            continue
-        name, loc, val = str(p.get("name")), p.get("in"), ctx.value(p.get("value"), where)
-        if loc == "header" and name.lower() == "authorization" and isinstance(val, str) and \
-                val.lower().startswith("bearer "):
-            req.update({"auth": "bearer", "token": val[7:]})
-        elif loc == "header" and name.lower() == "content-type":
-            continue
-        elif loc in ("header", "cookie"):
-            headers[name if loc == "header" else "Cookie"] = val if loc == "header" else f"{name}={val}"
-        elif loc == "path":
-            params[name] = val
         else:
-            query[name] = val
+            _parameter(p, req, parts, ctx, where)
     _security(step, req, ctx, where)
-    for k, v in (("params", params), ("query", query), ("headers", headers)):
+    for k, v in parts.items():
         if v:
             req[k] = v
     _body(step, req, ctx, where)
     return req
+
+
+def _parameter(p: dict, req: dict, parts: dict[str, dict], ctx: ImportCtx, where: str) -> None:
+    name, loc, val = str(p.get("name")), p.get("in"), ctx.value(p.get("value"), where)
+    lname = name.lower()
+    if loc == "header" and lname == "authorization" and isinstance(val, str) and val.lower().startswith("bearer "):
+        req.update({"auth": "bearer", "token": val[7:]})
+    elif loc == "header" and lname == "content-type":
+        return
+    elif loc == "header":
+        parts["headers"][name] = val
+    elif loc == "cookie":
+        have = parts["headers"].get("Cookie")
+        parts["headers"]["Cookie"] = (f"{have}; " if have else "") + f"{name}={val}"
+    elif loc == "path":
+        parts["params"][name] = val
+    else:
+        parts["query"][name] = val
 
 
 def _security(step: dict, req: dict, ctx: ImportCtx, where: str) -> None:

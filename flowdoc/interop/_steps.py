@@ -10,6 +10,7 @@ is lost and the step still runs.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,16 +69,19 @@ def refusals(t: Transition, mode: str, failure: Failure | None) -> list[Unexpres
     if req.url:
         out.append(Unexpressible("url-from-response", "requests a URL taken from an earlier response; "
                                  "an Arazzo step calls a fixed operation"))
-    if failure is not None:
-        pv = failure.provoke
-        if pv.wait is not None:
-            out.append(Unexpressible("wait", f"waits {pv.wait} s before the request (past a TTL); "
-                                     "Arazzo has no wait"))
-        if pv.timeout is not None or failure.response.outcome != "response":
-            out.append(Unexpressible("timeout", f"expects a {failure.response.outcome} (client timeout); "
-                                     "Arazzo has no step timeout"))
-        if pv.request is not None and pv.request.url:
-            out.append(Unexpressible("url-from-response", "requests a URL taken from an earlier response"))
+    return out + (_failure_refusals(failure) if failure is not None else [])
+
+
+def _failure_refusals(failure: Failure) -> list[Unexpressible]:
+    out: list[Unexpressible] = []
+    pv = failure.provoke
+    if pv.wait is not None:
+        out.append(Unexpressible("wait", f"waits {pv.wait} s before the request (past a TTL); Arazzo has no wait"))
+    if pv.timeout is not None or failure.response.outcome != "response":
+        out.append(Unexpressible("timeout", f"expects a {failure.response.outcome} (client timeout); "
+                                 "Arazzo has no step timeout"))
+    if pv.request is not None and pv.request.url:
+        out.append(Unexpressible("url-from-response", "requests a URL taken from an earlier response"))
     return out
 
 
@@ -115,48 +119,29 @@ class StepBuilder:
         return step
 
     def _build(self, plan: StepPlan) -> dict:
-        t, failure = plan.transition, plan.failure
-        problems = refusals(t, plan.mode, failure if plan.mode == "provoke" else None)
+        t = plan.transition
+        problems = refusals(t, plan.mode, plan.failure if plan.mode == "provoke" else None)
         if t.request is None:
             raise LeftOut(problems)
         req: Request = t.request
-        patch = (failure.provoke.request or _NO_PATCH) if failure is not None else _NO_PATCH
-        overrides = dict(failure.provoke.inputs) if failure is not None and plan.mode != "happy" else {}
-        if plan.mode == "provoke":
-            spec: Response | FailureResponse | None = failure.response  # type: ignore[union-attr]
-        elif plan.mode == "happy":
-            spec = t.response
-            patch, overrides = _NO_PATCH, {}
-        else:
-            spec = None
+        patch, overrides, spec = _mode(plan)
         if spec is not None:
             problems += _response_refusals(spec, req.follow_redirects)
         tr = Translator(self.scope, overrides, problems)
-        method = (patch.method or req.method).lower()
-        path = patch.path or req.path
-        source = t.receiver
-        step: dict[str, Any] = {"stepId": plan.step_id, "description": _describe(t, plan)}
-        step["operationPath"] = self.openapi.operation_path(source, method, path)
-        params, body, security = self._request(t, req, patch, tr, plan)
-        if params:
-            step["parameters"] = params
-        if body is not None:
-            step["requestBody"] = body
-        if security:
-            step["x-security"] = security
+        method, path = (patch.method or req.method).lower(), patch.path or req.path
+        step: dict[str, Any] = {"stepId": plan.step_id, "description": _describe(t, plan),
+                                "operationPath": self.openapi.operation_path(t.receiver, method, path)}
+        params, body, security = self._request(t, req, patch, tr)
+        for key, value in (("parameters", params), ("requestBody", body), ("x-security", security)):
+            if value:
+                step[key] = value
         if spec is not None:
             criteria, notes = _criteria(spec, tr, bearer=(patch.auth or req.auth) == "bearer")
             step["successCriteria"] = criteria
             plan.notes.extend(notes)
-            self._pending.append(("add_statuses", (source, method, path, _statuses(spec))))
+            self._pending.append(("add_statuses", (t.receiver, method, path, _statuses(spec))))
         if plan.mode == "happy":
-            outputs = self._outputs(t, plan)
-            if outputs:
-                step["outputs"] = outputs
-            plan.notes.extend(_happy_notes(t))
-            if req.retry is not None:
-                step["onFailure"] = [{"name": "retry", "type": "retry", "stepId": plan.step_id,
-                                      "retryAfter": req.retry.backoff, "retryLimit": req.retry.attempts - 1}]
+            self._happy_extras(step, t, req, plan)
         if req.timeout is not None:
             plan.notes.append(Note("timeout", f"client timeout {req.timeout} s (Respect: --max-fetch-timeout)"))
         if problems:
@@ -164,67 +149,36 @@ class StepBuilder:
             raise LeftOut(problems)
         return step
 
+    def _happy_extras(self, step: dict, t: Transition, req: Request, plan: StepPlan) -> None:
+        outputs = self._outputs(t, plan)
+        if outputs:
+            step["outputs"] = outputs
+        plan.notes.extend(_happy_notes(t))
+        if req.retry is not None:
+            step["onFailure"] = [{"name": "retry", "type": "retry", "stepId": plan.step_id,
+                                  "retryAfter": req.retry.backoff, "retryLimit": req.retry.attempts - 1}]
+
     # ------------------------------------------------------------------ request
-    def _request(self, t: Transition, req: Request, p: RequestPatch, tr: Translator,
-                 plan: StepPlan) -> tuple[list[dict], dict | None, list[dict]]:
+    def _request(self, t: Transition, req: Request, p: RequestPatch,
+                 tr: Translator) -> tuple[list[dict], dict | None, list[dict]]:
         omit = {o.lower() for o in p.omit}
-        params: list[dict] = []
-        for name in _path_params(p.path or req.path):
-            if name in req.params:
-                params.append({"name": name, "in": "path", "value": tr.text(req.params[name])})
-            elif not (p.url or req.url or req.submit_form):  # refused already: the URL comes from elsewhere
-                _problem(tr, Unexpressible("path-param", f"path parameter '{name}' has no value"))
-        for k, v in {**req.query, **p.query}.items():
-            if k.lower() not in omit and v is not None:
-                params.append({"name": k, "in": "query", "value": tr.text(v)})
-        for k, v in {**req.headers, **p.headers}.items():
-            if k.lower() not in omit and v is not None:
-                params.append({"name": k, "in": "header", "value": tr.text(v)})
-        body, form = self._body(req, p, tr, omit)
+        params = _parameters(req, p, tr, omit)
+        body, form = _body(req, p, tr, omit)
         security: list[dict] = []
         auth = p.auth or req.auth
-        if auth in ("client_secret_basic", "client_secret_post"):
-            cid = tr.text(p.client_id if p.client_id is not None else req.client_id)
-            secret = tr.text(p.client_secret if p.client_secret is not None else req.client_secret)
-            if auth == "client_secret_basic":
-                if "authorization" not in omit:
-                    security.append({"scheme": {"type": "http", "scheme": "basic"},
-                                     "values": {"username": cid, "password": secret}})
-            else:
-                if body is not None and form is None:
-                    _problem(tr, Unexpressible("auth", "client_secret_post with a JSON body"))
-                form = dict(form or {})
-                if "client_id" not in omit:
-                    form["client_id"] = cid
-                if "client_secret" not in omit:
-                    form["client_secret"] = secret
-                body = {"contentType": FORM, "payload": form}
+        if auth == "client_secret_basic" and "authorization" not in omit:
+            cid, secret = _client(req, p, tr)
+            security.append({"scheme": {"type": "http", "scheme": "basic"},
+                             "values": {"username": cid, "password": secret}})
+        elif auth == "client_secret_post":
+            body = _post_credentials(req, p, tr, omit, body, form)
         elif auth == "bearer" and "authorization" not in omit:
             token = tr.value(p.token if p.token is not None else req.token)
-            value = "Bearer " + (("{" + token + "}") if isinstance(token, str) and token.startswith("$") else
-                                 str(token))
+            value = "Bearer " + ("{" + token + "}" if isinstance(token, str) and token.startswith("$") else str(token))
             params.append({"name": "Authorization", "in": "header", "value": value})
-        method = (p.method or req.method).lower()
-        self._pending.insert(0, ("add_operation", (t.receiver, method, p.path or req.path, t,
-                                                   body["contentType"] if body else None, auth)))
+        self._pending.insert(0, ("add_operation", (t.receiver, (p.method or req.method).lower(), p.path or req.path,
+                                                   t, body["contentType"] if body else None, auth)))
         return params, body, security
-
-    def _body(self, req: Request, p: RequestPatch, tr: Translator, omit: set[str]) -> tuple[dict | None, dict | None]:
-        if req.form is not None or p.form:
-            merged = {**(req.form or {}), **p.form}
-            form = {k: tr.text(v) for k, v in merged.items() if k.lower() not in omit and v is not None}
-            return {"contentType": FORM, "payload": form}, form
-        base = req.json_body
-        over = p.json_body
-        if base is None and over is None:
-            return None, None
-        if isinstance(base, dict) and isinstance(over, dict):
-            value: Any = {**base, **over}
-        else:
-            value = over if over is not None else base
-        if isinstance(value, dict):
-            value = {k: v for k, v in value.items() if k.lower() not in omit}
-        return {"contentType": "application/json", "payload": tr.value(value)}, None
 
     # ------------------------------------------------------------------ outputs
     def _outputs(self, t: Transition, plan: StepPlan) -> dict[str, str]:
@@ -238,14 +192,69 @@ class StepBuilder:
         return outs
 
 
+def _mode(plan: StepPlan) -> tuple[RequestPatch, dict, Response | FailureResponse | None]:
+    """The request patch, input overrides and expected response of a step in its mode."""
+    t, f = plan.transition, plan.failure
+    if plan.mode == "happy" or f is None:
+        return _NO_PATCH, {}, t.response if plan.mode == "happy" else None
+    patch = f.provoke.request or _NO_PATCH
+    return patch, dict(f.provoke.inputs), f.response if plan.mode == "provoke" else None
+
+
+def _parameters(req: Request, p: RequestPatch, tr: Translator, omit: set[str]) -> list[dict]:
+    params: list[dict] = []
+    for name in _path_params(p.path or req.path):
+        if name in req.params:
+            params.append({"name": name, "in": "path", "value": tr.text(req.params[name])})
+        elif not (p.url or req.url or req.submit_form):  # refused already: the URL comes from elsewhere
+            _problem(tr, Unexpressible("path-param", f"path parameter '{name}' has no value"))
+    for where, values in (("query", {**req.query, **p.query}), ("header", {**req.headers, **p.headers})):
+        for k, v in values.items():
+            if k.lower() not in omit and v is not None:
+                params.append({"name": k, "in": where, "value": tr.text(v)})
+    return params
+
+
+def _client(req: Request, p: RequestPatch, tr: Translator) -> tuple[Any, Any]:
+    cid = tr.text(p.client_id if p.client_id is not None else req.client_id)
+    secret = tr.text(p.client_secret if p.client_secret is not None else req.client_secret)
+    return cid, secret
+
+
+def _post_credentials(req: Request, p: RequestPatch, tr: Translator, omit: set[str], body: dict | None,
+                      form: dict | None) -> dict:
+    """client_secret_post: the client id and secret join the form body."""
+    if body is not None and form is None:
+        _problem(tr, Unexpressible("auth", "client_secret_post with a JSON body"))
+    cid, secret = _client(req, p, tr)
+    form = dict(form or {})
+    for name, value in (("client_id", cid), ("client_secret", secret)):
+        if name not in omit:
+            form[name] = value
+    return {"contentType": FORM, "payload": form}
+
+
+def _body(req: Request, p: RequestPatch, tr: Translator, omit: set[str]) -> tuple[dict | None, dict | None]:
+    if req.form is not None or p.form:
+        merged = {**(req.form or {}), **p.form}
+        form = {k: tr.text(v) for k, v in merged.items() if k.lower() not in omit and v is not None}
+        return {"contentType": FORM, "payload": form}, form
+    base, over = req.json_body, p.json_body
+    if base is None and over is None:
+        return None, None
+    value: Any = {**base, **over} if isinstance(base, dict) and isinstance(over, dict) else \
+        (over if over is not None else base)
+    if isinstance(value, dict):
+        value = {k: v for k, v in value.items() if k.lower() not in omit}
+    return {"contentType": "application/json", "payload": tr.value(value)}, None
+
+
 def _problem(tr: Translator, problem: Unexpressible) -> None:
     assert tr.problems is not None
     tr.problems.append(problem)
 
 
 def _path_params(path: str) -> list[str]:
-    import re
-
     return re.findall(r"\{([^{}/]+)\}", path)
 
 

@@ -209,26 +209,14 @@ class _Exporter:
         steps: list[dict] = []
         pending: list[Unexpressed] = []
         for plan in _plans(scn):
-            t = plan.transition
             try:
-                step = builder.build(plan)
+                steps.append(self._step(builder, scope, plan, pending))
             except LeftOut as exc:
                 if plan.mode == "provoke":
                     for r in exc.reasons:
-                        self.note(Unexpressed(r.kind, r.reason, "workflow left out", t.id, plan.failure.id,
-                                              pos=self._pos(t, plan.failure.id)), wid)
+                        self.note(Unexpressed(r.kind, r.reason, "workflow left out", plan.transition.id,
+                                              plan.failure.id, pos=self._pos(plan.transition, plan.failure.id)), wid)
                     return None
-                scope.left_out[plan.step_id] = t.id
-                pending += [Unexpressed(r.kind, r.reason, "step left out", t.id, pos=self._pos(t))
-                            for r in exc.reasons]
-                continue
-            if plan.mode == "happy":
-                scope.steps[t.id] = plan.step_id
-            steps.append(step)
-            for n in plan.notes:
-                pending.append(Unexpressed(n.kind, n.reason, n.effect, t.id,
-                                           plan.failure.id if plan.mode != "happy" and plan.failure else None,
-                                           pos=self._pos(t)))
         for u in pending:
             self.note(u, wid)
         if not steps:
@@ -241,6 +229,25 @@ class _Exporter:
             if outs:
                 step["outputs"] = outs
         return self._workflow_dict(scn, wid, steps, scope)
+
+    def _step(self, builder: StepBuilder, scope: Scope, plan: StepPlan, pending: list[Unexpressed]) -> dict:
+        """One step; a step left out (not the provoking one) is noted and re-raised."""
+        t = plan.transition
+        try:
+            step = builder.build(plan)
+        except LeftOut as exc:
+            if plan.mode != "provoke":
+                scope.left_out[plan.step_id] = t.id
+                pending += [Unexpressed(r.kind, r.reason, "step left out", t.id, pos=self._pos(t))
+                            for r in exc.reasons]
+            raise
+        if plan.mode == "happy":
+            scope.steps[t.id] = plan.step_id
+        for n in plan.notes:
+            pending.append(Unexpressed(n.kind, n.reason, n.effect, t.id,
+                                       plan.failure.id if plan.mode != "happy" and plan.failure else None,
+                                       pos=self._pos(t)))
+        return step
 
     def _workflow_dict(self, scn: Scenario, wid: str, steps: list[dict], scope: Scope) -> dict:
         wf: dict[str, Any] = {"workflowId": wid, "summary": scn.title}

@@ -71,7 +71,19 @@ class _Diff:
 
 def provoke_of(happy: dict, failed: dict, ctx: ImportCtx, where: str, *, replay: bool) -> dict:
     d = _Diff(ctx, where)
-    hp, fp = _params(happy), _params(failed)
+    _diff_params(d, _params(happy), _params(failed))
+    _diff_form(d, _form(happy), _form(failed))
+    hb, fb = _basic(happy), _basic(failed)
+    if hb is not None and fb is None:
+        d.omit.append("Authorization")
+    elif hb is not None and fb is not None:
+        for field, key in (("username", "client_id"), ("password", "client_secret")):
+            if hb.get(field) != fb.get(field):
+                d.changed(hb.get(field), fb.get(field), key, key)
+    return d.result(replay)
+
+
+def _diff_params(d: _Diff, hp: dict, fp: dict) -> None:
     for key, (name, value) in hp.items():
         if key not in fp:
             d.omit.append(name)
@@ -82,9 +94,10 @@ def provoke_of(happy: dict, failed: dict, ctx: ImportCtx, where: str, *, replay:
                 d.changed(value, fp[key][1], "headers" if key[0] == "header" else "query", name)
     for key, (name, value) in fp.items():
         if key not in hp:
-            d.request.setdefault("headers" if key[0] == "header" else "query", {})[name] = \
-                ctx.value(value, where)
-    hf, ff = _form(happy), _form(failed)
+            d.request.setdefault("headers" if key[0] == "header" else "query", {})[name] = d.ctx.value(value, d.where)
+
+
+def _diff_form(d: _Diff, hf: dict, ff: dict) -> None:
     for k, v in hf.items():
         if k not in ff:
             d.omit.append(k)
@@ -92,12 +105,4 @@ def provoke_of(happy: dict, failed: dict, ctx: ImportCtx, where: str, *, replay:
             d.changed(v, ff[k], "form", k)
     for k, v in ff.items():
         if k not in hf:
-            d.request.setdefault("form", {})[k] = ctx.value(v, where)
-    hb, fb = _basic(happy), _basic(failed)
-    if hb is not None and fb is None:
-        d.omit.append("Authorization")
-    elif hb is not None and fb is not None:
-        for field, key in (("username", "client_id"), ("password", "client_secret")):
-            if hb.get(field) != fb.get(field):
-                d.changed(hb.get(field), fb.get(field), key, key)
-    return d.result(replay)
+            d.request.setdefault("form", {})[k] = d.ctx.value(v, d.where)
