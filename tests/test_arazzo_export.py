@@ -318,3 +318,16 @@ def test_cli_invalid_flow_is_reported_with_its_position(tmp_path):
     assert proc.returncode == 2
     assert re.search(r"bad\.yaml:\d+:\d+: error\[unknown-key\]", proc.stderr), proc.stderr
     assert keep.read_text() == "previous export\n"
+
+
+def test_a_literal_starting_with_dollar_cannot_be_written_and_is_listed():
+    data = flowkit.base()
+    data["transitions"][0]["request"]["form"]["price"] = "$100"
+    data["transitions"][0]["response"]["body"] = {"currency": "$", "tmpl": "$${x}"}
+    with pytest.raises(ArazzoExportError) as err:
+        _export(data)
+    assert ("get_token", "literal", L) in {(u.step, u.kind, u.effect) for u in err.value.unexpressed}
+    del data["transitions"][0]["request"]["form"]["price"]  # an expected value is a regex: '$' is fine there
+    crit = _export(data).document["workflows"][0]["steps"][0]["successCriteria"]
+    assert {"context": "$response.body#/currency", "condition": "^\\$$", "type": "regex"} in crit
+    assert {"context": "$response.body#/tmpl", "condition": "^\\$\\{x\\}$", "type": "regex"} in crit

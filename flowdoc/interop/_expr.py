@@ -231,10 +231,7 @@ class Translator:
         try:
             refs = list(iter_refs(v))
         except ExprError as exc:
-            problem = Unexpressible("reference", str(exc))
-            if self.problems is None:
-                raise problem from None
-            self.problems.append(problem)
+            self._problem(Unexpressible("reference", str(exc)))
             return v
         if len(refs) == 1 and refs[0].start == 0 and refs[0].end == len(v):
             return self.ref(refs[0].path)[1]
@@ -245,7 +242,16 @@ class Translator:
             parts.append(as_text(got) if literal else "{" + got + "}")
             last = r.end
         parts.append(v[last:].replace("$${", "${"))
-        return "".join(parts)
+        out = "".join(parts)
+        if out.startswith("$"):
+            self._problem(Unexpressible("literal", f"the value '{out[:40]}' starts with '$', which Arazzo reads "
+                                        "as a runtime expression (Arazzo has no escape for it)"))
+        return out
+
+    def _problem(self, problem: Unexpressible) -> None:
+        if self.problems is None:
+            raise problem
+        self.problems.append(problem)
 
     def text(self, v: Any) -> Any:
         """Like :meth:`value`, for a value sent as text (numbers and booleans become strings)."""

@@ -303,13 +303,15 @@ def _criteria(spec: Response | FailureResponse, tr: Translator, *, bearer: bool)
 
 
 def _equals(context: str, want: Any, tr: Translator, notes: list[Note]) -> dict:
-    value = tr.value(want)
-    if isinstance(value, str) and "$" in value and value != want:
+    # a literal is matched by an escaped regex; only references go through the translator
+    if isinstance(want, str) and "${" in want.replace("$${", ""):
+        value = tr.value(want)
         notes.append(Note("case-insensitive", f"{context} is compared with a runtime value by a simple "
                           "condition, which Arazzo compares without regard to case"))
-        if value.startswith("$"):
+        if isinstance(value, str) and value.startswith("$"):
             return {"condition": f"{context} == {value}"}
         return {"condition": f"{context} == '{value}'"}
+    value = want.replace("$${", "${") if isinstance(want, str) else want
     if isinstance(value, bool) or value is None or isinstance(value, (int, float)):
         text = "null" if value is None else ("true" if value is True else "false" if value is False else str(value))
         return {"condition": f"{context} == {text}"}
