@@ -34,6 +34,8 @@ COMMANDS = {
     "check": "check",
     "verify": "verify",
     "new": "new",
+    "export": "export",
+    "import": "import_",
 }
 
 
