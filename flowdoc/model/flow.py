@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Annotated, Any, Iterable, Literal, Union
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -562,9 +563,22 @@ class Requirement(Base):
         return v
 
 
+def _link(url: str) -> str:
+    from ..escape import link_problem
+
+    problem = link_problem(url)
+    if problem:
+        raise ValueError(f"{problem}; write https://... or a relative URL such as ../guide.md")
+    return url
+
+
+#: A link target: an http(s) or a relative URL (never javascript:, data: ...).
+LinkUrl = Annotated[str, AfterValidator(_link)]
+
+
 class Links(Base):
-    authorization_guide: str | None = None
-    related: dict[str, str] = Field(default_factory=dict)
+    authorization_guide: LinkUrl | None = None
+    related: dict[str, LinkUrl] = Field(default_factory=dict)
 
 
 class Status(str, Enum):

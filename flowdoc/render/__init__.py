@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .dot import GraphvizMissing
+from .errors import RenderError
 
 if TYPE_CHECKING:
     from ..model.flow import Flow
@@ -24,10 +25,6 @@ VIEWS = ("sequence", "state", "flowchart")
 FORMATS = ("mermaid", "dot", "svg")
 
 __all__ = ["VIEWS", "FORMATS", "RenderError", "GraphvizMissing", "render_diagram", "render_page"]
-
-
-class RenderError(ValueError):
-    """A view or format that does not exist, or a template that fails."""
 
 
 def render_diagram(flow: "Flow", view: str, fmt: str = "mermaid") -> str:
