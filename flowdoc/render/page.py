@@ -332,11 +332,28 @@ def _blockquote(text: str) -> str:
 
 
 def _env(templates_dir: str | None) -> TemplateSandbox:
-    return _cached_env(str(Path(templates_dir).resolve()) if templates_dir else None)
+    if not templates_dir:
+        return _cached_env(None, ())
+    folder = str(Path(templates_dir).resolve())
+    return _cached_env(folder, _folder_signature(folder))
+
+
+def _folder_signature(folder: str) -> tuple:
+    """Names, sizes and times of the files in a templates folder: a file added there must
+    replace the built-in template of that name (a cached environment would keep using it)."""
+    root = Path(folder)
+    if not root.is_dir():
+        return ()
+    out = []
+    for p in sorted(root.rglob("*")):
+        if p.is_file():
+            st = p.stat()
+            out.append((p.relative_to(root).as_posix(), st.st_size, st.st_mtime_ns))
+    return tuple(out)
 
 
 @functools.lru_cache(maxsize=16)
-def _cached_env(templates_dir: str | None) -> TemplateSandbox:
+def _cached_env(templates_dir: str | None, signature: tuple) -> TemplateSandbox:
     builtin = jinja2.FileSystemLoader(str(default_templates_dir()))
     loaders: list[jinja2.BaseLoader] = []
     if templates_dir is not None:
