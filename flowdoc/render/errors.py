@@ -6,5 +6,5 @@ __all__ = ["RenderError"]
 
 
 class RenderError(ValueError):
-    """A view or format that does not exist, a template that fails, or a diagram past the
-    render limits (:mod:`flowdoc.render.limits`)."""
+    """A view or format that does not exist, a template that fails, or an SVG diagram past
+    the limits of :mod:`flowdoc.render.dot` (or that Graphviz failed to draw)."""
