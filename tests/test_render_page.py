@@ -428,3 +428,36 @@ def test_wait_reads_as_words():
     assert wait_text(flow, 90) == "Wait 1 min 30 s"
     assert wait_text(flow, "${inputs.access_token_ttl}") == "Wait access_token_ttl (1 h by default)"
     assert wait_text(flow, "${inputs.client_secret}") == "Wait «client_secret» s"  # a secret stays hidden
+
+
+# ----------------------------------------------------------- references in text
+
+
+def test_escaped_reference_is_a_literal_and_secrets_are_hidden():
+    """``$${`` is a literal ``${`` (the renderer once had its own regex, blind to it)."""
+    data = hostile_data(0, "x")
+    data["states"][1]["title"] = "mid"
+    flow_text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    flow, _ = read_flow_text(flow_text, "t.yaml")
+    assert flow is not None
+    assert D.redact(flow, "a $${inputs.secret_in} b ${inputs.secret_in}") == "a $${inputs.secret_in} b «secret_in»"
+    assert D.redact(flow, "${inputs.plain}/${inputs.secret_in}") == "${inputs.plain}/«secret_in»"
+    # not a valid string (the flow would not validate): still no secret shown
+    assert D.redact(flow, "${inputs.secret_in} ${") == "«secret_in» ${"
+    assert D.is_literal("$${x}") and not D.is_literal("${inputs.plain}")
+
+
+def test_thirty_thousand_references_render(tmp_path):
+    """30,000 ``${`` in one value: the reference walker of the expression language reads them
+    once (a hang guard only; speed is measured by benchmarks/bench_linear.py)."""
+    import time
+
+    data = hostile_data(1, "x")
+    data["transitions"][0]["request"]["query"] = {"q": "$${x}" * 15_000 + "${inputs.plain}" * 15_000}
+    data["transitions"][0]["response"]["redirect"] = {"to": "${inputs.secret_in}" * 15_000 + "$${y}" * 15_000}
+    flow, diags = read_flow_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "t.yaml")
+    assert flow is not None, [d.message for d in diags.items][:3]
+    t0 = time.monotonic()
+    page = render_page(flow)
+    assert time.monotonic() - t0 < 60  # hang guard
+    assert "«secret_in»" * 100 in page and SECRET_DEFAULT.format(n=1) not in page

@@ -667,18 +667,30 @@ class Flow(Base):
         used: set[str] = set()
         cur = start.id
         groups_done: set[str] = set()
+        # linear: each state's candidates (file order, not into a failure state) are read
+        # once, through a cursor that only moves forward (a used transition stays used)
+        outgoing: dict[str, list[Transition]] = {}
+        groups: dict[str, list[Transition]] = {}
+        for t in self.transitions:
+            if not getattr(self.state_map.get(t.to), "failure", False):
+                outgoing.setdefault(t.from_, []).append(t)
+            if t.parallel:
+                groups.setdefault(t.parallel, []).append(t)
+        cursor: dict[str, int] = {}
         while True:
             st = self.state_map.get(cur)
             if st is None or st.terminal:
                 break
-            nxt = [t for t in self.transitions if t.from_ == cur and t.id not in used
-                   and not getattr(self.state_map.get(t.to), "failure", False)]
-            if not nxt:
+            cands, i = outgoing.get(cur, []), cursor.get(cur, 0)
+            while i < len(cands) and cands[i].id in used:
+                i += 1
+            cursor[cur] = i
+            if i == len(cands):
                 break
-            t = nxt[0]
+            t = cands[i]
             if t.parallel and t.parallel not in groups_done:
                 groups_done.add(t.parallel)
-                group = [g for g in self.transitions if g.parallel == t.parallel]
+                group = groups[t.parallel]
                 out.extend(group)
                 used.update(g.id for g in group)
             else:

@@ -14,15 +14,13 @@ safe ids of their language.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any, Literal, Union
 
+from ..model.expr import ExprError, Ref, iter_refs
 from ..model.flow import Failure, Flow, Request, Response, Transition, parallel_groups
 
 # --------------------------------------------------------------- text helpers
-
-_REF = re.compile(r"\$\{\s*inputs\.([A-Za-z_][A-Za-z0-9_-]*)\s*\}")
 
 
 def secret_values(flow: Flow) -> dict[str, str]:
@@ -34,12 +32,34 @@ def secret_values(flow: Flow) -> dict[str, str]:
     return out
 
 
+def _refs(text: str) -> list[Ref] | None:
+    """The references of a string, by the expression language's own walker (which knows
+    ``$${``); None when the string does not parse (an invalid flow)."""
+    try:
+        return list(iter_refs(text))
+    except ExprError:
+        return None
+
+
 def redact(flow: Flow, text: str) -> str:
-    """``${inputs.NAME}`` of a secret input shown as «NAME»."""
+    """``${inputs.NAME}`` of a secret input shown as «NAME» (``$${`` is a literal, not a reference)."""
     if "${" not in text:
         return text
     secret = {n for n, i in flow.inputs.items() if i.secret}
-    return _REF.sub(lambda m: f"«{m.group(1)}»" if m.group(1) in secret else m.group(0), text)
+    if not secret:
+        return text
+    refs = _refs(text)
+    if refs is None:  # not a valid string: hide every spelling of a secret reference
+        for name in secret:
+            text = text.replace("${inputs." + name + "}", f"«{name}»")
+        return text
+    out, last = [], 0
+    for ref in refs:
+        if len(ref.path) == 2 and ref.path[0] == "inputs" and ref.path[1] in secret:
+            out += [text[last:ref.start], f"«{ref.path[1]}»"]
+            last = ref.end
+    out.append(text[last:])
+    return "".join(out)
 
 
 def value_text(v: Any) -> str:
@@ -53,7 +73,7 @@ def value_text(v: Any) -> str:
 def is_literal(v: Any) -> bool:
     """A constant the reader should see (not a ${...} reference)."""
     if isinstance(v, str):
-        return "${" not in v
+        return "${" not in v or _refs(v) == []  # ``$${`` alone is a literal
     return isinstance(v, (int, float, bool))
 
 
@@ -205,20 +225,27 @@ def duration_text(v: Any) -> str:
     return " ".join(parts)
 
 
-_INPUT_REF = re.compile(r"^\$\{\s*inputs\.([A-Za-z0-9_-]+)\s*\}$")
+def _input_ref(text: str) -> str | None:
+    """NAME when ``text`` is exactly one reference ``${inputs.NAME}``."""
+    refs = _refs(text) if "${" in text else None
+    if refs and len(refs) == 1 and refs[0].start == 0 and refs[0].end == len(text):
+        path = refs[0].path
+        if len(path) == 2 and path[0] == "inputs":
+            return path[1]
+    return None
 
 
 def wait_text(flow: Flow, wait: Any) -> str:
     """``Wait 1 h``; a wait given by an input reads ``Wait access_token_ttl (1 h by default)``."""
     if isinstance(wait, int):
         return "Wait " + duration_text(wait)
-    m = _INPUT_REF.match(str(wait))
-    inp = flow.inputs.get(m.group(1)) if m else None
-    if m and inp is not None and not inp.secret:
+    name = _input_ref(str(wait))
+    inp = flow.inputs.get(name) if name else None
+    if name and inp is not None and not inp.secret:
         default = inp.default
         if isinstance(default, int) and not isinstance(default, bool):
-            return f"Wait {m.group(1)} ({duration_text(default)} by default)"
-        return f"Wait {m.group(1)} (seconds)"
+            return f"Wait {name} ({duration_text(default)} by default)"
+        return f"Wait {name} (seconds)"
     return "Wait " + redact(flow, str(wait)) + " s"
 
 
@@ -364,9 +391,12 @@ class StateEdge:
 class StateGraph:
     nodes: list[StateNode]
     edges: list[StateEdge]
+    _index: dict[str, StateNode] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def node(self, key: str) -> StateNode:
-        return next(n for n in self.nodes if n.key == key)
+        if len(self._index) != len(self.nodes):
+            self._index = {n.key: n for n in self.nodes}
+        return self._index[key]
 
 
 def transition_label(t: Transition) -> str:
@@ -385,12 +415,19 @@ def failure_edge_label(f: Failure) -> str:
 
 
 def build_state_graph(flow: Flow) -> StateGraph:
-    nodes = [
-        StateNode(s.id, s.label, "state", s.initial, s.terminal, s.failure)
-        for s in flow.states
-    ]
-    edges: list[StateEdge] = []
-    used = {s.id for s in flow.states}
+    """States, a choice point per guarded fork and per step with failure branches, and edges:
+    the initial ones first, then each state's steps in file order, then the final ones.
+    One pass over the states and one over the transitions (linear in the flow's size)."""
+    nodes: list[StateNode] = []
+    starts: list[StateEdge] = []
+    ends: list[StateEdge] = []
+    for s in flow.states:
+        nodes.append(StateNode(s.id, s.label, "state", s.initial, s.terminal, s.failure))
+        if s.initial:
+            starts.append(StateEdge(None, s.id, "", "start"))
+        if s.terminal:
+            ends.append(StateEdge(s.id, None, "", "end"))
+    used = {n.key for n in nodes}
 
     def choice_key(hint: str) -> str:
         k, n = f"{hint}?", 1
@@ -401,29 +438,33 @@ def build_state_graph(flow: Flow) -> StateGraph:
         nodes.append(StateNode(k, "", "choice"))
         return k
 
-    for s in flow.states:
-        if s.initial:
-            edges.append(StateEdge(None, s.id, "", "start"))
-    for s in flow.states:
-        outs = [t for t in flow.transitions if t.from_ == s.id]
-        entry = s.id
-        if len(outs) >= 2 and any(t.guard for t in outs):
-            entry = choice_key(s.id)
-            edges.append(StateEdge(s.id, entry, "", "choice"))
-        for t in outs:
-            label = transition_label(t)
-            if t.failures:
-                c = choice_key(t.id)
-                edges.append(StateEdge(entry, c, label, "transition", t.id))
-                edges.append(StateEdge(c, t.to, success_label(t), "success", t.id))
-                for f in t.failures:
-                    edges.append(StateEdge(c, failure_target(t, f), failure_edge_label(f), "failure", t.id, f.id))
-            else:
-                edges.append(StateEdge(entry, t.to, label, "transition", t.id))
-    for s in flow.states:
-        if s.terminal:
-            edges.append(StateEdge(s.id, None, "", "end"))
+    outgoing: dict[str, list[Transition]] = {}
+    for t in flow.transitions:
+        outgoing.setdefault(t.from_, []).append(t)
+    edges = starts
+    for node in nodes[: len(flow.states)]:
+        outs = outgoing.get(node.key)
+        if outs:
+            _state_edges(node.key, outs, edges, choice_key)
+    edges.extend(ends)
     return StateGraph(nodes, edges)
+
+
+def _state_edges(sid: str, outs: list[Transition], edges: list[StateEdge], choice_key) -> None:
+    entry = sid
+    if len(outs) >= 2 and any(t.guard for t in outs):
+        entry = choice_key(sid)
+        edges.append(StateEdge(sid, entry, "", "choice"))
+    for t in outs:
+        label = transition_label(t)
+        if t.failures:
+            c = choice_key(t.id)
+            edges.append(StateEdge(entry, c, label, "transition", t.id))
+            edges.append(StateEdge(c, t.to, success_label(t), "success", t.id))
+            for f in t.failures:
+                edges.append(StateEdge(c, failure_target(t, f), failure_edge_label(f), "failure", t.id, f.id))
+        else:
+            edges.append(StateEdge(entry, t.to, label, "transition", t.id))
 
 
 # ----------------------------------------------------------------- flowchart
