@@ -26,8 +26,10 @@ __all__ = ["PreviewServer", "RELOAD_PATH"]
 
 RELOAD_PATH = "/__flowdoc__/build"
 
-RELOAD_SCRIPT = """
-<script>
+RELOAD_JS_PATH = RELOAD_PATH + ".js"
+
+# A file, not an inline script: the pages' Content-Security-Policy runs no inline script.
+RELOAD_JS = """
 (function () {
   var seen = null;
   function show(err) {
@@ -50,8 +52,8 @@ RELOAD_SCRIPT = """
   }
   poll();
 })();
-</script>
 """.replace("__RELOAD_PATH__", RELOAD_PATH)
+RELOAD_SCRIPT = f'\n<script src="{RELOAD_JS_PATH}"></script>\n'
 
 
 class _Handler(SimpleHTTPRequestHandler):
@@ -63,6 +65,9 @@ class _Handler(SimpleHTTPRequestHandler):
 
     def do_GET(self) -> None:  # noqa: N802
         path = self.path.split("?", 1)[0].split("#", 1)[0]
+        if path == RELOAD_JS_PATH:
+            self._send_bytes(RELOAD_JS.encode(), "text/javascript; charset=utf-8")
+            return
         if path == RELOAD_PATH:
             body = json.dumps(self.preview.status()).encode()
             self.send_response(HTTPStatus.OK)
@@ -88,6 +93,14 @@ class _Handler(SimpleHTTPRequestHandler):
                 self._send_html(not_found, HTTPStatus.NOT_FOUND)
                 return
         super().do_GET()
+
+    def _send_bytes(self, body: bytes, content_type: str) -> None:
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def _send_error_page(self, error: str) -> None:
         import html

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Iterator
 from ..diagnostics import Diagnostic
 from ..load import discover
 from .cache import Manifest, code_fingerprint, digest, digest_json
+from .csp import CspPlugin
 from .markdown import EXTENSION
 from .pages import FlowSite, Layout, PublishError, add_assets, is_url, load_site, site_assets
 from .templates import templates_digest
@@ -575,6 +576,8 @@ def _run_mkdocs(
         cfg.strict = True
     ensure_extensions(cfg)
     add_assets(cfg, extra_css, extra_js)
+    if "flowdoc-csp" not in cfg.plugins:  # a Content-Security-Policy in every page (csp.py)
+        cfg.plugins["flowdoc-csp"] = CspPlugin()
     try:
         with _mkdocs_logs(warnings):
             build(cfg)
