@@ -4,6 +4,7 @@ checked against the flow, secrets never printed, templates overridable."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
@@ -19,7 +20,8 @@ import flowdoc  # noqa: E402
 from flowdoc.load import read_flow_text  # noqa: E402
 from flowdoc.render import render_diagram, render_page  # noqa: E402
 from flowdoc.render import diagram as D  # noqa: E402
-from tests.data.render.hostile_flows import SECRET_DEFAULT, hostile_data, hostile_flows  # noqa: E402
+from tests.data.render.hostile_flows import SECRET_DEFAULT, hostile_data, hostile_flow, hostile_flows  # noqa: E402
+from tests.data.render.injection import TEXTS as INJECTION_TEXTS  # noqa: E402
 
 MD = MarkdownIt("commonmark").enable("table")
 
@@ -229,6 +231,54 @@ def test_hostile_text_reaches_the_reader(pages, name):
     # the raw Markdown never lets author text start a block of its own
     toks = [t.type for t in MD.parse(pages[name])]
     assert "html_block" not in toks and "code_block" not in toks
+
+
+class _Elements(HTMLParser):
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, dict]] = []
+        self.h1: list[str] = []
+        self._in_h1 = False
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.found.append((tag, dict(attrs)))
+        self._in_h1 = self._in_h1 or tag == "h1"
+        if tag == "h1":
+            self.h1.append("")
+
+    def handle_endtag(self, tag):
+        if tag == "h1":
+            self._in_h1 = False
+
+    def handle_data(self, data):
+        if self._in_h1:
+            self.h1[-1] += data
+
+
+INJECTION = {f"injection-{n}": hostile_flow(n, text) for n, text in enumerate(INJECTION_TEXTS)}
+
+
+@pytest.mark.parametrize("name", list(INJECTION) + list(HOSTILE))
+def test_page_as_mkdocs_reads_it_has_no_author_html(name):
+    """The whole page through Python-Markdown with MkDocs' extensions (attr_list included):
+    only the elements the templates write, no attribute from author text, no link but
+    http(s) and relative ones, the title as written."""
+    import markdown
+
+    flow = INJECTION.get(name) or HOSTILE[name]
+    md = markdown.Markdown(extensions=["toc", "tables", "admonition", "md_in_html", "attr_list", "flowdoc.publish.markdown"])
+    tree = _Elements(md.convert(render_page(flow)))
+    allowed = {"h1", "h2", "h3", "p", "a", "code", "strong", "em", "table", "thead", "tbody", "tr", "th", "td",
+               "br", "ul", "li", "blockquote", "pre"}
+    for tag, attrs in tree.found:
+        assert tag in allowed, (tag, attrs)
+        assert set(attrs) <= {"id", "href", "class"}, (tag, attrs)
+        assert attrs.get("class", "mermaid") == "mermaid", (tag, attrs)
+        href = attrs.get("href", "https://")
+        assert not re.match(r"\s*[a-z][a-z0-9+.-]*:", href, re.I) or href.startswith(("http://", "https://")), href
+    assert " ".join(tree.h1[0].split()) == " ".join(flow.title.split())
 
 
 # ---------------------------------------------------------------------- secrets
