@@ -511,3 +511,46 @@ def test_thirty_thousand_references_render(tmp_path):
     page = render_page(flow)
     assert time.monotonic() - t0 < 60  # hang guard
     assert "«secret_in»" * 100 in page and SECRET_DEFAULT.format(n=1) not in page
+
+
+# --------------------------------------------------- link syntax in links: both builds
+
+
+def test_link_syntax_in_links_builds_with_flowdoc_and_the_plugin(tmp_path):
+    """``links.authorization_guide: "![x](y)"`` made both builds die with
+    ``AssertionError: unknown status keyword 'x' in marked section`` (Python-Markdown's HTML
+    parser reading the ``<![x](y)>`` destination the page used to write)."""
+    import os
+    import shutil
+    import subprocess
+
+    from flowdoc.publish import BuildSettings, build_site
+
+    from tests.flowkit import base, to_yaml
+
+    data = base()
+    data["links"] = {"authorization_guide": "![x](y)", "related": {"<![CDATA[ x ]]>": "<![x](y)>"}}
+    flows = tmp_path / "project" / "flows"
+    flows.mkdir(parents=True)
+    (flows / "mini.yaml").write_text(to_yaml(data), encoding="utf-8")
+    out = tmp_path / "site"
+    build_site(BuildSettings(flows_dir=flows, out_dir=out))
+    html = (out / "mini" / "latest" / "index.html").read_text(encoding="utf-8")
+    assert '<a href="!%5Bx%5D(y)">Authorization Guide</a>' in html
+    assert "&lt;![CDATA[ x ]]&gt;</a>" in html
+
+    project = tmp_path / "project"
+    (project / "docs").mkdir()
+    (project / "docs" / "index.md").write_text("# Home\n", encoding="utf-8")
+    (project / "mkdocs.yml").write_text(
+        "site_name: t\ntheme: {name: mkdocs, highlightjs: false}\nplugins: [{flowdoc: {flows_dir: flows}}]\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(ROOT)}
+    r = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=project, capture_output=True, text=True,
+                       env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "AssertionError" not in r.stderr
+    page = (project / "site" / "flows" / "mini" / "latest" / "index.html").read_text(encoding="utf-8")
+    assert '<a href="!%5Bx%5D(y)">Authorization Guide</a>' in page
+    shutil.rmtree(project / "site")
