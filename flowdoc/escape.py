@@ -36,6 +36,7 @@ from __future__ import annotations
 import html as _html
 import re
 from typing import Iterable
+from urllib.parse import quote as _quote
 
 __all__ = [
     "MERMAID_RESERVED",
@@ -49,6 +50,10 @@ __all__ = [
     "md_code",
     "md_code_cell",
     "md_url",
+    "md_link",
+    "md_heading",
+    "link_problem",
+    "visible_controls",
     "html_text",
     "html_attr",
     "dot_id",
@@ -212,52 +217,106 @@ class IdMap:
 
 
 # ------------------------------------------------------------------ Markdown
+#
+# Two Markdown dialects read these pages: CommonMark + GFM (markdown-it, GitHub) and
+# Python-Markdown, which MkDocs uses. Python-Markdown only knows backslash escapes for
+# ``\\ ` * _ { } [ ] ( ) > # + - . !`` (and ``|`` with the tables extension): ``\\<`` shows
+# a stray backslash there. So the characters both dialects escape with a backslash are
+# backslash-escaped, and the others are written as character references, which both decode
+# and which no extension reads as syntax: ``<`` ``>`` ``&`` (raw HTML, entities), ``{`` ``}``
+# (attr_list's ``{: onclick=...}``, macros), ``~`` ``^`` (strike-through, sub- and superscript),
+# ``|`` (table cells), and doubled ``==`` ``++`` (pymdownx.mark, keys).
+# Control characters (Python-Markdown's placeholders are ``\\x02...\\x03``) are shown as
+# their Unicode control pictures.
 
-_MD_ALWAYS = re.compile(r"[\\`*\[\]<>&|~#!]")
-_MD_URL = re.compile(r"https?://[^\s<>\"`|\\]+")
+_MD_ENTITIES = {"<": "&lt;", ">": "&gt;", "&": "&amp;", "{": "&#123;", "}": "&#125;", "~": "&#126;", "|": "&#124;",
+                "^": "&#94;"}
+_MD_ALWAYS = re.compile(r"[\\`*\[\]<>&|~#!{}^]")
+_MD_URL = re.compile(r"https?://[^\s<>\"`|\\{}]+")
 _URL_TRAIL = ".,;:!?)'"
+#: an ``&`` a browser would read as the start of a character reference
+_ENTITY_LIKE = re.compile(r"&(?:#[0-9]+|#[xX][0-9a-fA-F]+|[A-Za-z][A-Za-z0-9]*);")
+_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
+
+
+def _control_picture(m: re.Match) -> str:
+    c = ord(m.group(0))
+    return "\u2421" if c == 0x7F else chr(0x2400 + c)
+
+
+def visible_controls(text: str) -> str:
+    """Control characters (but tab and line feed) as their Unicode pictures (``\\x02`` → ``␂``)."""
+    return _CONTROL.sub(_control_picture, text) if _CONTROL.search(text) else text
 
 
 # '_' only makes emphasis at a word boundary; between two letters or digits (grant_type) it is
 # literal, so only the others are escaped. [^\W_] is a Unicode letter or digit.
 _MD_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
-_MD_PLAIN = re.compile(r"[^\\`*\[\]<>&|~#!_:]*")
+_MD_PLAIN = re.compile(r"[^\\`*\[\]<>&|~#!_:{}=^+\x00-\x08\x0b-\x1f\x7f]*")
 
 
 _MD_ORDERED = re.compile(r"(\d{1,9})([.)])(?=\s|$)")
 _MD_BULLET = re.compile(r"[-+](?=\s|$)")
-_MD_RULE = re.compile(r"(?:-[ \t]*){3,}|=+[ \t]*")
+_MD_RULE = re.compile(r"(?:-[ \t]*){3,}")
+#: block syntax of Python-Markdown extensions at the start of a line: setext / tabbed ``===``,
+#: details ``???``, blocks ``///``, definition lists ``: ``, fenced divs ``:::``
+_MD_LEAD = re.compile(r"=|\?\?\?|///|:(?=[ \t:]|$)")
 _BACKTICKS = re.compile(r"`+")
 
 
-def _md_underscores(text: str) -> str:
-    return _MD_UNDERSCORE.sub(r"\\_", text)
+def _md_char(m: re.Match) -> str:
+    ch = m.group(0)
+    return _MD_ENTITIES.get(ch) or "\\" + ch
+
+
+#: doubled characters that are inline syntax of common extensions: ``==mark==``,
+#: ``++ctrl+alt++`` (pymdownx.mark, keys)
+_MD_DOUBLED = re.compile(r"=(?==)|\+(?=\+)")
 
 
 def _md_inline(text: str) -> str:
-    return _md_underscores(_MD_ALWAYS.sub(lambda m: "\\" + m.group(0), text))
+    text = _MD_UNDERSCORE.sub(r"\\_", _MD_ALWAYS.sub(_md_char, text))
+    if "==" in text or "++" in text:
+        text = _MD_DOUBLED.sub(lambda m: f"&#{ord(m.group(0))};", text)
+    return text
+
+
+def _url_end(line: str, m: re.Match) -> int:
+    """Where an autolink found by ``_MD_URL`` ends: before trailing punctuation and before an
+    ``&`` that would read as a character reference."""
+    url = m.group(0).rstrip(_URL_TRAIL)
+    amp = _ENTITY_LIKE.search(url)
+    if amp:
+        url = url[: amp.start()].rstrip(_URL_TRAIL)
+    return m.start() + len(url)
 
 
 def _md_line(line: str, autolink: bool = True) -> str:
-    if _MD_PLAIN.fullmatch(line) and not (line[:1] in "-+=" or line[:1].isdigit()):
+    line = visible_controls(line)
+    if _MD_PLAIN.fullmatch(line) and not (line[:1] in "-+=?/" or line[:1].isdigit()):
         return line  # nothing to escape (the common case)
-    # block markers at the start of a line: '- x', '+ x', '1. x', '1) x', '> x', '---', '==='
+    # block markers at the start of a line: '- x', '+ x', '1. x', '1) x', '---', '===', ': x' ...
     prefix = ""
     m = _MD_ORDERED.match(line)
     if m:
         prefix, line = m.group(1) + "\\" + m.group(2), line[m.end():]
     elif _MD_BULLET.match(line) or _MD_RULE.fullmatch(line):
         prefix, line = "\\" + line[0], line[1:]
+    elif _MD_LEAD.match(line):
+        prefix, line = f"&#{ord(line[0])};", line[1:]
     if not autolink:
         return prefix + _md_inline(line)
     out, last = [prefix], 0
     for u in _MD_URL.finditer(line):
-        url = u.group(0).rstrip(_URL_TRAIL)
-        if len(url) <= len(u.group(0).split("://", 1)[0]) + 3:
+        if u.start() < last:
+            continue
+        end = _url_end(line, u)
+        url = line[u.start():end]
+        if len(url) <= url.index("://") + 3:
             continue
         out.append(_md_inline(line[last:u.start()]))
         out.append(f"<{url}>")  # an autolink: shows the URL as written, and links it
-        last = u.start() + len(url)
+        last = end
     out.append(_md_inline(line[last:]))
     return "".join(out)
 
@@ -273,6 +332,12 @@ def md_text(text: str, autolink: bool = True) -> str:
     return "\n".join(_md_line(line.strip(" \t"), autolink) for line in text.split("\n"))
 
 
+def md_heading(text: object) -> str:
+    """Author text for a heading (one line: line breaks read as spaces)."""
+    s = "" if text is None else str(text)
+    return md_text(" ".join(s.split()) if ("\n" in s or "\r" in s) else s)
+
+
 def md_cell(text: object) -> str:
     """Author text for a GFM table cell (one line; ``|`` escaped; line breaks as ``<br>``)."""
     if text is None:
@@ -285,10 +350,10 @@ def md_cell(text: object) -> str:
 
 
 def _code_span(text: str) -> str:
-    text = str(text).replace("\r\n", " ").replace("\n", " ").replace("\r", " ")
+    text = visible_controls(str(text).replace("\r\n", " ").replace("\n", " ").replace("\r", " "))
     if "`" not in text and not (text[:1] == " " and text[-1:] == " "):
         return f"`{text}`"
-    runs = [len(r) for r in _BACKTICKS.findall(text)]
+    runs = {len(r) for r in _BACKTICKS.findall(text)}
     n = 1
     while n in runs:
         n += 1
@@ -307,18 +372,90 @@ def md_code(text: object) -> str:
 
 
 def md_code_cell(text: object) -> str:
-    """A code span for a GFM table cell: ``|`` is escaped (GFM unescapes it inside the span)."""
-    s = md_code(text)
-    return s.replace("|", "\\|")
+    """Code for a GFM table cell.
+
+    A ``|`` splits a GFM row even inside a code span (``\\|`` does not, but Python-Markdown
+    then shows the backslash), so text with a ``|`` is written as an HTML ``<code>`` element
+    (its text escaped as inline Markdown, ``|`` as a character reference), which reads the
+    same in both dialects.
+    """
+    s = "" if text is None else str(text)
+    if "|" not in s:
+        return md_code(s)
+    s = visible_controls(s.replace("\r\n", " ").replace("\n", " ").replace("\r", " "))
+    # between inline HTML tags, text is Markdown again: escaped as inline text
+    return "<code>" + _md_inline(s) + "</code>"
 
 
-def md_url(url: str) -> str:
-    """A link destination: ``<...>`` form when needed, with ``<``, ``>`` and spaces percent-encoded."""
-    u = str(url).strip().replace("<", "%3C").replace(">", "%3E").replace(" ", "%20")
-    u = u.replace("\n", "%0A").replace("\r", "%0D")
-    if re.search(r"[()\\]", u):
-        return "<" + u.replace("\\", "%5C") + ">"
-    return u
+# ---------------------------------------------------------------------- links
+
+#: URL schemes a link may have; anything else (javascript:, data:, vbscript:, file: ...) is
+#: never written as a link. URLs without a scheme (relative, ``//host/...``) are fine.
+LINK_SCHEMES = ("http", "https")
+_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.\-]*):")
+_URL_STRIP = "".join(chr(c) for c in range(0x21))
+_URL_SAFE = "-._~:/?#@!$&*+,;=%"
+
+
+def _url_as_browsers_read_it(url: object) -> str:
+    """The URL a browser follows: character references decoded, tabs and line breaks
+    removed, leading and trailing spaces and control characters stripped."""
+    s = _ENTITY_LIKE.sub(lambda m: _html.unescape(m.group(0)), "" if url is None else str(url))
+    s = s.replace("\t", "").replace("\n", "").replace("\r", "")
+    return s.strip(_URL_STRIP)
+
+
+def link_problem(url: object) -> str | None:
+    """Why ``url`` may not be a link target, or None when it may (http, https or relative)."""
+    u = _url_as_browsers_read_it(url)
+    if not u:
+        return "a link needs a URL"
+    m = _SCHEME.match(u)
+    if m and m.group(1).lower() not in LINK_SCHEMES:
+        return f"a link may be an http(s) or a relative URL, not a {m.group(1).lower()}: URL"
+    return None
+
+
+def _balanced(u: str, limit: int = 8) -> bool:
+    """Parentheses that nest properly (both dialects then keep them in a link destination)."""
+    depth = 0
+    for ch in u:
+        if ch == "(":
+            depth += 1
+            if depth > limit:
+                return False
+        elif ch == ")":
+            depth -= 1
+            if depth < 0:
+                return False
+    return depth == 0
+
+
+def md_url(url: object) -> str:
+    """A link destination that reads as one in every Markdown dialect and is never a script.
+
+    Every character with a meaning in Markdown or HTML (``[ ] < > \\ " '``, parentheses
+    that do not pair, spaces, controls, non-ASCII) is percent-encoded, and so is an ``&``
+    that would read as a character reference. A URL with a scheme other than http(s) gets its ``:`` encoded:
+    it becomes a harmless relative URL.
+    """
+    u = _url_as_browsers_read_it(url)
+    m = _SCHEME.match(u)
+    if m and m.group(1).lower() not in LINK_SCHEMES:
+        u = m.group(1) + "%3A" + u[m.end():]
+    u = _quote(u, safe=_URL_SAFE + "()" if _balanced(u) else _URL_SAFE)
+    if "&" in u:
+        u = _ENTITY_LIKE.sub(lambda e: "%26" + e.group(0)[1:], u)
+    return u or "#"
+
+
+def md_link(text: object, url: object) -> str:
+    """``[text](url)``, or only the text (and the URL as code) when ``url`` may not be a link."""
+    label = "" if text is None else " ".join(str(text).split())
+    if link_problem(url) is not None:
+        shown = " ".join(str(url or "").split())
+        return md_text(label, autolink=False) + (f" ({md_code(shown)})" if shown and shown != label else "")
+    return f"[{md_text(label or str(url), autolink=False)}]({md_url(url)})"
 
 
 # ---------------------------------------------------------------------- HTML

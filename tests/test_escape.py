@@ -31,12 +31,17 @@ from flowdoc.escape import (  # noqa: E402
     md_cell,
     md_code,
     md_code_cell,
+    md_heading,
     md_text,
     mermaid_label,
     mermaid_text,
     unwrap,
     wrap_words,
 )
+
+from tests.data.render.injection import BAD_URLS as INJECTION_BAD_URLS  # noqa: E402
+from tests.data.render.injection import ODD_URLS as INJECTION_ODD_URLS  # noqa: E402
+from tests.data.render.injection import TEXTS as INJECTION_TEXTS  # noqa: E402
 
 HOSTILE = json.loads((Path(__file__).parent / "data" / "render" / "hostile_labels.json").read_text("utf-8"))["labels"]
 
@@ -310,3 +315,175 @@ def test_dot_labels_round_trip_through_graphviz():
     for i, text in enumerate(HOSTILE):
         assert texts[f"q{i}"] == text.replace("\n", " "), text
         assert texts[f"h{i}"] == text.replace("\n", " "), text
+
+
+# ------------------------------------------- Markdown as MkDocs reads it (Python-Markdown)
+#
+# The site is built by MkDocs, whose Markdown is Python-Markdown with extensions: what
+# CommonMark reads as text (``\<``, ``{: ...}``) may be syntax there. Every escape is checked
+# with MkDocs' set and with a rich set of extensions sites commonly add.
+
+MKDOCS_EXTENSIONS = ["toc", "tables", "admonition", "md_in_html", "attr_list", "flowdoc.publish.markdown"]
+RICH_EXTENSIONS = MKDOCS_EXTENSIONS + [
+    "def_list", "abbr", "footnotes", "pymdownx.details", "pymdownx.tilde", "pymdownx.superfences",
+    "pymdownx.tabbed", "pymdownx.caret", "pymdownx.mark", "pymdownx.keys",
+]  # not pymdownx.critic: its markup is read before anything else, even inside code spans
+
+
+class _Tree(HTMLParser):
+    """Tags with their attributes, and the text, of an HTML fragment."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.tags: list[tuple[str, dict]] = []
+        self.parts: list[str] = []
+        self.cells: list[str] = []
+        self._in_cell = False
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append((tag, dict(attrs)))
+        if tag == "td":
+            self.cells.append("")
+            self._in_cell = True
+        elif tag == "br" and self._in_cell:
+            self.cells[-1] += "\n"
+
+    def handle_endtag(self, tag):
+        if tag == "td":
+            self._in_cell = False
+
+    def handle_data(self, data):
+        self.parts.append(data)
+        if self._in_cell:
+            self.cells[-1] += data
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts).strip("\n")
+
+
+def pymd(markdown_text: str, rich: bool = False) -> _Tree:
+    import markdown
+
+    html = markdown.Markdown(extensions=RICH_EXTENSIONS if rich else MKDOCS_EXTENSIONS).convert(markdown_text)
+    return _Tree(html)
+
+
+def _only(tree: _Tree, allowed: dict[str, set[str]]) -> None:
+    for tag, attrs in tree.tags:
+        assert tag in allowed, (tag, attrs)
+        assert set(attrs) <= allowed[tag], (tag, attrs)
+        if "href" in attrs:
+            assert attrs["href"].startswith(("http://", "https://")), attrs
+
+
+INLINE = {"p": set(), "a": {"href"}, "code": set()}
+
+
+@pytest.mark.parametrize("rich", [False, True], ids=["mkdocs", "rich"])
+@pytest.mark.parametrize("text", INJECTION_TEXTS + HOSTILE)
+def test_md_text_is_literal_text_for_python_markdown(text, rich):
+    """The reader sees exactly the text: no stray backslash (``\\<v2> \\& friends``), no element,
+    no attribute (attr_list's ``{: onfocus=...}``), no link but http(s) autolinks."""
+    tree = pymd("x " + md_text(text), rich)
+    _only(tree, INLINE)
+    # (the reader sees HTML: a run of white space reads as one space)
+    assert tree.text.split() == ("x " + text).split()
+
+
+@pytest.mark.parametrize("rich", [False, True], ids=["mkdocs", "rich"])
+@pytest.mark.parametrize("text", INJECTION_TEXTS + HOSTILE)
+def test_md_heading_keeps_attr_list_out(text, rich):
+    tree = pymd("# " + md_heading(text), rich)
+    _only(tree, {"h1": {"id"}, "a": {"href"}})
+    assert tree.tags[0][0] == "h1" and set(tree.tags[0][1]) == {"id"}
+    assert tree.text.split() == text.split()
+
+
+@pytest.mark.parametrize("rich", [False, True], ids=["mkdocs", "rich"])
+@pytest.mark.parametrize("text", INJECTION_TEXTS + HOSTILE + ["a|b", "a\\|b", "`a|b`"])
+def test_md_cell_and_code_cell_for_python_markdown(text, rich):
+    tree = pymd("| a | b |\n| --- | --- |\n| " + md_cell(text) + " | " + md_code_cell(text) + " |\n", rich)
+    allowed = {t: set() for t in ("table", "thead", "tbody", "tr", "th", "td", "br", "code")} | {"a": {"href"}}
+    _only(tree, allowed)
+    assert len(tree.cells) == 2
+    assert [line.split() for line in tree.cells[0].split("\n")] == [line.split() for line in text.strip().split("\n")]
+    assert tree.cells[1].split() == text.split()
+
+
+@pytest.mark.parametrize("rich", [False, True], ids=["mkdocs", "rich"])
+@pytest.mark.parametrize("text", INJECTION_TEXTS + ["`", "``", "a`b", "x" * 3])
+def test_md_code_for_python_markdown(text, rich):
+    tree = pymd("x " + md_code(text), rich)
+    _only(tree, {"p": set(), "code": set()})
+    assert tree.text == "x " + text.strip()
+
+
+def test_control_characters_are_shown_as_pictures_never_placeholders():
+    # Python-Markdown's stash placeholders are \x02...\x03: author text must not reach them
+    tree = pymd("x " + md_text("a\x02wzxhzdk:0\x03b") + "\n\n<br>")
+    assert "a\u2402wzxhzdk:0\u2403b" in tree.text
+    assert md_code("\x02x\x7f") == "`\u2402x\u2421`"
+
+
+# --------------------------------------------------------------------------- links
+
+
+@pytest.mark.parametrize("url", INJECTION_BAD_URLS)
+def test_links_never_have_another_scheme_than_http(url):
+    assert escape.link_problem(url) is not None
+    for rich in (False, True):
+        tree = pymd(escape.md_link("guide", url), rich)
+        assert [t for t, _ in tree.tags if t == "a"] == []
+        # even forced into a link by a template, the destination is a harmless relative URL
+        tree = pymd(f"[guide]({escape.md_url(url)})", rich)
+        hrefs = [a["href"] for t, a in tree.tags if t == "a"]
+        assert len(hrefs) == 1 and ":" not in hrefs[0].split("/")[0], hrefs
+    p = html_of(f"[guide]({escape.md_url(url)})")
+    assert "javascript:" not in MD.render(f"[guide]({escape.md_url(url)})").lower()
+    assert p.parts
+
+
+@pytest.mark.parametrize("url", INJECTION_ODD_URLS + ["https://example.com/a?b=1&c=2", "guide.md"])
+def test_link_text_and_url_are_safe_in_both_dialects(url):
+    """``links.authorization_guide: "![x](y)"`` once crashed Python-Markdown's HTML parser."""
+    assert escape.link_problem(url) is None
+    md = escape.md_link("Authorization [Guide] <b>", url)
+    for rich in (False, True):
+        tree = pymd(md, rich)
+        links = [a for t, a in tree.tags if t == "a"]
+        assert len(links) == 1 and set(links[0]) == {"href"}
+        assert tree.text == "Authorization [Guide] <b>"
+        assert not any(c in links[0]["href"] for c in ' <>"\\')
+    assert html_of(md).parts and MD.render(md).count("<a ") == 1
+
+
+def test_md_url_keeps_queries_and_encodes_only_what_it_must():
+    assert escape.md_url("https://example.com/a?b=1&c=2#x") == "https://example.com/a?b=1&c=2#x"
+    assert escape.md_url("https://example.com/a b/(c)") == "https://example.com/a%20b/(c)"
+    assert escape.md_url("https://example.com/a)b(") == "https://example.com/a%29b%28"
+    assert escape.md_url("https://example.com/?x=&lt;") == "https://example.com/?x=%3C"
+    assert escape.md_url("javascript:alert(1)") == "javascript%3Aalert(1)"
+    assert escape.md_link("t", "javascript:alert(1)") == "t (`javascript:alert(1)`)"
+
+
+# printable ASCII punctuation is where the syntax is: draw from it often
+md_chars = st.one_of(text_chars, st.sampled_from(list("\\`*_{}[]()<>#+-.!|~^=:&;'\"/?%$@ ")))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(md_chars, max_size=40))
+def test_md_text_property_python_markdown(text):
+    tree = pymd("x " + md_text(text), rich=True)
+    _only(tree, INLINE)
+    assert tree.text.split() == ("x " + text).split()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(md_chars, max_size=40).filter(str.strip))
+def test_md_heading_property_python_markdown(text):
+    tree = pymd("# " + md_heading(text) + "\n\nafter")
+    assert [t for t, _ in tree.tags] == ["h1", "p"] and set(tree.tags[0][1]) == {"id"}
+    assert tree.text.split("\n")[0].split() == text.split()

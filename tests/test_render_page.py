@@ -4,6 +4,7 @@ checked against the flow, secrets never printed, templates overridable."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 import sys
 from html.parser import HTMLParser
 from pathlib import Path
@@ -19,7 +20,8 @@ import flowdoc  # noqa: E402
 from flowdoc.load import read_flow_text  # noqa: E402
 from flowdoc.render import render_diagram, render_page  # noqa: E402
 from flowdoc.render import diagram as D  # noqa: E402
-from tests.data.render.hostile_flows import SECRET_DEFAULT, hostile_data, hostile_flows  # noqa: E402
+from tests.data.render.hostile_flows import SECRET_DEFAULT, hostile_data, hostile_flow, hostile_flows  # noqa: E402
+from tests.data.render.injection import TEXTS as INJECTION_TEXTS  # noqa: E402
 
 MD = MarkdownIt("commonmark").enable("table")
 
@@ -231,6 +233,54 @@ def test_hostile_text_reaches_the_reader(pages, name):
     assert "html_block" not in toks and "code_block" not in toks
 
 
+class _Elements(HTMLParser):
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.found: list[tuple[str, dict]] = []
+        self.h1: list[str] = []
+        self._in_h1 = False
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        self.found.append((tag, dict(attrs)))
+        self._in_h1 = self._in_h1 or tag == "h1"
+        if tag == "h1":
+            self.h1.append("")
+
+    def handle_endtag(self, tag):
+        if tag == "h1":
+            self._in_h1 = False
+
+    def handle_data(self, data):
+        if self._in_h1:
+            self.h1[-1] += data
+
+
+INJECTION = {f"injection-{n}": hostile_flow(n, text) for n, text in enumerate(INJECTION_TEXTS)}
+
+
+@pytest.mark.parametrize("name", list(INJECTION) + list(HOSTILE))
+def test_page_as_mkdocs_reads_it_has_no_author_html(name):
+    """The whole page through Python-Markdown with MkDocs' extensions (attr_list included):
+    only the elements the templates write, no attribute from author text, no link but
+    http(s) and relative ones, the title as written."""
+    import markdown
+
+    flow = INJECTION.get(name) or HOSTILE[name]
+    md = markdown.Markdown(extensions=["toc", "tables", "admonition", "md_in_html", "attr_list", "flowdoc.publish.markdown"])
+    tree = _Elements(md.convert(render_page(flow)))
+    allowed = {"h1", "h2", "h3", "p", "a", "code", "strong", "em", "table", "thead", "tbody", "tr", "th", "td",
+               "br", "ul", "li", "blockquote", "pre"}
+    for tag, attrs in tree.found:
+        assert tag in allowed, (tag, attrs)
+        assert set(attrs) <= {"id", "href", "class"}, (tag, attrs)
+        assert attrs.get("class", "mermaid") == "mermaid", (tag, attrs)
+        href = attrs.get("href", "https://")
+        assert not re.match(r"\s*[a-z][a-z0-9+.-]*:", href, re.I) or href.startswith(("http://", "https://")), href
+    assert " ".join(tree.h1[0].split()) == " ".join(flow.title.split())
+
+
 # ---------------------------------------------------------------------- secrets
 
 
@@ -428,3 +478,79 @@ def test_wait_reads_as_words():
     assert wait_text(flow, 90) == "Wait 1 min 30 s"
     assert wait_text(flow, "${inputs.access_token_ttl}") == "Wait access_token_ttl (1 h by default)"
     assert wait_text(flow, "${inputs.client_secret}") == "Wait «client_secret» s"  # a secret stays hidden
+
+
+# ----------------------------------------------------------- references in text
+
+
+def test_escaped_reference_is_a_literal_and_secrets_are_hidden():
+    """``$${`` is a literal ``${`` (the renderer once had its own regex, blind to it)."""
+    data = hostile_data(0, "x")
+    data["states"][1]["title"] = "mid"
+    flow_text = yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+    flow, _ = read_flow_text(flow_text, "t.yaml")
+    assert flow is not None
+    assert D.redact(flow, "a $${inputs.secret_in} b ${inputs.secret_in}") == "a $${inputs.secret_in} b «secret_in»"
+    assert D.redact(flow, "${inputs.plain}/${inputs.secret_in}") == "${inputs.plain}/«secret_in»"
+    # not a valid string (the flow would not validate): still no secret shown
+    assert D.redact(flow, "${inputs.secret_in} ${") == "«secret_in» ${"
+    assert D.is_literal("$${x}") and not D.is_literal("${inputs.plain}")
+
+
+def test_thirty_thousand_references_render(tmp_path):
+    """30,000 ``${`` in one value: the reference walker of the expression language reads them
+    once (a hang guard only; speed is measured by benchmarks/bench_linear.py)."""
+    import time
+
+    data = hostile_data(1, "x")
+    data["transitions"][0]["request"]["query"] = {"q": "$${x}" * 15_000 + "${inputs.plain}" * 15_000}
+    data["transitions"][0]["response"]["redirect"] = {"to": "${inputs.secret_in}" * 15_000 + "$${y}" * 15_000}
+    flow, diags = read_flow_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False), "t.yaml")
+    assert flow is not None, [d.message for d in diags.items][:3]
+    t0 = time.monotonic()
+    page = render_page(flow)
+    assert time.monotonic() - t0 < 60  # hang guard
+    assert "«secret_in»" * 100 in page and SECRET_DEFAULT.format(n=1) not in page
+
+
+# --------------------------------------------------- link syntax in links: both builds
+
+
+def test_link_syntax_in_links_builds_with_flowdoc_and_the_plugin(tmp_path):
+    """``links.authorization_guide: "![x](y)"`` made both builds die with
+    ``AssertionError: unknown status keyword 'x' in marked section`` (Python-Markdown's HTML
+    parser reading the ``<![x](y)>`` destination the page used to write)."""
+    import os
+    import shutil
+    import subprocess
+
+    from flowdoc.publish import BuildSettings, build_site
+
+    from tests.flowkit import base, to_yaml
+
+    data = base()
+    data["links"] = {"authorization_guide": "![x](y)", "related": {"<![CDATA[ x ]]>": "<![x](y)>"}}
+    flows = tmp_path / "project" / "flows"
+    flows.mkdir(parents=True)
+    (flows / "mini.yaml").write_text(to_yaml(data), encoding="utf-8")
+    out = tmp_path / "site"
+    build_site(BuildSettings(flows_dir=flows, out_dir=out))
+    html = (out / "mini" / "latest" / "index.html").read_text(encoding="utf-8")
+    assert '<a href="!%5Bx%5D(y)">Authorization Guide</a>' in html
+    assert "&lt;![CDATA[ x ]]&gt;</a>" in html
+
+    project = tmp_path / "project"
+    (project / "docs").mkdir()
+    (project / "docs" / "index.md").write_text("# Home\n", encoding="utf-8")
+    (project / "mkdocs.yml").write_text(
+        "site_name: t\ntheme: {name: mkdocs, highlightjs: false}\nplugins: [{flowdoc: {flows_dir: flows}}]\n",
+        encoding="utf-8",
+    )
+    env = {**os.environ, "NO_MKDOCS_2_WARNING": "1", "PYTHONPATH": str(ROOT)}
+    r = subprocess.run([sys.executable, "-m", "mkdocs", "build"], cwd=project, capture_output=True, text=True,
+                       env=env, timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert "AssertionError" not in r.stderr
+    page = (project / "site" / "flows" / "mini" / "latest" / "index.html").read_text(encoding="utf-8")
+    assert '<a href="!%5Bx%5D(y)">Authorization Guide</a>' in page
+    shutil.rmtree(project / "site")

@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Annotated, Any, Iterable, Literal, Union
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -562,9 +563,22 @@ class Requirement(Base):
         return v
 
 
+def _link(url: str) -> str:
+    from ..escape import link_problem
+
+    problem = link_problem(url)
+    if problem:
+        raise ValueError(f"{problem}; write https://... or a relative URL such as ../guide.md")
+    return url
+
+
+#: A link target: an http(s) or a relative URL (never javascript:, data: ...).
+LinkUrl = Annotated[str, AfterValidator(_link)]
+
+
 class Links(Base):
-    authorization_guide: str | None = None
-    related: dict[str, str] = Field(default_factory=dict)
+    authorization_guide: LinkUrl | None = None
+    related: dict[str, LinkUrl] = Field(default_factory=dict)
 
 
 class Status(str, Enum):
@@ -663,18 +677,30 @@ class Flow(Base):
         used: set[str] = set()
         cur = start.id
         groups_done: set[str] = set()
+        # linear: each state's candidates (file order, not into a failure state) are read
+        # once, through a cursor that only moves forward (a used transition stays used)
+        outgoing: dict[str, list[Transition]] = {}
+        groups: dict[str, list[Transition]] = {}
+        for t in self.transitions:
+            if not getattr(self.state_map.get(t.to), "failure", False):
+                outgoing.setdefault(t.from_, []).append(t)
+            if t.parallel:
+                groups.setdefault(t.parallel, []).append(t)
+        cursor: dict[str, int] = {}
         while True:
             st = self.state_map.get(cur)
             if st is None or st.terminal:
                 break
-            nxt = [t for t in self.transitions if t.from_ == cur and t.id not in used
-                   and not getattr(self.state_map.get(t.to), "failure", False)]
-            if not nxt:
+            cands, i = outgoing.get(cur, []), cursor.get(cur, 0)
+            while i < len(cands) and cands[i].id in used:
+                i += 1
+            cursor[cur] = i
+            if i == len(cands):
                 break
-            t = nxt[0]
+            t = cands[i]
             if t.parallel and t.parallel not in groups_done:
                 groups_done.add(t.parallel)
-                group = [g for g in self.transitions if g.parallel == t.parallel]
+                group = groups[t.parallel]
                 out.extend(group)
                 used.update(g.id for g in group)
             else:

@@ -20,8 +20,11 @@ import html
 import re
 
 from markdown import Extension, Markdown
+from markdown.extensions import toc as _toc
 from markdown.preprocessors import Preprocessor
 from markdown.treeprocessors import Treeprocessor
+
+from ..escape import html_text
 
 __all__ = ["MermaidExtension", "makeExtension", "mermaid_html", "EXTENSION"]
 
@@ -38,7 +41,7 @@ FENCE = re.compile(
 
 def mermaid_html(source: str) -> str:
     """The element Mermaid draws: ``<pre class="mermaid">`` with the escaped source."""
-    return f'<pre class="mermaid">{html.escape(source.strip(), quote=False)}</pre>'
+    return f'<pre class="mermaid">{html_text(source.strip())}</pre>'
 
 
 def _dedent(code: str, indent: str) -> str:
@@ -62,6 +65,11 @@ class MermaidPreprocessor(Preprocessor):
         return FENCE.sub(repl, text).split("\n")
 
 
+def _inner_html(el, md: Markdown) -> str:
+    render = getattr(_toc, "render_inner_html", None)  # Python-Markdown >= 3.8
+    return render(el, md) if render is not None else "".join(el.itertext())
+
+
 class HeadingIdTreeprocessor(Treeprocessor):
     """Give headings that start with a digit (``## 2.0.1 — 2026-11-26``) an id that starts with
     a letter (``v201-2026-11-26``): an id such as ``#201-2026-11-26`` is not a valid CSS
@@ -74,9 +82,9 @@ class HeadingIdTreeprocessor(Treeprocessor):
             return
         for el in root.iter():
             if el.tag in ("h1", "h2", "h3", "h4", "h5", "h6") and "id" not in el.attrib:
-                text = "".join(el.itertext()).strip()
-                if not text[:1].isdigit():
-                    continue
+                # the text toc makes the id from (escaped characters and entities decoded), so a
+                # heading such as "{{ 7*7 }}" (id "77") is caught too
+                text = html.unescape(_toc.strip_tags(_inner_html(el, self.md))).strip()
                 slug = toc.slugify(text, toc.sep)
                 if slug[:1].isdigit():
                     el.set("id", ("v" if re.match(r"\d+\.\d", text) else "h-") + slug)

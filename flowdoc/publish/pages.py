@@ -299,10 +299,28 @@ class FlowSite:
         return json.dumps(out, sort_keys=True)
 
     def _render_page(self, flow: "Flow", changelog: list[dict] | None, context: dict, *, embed: bool = False) -> str:
-        from ..render import render_page
+        from ..render import RenderError, render_page
 
         templates = self.templates_dir if embed else self.page_templates_dir
-        return render_page(flow, templates_dir=templates, changelog=changelog, context=context)
+        try:
+            return render_page(flow, templates_dir=templates, changelog=changelog, context=context)
+        except RenderError as exc:
+            raise PublishError(f"{self._user_path(str(exc))} (rendering {flow.file})") from None
+
+    def _site_template(self, name: str, **context: object) -> str:
+        from ..render import RenderError
+
+        try:
+            return self.templates.render(name, **context)
+        except RenderError as exc:
+            raise PublishError(self._user_path(str(exc))) from None
+
+    def _user_path(self, message: str) -> str:
+        """A template error names the user's file, not its copy among the site's page templates."""
+        if self.templates_dir is not None:
+            for copy in {str(self.page_templates_dir.resolve()), str(self.page_templates_dir)}:
+                message = message.replace(copy, str(self.templates_dir))
+        return message
 
     def _choices(self, fv: FlowVersions, here: str, current: str) -> list[dict]:
         lay = self.layout
@@ -363,7 +381,7 @@ class FlowSite:
         }
         body = self._render_page(flow, entries if self.layout.versions else None, context)
         if self.layout.versions:
-            header = self.templates.render(
+            header = self._site_template(
                 "site-header.md.j2",
                 choices=self._choices(fv, uri, current),
                 changelog=relative(uri, self.layout.changelog(fv.id)),
@@ -371,7 +389,7 @@ class FlowSite:
             )
         else:
             banner = self._banner(fv, flow, uri) if is_deprecated(flow) else None
-            header = self.templates.render("site-header.md.j2", choices=[], changelog=None, banner=banner)
+            header = self._site_template("site-header.md.j2", choices=[], changelog=None, banner=banner)
         return Page(uri, _insert_after_title(body, header), kind, fv.id)
 
     # ---------------------------------------------------------------- pages
@@ -385,7 +403,7 @@ class FlowSite:
         for major, flow in fv.majors():
             pages.append(self._flow_page(fv, flow, lay.version(fid, major), "version", f"v{major}"))
         uri = lay.changelog(fid)
-        content = self.templates.render(
+        content = self._site_template(
             "site-changelog.md.j2",
             flow=fv.latest,
             entries=self.changelog(fid),
@@ -416,7 +434,7 @@ class FlowSite:
                     "changelog": relative(here, lay.changelog(fid)) if lay.versions else None,
                 }
             )
-        content = self.templates.render("site-index.md.j2", title=self.title, flows=rows, versions=lay.versions)
+        content = self._site_template("site-index.md.j2", title=self.title, flows=rows, versions=lay.versions)
         return Page(here, content, "index")
 
     def all_pages(self) -> list[Page]:

@@ -11,6 +11,7 @@
           versions: true          # a page per major version, version selector, changelogs
           mermaid_js: null        # local mermaid.min.js (copied into the site) or URL
           git_versions: []        # git revisions whose flow files add versions: tags, commits, 'v*'
+          csp: true               # a Content-Security-Policy <meta> tag in every page
 
 It adds the pages of :mod:`flowdoc.publish.pages` as virtual files, replaces
 ```` ```flowdoc ```` fences (``flow: ID``, optionally ``view: sequence|state|flowchart|page``
@@ -31,6 +32,7 @@ from mkdocs.structure.files import File, Files
 
 from ..diagnostics import format_text
 from ..load import discover
+from .csp import add_csp
 from .pages import FlowSite, PublishError, add_assets, is_url, load_site, site_assets
 from .mkdocs_build import ensure_extensions
 
@@ -46,6 +48,8 @@ class FlowdocPluginConfig(base.Config):
     versions = c.Type(bool, default=True)
     mermaid_js = c.Optional(c.Type(str))
     git_versions = c.ListOfItems(c.Type(str), default=[])
+    #: a Content-Security-Policy <meta> tag in every page (flowdoc/publish/csp.py)
+    csp = c.Type(bool, default=True)
 
 
 def _link_targets(flows_dir: str) -> list[str]:
@@ -71,11 +75,15 @@ class FlowdocPlugin(BasePlugin[FlowdocPluginConfig]):
         # pages rendered in an earlier build of this process (mkdocs serve): key -> pages
         self._memo: dict[str, list] = {}
         self._git_watch: list[str] = []
+        self._serving = False
 
     # ---------------------------------------------------------------- config
     def on_startup(self, *, command, dirty) -> None:
         """Declared so that MkDocs keeps this plugin across the rebuilds of ``mkdocs serve``
-        (MkDocs >= 1.4): a rebuild re-renders only the flows whose files changed."""
+        (MkDocs >= 1.4): a rebuild re-renders only the flows whose files changed.
+        ``mkdocs serve`` injects an inline live-reload script into each page it serves, so its
+        preview goes without the Content-Security-Policy; ``mkdocs build`` has it."""
+        self._serving = command == "serve"
 
     def on_config(self, config):
         ensure_extensions(config)
@@ -162,6 +170,19 @@ class FlowdocPlugin(BasePlugin[FlowdocPluginConfig]):
             raise _plugin_error(exc) from None
         except Exception as exc:  # a renderer's error, with the page it came from
             raise PluginError(f"flowdoc: {where}: {exc}") from exc
+
+    @event_priority(-100)  # last: the policy hashes the page's final inline scripts
+    def on_post_page(self, output: str, /, *, page, config) -> str:
+        return add_csp(output, page.content) if self._csp() else output
+
+    @event_priority(-100)
+    def on_post_template(self, output_content: str, /, *, template_name: str, config) -> str:
+        if self._csp() and template_name.endswith(".html"):
+            return add_csp(output_content)
+        return output_content
+
+    def _csp(self) -> bool:
+        return bool(self.config.csp) and not self._serving
 
     # ------------------------------------------------------------------ serve
     def on_serve(self, server, /, *, config, builder):

@@ -41,8 +41,10 @@ ERROR_BOX_STYLE = (
     "background:#fdecea;color:#5c1a12;border-top:3px solid #c0392b;z-index:9999;white-space:pre-wrap"
 )
 
-RELOAD_SCRIPT = """
-<script>
+RELOAD_JS_PATH = RELOAD_PATH + ".js"
+
+# A file, not an inline script: the pages' Content-Security-Policy runs no inline script.
+RELOAD_JS = """
 (function () {
   var seen = null;
   function show(err) {
@@ -64,8 +66,8 @@ RELOAD_SCRIPT = """
   }
   poll();
 })();
-</script>
 """.replace("__RELOAD_PATH__", RELOAD_PATH).replace("__ERROR_BOX_STYLE__", ERROR_BOX_STYLE)
+RELOAD_SCRIPT = f'\n<script src="{RELOAD_JS_PATH}"></script>\n'
 
 
 def check_output(settings: BuildSettings) -> None:
@@ -120,6 +122,9 @@ class _Handler(SimpleHTTPRequestHandler):
         if not self._host_ok():
             return
         path = self.path.split("?", 1)[0].split("#", 1)[0]
+        if path == RELOAD_JS_PATH:
+            self._send_bytes(RELOAD_JS.encode(), "text/javascript; charset=utf-8")
+            return
         if path == RELOAD_PATH:
             body = json.dumps(self.preview.status()).encode()
             self.send_response(HTTPStatus.OK)
@@ -145,6 +150,14 @@ class _Handler(SimpleHTTPRequestHandler):
                 self._send_html(not_found, HTTPStatus.NOT_FOUND)
                 return
         super().do_GET()
+
+    def _send_bytes(self, body: bytes, content_type: str) -> None:
+        self.send_response(HTTPStatus.OK)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Cache-Control", "no-store")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
 
     def _send_error_page(self, error: str) -> None:
         text = (

@@ -20,6 +20,7 @@ from pathlib import Path
 import jinja2
 
 from .. import escape
+from ..render.sandbox import BuiltinLoader, TemplateSandbox, render_template
 
 __all__ = [
     "TEMPLATE_NAMES",
@@ -31,13 +32,13 @@ __all__ = [
 ]
 
 INDEX = """\
-# {{ title | md }}
+# {{ title | heading }}
 
 {% if flows -%}
 | Flow | Status | Latest version | Last updated |{% if versions %} Versions |{% endif %}
 | --- | --- | --- | --- |{% if versions %} --- |{% endif %}
 {% for f in flows -%}
-| [{{ f.title | cell }}]({{ f.link | url }}) | <span class="flowdoc-status flowdoc-status-{{ f.status }}">{{ f.status }}</span> | {{ f.version or "—" }} | {{ f.updated or "—" }} |{% if versions %} {% for v in f.versions %}[{{ v.label }}]({{ v.link | url }}){{ " · " }}{% endfor %}[changelog]({{ f.changelog | url }}) |{% endif %}
+| {{ f.title | link(f.link) }} | <span class="flowdoc-status flowdoc-status-{{ f.status | attr }}">{{ f.status | html }}</span> | {{ f.version | cell or "—" }} | {{ f.updated | cell or "—" }} |{% if versions %} {% for v in f.versions %}{{ v.label | link(v.link) }}{{ " · " }}{% endfor %}{{ "changelog" | link(f.changelog) }} |{% endif %}
 {% endfor %}
 {%- else -%}
 No flows yet.
@@ -47,49 +48,49 @@ No flows yet.
 HEADER = """\
 {% if choices -%}
 <div class="flowdoc-versions" markdown="1">
-Version:{% for v in choices %} {% if v.current %}<strong class="flowdoc-current">{{ v.label }}</strong>{% else %}[{{ v.label }}]({{ v.link | url }}){% endif %}{% if not loop.last %} ·{% endif %}{% endfor %}{% if changelog %} · [Changelog]({{ changelog | url }}){% endif %}
+Version:{% for v in choices %} {% if v.current %}<strong class="flowdoc-current">{{ v.label | md }}</strong>{% else %}{{ v.label | link(v.link) }}{% endif %}{% if not loop.last %} ·{% endif %}{% endfor %}{% if changelog %} · {{ "Changelog" | link(changelog) }}{% endif %}
 </div>
 {% endif %}
 {% if banner %}
-<div class="flowdoc-banner flowdoc-banner-{{ banner.kind }}" role="note" markdown="1">
+<div class="flowdoc-banner flowdoc-banner-{{ banner.kind | attr }}" role="note" markdown="1">
 {% if banner.kind == "deprecated" -%}
-**Deprecated.** Version {{ banner.version }} of this flow is deprecated{% if banner.sunset %} and stops working on {{ banner.sunset }}{% endif %}.
-{%- if banner.replaced_by and banner.replaced_by.link %} Use [{{ banner.replaced_by.title | md }}]({{ banner.replaced_by.link | url }}) instead.
-{%- elif banner.replaced_by %} Use the flow `{{ banner.replaced_by.id }}` instead.{% endif %}
+**Deprecated.** Version {{ banner.version | md }} of this flow is deprecated{% if banner.sunset %} and stops working on {{ banner.sunset | md }}{% endif %}.
+{%- if banner.replaced_by and banner.replaced_by.link %} Use {{ banner.replaced_by.title | link(banner.replaced_by.link) }} instead.
+{%- elif banner.replaced_by %} Use the flow {{ banner.replaced_by.id | code }} instead.{% endif %}
 {%- if banner.reason %} {{ banner.reason | md }}{% endif %}
 {%- else -%}
-**Older version.** You are reading version {{ banner.version }} of this flow; the latest is [{{ banner.latest_version }}]({{ banner.latest_link | url }}).
+**Older version.** You are reading version {{ banner.version | md }} of this flow; the latest is {{ banner.latest_version | link(banner.latest_link) }}.
 {%- endif %}
 
-**Migration:** {% if banner.migration_url %}[migration guide]({{ banner.migration_url | url }}){% elif banner.migration %}{{ banner.migration | md }}{% endif %}{% if (banner.migration or banner.migration_url) and banner.changelog %} · {% endif %}{% if banner.changelog %}[what changed]({{ banner.changelog | url }}){% endif %}
+**Migration:** {% if banner.migration_url %}{{ "migration guide" | link(banner.migration_url) }}{% elif banner.migration %}{{ banner.migration | md }}{% endif %}{% if (banner.migration or banner.migration_url) and banner.changelog %} · {% endif %}{% if banner.changelog %}{{ "what changed" | link(banner.changelog) }}{% endif %}
 </div>
 {% endif %}
 """
 
 CHANGELOG = """\
-# Changelog: {{ flow.title | md }}
+# Changelog: {{ flow.title | heading }}
 
 {% if choices -%}
-Versions:{% for v in choices %} [{{ v.label }}]({{ v.link | url }}){% if not loop.last %} ·{% endif %}{% endfor %}
+Versions:{% for v in choices %} {{ v.label | link(v.link) }}{% if not loop.last %} ·{% endif %}{% endfor %}
 {%- endif %}
 
 {% for e in entries -%}
-## {{ e.version }}{% if e.date %} — {{ e.date }}{% endif %}
+## {{ e.version | heading }}{% if e.date %} — {{ e.date | heading }}{% endif %}
 
 {% for note in e.notes -%}
 - {{ note | md }}
 {% endfor %}
 {% if e.changes and e.get("since") -%}
-Changes since {{ e.since }}:
+Changes since {{ e.since | md }}:
 
 {% endif -%}
 {% for level, title in levels -%}
 {% set changes = e.changes | selectattr("level", "equalto", level) | list -%}
 {% if changes %}
-**{{ title }}** ({{ changes | length }})
+**{{ title | md }}** ({{ changes | length }})
 
 {% for c in changes -%}
-- <span class="flowdoc-level flowdoc-level-{{ level }}">{{ level }}</span> {{ c.message | md }} (`{{ c.id }}`)
+- <span class="flowdoc-level flowdoc-level-{{ level | attr }}">{{ level | html }}</span> {{ c.message | md }} ({{ c.id | code }})
 {% endfor %}
 {% endif -%}
 {% endfor -%}
@@ -112,15 +113,18 @@ LEVELS = [("breaking", "Breaking: a client built from the older page breaks"),
 
 
 class SiteTemplates:
-    """The three site templates, each from the templates folder when it has one of that name."""
+    """The three site templates, each from the templates folder when it has one of that name.
+
+    They run in flowdoc's template sandbox (:mod:`flowdoc.render.sandbox`); :meth:`render`
+    raises :class:`~flowdoc.render.RenderError` (template file and line) when one fails."""
 
     def __init__(self, templates_dir: str | Path | None = None):
         self.templates_dir = Path(templates_dir) if templates_dir else None
         loaders: list[jinja2.BaseLoader] = []
         if self.templates_dir is not None:
             loaders.append(jinja2.FileSystemLoader(str(self.templates_dir)))
-        loaders.append(jinja2.DictLoader(TEMPLATE_NAMES))
-        self.env = jinja2.Environment(
+        loaders.append(BuiltinLoader(TEMPLATE_NAMES))
+        self.env = TemplateSandbox(
             loader=jinja2.ChoiceLoader(loaders),
             autoescape=False,
             keep_trailing_newline=True,
@@ -128,13 +132,18 @@ class SiteTemplates:
         )
         self.env.filters.update(
             md=lambda v: "" if v is None else escape.md_text(str(v)),
+            heading=escape.md_heading,
             cell=escape.md_cell,
+            code=escape.md_code,
+            link=escape.md_link,
             url=escape.md_url,
+            html=escape.html_text,
+            attr=escape.html_attr,
         )
         self.env.globals["levels"] = LEVELS
 
     def render(self, name: str, **context: object) -> str:
-        return self.env.get_template(name).render(**context)
+        return render_template(self.env, name, **context)
 
 
 #: Sections of the renderer's page replaced on site pages (the header under the title shows

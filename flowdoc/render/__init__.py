@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .dot import GraphvizMissing
+from .errors import RenderError
 
 if TYPE_CHECKING:
     from ..model.flow import Flow
@@ -26,15 +27,12 @@ FORMATS = ("mermaid", "dot", "svg")
 __all__ = ["VIEWS", "FORMATS", "RenderError", "GraphvizMissing", "render_diagram", "render_page"]
 
 
-class RenderError(ValueError):
-    """A view or format that does not exist, or a template that fails."""
-
-
 def render_diagram(flow: "Flow", view: str, fmt: str = "mermaid") -> str:
     """One view of a flow as text.
 
     view: ``sequence`` | ``state`` | ``flowchart``; fmt: ``mermaid`` | ``dot`` | ``svg``.
-    Raises :class:`RenderError` for an unknown view or format and
+    Raises :class:`RenderError` for an unknown view or format, and for ``svg`` past the
+    limits of :mod:`.dot` (size, label length, time, memory, a crash of ``dot``), and
     :class:`GraphvizMissing` when ``svg`` is asked for without Graphviz's ``dot``.
     """
     from . import diagram, dot, mermaid
@@ -45,20 +43,19 @@ def render_diagram(flow: "Flow", view: str, fmt: str = "mermaid") -> str:
         raise RenderError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
     if view == "sequence":
         model = diagram.build_sequence(flow)
-        if fmt == "mermaid":
-            return mermaid.sequence(model)
-        source = dot.sequence(model, flow.id)
     elif view == "state":
         model = diagram.build_state_graph(flow)
-        if fmt == "mermaid":
-            return mermaid.state(model)
-        source = dot.state(model, flow.id)
     else:
         model = diagram.build_flowchart(flow)
-        if fmt == "mermaid":
-            return mermaid.flowchart(model)
-        source = dot.flowchart(model, flow.id)
-    return source if fmt == "dot" else dot.to_svg(source)
+    if fmt == "mermaid":
+        return getattr(mermaid, view)(model)  # one function per view, named like it
+    if fmt == "dot":
+        return getattr(dot, view)(model, flow.id)
+    try:
+        dot.check_svg_limits(model)
+        return dot.to_svg(getattr(dot, view)(model, flow.id))
+    except RenderError as exc:
+        raise RenderError(f"{flow.file}: cannot draw the {view} view as SVG: {exc}") from None
 
 
 def render_page(

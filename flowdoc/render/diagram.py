@@ -14,219 +14,33 @@ safe ids of their language.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
-from typing import Any, Literal, Union
+from typing import Literal, Union
 
-from ..model.flow import Failure, Flow, Request, Response, Transition, parallel_groups
+from ..model.flow import Failure, Flow, Transition, parallel_groups
 
-# --------------------------------------------------------------- text helpers
-
-_REF = re.compile(r"\$\{\s*inputs\.([A-Za-z_][A-Za-z0-9_-]*)\s*\}")
-
-
-def secret_values(flow: Flow) -> dict[str, str]:
-    """Secret input name → its default as text (values that must never be printed)."""
-    out = {}
-    for name, inp in flow.inputs.items():
-        if inp.secret and inp.default is not None and str(inp.default) != "":
-            out[name] = value_text(inp.default)
-    return out
-
-
-def redact(flow: Flow, text: str) -> str:
-    """``${inputs.NAME}`` of a secret input shown as «NAME»."""
-    if "${" not in text:
-        return text
-    secret = {n for n, i in flow.inputs.items() if i.secret}
-    return _REF.sub(lambda m: f"«{m.group(1)}»" if m.group(1) in secret else m.group(0), text)
-
-
-def value_text(v: Any) -> str:
-    if v is None:
-        return "null"
-    if isinstance(v, bool):
-        return "true" if v else "false"
-    return str(v)
-
-
-def is_literal(v: Any) -> bool:
-    """A constant the reader should see (not a ${...} reference)."""
-    if isinstance(v, str):
-        return "${" not in v
-    return isinstance(v, (int, float, bool))
-
-
-def _param_values(req: Request) -> dict[str, Any]:
-    vals: dict[str, Any] = {}
-    if isinstance(req.json_body, dict):
-        vals.update(req.json_body)
-    if req.form:
-        vals.update(req.form)
-    vals.update(req.query)
-    return vals
-
-
-def key_params(flow: Flow, req: Request) -> list[str]:
-    """``name=value`` for constants, ``name`` for references (and for anything secret)."""
-    vals = _param_values(req)
-    secrets = set(secret_values(flow).values())
-    out = []
-    for k in req.shown_params:
-        v = vals.get(k)
-        if k in vals and v is not None and is_literal(v) and value_text(v) not in secrets:
-            out.append(f"{k}={value_text(v)}")
-        else:
-            out.append(k)
-    return out
-
-
-def request_line(req: Request) -> str:
-    return f"{req.method} {req.path}"
-
-
-_AUTH_PARAMS = {
-    "client_secret_basic": ["Authorization: Basic"],
-    "client_secret_post": ["client_id", "client_secret"],
-    "bearer": ["Authorization: Bearer"],
-}
-
-
-def request_label(flow: Flow, req: Request) -> str:
-    """``POST /token — grant_type=authorization_code, code, …, Authorization: Basic``.
-
-    How the client authenticates is a key parameter too, so it ends the list.
-    """
-    params = key_params(flow, req)
-    params += [p for p in _AUTH_PARAMS.get(req.auth, []) if p not in params]
-    return request_line(req) + (" — " + ", ".join(params) if params else "")
-
-
-def client_auth(req: Request) -> str | None:
-    return {
-        "client_secret_basic": "HTTP Basic with the client id and secret (client_secret_basic)",
-        "client_secret_post": "client_id and client_secret in the form (client_secret_post)",
-        "bearer": "Bearer token in the Authorization header",
-    }.get(req.auth)
-
-
-def status_text(status: int | list[int] | None) -> str:
-    if status is None:
-        return ""
-    if isinstance(status, list):
-        return "/".join(str(s) for s in status)
-    return str(status)
-
-
-def _redirect_text(flow: Flow, redirect) -> str:
-    to = redact(flow, redirect.to) if redirect.to else ""
-    keys = list(redirect.query)
-    text = "Location" + (f": {to}" if to else "")
-    if keys:
-        text += "?" + "&".join(keys)
-    return text
-
-
-def _header_items(flow: Flow, headers: dict[str, Any]) -> list[str]:
-    secrets = set(secret_values(flow).values())
-    out = []
-    for k, v in headers.items():
-        if v is not None and is_literal(v) and value_text(v) not in secrets:
-            out.append(f"{k}: {value_text(v)}")
-        else:
-            out.append(k)
-    return out
-
-
-def response_fields(flow: Flow, resp: Response) -> list[str]:
-    """The key fields of a documented response, for arrows and tables."""
-    fields = list(resp.fields)
-    if resp.redirect is not None:
-        fields.append(_redirect_text(flow, resp.redirect))
-    fields += _header_items(flow, resp.headers)
-    if resp.form:
-        fields.append("HTML form")
-    return fields
-
-
-def response_brief(resp: Response) -> str:
-    """``401 invalid_token`` / ``200``."""
-    return status_text(resp.status) + (f" {resp.error}" if resp.error else "")
-
-
-def response_label(flow: Flow, resp: Response) -> str:
-    """``200 — access_token, token_type, expires_in, refresh_token``."""
-    fields = response_fields(flow, resp)
-    return response_brief(resp) + (" — " + ", ".join(fields) if fields else "")
-
-
-def failure_outcome(f: Failure) -> str:
-    """``401 invalid_client``, ``timeout``, ``network error``."""
-    r = f.response
-    if r.outcome == "timeout":
-        return "timeout"
-    if r.outcome == "network-error":
-        return "network error"
-    return status_text(r.status) + (f" {r.error}" if r.error else "")
-
-
-def failure_label(flow: Flow, f: Failure) -> str:
-    """What the failing response looks like: outcome, plus a redirect target."""
-    text = failure_outcome(f)
-    if f.response.redirect is not None and f.response.outcome == "response":
-        text += " — " + _redirect_text(flow, f.response.redirect)
-    return text
-
-
-def failure_name(f: Failure) -> str:
-    return f.title or f.id
-
-
-def failure_condition(f: Failure) -> str:
-    """The alt/else label: ``Wrong client secret — the client secret is wrong``."""
-    return f"{f.title} — {f.when}" if f.title else f.when
-
-
-def failure_target(t: Transition, f: Failure) -> str:
-    return f.to or t.from_
-
-
-def duration_text(v: Any) -> str:
-    """Seconds as ``1 h``, ``14 d``, ``1 h 30 min``; ``${...}`` text as is."""
-    if isinstance(v, bool) or not isinstance(v, int):
-        return str(v)
-    if v == 0:
-        return "0 s"
-    parts = []
-    for size, unit in ((86400, "d"), (3600, "h"), (60, "min"), (1, "s")):
-        n, v = divmod(v, size)
-        if n:
-            parts.append(f"{n} {unit}")
-    return " ".join(parts)
-
-
-_INPUT_REF = re.compile(r"^\$\{\s*inputs\.([A-Za-z0-9_-]+)\s*\}$")
-
-
-def wait_text(flow: Flow, wait: Any) -> str:
-    """``Wait 1 h``; a wait given by an input reads ``Wait access_token_ttl (1 h by default)``."""
-    if isinstance(wait, int):
-        return "Wait " + duration_text(wait)
-    m = _INPUT_REF.match(str(wait))
-    inp = flow.inputs.get(m.group(1)) if m else None
-    if m and inp is not None and not inp.secret:
-        default = inp.default
-        if isinstance(default, int) and not isinstance(default, bool):
-            return f"Wait {m.group(1)} ({duration_text(default)} by default)"
-        return f"Wait {m.group(1)} (seconds)"
-    return "Wait " + redact(flow, str(wait)) + " s"
-
-
-def ordered_transitions(flow: Flow) -> list[Transition]:
-    """The happy path first, then every other transition in file order (each once)."""
-    happy = flow.happy_path()
-    seen = {t.id for t in happy}
-    return happy + [t for t in flow.transitions if t.id not in seen]
+from .labels import (  # noqa: F401 - the text helpers, also used as diagram.NAME
+    secret_values,
+    redact,
+    value_text,
+    is_literal,
+    key_params,
+    request_line,
+    request_label,
+    client_auth,
+    status_text,
+    response_fields,
+    response_brief,
+    response_label,
+    failure_outcome,
+    failure_label,
+    failure_name,
+    failure_condition,
+    failure_target,
+    duration_text,
+    wait_text,
+    ordered_transitions,
+)
 
 
 # ------------------------------------------------------------------ sequence
@@ -364,9 +178,12 @@ class StateEdge:
 class StateGraph:
     nodes: list[StateNode]
     edges: list[StateEdge]
+    _index: dict[str, StateNode] = field(default_factory=dict, init=False, repr=False, compare=False)
 
     def node(self, key: str) -> StateNode:
-        return next(n for n in self.nodes if n.key == key)
+        if len(self._index) != len(self.nodes):
+            self._index = {n.key: n for n in self.nodes}
+        return self._index[key]
 
 
 def transition_label(t: Transition) -> str:
@@ -385,12 +202,19 @@ def failure_edge_label(f: Failure) -> str:
 
 
 def build_state_graph(flow: Flow) -> StateGraph:
-    nodes = [
-        StateNode(s.id, s.label, "state", s.initial, s.terminal, s.failure)
-        for s in flow.states
-    ]
-    edges: list[StateEdge] = []
-    used = {s.id for s in flow.states}
+    """States, a choice point per guarded fork and per step with failure branches, and edges:
+    the initial ones first, then each state's steps in file order, then the final ones.
+    One pass over the states and one over the transitions (linear in the flow's size)."""
+    nodes: list[StateNode] = []
+    starts: list[StateEdge] = []
+    ends: list[StateEdge] = []
+    for s in flow.states:
+        nodes.append(StateNode(s.id, s.label, "state", s.initial, s.terminal, s.failure))
+        if s.initial:
+            starts.append(StateEdge(None, s.id, "", "start"))
+        if s.terminal:
+            ends.append(StateEdge(s.id, None, "", "end"))
+    used = {n.key for n in nodes}
 
     def choice_key(hint: str) -> str:
         k, n = f"{hint}?", 1
@@ -401,29 +225,33 @@ def build_state_graph(flow: Flow) -> StateGraph:
         nodes.append(StateNode(k, "", "choice"))
         return k
 
-    for s in flow.states:
-        if s.initial:
-            edges.append(StateEdge(None, s.id, "", "start"))
-    for s in flow.states:
-        outs = [t for t in flow.transitions if t.from_ == s.id]
-        entry = s.id
-        if len(outs) >= 2 and any(t.guard for t in outs):
-            entry = choice_key(s.id)
-            edges.append(StateEdge(s.id, entry, "", "choice"))
-        for t in outs:
-            label = transition_label(t)
-            if t.failures:
-                c = choice_key(t.id)
-                edges.append(StateEdge(entry, c, label, "transition", t.id))
-                edges.append(StateEdge(c, t.to, success_label(t), "success", t.id))
-                for f in t.failures:
-                    edges.append(StateEdge(c, failure_target(t, f), failure_edge_label(f), "failure", t.id, f.id))
-            else:
-                edges.append(StateEdge(entry, t.to, label, "transition", t.id))
-    for s in flow.states:
-        if s.terminal:
-            edges.append(StateEdge(s.id, None, "", "end"))
+    outgoing: dict[str, list[Transition]] = {}
+    for t in flow.transitions:
+        outgoing.setdefault(t.from_, []).append(t)
+    edges = starts
+    for node in nodes[: len(flow.states)]:
+        outs = outgoing.get(node.key)
+        if outs:
+            _state_edges(node.key, outs, edges, choice_key)
+    edges.extend(ends)
     return StateGraph(nodes, edges)
+
+
+def _state_edges(sid: str, outs: list[Transition], edges: list[StateEdge], choice_key) -> None:
+    entry = sid
+    if len(outs) >= 2 and any(t.guard for t in outs):
+        entry = choice_key(sid)
+        edges.append(StateEdge(sid, entry, "", "choice"))
+    for t in outs:
+        label = transition_label(t)
+        if t.failures:
+            c = choice_key(t.id)
+            edges.append(StateEdge(entry, c, label, "transition", t.id))
+            edges.append(StateEdge(c, t.to, success_label(t), "success", t.id))
+            for f in t.failures:
+                edges.append(StateEdge(c, failure_target(t, f), failure_edge_label(f), "failure", t.id, f.id))
+        else:
+            edges.append(StateEdge(entry, t.to, label, "transition", t.id))
 
 
 # ----------------------------------------------------------------- flowchart

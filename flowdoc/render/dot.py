@@ -1,19 +1,52 @@
-"""Graphviz DOT from the diagram model, and SVG through the ``graphviz`` package and ``dot``.
+"""Graphviz DOT from the diagram model, and SVG through Graphviz's ``dot`` program.
 
 Text is escaped by :mod:`flowdoc.escape` (``dot_string``: quoted labels, which keep every
 character, tabs included, unlike HTML-like labels); every id is a quoted generated id.
+
+``dot`` is an external program with its own limits: a label of a megabyte makes it crash,
+a few hundred states with failure branches keep it busy for minutes. So SVG output is
+bounded (:func:`check_svg_limits`, :func:`to_svg`), and every way it can fail is a
+:class:`~flowdoc.render.RenderError`:
+
+- at most :data:`MAX_SVG_NODES` boxes (states, choice points, steps, decisions, message
+  rows) and :data:`MAX_LABEL` characters per label, checked before ``dot`` runs;
+- at most :data:`MAX_DOT_SOURCE` bytes of DOT;
+- ``dot`` runs at most :data:`DOT_TIMEOUT` seconds (environment variable
+  ``FLOWDOC_DOT_TIMEOUT``) with at most :data:`DOT_MEMORY` bytes of address space; a crash
+  (a signal, a non-zero exit) is reported with ``dot``'s message.
+
+DOT and Mermaid output have no such limits (they are text; no program runs).
 """
 
 from __future__ import annotations
 
+import os
+import shutil
+import signal
+import subprocess
+from typing import Iterator
+
 from ..escape import IdMap, dot_id, dot_string, wrap_words
 from .diagram import Block, Flowchart, Message, Note, Sequence, StateGraph
+from .errors import RenderError
 
 WIDTH_NODE = 32
 WIDTH_EDGE = 40
 
 FONT = "Helvetica"
 FAILURE = 'style="rounded,filled", fillcolor="#fdecea", color="#c62828", fontcolor="#b71c1c"'
+
+
+#: The most boxes an SVG diagram may have (states and choice points, flowchart nodes, sequence rows).
+MAX_SVG_NODES = 2_000
+#: The longest label (characters) an SVG diagram may have.
+MAX_LABEL = 2_000
+#: The largest DOT source (bytes) given to ``dot``.
+MAX_DOT_SOURCE = 4 * 1024 * 1024
+#: Seconds ``dot`` may run (``FLOWDOC_DOT_TIMEOUT`` overrides it).
+DOT_TIMEOUT = 30.0
+#: Address space (bytes) ``dot`` may use.
+DOT_MEMORY = 2 * 1024 * 1024 * 1024
 
 
 class GraphvizMissing(RuntimeError):
@@ -163,16 +196,130 @@ def sequence(seq: Sequence, name: str = "sequence") -> str:
     return "\n".join(lines) + "\n"
 
 
-def to_svg(dot_source: str) -> str:
-    """Lay out DOT with Graphviz's ``dot`` program; raise :class:`GraphvizMissing` without it."""
-    import graphviz
+def _labels(model: StateGraph | Flowchart | Sequence) -> Iterator[tuple[str, str]]:
+    """(what, label) of every text of a diagram model."""
+    if isinstance(model, StateGraph):
+        for n in model.nodes:
+            yield f"state {n.key!r}", n.label
+        for e in model.edges:
+            yield f"the edge of {e.transition or e.src!r}", e.label
+    elif isinstance(model, Flowchart):
+        for fn in model.nodes:
+            kind, _, key = fn.key.partition(":")  # state:ID, step:ID, guard:ID, failure:ID:ID
+            yield f"{kind} {key!r}", fn.text
+        for fe in model.edges:
+            yield f"the edge from {fe.src!r}", fe.label
+    else:
+        for p in model.participants:
+            yield f"participant {p.key!r}", p.name
+        for it in model.walk():
+            if isinstance(it, Message):
+                yield f"the message of {it.transition!r}", it.text
+            elif isinstance(it, Note):
+                yield "a note", it.text
+            elif isinstance(it, Block):
+                for sec in it.sections:
+                    yield f"a block of {it.transition!r}", sec.label
 
+
+def _boxes(model: StateGraph | Flowchart | Sequence) -> int:
+    if isinstance(model, (StateGraph, Flowchart)):
+        return len(model.nodes)
+    return len(model.participants) + sum(1 for _ in model.walk())
+
+
+def check_svg_limits(model: StateGraph | Flowchart | Sequence) -> None:
+    """Refuse a diagram ``dot`` cannot be trusted to lay out in bounded time and memory."""
+    n = _boxes(model)
+    if n > MAX_SVG_NODES:
+        raise RenderError(
+            f"the diagram has {n:,} boxes; SVG output is limited to {MAX_SVG_NODES:,} "
+            "(Graphviz takes minutes on large graphs): use --format mermaid or --format dot"
+        )
+    for what, label in _labels(model):
+        if len(label) > MAX_LABEL:
+            raise RenderError(
+                f"{what} has a label of {len(label):,} characters; SVG labels are limited to "
+                f"{MAX_LABEL:,} (Graphviz crashes on huge labels): shorten it, or use --format mermaid"
+            )
+
+
+def dot_timeout() -> float:
+    """:data:`DOT_TIMEOUT`, or ``FLOWDOC_DOT_TIMEOUT`` when set to a positive number of seconds."""
+    raw = os.environ.get("FLOWDOC_DOT_TIMEOUT", "").strip()
+    if not raw:
+        return DOT_TIMEOUT
     try:
-        out = graphviz.Source(dot_source).pipe(format="svg", encoding="utf-8")
-    except graphviz.ExecutableNotFound:
+        value = float(raw)
+    except ValueError:
+        value = 0.0
+    if not 0 < value < float("inf"):
+        raise RenderError(f"FLOWDOC_DOT_TIMEOUT={raw!r}: give a number of seconds greater than 0")
+    return value
+
+
+def _limit_memory() -> None:  # pragma: no cover - runs in the child process
+    try:
+        import resource
+
+        resource.setrlimit(resource.RLIMIT_AS, (DOT_MEMORY, DOT_MEMORY))
+    except (ImportError, ValueError, OSError):
+        pass
+
+
+def _dot_program() -> str:
+    found = shutil.which("dot")
+    if found is None:
         raise GraphvizMissing(
             "SVG output needs the Graphviz 'dot' program, which is not installed or not on PATH; "
             "install Graphviz (Debian/Ubuntu: apt-get install graphviz, macOS: brew install graphviz) "
             "or use --format dot or --format mermaid"
+        )
+    return found
+
+
+def _failure(proc: subprocess.CompletedProcess) -> RenderError:
+    detail = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+    first = f": {detail[0][:300]}" if detail else ""
+    if proc.returncode < 0:
+        try:
+            name = signal.Signals(-proc.returncode).name
+        except ValueError:
+            name = f"signal {-proc.returncode}"
+        return RenderError(f"Graphviz dot crashed ({name}){first}; the diagram may be too large for SVG")
+    return RenderError(f"Graphviz dot failed (exit status {proc.returncode}){first}")
+
+
+def to_svg(dot_source: str, timeout: float | None = None) -> str:
+    """Lay out DOT with Graphviz's ``dot`` program, within the limits above.
+
+    Raises :class:`GraphvizMissing` without ``dot`` and :class:`RenderError` when the source
+    is too large, ``dot`` runs past ``timeout`` seconds (default :func:`dot_timeout`) or fails.
+    """
+    data = dot_source.encode("utf-8")
+    if len(data) > MAX_DOT_SOURCE:
+        raise RenderError(
+            f"the DOT source is {len(data):,} bytes; SVG output is limited to {MAX_DOT_SOURCE:,}: "
+            "use --format mermaid or --format dot"
+        )
+    program = _dot_program()
+    seconds = dot_timeout() if timeout is None else timeout
+    try:
+        proc = subprocess.run(
+            [program, "-Tsvg"],
+            input=data,
+            capture_output=True,
+            timeout=seconds,
+            preexec_fn=_limit_memory if os.name == "posix" else None,
+            check=False,
+        )
+    except subprocess.TimeoutExpired:
+        raise RenderError(
+            f"Graphviz dot did not finish within {seconds:g} s; the diagram is too large for SVG: "
+            "use --format mermaid or --format dot (or set FLOWDOC_DOT_TIMEOUT to wait longer)"
         ) from None
-    return out
+    except OSError as exc:
+        raise RenderError(f"Graphviz dot could not run: {exc}") from None
+    if proc.returncode != 0:
+        raise _failure(proc)
+    return proc.stdout.decode("utf-8", "replace")

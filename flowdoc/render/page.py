@@ -14,8 +14,12 @@ built-in page and override single blocks::
 Templates get ``flow`` (the model), ``page`` (the data below, author text unescaped),
 ``site`` (the ``context`` given to :func:`render_page`; templates must not require any
 key of it) and the escaping filters of :mod:`flowdoc.escape`: ``md`` (inline text),
-``cell`` (table cell), ``code``/``code_cell`` (code spans), ``url`` (link destination),
-``html``/``attr`` and ``duration``.
+``heading`` (a heading's text), ``cell`` (table cell), ``code``/``code_cell`` (code spans),
+``link`` (``text|link(url)``: a link, or only the text when the URL is not http(s) or
+relative), ``url`` (link destination), ``html``/``attr`` and ``duration``.
+
+Templates run in a sandbox (:mod:`.sandbox`); a template that fails or tries what the
+sandbox refuses raises :class:`~flowdoc.render.RenderError` naming its file and line.
 """
 
 from __future__ import annotations
@@ -33,6 +37,7 @@ from .. import escape
 from ..model.flow import Flow
 from . import diagram as D
 from . import mermaid as M
+from .sandbox import TemplateSandbox, render_template
 
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
 REPO_TEMPLATES = Path(__file__).resolve().parent.parent.parent / "templates"
@@ -318,7 +323,7 @@ def _md_prose(text: Any) -> str:
 def _date(v: Any) -> str:
     if isinstance(v, (_dt.date, _dt.datetime)):
         return v.isoformat()
-    return "" if v is None else str(v)
+    return "" if v is None else escape.md_text(str(v))
 
 
 def _blockquote(text: str) -> str:
@@ -326,12 +331,29 @@ def _blockquote(text: str) -> str:
     return "\n".join(("> " + line) if line.strip() else ">" for line in lines) + "\n"
 
 
-def _env(templates_dir: str | None) -> jinja2.Environment:
-    return _cached_env(str(Path(templates_dir).resolve()) if templates_dir else None)
+def _env(templates_dir: str | None) -> TemplateSandbox:
+    if not templates_dir:
+        return _cached_env(None, ())
+    folder = str(Path(templates_dir).resolve())
+    return _cached_env(folder, _folder_signature(folder))
+
+
+def _folder_signature(folder: str) -> tuple:
+    """Names, sizes and times of the files in a templates folder: a file added there must
+    replace the built-in template of that name (a cached environment would keep using it)."""
+    root = Path(folder)
+    if not root.is_dir():
+        return ()
+    out = []
+    for p in sorted(root.rglob("*")):
+        if p.is_file():
+            st = p.stat()
+            out.append((p.relative_to(root).as_posix(), st.st_size, st.st_mtime_ns))
+    return tuple(out)
 
 
 @functools.lru_cache(maxsize=16)
-def _cached_env(templates_dir: str | None) -> jinja2.Environment:
+def _cached_env(templates_dir: str | None, signature: tuple) -> TemplateSandbox:
     builtin = jinja2.FileSystemLoader(str(default_templates_dir()))
     loaders: list[jinja2.BaseLoader] = []
     if templates_dir is not None:
@@ -339,7 +361,7 @@ def _cached_env(templates_dir: str | None) -> jinja2.Environment:
             raise FileNotFoundError(f"templates folder {templates_dir} does not exist")
         loaders.append(jinja2.FileSystemLoader(templates_dir))
     loaders += [builtin, jinja2.PrefixLoader({"flowdoc": builtin})]
-    env = jinja2.Environment(
+    env = TemplateSandbox(
         loader=jinja2.ChoiceLoader(loaders),
         autoescape=False,
         undefined=jinja2.StrictUndefined,
@@ -350,6 +372,8 @@ def _cached_env(templates_dir: str | None) -> jinja2.Environment:
     )
     env.filters.update(
         md=_md_prose,
+        heading=escape.md_heading,
+        link=escape.md_link,
         cell=lambda v: escape.md_cell(v) if v not in (None, "") else "—",
         code=escape.md_code,
         code_cell=lambda v: escape.md_code_cell(v) if v not in (None, "") else "—",
@@ -408,6 +432,5 @@ def render_page(
     env = _env(str(templates_dir) if templates_dir is not None else None)
     data = build_page_data(flow, changelog)
     site = dict(context or {})
-    template = env.get_template(PAGE_TEMPLATE)
-    text = template.render(flow=flow, page=data, site=site)
+    text = render_template(env, PAGE_TEMPLATE, flow=flow, page=data, site=site)
     return _redact_page(flow, _tidy(text))

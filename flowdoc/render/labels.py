@@ -1,0 +1,243 @@
+"""The words of a flow's diagrams and page: request and response labels, failure texts,
+durations, waits, and the order of the steps. Author text stays unescaped here (the
+renderers escape it); secret inputs are shown as «NAME», never their value.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..model.expr import ExprError, Ref, iter_refs
+from ..model.flow import Failure, Flow, Request, Response, Transition
+
+def secret_values(flow: Flow) -> dict[str, str]:
+    """Secret input name → its default as text (values that must never be printed)."""
+    out = {}
+    for name, inp in flow.inputs.items():
+        if inp.secret and inp.default is not None and str(inp.default) != "":
+            out[name] = value_text(inp.default)
+    return out
+
+
+def _refs(text: str) -> list[Ref] | None:
+    """The references of a string, by the expression language's own walker (which knows
+    ``$${``); None when the string does not parse (an invalid flow)."""
+    try:
+        return list(iter_refs(text))
+    except ExprError:
+        return None
+
+
+def redact(flow: Flow, text: str) -> str:
+    """``${inputs.NAME}`` of a secret input shown as «NAME» (``$${`` is a literal, not a reference)."""
+    if "${" not in text:
+        return text
+    secret = {n for n, i in flow.inputs.items() if i.secret}
+    if not secret:
+        return text
+    refs = _refs(text)
+    if refs is None:  # not a valid string: hide every spelling of a secret reference
+        for name in secret:
+            text = text.replace("${inputs." + name + "}", f"«{name}»")
+        return text
+    out, last = [], 0
+    for ref in refs:
+        if len(ref.path) == 2 and ref.path[0] == "inputs" and ref.path[1] in secret:
+            out += [text[last:ref.start], f"«{ref.path[1]}»"]
+            last = ref.end
+    out.append(text[last:])
+    return "".join(out)
+
+
+def value_text(v: Any) -> str:
+    if v is None:
+        return "null"
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    return str(v)
+
+
+def is_literal(v: Any) -> bool:
+    """A constant the reader should see (not a ${...} reference)."""
+    if isinstance(v, str):
+        return "${" not in v or _refs(v) == []  # ``$${`` alone is a literal
+    return isinstance(v, (int, float, bool))
+
+
+def _param_values(req: Request) -> dict[str, Any]:
+    vals: dict[str, Any] = {}
+    if isinstance(req.json_body, dict):
+        vals.update(req.json_body)
+    if req.form:
+        vals.update(req.form)
+    vals.update(req.query)
+    return vals
+
+
+def key_params(flow: Flow, req: Request) -> list[str]:
+    """``name=value`` for constants, ``name`` for references (and for anything secret)."""
+    vals = _param_values(req)
+    secrets = set(secret_values(flow).values())
+    out = []
+    for k in req.shown_params:
+        v = vals.get(k)
+        if k in vals and v is not None and is_literal(v) and value_text(v) not in secrets:
+            out.append(f"{k}={value_text(v)}")
+        else:
+            out.append(k)
+    return out
+
+
+def request_line(req: Request) -> str:
+    return f"{req.method} {req.path}"
+
+
+_AUTH_PARAMS = {
+    "client_secret_basic": ["Authorization: Basic"],
+    "client_secret_post": ["client_id", "client_secret"],
+    "bearer": ["Authorization: Bearer"],
+}
+
+
+def request_label(flow: Flow, req: Request) -> str:
+    """``POST /token — grant_type=authorization_code, code, …, Authorization: Basic``.
+
+    How the client authenticates is a key parameter too, so it ends the list.
+    """
+    params = key_params(flow, req)
+    params += [p for p in _AUTH_PARAMS.get(req.auth, []) if p not in params]
+    return request_line(req) + (" — " + ", ".join(params) if params else "")
+
+
+def client_auth(req: Request) -> str | None:
+    return {
+        "client_secret_basic": "HTTP Basic with the client id and secret (client_secret_basic)",
+        "client_secret_post": "client_id and client_secret in the form (client_secret_post)",
+        "bearer": "Bearer token in the Authorization header",
+    }.get(req.auth)
+
+
+def status_text(status: int | list[int] | None) -> str:
+    if status is None:
+        return ""
+    if isinstance(status, list):
+        return "/".join(str(s) for s in status)
+    return str(status)
+
+
+def _redirect_text(flow: Flow, redirect) -> str:
+    to = redact(flow, redirect.to) if redirect.to else ""
+    keys = list(redirect.query)
+    text = "Location" + (f": {to}" if to else "")
+    if keys:
+        text += "?" + "&".join(keys)
+    return text
+
+
+def _header_items(flow: Flow, headers: dict[str, Any]) -> list[str]:
+    secrets = set(secret_values(flow).values())
+    out = []
+    for k, v in headers.items():
+        if v is not None and is_literal(v) and value_text(v) not in secrets:
+            out.append(f"{k}: {value_text(v)}")
+        else:
+            out.append(k)
+    return out
+
+
+def response_fields(flow: Flow, resp: Response) -> list[str]:
+    """The key fields of a documented response, for arrows and tables."""
+    fields = list(resp.fields)
+    if resp.redirect is not None:
+        fields.append(_redirect_text(flow, resp.redirect))
+    fields += _header_items(flow, resp.headers)
+    if resp.form:
+        fields.append("HTML form")
+    return fields
+
+
+def response_brief(resp: Response) -> str:
+    """``401 invalid_token`` / ``200``."""
+    return status_text(resp.status) + (f" {resp.error}" if resp.error else "")
+
+
+def response_label(flow: Flow, resp: Response) -> str:
+    """``200 — access_token, token_type, expires_in, refresh_token``."""
+    fields = response_fields(flow, resp)
+    return response_brief(resp) + (" — " + ", ".join(fields) if fields else "")
+
+
+def failure_outcome(f: Failure) -> str:
+    """``401 invalid_client``, ``timeout``, ``network error``."""
+    r = f.response
+    if r.outcome == "timeout":
+        return "timeout"
+    if r.outcome == "network-error":
+        return "network error"
+    return status_text(r.status) + (f" {r.error}" if r.error else "")
+
+
+def failure_label(flow: Flow, f: Failure) -> str:
+    """What the failing response looks like: outcome, plus a redirect target."""
+    text = failure_outcome(f)
+    if f.response.redirect is not None and f.response.outcome == "response":
+        text += " — " + _redirect_text(flow, f.response.redirect)
+    return text
+
+
+def failure_name(f: Failure) -> str:
+    return f.title or f.id
+
+
+def failure_condition(f: Failure) -> str:
+    """The alt/else label: ``Wrong client secret — the client secret is wrong``."""
+    return f"{f.title} — {f.when}" if f.title else f.when
+
+
+def failure_target(t: Transition, f: Failure) -> str:
+    return f.to or t.from_
+
+
+def duration_text(v: Any) -> str:
+    """Seconds as ``1 h``, ``14 d``, ``1 h 30 min``; ``${...}`` text as is."""
+    if isinstance(v, bool) or not isinstance(v, int):
+        return str(v)
+    if v == 0:
+        return "0 s"
+    parts = []
+    for size, unit in ((86400, "d"), (3600, "h"), (60, "min"), (1, "s")):
+        n, v = divmod(v, size)
+        if n:
+            parts.append(f"{n} {unit}")
+    return " ".join(parts)
+
+
+def _input_ref(text: str) -> str | None:
+    """NAME when ``text`` is exactly one reference ``${inputs.NAME}``."""
+    refs = _refs(text) if "${" in text else None
+    if refs and len(refs) == 1 and refs[0].start == 0 and refs[0].end == len(text):
+        path = refs[0].path
+        if len(path) == 2 and path[0] == "inputs":
+            return path[1]
+    return None
+
+
+def wait_text(flow: Flow, wait: Any) -> str:
+    """``Wait 1 h``; a wait given by an input reads ``Wait access_token_ttl (1 h by default)``."""
+    if isinstance(wait, int):
+        return "Wait " + duration_text(wait)
+    name = _input_ref(str(wait))
+    inp = flow.inputs.get(name) if name else None
+    if name and inp is not None and not inp.secret:
+        default = inp.default
+        if isinstance(default, int) and not isinstance(default, bool):
+            return f"Wait {name} ({duration_text(default)} by default)"
+        return f"Wait {name} (seconds)"
+    return "Wait " + redact(flow, str(wait)) + " s"
+
+
+def ordered_transitions(flow: Flow) -> list[Transition]:
+    """The happy path first, then every other transition in file order (each once)."""
+    happy = flow.happy_path()
+    seen = {t.id for t in happy}
+    return happy + [t for t in flow.transitions if t.id not in seen]
