@@ -132,7 +132,7 @@ def test_second_document_is_reported_but_first_is_checked():
         ('a: "yes"', "yes"),
         ("a: !!str 12", "12"),
         ("a: !!int '12'", 12),
-        ("a: y", "y"),
+        ("a: 'y'", "y"),
         ("a: |\n  block\n", "block\n"),
     ],
 )

@@ -12,14 +12,14 @@ from typing import Any, Iterator
 
 from pydantic import BaseModel
 
-from ..diagnostics import DiagnosticList
+from ..diagnostics import DiagnosticList, quote
 from ..model.expr import RESPONSE_PARTS, ExprError, Guard, iter_refs
 from ..model.flow import Flow, Transition, latest_versions
 
 
 def _near(word: str, options: Any) -> str | None:
     near = difflib.get_close_matches(word, list(options), n=1, cutoff=0.6)
-    return f"did you mean '{near[0]}'?" if near else None
+    return f"did you mean {quote(near[0])}?" if near else None
 
 
 def walk_strings(obj: Any, path: tuple) -> Iterator[tuple[tuple, str]]:
@@ -93,10 +93,10 @@ def check_graph(flow: Flow, diags: DiagnosticList) -> None:
     dup("path", [(p.id, ("paths", i, "id")) for i, p in enumerate(flow.paths)])
     for section in ("generate", "requires"):
         for name in set(getattr(flow, section)) & {"inputs", "steps"}:
-            diags.add("reserved-name", f"'{name}' is reserved and cannot name an entry of {section}",
+            diags.add("reserved-name", f"{quote(name)} is reserved and cannot name an entry of {section}",
                       flow.key_pos(section, name))
     for name in set(flow.generate) & set(flow.requires):
-        diags.add("duplicate-id", f"'{name}' names both a generated value and a requirement",
+        diags.add("duplicate-id", f"{quote(name)} names both a generated value and a requirement",
                   flow.key_pos("requires", name))
 
     # ---- initial / terminal
@@ -115,11 +115,11 @@ def check_graph(flow: Flow, diags: DiagnosticList) -> None:
     for i, t in enumerate(flow.transitions):
         for key, sid in (("from", t.from_), ("to", t.to)):
             if sid not in states:
-                diags.add("undefined-state", f"transition '{t.id}' {key} undefined state '{sid}'",
+                diags.add("undefined-state", f"transition '{t.id}' {key} undefined state {quote(sid)}",
                           pos("transitions", i, key), help=_near(sid, states))
         for actor in (t.sender, t.receiver):
             if actor not in flow.actors:
-                diags.add("undefined-actor", f"transition '{t.id}' names undefined actor '{actor}'",
+                diags.add("undefined-actor", f"transition '{t.id}' names undefined actor {quote(actor)}",
                           pos("transitions", i, "by"), help=_near(actor, flow.actors))
         if t.from_ in states and states[t.from_].terminal:
             diags.add("terminal-has-exit", f"transition '{t.id}' leaves terminal state '{t.from_}'",
@@ -131,7 +131,7 @@ def check_graph(flow: Flow, diags: DiagnosticList) -> None:
                           pos("transitions", i, "failures", j, "to"), help=_near(f.to, states))
             for k, before in enumerate(f.provoke.before):
                 if before not in tmap:
-                    diags.add("undefined-step", f"failure '{f.id}' runs undefined transition '{before}' first",
+                    diags.add("undefined-step", f"failure '{f.id}' runs undefined transition {quote(before)} first",
                               pos("transitions", i, "failures", j, "provoke", "before", k), help=_near(before, tmap))
 
     # ---- parallel groups share their source and target
@@ -158,15 +158,15 @@ def check_graph(flow: Flow, diags: DiagnosticList) -> None:
             t = tmap.get(sid)
             where = pos("paths", pi, "steps", si)
             if t is None:
-                diags.add("undefined-step", f"path '{p.id}' names undefined transition '{sid}'", where,
+                diags.add("undefined-step", f"path '{p.id}' names undefined transition {quote(sid)}", where,
                           help=_near(sid, tmap))
                 prev = None
                 continue
             if prev is None and si == 0 and initials and t.from_ != flow.states[initials[0]].id:
-                diags.add("path-broken", f"path '{p.id}' starts with '{sid}', which does not leave the initial state",
+                diags.add("path-broken", f"path '{p.id}' starts with {quote(sid)}, which does not leave the initial state",
                           where)
             elif prev is not None and t.from_ != prev.to and not (t.parallel and t.parallel == prev.parallel):
-                diags.add("path-broken", f"path '{p.id}': '{sid}' leaves '{t.from_}' but '{prev.id}' ends in "
+                diags.add("path-broken", f"path '{p.id}': {quote(sid)} leaves '{t.from_}' but '{prev.id}' ends in "
                           f"'{prev.to}'", where)
             prev = t
 
@@ -225,54 +225,54 @@ def _check_refs(flow: Flow, graph: Graph, diags: DiagnosticList) -> None:
         root = p[0]
         if root == "inputs":
             if len(p) != 2:
-                diags.add("undefined-input", f"'{'.'.join(p)}' must be inputs.NAME", where)
+                diags.add("undefined-input", f"{quote('.'.join(p))} must be inputs.NAME", where)
             elif p[1] not in flow.inputs:
-                diags.add("undefined-input", f"input '{p[1]}' is not declared under inputs", where,
+                diags.add("undefined-input", f"input {quote(p[1])} is not declared under inputs", where,
                           help=_near(p[1], flow.inputs) or f"declare it: inputs: {{{p[1]}: {{description: ...}}}}")
         elif root == "steps":
             if not allow_steps:
-                diags.add("bad-reference", f"'{'.'.join(p)}': only inputs can be used here", where)
+                diags.add("bad-reference", f"{quote('.'.join(p))}: only inputs can be used here", where)
                 return
             if len(p) < 3:
-                diags.add("undefined-capture", f"'{'.'.join(p)}' must be steps.TRANSITION.NAME", where)
+                diags.add("undefined-capture", f"{quote('.'.join(p))} must be steps.TRANSITION.NAME", where)
                 return
             step = tmap.get(p[1])
             if step is None:
-                diags.add("undefined-step", f"'{'.'.join(p)}' names undefined transition '{p[1]}'", where,
+                diags.add("undefined-step", f"{quote('.'.join(p))} names undefined transition {quote(p[1])}", where,
                           help=_near(p[1], tmap))
                 return
             if step.response is None:
-                diags.add("undefined-capture", f"transition '{p[1]}' has no HTTP response to capture from", where)
+                diags.add("undefined-capture", f"transition {quote(p[1])} has no HTTP response to capture from", where)
                 return
             name = p[2]
             if name not in RESPONSE_PARTS and name not in step.response.capture:
-                diags.add("undefined-capture", f"transition '{p[1]}' captures no '{name}'", where,
+                diags.add("undefined-capture", f"transition {quote(p[1])} captures no {quote(name)}", where,
                           help=_near(name, step.response.capture)
-                          or f"add it: capture: {{{name}: body.{name}}} on '{p[1]}'")
+                          or f"add it: capture: {{{name}: body.{name}}} on {quote(p[1])}")
                 return
             if owner is not None and step.id != owner.id and start is not None:
                 if owner.from_ in graph.reachable(start, skip_transition=step.id):
                     diags.add("capture-not-produced",
-                              f"'{'.'.join(p)}' is used by '{owner.id}', but a path reaches '{owner.id}' "
+                              f"{quote('.'.join(p))} is used by '{owner.id}', but a path reaches '{owner.id}' "
                               f"without passing '{step.id}'", where,
                               help=f"use a value every path produces, or route all paths through '{step.id}'")
         elif root in flow.requires:
             req = flow.requires[root]
             if len(p) != 2 or p[1] not in req.provides:
-                diags.add("undefined-reference", f"'{'.'.join(p)}': requirement '{root}' provides "
+                diags.add("undefined-reference", f"{quote('.'.join(p))}: requirement {quote(root)} provides "
                           f"{', '.join(req.provides) or 'nothing'}", where,
                           help=_near(p[-1], req.provides))
         elif root in generated:
             gen = generated[root]
             if len(p) > 2 or (len(p) == 2 and p[1] not in gen.parts):
                 parts = ", ".join(f"{root}.{x}" for x in gen.parts) or root
-                diags.add("undefined-reference", f"'{'.'.join(p)}' is not a part of '{root}' (use {parts})", where)
+                diags.add("undefined-reference", f"{quote('.'.join(p))} is not a part of {quote(root)} (use {parts})", where)
             elif len(p) == 1 and gen.parts:
-                diags.add("undefined-reference", f"'{root}' has parts: use {', '.join(root + '.' + x for x in gen.parts)}",
+                diags.add("undefined-reference", f"{quote(root)} has parts: use {', '.join(root + '.' + x for x in gen.parts)}",
                           where)
         else:
             options = ["inputs", "steps", *generated, *flow.requires]
-            diags.add("undefined-reference", f"'{'.'.join(p)}' refers to nothing: '{root}' is not inputs, steps "
+            diags.add("undefined-reference", f"{quote('.'.join(p))} refers to nothing: {quote(root)} is not inputs, steps "
                       "or a generated value", where, help=_near(root, options))
 
     for name, actor in flow.actors.items():
@@ -301,7 +301,7 @@ def _check_refs(flow: Flow, graph: Graph, diags: DiagnosticList) -> None:
                 check(path, text, t)
             for k, name in enumerate(f.provoke.inputs):
                 if name not in flow.inputs:
-                    diags.add("undefined-input", f"failure '{f.id}' overrides undeclared input '{name}'",
+                    diags.add("undefined-input", f"failure '{f.id}' overrides undeclared input {quote(name)}",
                               flow.key_pos(*base, "failures", j, "provoke", "inputs", name), help=_near(name, flow.inputs))
         if t.guard is not None and t.guard.expr:
             where = flow.pos(*base, "guard", "expr")
@@ -318,7 +318,7 @@ def check_requirements(flow: Flow, name: str, candidates: list[Flow], diags: Dia
     """The flow named by ``requires.NAME`` exists and provides the steps and captures named."""
     req = flow.requires[name]
     if not candidates:
-        diags.add("undefined-flow", f"requirement '{name}' names flow '{req.flow}', which is not among the flows "
+        diags.add("undefined-flow", f"requirement {quote(name)} names flow '{req.flow}', which is not among the flows "
                   "checked nor beside this file", flow.pos("requires", name, "flow"))
         return
     other = latest_versions(candidates)[0]
@@ -327,8 +327,8 @@ def check_requirements(flow: Flow, name: str, candidates: list[Flow], diags: Dia
         t = other.transition_map.get(step)
         where = flow.pos("requires", name, "provides", key)
         if t is None or t.response is None:
-            diags.add("undefined-step", f"flow '{other.id}' has no HTTP step '{step}'", where,
+            diags.add("undefined-step", f"flow '{other.id}' has no HTTP step {quote(step)}", where,
                       help=_near(step, other.transition_map))
         elif rest and rest[0] not in RESPONSE_PARTS and rest[0] not in t.response.capture:
-            diags.add("undefined-capture", f"step '{step}' of flow '{other.id}' captures no '{rest[0]}'", where,
+            diags.add("undefined-capture", f"step {quote(step)} of flow '{other.id}' captures no {quote(rest[0])}", where,
                       help=_near(rest[0], t.response.capture))

@@ -31,6 +31,38 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[
     return files, missing
 
 
+_FLOW_KEYS = frozenset(fi.alias or name for name, fi in Flow.model_fields.items())
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a line of text"
+    if value is None:
+        return "nothing"
+    return "a single value"
+
+
+def not_a_flow(value: object, source: SourceMap, diags: DiagnosticList) -> bool:
+    """Report a file that is not a flow, in one diagnostic that quotes none of its content.
+
+    A file is a flow when its top is a mapping with at least one key of the format. Any other
+    file (an env file, a compose file, a key list) may hold secrets: what was said about its
+    values while reading it is dropped, and the message names only the file and the problem.
+    """
+    if isinstance(value, dict) and _FLOW_KEYS.intersection(k for k in value if isinstance(k, str)):
+        return False
+    if isinstance(value, dict):
+        problem = "it is a mapping with none of the keys of a flow (id, title, actors, states, transitions)"
+    else:
+        problem = f"its top is {_kind(value)}, not a mapping of id, title, actors, states, transitions"
+    diags.items.clear()
+    diags.add("not-a-flow", f"this file is not a flow: {problem}", source.value(()) or (1, 1),
+              help="point flowdoc at flow files (start from an example in flows/); the file's content is not shown")
+    return True
+
+
 def read_flow_text(text_or_bytes: str | bytes, file: str = "<string>") -> tuple[Flow | None, DiagnosticList]:
     """Parse and model one flow from its text; never raises for bad input."""
     diags = DiagnosticList(file)
@@ -39,6 +71,8 @@ def read_flow_text(text_or_bytes: str | bytes, file: str = "<string>") -> tuple[
         text = decode(data, diags)
         value, source = parse_yaml(text, diags)
     except YamlError:
+        return None, diags
+    if not_a_flow(value, source, diags):
         return None, diags
     if diags.errors:
         # keep modelling to report every problem at once, but the result is invalid
