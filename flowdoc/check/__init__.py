@@ -93,10 +93,13 @@ def _cross_flow(res: CheckResult, lists: dict[str, DiagnosticList]) -> None:
             )
         else:
             seen[key] = flow
+    loaded: set[Path] = set()  # each folder is read once, however many requirements miss
     for flow in res.flows:
         for name, req in flow.requires.items():
-            if req.flow not in index:
-                _load_siblings(Path(flow.file).parent, index)
+            folder = Path(flow.file).parent
+            if req.flow not in index and folder not in loaded:
+                loaded.add(folder)
+                _load_siblings(folder, index)
             check_requirements(flow, name, index.get(req.flow, []), lists[flow.file])
 
 

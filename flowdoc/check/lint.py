@@ -86,7 +86,7 @@ class ArrowComplete(Rule):
 _VAGUE = re.compile(
     r"^\s*(?:(?:send|make|do|get|call|perform|execute|handle|process|fetch)\s+(?:an?\s+|the\s+)?"
     r"(?:request|call|token|api|data|auth|authentication|response|it|stuff)s?|request|response|login|auth|"
-    r"authenticate|call api|api call|step \d+|todo|tbd|\?+)\s*\.?\s*$",
+    r"authenticate|call api|api call|step \d+|todo|tbd|\?+)\s*(?:\.\s*)?$",  # no \s*\s*: linear
     re.IGNORECASE,
 )
 

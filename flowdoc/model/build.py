@@ -65,16 +65,18 @@ def _report(exc: ValidationError, source: Any, diags: DiagnosticList) -> None:
         errors.append((loc, tagged, err))
     # A misspelled key shows up twice: as unknown, and its right spelling as missing.
     # Say it once, as the unknown key with its did-you-mean.
-    unknown = {(e[0][:-1], e[0][-1]) for e in errors if e[2]["type"] == "extra_forbidden"}
+    unknown: dict[tuple, set[str]] = {}  # parent -> unknown keys (indexed: linear in the errors)
+    for e in errors:
+        if e[2]["type"] == "extra_forbidden":
+            unknown.setdefault(e[0][:-1], set()).add(str(e[0][-1]))
     def _misspelt(loc: tuple) -> bool:
-        return any(parent == loc[:-1] and difflib.get_close_matches(str(key), [str(loc[-1])], n=1, cutoff=0.6)
-                   for parent, key in unknown)
+        return any(difflib.get_close_matches(key, [str(loc[-1])], n=1, cutoff=0.6) for key in unknown.get(loc[:-1], ()))
     errors = [e for e in errors if not (e[2]["type"] == "missing" and _misspelt(e[0]))]
     # In a union (str | Model), pydantic reports every branch; keep the deepest.
-    locs = [e[0] for e in errors]
+    extended = {e[0][:k] for e in errors for k in range(len(e[0]))}  # proper prefixes of the locations
     seen: set[tuple] = set()
     for loc, tagged, err in errors:
-        if tagged and any(o != loc and o[: len(loc)] == loc for o in locs):
+        if tagged and loc in extended:
             continue
         key = (loc, err["type"]) if not tagged else (loc, "union")
         if key in seen:
