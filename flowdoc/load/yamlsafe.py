@@ -17,8 +17,9 @@ Rules:
   case form, leading-zero octals, ``1.10``, ``1:30``) are reported, so the
   author quotes them;
 * duplicate keys, several documents, nesting deeper than :data:`MAX_DEPTH`,
-  alias expansion beyond :data:`MAX_NODES` nodes and integers of more than
-  :data:`MAX_INT_DIGITS` digits are reported.
+  aliases repeating more than :data:`MAX_ALIAS_NODES` values, documents of more
+  than :data:`MAX_NODES` values and integers of more than :data:`MAX_INT_DIGITS`
+  digits are reported.
 
 The builder is one loop over the events with an explicit stack: no recursion,
 whatever the input's depth.
@@ -40,7 +41,8 @@ except ImportError:  # pragma: no cover - exercised only without libyaml
 from ..diagnostics import DiagnosticList, quote
 
 MAX_DEPTH = 64
-MAX_NODES = 1_000_000  # values, after alias expansion (a 16,000-state flow holds about 300,000)
+MAX_NODES = 1_000_000  # values in all, aliases expanded (a 16,000-state flow holds about 300,000)
+MAX_ALIAS_NODES = 200_000  # values repeated by aliases
 MAX_BYTES = 4 * 1024 * 1024
 MAX_INT_DIGITS = 100  # Python refuses int() of more than 4,300; no flow needs more than a few
 
@@ -227,19 +229,20 @@ class _Builder:
 
     # -- aliases -------------------------------------------------------------
     def count(self, n: int, pos: Pos) -> bool:
+        """Count values; False (reported once) past either limit."""
         self.total += n
-        if self.total > MAX_NODES:
-            if not self.bomb_reported:
-                self.bomb_reported = True
-                if self.aliased > MAX_NODES // 2:
-                    message = f"the document expands to more than {MAX_NODES:,} values (an alias bomb?)"
-                    help = "remove the anchors and aliases that repeat large blocks"
-                else:
-                    message = f"the document holds more than {MAX_NODES:,} values"
-                    help = "split the flow; a flow of 16,000 states holds about 300,000"
-                self.diags.add("yaml-too-large", message, pos, help=help)
-            return False
-        return True
+        if self.aliased > MAX_ALIAS_NODES:
+            message = f"aliases repeat more than {MAX_ALIAS_NODES:,} values (an alias bomb?)"
+            help = "remove the anchors and aliases that repeat large blocks"
+        elif self.total > MAX_NODES:
+            message = f"the document holds more than {MAX_NODES:,} values"
+            help = "split the flow; a flow of 16,000 states holds about 300,000"
+        else:
+            return True
+        if not self.bomb_reported:
+            self.bomb_reported = True
+            self.diags.add("yaml-too-large", message, pos, help=help)
+        return False
 
 
 def parse_yaml(text: str, diags: DiagnosticList) -> tuple[Any, SourceMap]:
