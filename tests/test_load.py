@@ -10,7 +10,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from flowdoc.cli import cli
 from flowdoc.load import read_flow_text
 from flowdoc.load.yamlsafe import MAX_BYTES
 
@@ -291,9 +293,9 @@ def test_a_non_flow_file_is_named_without_its_content(tmp_path, content):
     for args in (["validate", str(flows)], ["validate", str(env)], ["lint", "--format", "json", str(flows)],
                  ["validate", "--format", "github", str(flows / "secrets.yaml")],
                  ["render", str(flows / "secrets.yaml")], ["diff", str(env), str(flows / "ok.yaml")]):
-        proc = subprocess.run([sys.executable, "-m", "flowdoc", *args], capture_output=True, text=True, timeout=60)
-        out = proc.stdout + proc.stderr
-        assert proc.returncode == 2 and "not-a-flow" in out, (args, out)
+        res = CliRunner().invoke(cli, args, catch_exceptions=False)
+        out = res.stdout + res.stderr
+        assert res.exit_code == 2 and "not-a-flow" in out, (args, out)
         assert SECRET not in out and "API_KEY" not in out and "Traceback" not in out, (args, out)
 
 
@@ -341,3 +343,15 @@ def test_size_limits_name_their_cause(monkeypatch):
     _flow, diags = read_flow_text(ALIAS_BOMB, "bomb.yaml")
     (d,) = [d for d in diags.items if d.code == "yaml-too-large"]
     assert "aliases repeat more than 200,000 values (an alias bomb?)" in d.message
+
+
+def test_a_huge_file_behind_a_symlink_is_not_read_whole(tmp_path):
+    from flowdoc.load import read_flow
+
+    huge = tmp_path / "huge.bin"
+    with open(huge, "wb") as fh:  # sparse: 8 GiB on paper, nothing on disk
+        fh.truncate(8 * 1024**3)
+    (tmp_path / "x.yaml").symlink_to(huge)
+    flow, diags = read_flow(tmp_path / "x.yaml")
+    assert flow is None and [d.code for d in diags.items] == ["file-too-large"]
+    assert "8192.0 MiB" in diags.items[0].message

@@ -9,7 +9,7 @@ from typing import Iterable
 from ..diagnostics import DiagnosticList
 from ..model.build import build_flow
 from ..model.flow import Flow
-from .yamlsafe import SourceMap, YamlError, decode, parse_yaml
+from .yamlsafe import MAX_BYTES, SourceMap, YamlError, decode, parse_yaml, too_large
 
 FLOW_SUFFIXES = (".yaml", ".yml")
 
@@ -86,10 +86,16 @@ def read_flow(path: str | os.PathLike[str]) -> tuple[Flow | None, DiagnosticList
     """Read one flow file. Returns the flow (None when invalid) and its diagnostics."""
     file = str(path)
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as fh:  # never more than the limit in memory, whatever the file
+            data = fh.read(MAX_BYTES + 1)
+            size = max(os.fstat(fh.fileno()).st_size, len(data))
     except OSError as exc:
         diags = DiagnosticList(file)
         diags.add("io-error", f"cannot read the file: {exc.strerror or exc}")
+        return None, diags
+    if size > MAX_BYTES:
+        diags = DiagnosticList(file)
+        too_large(size, diags)
         return None, diags
     flow, diags = read_flow_text(data, file)
     return flow, diags

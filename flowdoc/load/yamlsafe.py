@@ -401,14 +401,18 @@ def _report_syntax(exc: yaml.MarkedYAMLError, text: str, diags: DiagnosticList) 
     diags.add("yaml-syntax", message, pos, help=help)
 
 
+def too_large(size: int, diags: DiagnosticList) -> None:
+    diags.add(
+        "file-too-large",
+        f"the file is {size / 1048576:.1f} MiB; flow files are limited to {MAX_BYTES // 1048576} MiB",
+        help="split the flow, or check that this is the right file",
+    )
+
+
 def decode(data: bytes, diags: DiagnosticList) -> str:
     """Bytes of a flow file to text, or :class:`YamlError`."""
     if len(data) > MAX_BYTES:
-        diags.add(
-            "file-too-large",
-            f"the file is {len(data) / 1048576:.1f} MiB; flow files are limited to {MAX_BYTES // 1048576} MiB",
-            help="split the flow, or check that this is the right file",
-        )
+        too_large(len(data), diags)
         raise YamlError()
     if b"\x00" in data[:8192] or data.startswith((b"\xff\xfe", b"\xfe\xff")):
         diags.add("not-text", "the file is binary or not UTF-8 text", help="flow files are UTF-8 YAML")
