@@ -20,6 +20,9 @@ Guards
     ``guard.expr`` is a boolean expression over the same paths (without
     ``${}``): comparisons ``== != < <= > >=``, ``in``, ``not``, ``and``, ``or``,
     parentheses, and literals (strings in quotes, numbers, true, false, null).
+    Parentheses and ``not`` nest at most :data:`MAX_GUARD_DEPTH` (32) deep and a
+    number has at most :data:`MAX_NUMBER_CHARS` characters; longer ``and`` / ``or``
+    chains are fine (they are flat).
 
 Both are parsed and evaluated here, by a tiny parser; Python's ``eval`` is
 never used.
@@ -304,6 +307,17 @@ class _Parser:
         raise ExprError(f"unexpected {t[1]!r} in the guard")
 
 
+def _chain(n: tuple, resolve: Resolver) -> Any:
+    """``a and b and c`` / ``a or b or c`` as Python does: the first deciding value, or the last."""
+    stop = n[0] == "or"  # 'or' stops at a true value, 'and' at a false one
+    value: Any = not stop
+    for c in n[1:]:
+        value = _eval(c, resolve)
+        if bool(value) is stop:
+            return value
+    return value
+
+
 def _eval(n: tuple, resolve: Resolver) -> Any:
     kind = n[0]
     if kind == "lit":
@@ -312,20 +326,8 @@ def _eval(n: tuple, resolve: Resolver) -> Any:
         return resolve(n[1])
     if kind == "not":
         return not _eval(n[1], resolve)
-    if kind == "and":
-        value: Any = True
-        for c in n[1:]:
-            value = _eval(c, resolve)
-            if not value:
-                return value
-        return value
-    if kind == "or":
-        value = False
-        for c in n[1:]:
-            value = _eval(c, resolve)
-            if value:
-                return value
-        return value
+    if kind in ("and", "or"):
+        return _chain(n, resolve)
     if kind == "in":
         hay = _eval(n[2], resolve)
         try:

@@ -31,9 +31,9 @@ ADDRESS_SPACE = 2 * 1024**3  # RLIMIT_AS of each run: a runaway allocation fails
 
 
 def _preload() -> None:
-    import flowdoc.cli  # noqa: F401
-    from flowdoc.cli import COMMANDS
     import importlib
+
+    from flowdoc.cli import COMMANDS
 
     for mod in set(COMMANDS.values()):
         importlib.import_module(f"flowdoc.cli.{mod}")
