@@ -158,3 +158,15 @@ def test_lookup_of_a_non_ascii_digit_is_a_missing_value():
         lookup({"a": [1, 2]}, ("a", "²"))
     with pytest.raises(KeyError):
         lookup({"a": [1, 2]}, ("a", "9" * 5000))
+
+
+def test_a_failed_comparison_names_types_never_values():
+    with pytest.raises(ExprError) as exc:
+        Guard.parse("inputs.password < 5").evaluate(lambda p: "hunter2-secret")
+    assert "hunter2" not in str(exc.value) and str(exc.value) == "cannot compare a text < a number"
+
+
+def test_an_unexpected_long_literal_is_quoted_short():
+    with pytest.raises(ExprError) as exc:
+        Guard.parse("inputs.n == 1 '" + "x" * 5000 + "'")
+    assert len(str(exc.value)) < 100

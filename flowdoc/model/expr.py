@@ -213,7 +213,7 @@ class Guard:
         p = _Parser(toks)
         ast = p.or_()
         if p.i != len(toks):
-            raise ExprError(f"unexpected {toks[p.i][1]!r} in the guard")
+            raise ExprError(f"unexpected {_token(toks[p.i])} in the guard")
         return cls(src, ast)
 
     def refs(self) -> list[tuple[str, ...]]:
@@ -304,7 +304,19 @@ class _Parser:
         if t[0] == "ref":
             self.i += 1
             return ("ref", t[1])
-        raise ExprError(f"unexpected {t[1]!r} in the guard")
+        raise ExprError(f"unexpected {_token(t)} in the guard")
+
+
+def _token(tok: tuple[str, Any]) -> str:
+    kind, value = tok
+    if kind == "ref":
+        return quote(".".join(value))
+    return quote(value) if kind != "lit" or isinstance(value, str) else quote(as_text(value))
+
+
+def _kind(v: Any) -> str:
+    return {bool: "a boolean", int: "a number", float: "a number", str: "a text", type(None): "null"}.get(
+        type(v), f"a {type(v).__name__}")
 
 
 def _chain(n: tuple, resolve: Resolver) -> Any:
@@ -343,5 +355,6 @@ def _eval(n: tuple, resolve: Resolver) -> Any:
         try:
             return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
         except TypeError as exc:
-            raise ExprError(f"cannot compare {a!r} {op} {b!r}") from exc
+            # the types only: the values may be secrets (inputs) or a server's answer
+            raise ExprError(f"cannot compare {_kind(a)} {op} {_kind(b)}") from exc
     raise ExprError(f"bad expression node {kind}")  # pragma: no cover
