@@ -8,12 +8,43 @@ line and column (1-based) whenever the problem has a place in the YAML.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Literal
 
 Severity = Literal["error", "warning", "info"]
 
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+
+#: Longest piece of author text a message quotes; longer ones are cut with an ellipsis.
+QUOTE_LIMIT = 60
+
+
+def quote(value: object, limit: int = QUOTE_LIMIT) -> str:
+    """``'value'`` for a message: one token of the flow, cut to ``limit`` characters."""
+    text = str(value)
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return f"'{text}'"
+
+
+# C0 and C1 controls, DEL, and the Unicode line separators and bidirectional
+# controls that reorder or hide text on a terminal or a web page.
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+#: What json.dumps leaves raw: DEL, C1 controls, separators and bidi controls (it escapes C0 itself).
+_JSON_RAW = re.compile(r"[\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
+
+
+def _escape_char(m: re.Match) -> str:
+    c = m.group(0)
+    return _NAMED.get(c) or (f"\\x{ord(c):02x}" if ord(c) < 0x100 else f"\\u{ord(c):04x}")
+
+
+def escape_control(text: str) -> str:
+    """Control characters as visible escapes (``\\r``, ``\\x1b``, ``\\u202e``): a message never
+    moves the cursor, sets a terminal title or reorders text, whatever a flow key holds."""
+    return _CONTROL.sub(_escape_char, text)
 
 
 @dataclass(frozen=True, order=False)
@@ -80,25 +111,33 @@ _BOLD = "\x1b[1m"
 
 
 def format_text(diags: Iterable[Diagnostic], *, color: bool = False) -> str:
+    """One problem a line (and its help below), control characters escaped."""
     lines = []
     for d in diags:
         sev = d.severity
+        where, code, message = escape_control(d.location), escape_control(d.code), escape_control(d.message)
         if color:
-            head = f"{_BOLD}{d.location}{_RESET}: {_COLORS[sev]}{sev}[{d.code}]{_RESET}: {d.message}"
+            head = f"{_BOLD}{where}{_RESET}: {_COLORS[sev]}{sev}[{code}]{_RESET}: {message}"
         else:
-            head = f"{d.location}: {sev}[{d.code}]: {d.message}"
+            head = f"{where}: {sev}[{code}]: {message}"
         lines.append(head)
         if d.help:
-            lines.append(f"    help: {d.help}")
+            lines.append(f"    help: {escape_control(d.help)}")
     return "\n".join(lines)
 
 
+def _json_char(m: re.Match) -> str:
+    return f"\\u{ord(m.group(0)):04x}"
+
+
 def format_json(diags: Iterable[Diagnostic]) -> str:
-    return json.dumps([d.to_dict() for d in diags], indent=2, ensure_ascii=False)
+    """JSON; the values are the messages as they are, with every control character a \\u escape."""
+    text = json.dumps([d.to_dict() for d in diags], indent=2, ensure_ascii=False)
+    return _JSON_RAW.sub(_json_char, text)
 
 
 def _gh_escape(value: str, *, prop: bool = False) -> str:
-    value = value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    value = escape_control(value.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A"))
     if prop:
         value = value.replace(":", "%3A").replace(",", "%2C")
     return value

@@ -288,3 +288,106 @@ def test_duplicate_flow_version(tmp_path):
     other["changelog"] = [{"version": "2.0.0", "notes": "Second."}]
     (tmp_path / "b.yaml").write_text(to_yaml(other))
     assert check_paths([tmp_path]).errors == []
+
+
+# ------------------------------------------------------------------ long and hostile flows (issue 14, 16)
+
+import json  # noqa: E402
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+from flowdoc.check.dominators import Dominance, immediate_dominators  # noqa: E402
+from flowdoc.check.graph import HINT_BUDGET, Graph  # noqa: E402
+from flowdoc.load import read_flow_text  # noqa: E402
+
+
+def _reach_without(succ, root, skip):
+    seen, todo = {root}, [root]
+    while todo:
+        v = todo.pop()
+        for w in succ[v]:
+            if w != skip and w not in seen:
+                seen.add(w)
+                todo.append(w)
+    return seen
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 12).flatmap(lambda n: st.tuples(
+    st.just(n), st.lists(st.tuples(st.integers(0, n - 1), st.integers(0, n - 1)), max_size=30))))
+def test_dominators_agree_with_removing_the_node(graph):
+    # d dominates v  <=>  v is reachable, and not once d is taken out (d != v)
+    n, edges = graph
+    succ = [[] for _ in range(n)]
+    for a, b in edges:
+        succ[a].append(b)
+    dom = Dominance(succ, 0)
+    reach = _reach_without(succ, 0, None)
+    idom = immediate_dominators(succ, 0)
+    for v in range(n):
+        assert (idom[v] != -1) == (v in reach)
+        for d in range(n):
+            expected = v in reach and (d == v or d == 0 or v not in _reach_without(succ, 0, d))
+            assert dom.dominates(d, v) == expected, (n, edges, d, v)
+
+
+def _chain(n: int, refs: bool) -> str:
+    """A flow of n states in a chain, one transition each; with refs, each step sends what the one
+    before captured (the capture-not-produced check asks about every one)."""
+    head = base()
+    for k in ("states", "transitions", "inputs", "lifecycle"):
+        head.pop(k)
+    head["actors"]["auth"].pop("base_url")
+    states = [{"id": f"s{i}"} for i in range(n)]
+    states[0]["initial"] = True
+    states[-1].update(terminal=True, handoff="See the Authorization Guide.")
+    trans = [{"id": f"t{i}", "from": f"s{i}", "to": f"s{i + 1}", "by": "app -> auth", "title": f"Step {i} onward",
+              "request": {"method": "POST", "path": "/t", "form": {"x": f"${{steps.t{i - 1}.tok}}" if refs and i else "v"}},
+              "response": {"status": 200, "capture": {"tok": "body.tok"}}} for i in range(n - 1)]
+    line = lambda x: f"- {json.dumps(x, separators=(',', ':'))}\n"  # noqa: E731
+    return to_yaml(head) + "states:\n" + "".join(map(line, states)) + "transitions:\n" + "".join(map(line, trans))
+
+
+def test_a_sixteen_thousand_state_chain_validates():
+    # within the size limits, and every capture reference answered from the dominator tree
+    diags = diagnose(_chain(16_000, refs=True))
+    assert [d for d in diags if d.severity == "error"] == []
+
+
+def test_capture_not_produced_on_a_long_chain_with_a_bypass():
+    text = _chain(2_000, refs=True)
+    bypass = {"id": "skip", "from": "s10", "to": "s12", "by": "app -> auth", "title": "Jump ahead"}
+    text += f"- {json.dumps(bypass)}\n"
+    hits = [d for d in diagnose(text) if d.code == "capture-not-produced"]
+    # s12 can be reached around t11 (by 'skip'), and s12's step t12 uses t11's capture
+    assert [d.message.split("'")[1] for d in hits] == ["steps.t11.tok"]
+
+
+def test_did_you_mean_stays_within_a_budget():
+    n = 3_000  # every transition names a misspelt state: 3,000 hints against 3,000 states
+    text = _chain(n, refs=False).replace('"to":"s', '"to":"sx')
+    hits = [d for d in diagnose(text) if d.code == "undefined-state"]
+    assert len(hits) == n - 1  # every problem is reported
+    with_hint = [d for d in hits if d.help]
+    assert with_hint and len(with_hint) <= HINT_BUDGET // n + 1
+
+
+def test_a_capture_of_a_duplicated_transition_id():
+    # the id is reported as a duplicate; which of the two captures is meant is not guessed
+    f = base()
+    f["states"].append({"id": "mid"})
+    f["transitions"][0]["to"] = "mid"
+    _add_transition(f, id="use", from_="mid", to="done",
+                    request={"method": "GET", "path": "/me", "auth": "bearer", "token": "${steps.get_token.access_token}"},
+                    response={"status": 200, "fields": ["sub"]})
+    twin = _add_transition(f, id="get_token", from_="start", to="done")
+    twin.update({k: f["transitions"][0][k] for k in ("request", "response")})
+    found = codes(f)
+    assert "duplicate-id" in found and "capture-not-produced" not in found
+    flow, _diags = read_flow_text(to_yaml(f), "t.yaml")
+    graph = Graph(flow)
+    assert graph.reaches_around("start", "mid", "use") is True  # 'use' leaves mid
+    assert graph.reaches_around("start", "done", "use") is True  # the twin goes around it
+    assert graph.reaches_around("mid", "done", "use") is False  # from mid, only 'use' leads on
+    assert graph.reaches_around("start", "done", "get_token") is False  # duplicated: not answered

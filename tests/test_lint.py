@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from flowdoc.check import RULES
@@ -120,3 +122,32 @@ def test_example_flows_are_lint_clean():
     import flowdoc
 
     assert flowdoc.lint(["flows"]) == []
+
+
+# ------------------------------------------------------------------ hostile titles (issue 16)
+
+
+def test_vague_title_with_trailing_spaces_and_dot():
+    for title in ("Send request .", "request  .  ", "get token."):
+        f = base()
+        f["transitions"][0]["title"] = title
+        assert "vague-label" in [d.code for d in diagnose(f, lint=True)], title
+
+
+def test_a_vague_title_of_spaces_is_checked_at_once_and_quoted_short():
+    # was: '\s*\.?\s*$' backtracked quadratically (100,000 spaces then a letter: minutes)
+    from tests.support.hangguard import run_guarded
+
+    spaced, long_word = base(), base()
+    spaced["transitions"][0]["title"] = "request" + " " * 100_000 + "x"  # two words: not vague
+    long_word["transitions"][0]["title"] = "x" * 100_000  # one word: vague, quoted cut short
+    long_word["transitions"][0]["guard"] = "entitle" * 20_000  # authorization logic, quoted cut short
+    out = run_guarded(f"""
+import json
+from tests.flowkit import diagnose
+for f in ({spaced!r}, {long_word!r}):
+    print(json.dumps(sorted((d.code, len(d.message)) for d in diagnose(f, lint=True))))
+""")
+    first, second = (json.loads(line) for line in out.splitlines())
+    assert first == []
+    assert [c for c, _n in second] == ["ends-at-token", "vague-label"] and all(n < 200 for _c, n in second)

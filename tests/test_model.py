@@ -6,6 +6,7 @@ import pytest
 
 from flowdoc.model.flow import parse_duration
 from tests.flowkit import base, diagnose, to_yaml
+from tests.support.hangguard import run_guarded
 
 
 def _one(f, code):
@@ -184,3 +185,52 @@ def test_latest_versions_and_parallel_groups():
     route = [NS(id="x", parallel=None), NS(id="p1", parallel="g"), NS(id="p2", parallel="g"), NS(id="y", parallel=None),
              NS(id="q", parallel="h")]
     assert [[t.id for t in g] for g in parallel_groups(route)] == [["x"], ["p1", "p2"], ["y"], ["q"]]
+
+
+# ------------------------------------------------------------------ hostile input (issue 14, 16)
+
+
+@pytest.mark.parametrize("value,seconds", [(" 1d 2h 3m 4s ", 93784), ("1 h", 3600), ("5m\t", 300), ("0s", 0)])
+def test_more_durations(value, seconds):
+    assert parse_duration(value) == seconds
+
+
+@pytest.mark.parametrize("value", ["1h1d", "1m1m", "1", "5 ms", "h", "1x", "1d2", "٣s", "1.5h", "9" * 5000 + "s"])
+def test_more_bad_durations(value):
+    with pytest.raises(ValueError):
+        parse_duration(value)
+
+
+def test_a_ttl_of_spaces_then_a_letter_is_an_error_at_once():
+    # was: catastrophic backtracking in the duration regex (100 spaces: 6.4 s, 200: killed)
+    f = base()
+    f["lifecycle"]["tokens"]["access_token"]["ttl"] = " " * 200 + "x"
+    out = run_guarded(f"""
+from flowdoc.model.flow import parse_duration
+from tests.flowkit import diagnose
+for spaces in (200, 100_000):
+    try:
+        parse_duration(" " * spaces + "x")
+    except ValueError as exc:
+        print(len(str(exc)))
+for d in diagnose({f!r}):
+    print(d.code, d.line, d.message[:40])
+""")
+    lines = out.splitlines()
+    assert all(int(n) < 200 for n in lines[:2])  # the value is quoted cut short
+    assert any(line.startswith("invalid-value ") and "ttl" in line for line in lines[2:]), out
+
+
+def test_a_five_thousand_digit_version_is_an_error():
+    # was: a traceback from int() in `flowdoc check`, which compares version numbers
+    f = base()
+    f["version"] = "1" + "0" * 5000 + ".0.0"
+    assert "invalid-value" in [d.code for d in diagnose(f)]
+
+
+def test_version_order_of_long_numbers_without_int():
+    from flowdoc.model.flow import version_key
+
+    assert version_key("1.0.0-" + "9" * 5000) > version_key("1.0.0-" + "9" * 4999)
+    assert version_key("1.0.0-rc.010") == version_key("1.0.0-rc.10")
+    assert version_key("10.0.0") > version_key("9.99.99")

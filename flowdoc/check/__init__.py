@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import gc
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 from ..config import LintConfig
 from ..diagnostics import Diagnostic, DiagnosticList
@@ -17,13 +19,32 @@ from .lint import RULES, run_lint
 __all__ = ["RULES", "CheckResult", "check_graph", "run_lint", "validate_file", "lint_file", "check_paths"]
 
 
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while one file is read and checked.
+
+    Reading a flow allocates hundreds of thousands of objects and creates no cycles worth
+    collecting; with the collector on, its full passes over the growing heap make a 16,000-state
+    flow cost 1.5x more per state than a 1,000-state one. Memory stays bounded by the 4 MiB
+    file limit; the collector is on again (if it was) as soon as the file is done.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def validate_file(path: str | os.PathLike[str]) -> tuple[Flow | None, DiagnosticList]:
     """Load, model and graph-check one file. The flow is None when it has errors."""
-    flow, diags = read_flow(path)
-    if flow is not None:
-        check_graph(flow, diags)
-        if diags.errors:
-            flow = None
+    with gc_paused():
+        flow, diags = read_flow(path)
+        if flow is not None:
+            check_graph(flow, diags)
+            if diags.errors:
+                flow = None
     return flow, diags
 
 
@@ -70,7 +91,8 @@ def check_paths(
             res.flows.remove(flow)
             res.invalid = True
         elif lint:
-            run_lint(flow, d, config)
+            with gc_paused():
+                run_lint(flow, d, config)
     for d in lists.values():
         res.diagnostics += d.items
     return res
@@ -93,10 +115,13 @@ def _cross_flow(res: CheckResult, lists: dict[str, DiagnosticList]) -> None:
             )
         else:
             seen[key] = flow
+    loaded: set[Path] = set()  # each folder is read once, however many requirements miss
     for flow in res.flows:
         for name, req in flow.requires.items():
-            if req.flow not in index:
-                _load_siblings(Path(flow.file).parent, index)
+            folder = Path(flow.file).parent
+            if req.flow not in index and folder not in loaded:
+                loaded.add(folder)
+                _load_siblings(folder, index)
             check_requirements(flow, name, index.get(req.flow, []), lists[flow.file])
 
 

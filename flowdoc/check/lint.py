@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING, ClassVar, Iterator
 
-from ..diagnostics import DiagnosticList, Severity
+from ..diagnostics import DiagnosticList, Severity, quote
 from ..model.flow import Flow, Status
 
 if TYPE_CHECKING:
@@ -71,7 +71,7 @@ class ArrowComplete(Rule):
             if r is None or resp is None:
                 continue
             if r.method in ("POST", "PUT", "PATCH") and not (r.form or r.json_body or r.submit_form or r.shown_params):
-                yield (f"'{t.id}' sends {r.method} {r.path} with no parameters", ("transitions", i, "request"),
+                yield (f"'{t.id}' sends {r.method} {quote(r.path)} with no parameters", ("transitions", i, "request"),
                        "list the key form or JSON parameters the request carries")
             ok = [s for s in resp.statuses if 200 <= s < 300]
             if ok and not (resp.fields or resp.body or resp.capture or resp.form or resp.jwt):
@@ -86,7 +86,7 @@ class ArrowComplete(Rule):
 _VAGUE = re.compile(
     r"^\s*(?:(?:send|make|do|get|call|perform|execute|handle|process|fetch)\s+(?:an?\s+|the\s+)?"
     r"(?:request|call|token|api|data|auth|authentication|response|it|stuff)s?|request|response|login|auth|"
-    r"authenticate|call api|api call|step \d+|todo|tbd|\?+)\s*\.?\s*$",
+    r"authenticate|call api|api call|step \d+|todo|tbd|\?+)\s*(?:\.\s*)?$",  # no \s*\s*: linear
     re.IGNORECASE,
 )
 
@@ -100,7 +100,7 @@ class VagueLabel(Rule):
     def check(self, flow):
         for i, t in enumerate(flow.transitions):
             if _VAGUE.match(t.title) or len(t.title.split()) < 2:
-                yield (f"'{t.title}' is too vague a title for '{t.id}'", ("transitions", i, "title"),
+                yield (f"{quote(t.title)} is too vague a title for '{t.id}'", ("transitions", i, "title"),
                        "say what the step does and with what, e.g. 'Exchange the authorization code for tokens'")
 
 
@@ -164,7 +164,7 @@ class EndsAtToken(Rule):
             texts = [t.title, t.guard.text if t.guard else ""]
             hit = next((x for x in texts if x and _AUTHZ.search(x)), None)
             if hit:
-                yield (f"'{t.id}' holds authorization logic ('{_AUTHZ.search(hit).group(0)}')", ("transitions", i, "id"),
+                yield (f"'{t.id}' holds authorization logic ({quote(_AUTHZ.search(hit).group(0))})", ("transitions", i, "id"),
                        "move roles and permissions to the authorization guide; end this flow at token issuance")
 
 

@@ -9,7 +9,7 @@ from typing import Callable, Iterable, Iterator
 from ..diagnostics import DiagnosticList
 from ..model.build import build_flow
 from ..model.flow import Flow
-from .yamlsafe import SourceMap, YamlError, decode, parse_yaml
+from .yamlsafe import MAX_BYTES, SourceMap, YamlError, decode, parse_yaml, too_large
 
 FLOW_SUFFIXES = (".yaml", ".yml")
 
@@ -57,6 +57,38 @@ def discover(paths: Iterable[str | os.PathLike[str]]) -> tuple[list[Path], list[
     return files, missing
 
 
+_FLOW_KEYS = frozenset(fi.alias or name for name, fi in Flow.model_fields.items())
+
+
+def _kind(value: object) -> str:
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, str):
+        return "a line of text"
+    if value is None:
+        return "nothing"
+    return "a single value"
+
+
+def not_a_flow(value: object, source: SourceMap, diags: DiagnosticList) -> bool:
+    """Report a file that is not a flow, in one diagnostic that quotes none of its content.
+
+    A file is a flow when its top is a mapping with at least one key of the format. Any other
+    file (an env file, a compose file, a key list) may hold secrets: what was said about its
+    values while reading it is dropped, and the message names only the file and the problem.
+    """
+    if isinstance(value, dict) and _FLOW_KEYS.intersection(k for k in value if isinstance(k, str)):
+        return False
+    if isinstance(value, dict):
+        problem = "it is a mapping with none of the keys of a flow (id, title, actors, states, transitions)"
+    else:
+        problem = f"its top is {_kind(value)}, not a mapping of id, title, actors, states, transitions"
+    diags.items.clear()
+    diags.add("not-a-flow", f"this file is not a flow: {problem}", source.value(()) or (1, 1),
+              help="point flowdoc at flow files (start from an example in flows/); the file's content is not shown")
+    return True
+
+
 def read_flow_text(text_or_bytes: str | bytes, file: str = "<string>") -> tuple[Flow | None, DiagnosticList]:
     """Parse and model one flow from its text; never raises for bad input."""
     diags = DiagnosticList(file)
@@ -65,6 +97,8 @@ def read_flow_text(text_or_bytes: str | bytes, file: str = "<string>") -> tuple[
         text = decode(data, diags)
         value, source = parse_yaml(text, diags)
     except YamlError:
+        return None, diags
+    if not_a_flow(value, source, diags):
         return None, diags
     if diags.errors:
         # keep modelling to report every problem at once, but the result is invalid
@@ -78,10 +112,16 @@ def read_flow(path: str | os.PathLike[str]) -> tuple[Flow | None, DiagnosticList
     """Read one flow file. Returns the flow (None when invalid) and its diagnostics."""
     file = str(path)
     try:
-        data = Path(path).read_bytes()
+        with open(path, "rb") as fh:  # never more than the limit in memory, whatever the file
+            data = fh.read(MAX_BYTES + 1)
+            size = max(os.fstat(fh.fileno()).st_size, len(data))
     except OSError as exc:
         diags = DiagnosticList(file)
         diags.add("io-error", f"cannot read the file: {exc.strerror or exc}")
+        return None, diags
+    if size > MAX_BYTES:
+        diags = DiagnosticList(file)
+        too_large(size, diags)
         return None, diags
     flow, diags = read_flow_text(data, file)
     return flow, diags

@@ -13,10 +13,16 @@ Rules:
   ``!!bool``, ``!!null``, ``!!map``, ``!!seq``); any other tag is an error and
   nothing is constructed from it;
 * plain scalars follow the YAML 1.2 core schema, and plain scalars whose
-  meaning differs between YAML 1.1 and 1.2 (``yes/no/on/off``, leading-zero
-  octals, ``1.10``) are reported, so the author quotes them;
-* duplicate keys, several documents, nesting deeper than :data:`MAX_DEPTH` and
-  alias expansion beyond :data:`MAX_NODES` nodes are reported.
+  meaning differs between YAML 1.1 and 1.2 (``y/n/yes/no/on/off`` in any
+  case form, leading-zero octals, ``1.10``, ``1:30``) are reported, so the
+  author quotes them;
+* duplicate keys, several documents, nesting deeper than :data:`MAX_DEPTH`,
+  aliases repeating more than :data:`MAX_ALIAS_NODES` values, documents of more
+  than :data:`MAX_NODES` values and integers of more than :data:`MAX_INT_DIGITS`
+  digits are reported.
+
+The builder is one loop over the events with an explicit stack: no recursion,
+whatever the input's depth.
 """
 
 from __future__ import annotations
@@ -32,11 +38,13 @@ try:  # libyaml's C parser; the pure-Python one is the fallback
 except ImportError:  # pragma: no cover - exercised only without libyaml
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
-from ..diagnostics import DiagnosticList
+from ..diagnostics import DiagnosticList, quote
 
 MAX_DEPTH = 64
-MAX_NODES = 200_000  # after alias expansion
+MAX_NODES = 1_000_000  # values in all, aliases expanded (a 16,000-state flow holds about 300,000)
+MAX_ALIAS_NODES = 200_000  # values repeated by aliases
 MAX_BYTES = 4 * 1024 * 1024
+MAX_INT_DIGITS = 100  # Python refuses int() of more than 4,300; no flow needs more than a few
 
 Path = tuple[Any, ...]
 Pos = tuple[int, int]  # 1-based line, column
@@ -85,6 +93,10 @@ _TRAILING_ZERO = re.compile(r"\.[0-9]*0$")
 _SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
 
 
+def _is_int(text: str) -> bool:
+    return bool(_INT.match(text) or _HEX.match(text) or _OCT12.match(text))
+
+
 def _short_tag(tag: str) -> str:
     return "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
 
@@ -117,6 +129,7 @@ class _Builder:
         self.anchors: dict[str, tuple[Any, int]] = {}
         self.total = 0
         self.bomb_reported = False
+        self.aliased = 0  # values that aliases repeat
 
     # -- scalars -------------------------------------------------------------
     def scalar(self, ev: Any, pos: Pos) -> Any:
@@ -126,7 +139,7 @@ class _Builder:
             if tag not in _ALLOWED_TAGS:
                 self.diags.add(
                     "yaml-tag",
-                    f"the tag {_short_tag(tag)} is not allowed; flowdoc never constructs objects from tags",
+                    f"the tag {quote(_short_tag(tag))} is not allowed; flowdoc never constructs objects from tags",
                     pos,
                     help="remove the tag and write a plain value",
                 )
@@ -144,7 +157,8 @@ class _Builder:
         value = self._plain(text, pos, report=False)
         want = {"int": int, "float": (int, float), "bool": bool}.get(kind)
         if want is not None and (not isinstance(value, want) or (kind == "int" and isinstance(value, bool))):
-            self.diags.add("yaml-tag", f"'{text}' is not a valid !!{kind}", pos)
+            if not (_is_int(text) and self._too_long(text, pos)):
+                self.diags.add("yaml-tag", f"{quote(text)} is not a valid !!{kind}", pos)
             return text
         return float(value) if kind == "float" else value
 
@@ -156,7 +170,7 @@ class _Builder:
         if text in _FALSE:
             return False
         if _YAML11_BOOL.match(text):
-            if report and len(text) > 1:
+            if report:
                 self.diags.add(
                     "yaml-ambiguous",
                     f"'{text}' is a boolean in YAML 1.1 but a string in YAML 1.2",
@@ -164,28 +178,27 @@ class _Builder:
                     help=f'write true or false for a boolean, or quote it ("{text}") for text',
                 )
             return text
-        if _INT.match(text):
-            return int(text)
-        if _HEX.match(text):
-            return int(text, 16)
-        if _OCT12.match(text):
-            return int(text[2:], 8)
+        if _is_int(text):
+            if self._too_long(text, pos, report):
+                return text
+            base = 16 if text.startswith("0x") else 8 if text.startswith("0o") else 10
+            return int(text[2:] if base != 10 else text, base)
         if _LEADING_ZERO.match(text):
             if report:
                 self.diags.add(
                     "yaml-ambiguous",
-                    f"'{text}' is an octal number in YAML 1.1 but a decimal in YAML 1.2",
+                    f"{quote(text)} is an octal number in YAML 1.1 but a decimal in YAML 1.2",
                     pos,
-                    help=f'quote it ("{text}") for text, or write 0o{text.lstrip("+-0")} for an octal number',
+                    help=f"quote it for text, or write 0o{text.lstrip('+-0')[:20]} for an octal number",
                 )
             return text
         if _FLOAT.match(text):
             if report and _TRAILING_ZERO.search(text.split("e")[0].split("E")[0]) and not text.endswith(".0"):
                 self.diags.add(
                     "yaml-ambiguous",
-                    f"'{text}' is read as the number {float(text)!r}, which drops the trailing zero",
+                    f"{quote(text)} is read as the number {float(text)!r}, which drops the trailing zero",
                     pos,
-                    help=f'quote it ("{text}") if it is a version or other text',
+                    help="quote it if it is a version or other text",
                 )
                 return text
             return float(text)
@@ -194,26 +207,42 @@ class _Builder:
         if _SEXAGESIMAL.match(text) and report:
             self.diags.add(
                 "yaml-ambiguous",
-                f"'{text}' is a base-60 number in YAML 1.1 but a string in YAML 1.2",
+                f"{quote(text)} is a base-60 number in YAML 1.1 but a string in YAML 1.2",
                 pos,
-                help=f'quote it ("{text}")',
+                help="quote it",
             )
         return text
 
+    def _too_long(self, text: str, pos: Pos, report: bool = True) -> bool:
+        """An integer of more than MAX_INT_DIGITS digits is reported (never converted)."""
+        digits = len(text.lstrip("+-")) - (2 if text[:2] in ("0x", "0o") else 0)
+        if digits <= MAX_INT_DIGITS:
+            return False
+        if report:
+            self.diags.add(
+                "number-too-long",
+                f"a number of {digits:,} digits; flowdoc reads numbers of at most {MAX_INT_DIGITS} digits",
+                pos,
+                help="quote it if it is text (an id, a code), or write a smaller number",
+            )
+        return True
+
     # -- aliases -------------------------------------------------------------
     def count(self, n: int, pos: Pos) -> bool:
+        """Count values; False (reported once) past either limit."""
         self.total += n
-        if self.total > MAX_NODES:
-            if not self.bomb_reported:
-                self.bomb_reported = True
-                self.diags.add(
-                    "yaml-too-large",
-                    f"the document expands to more than {MAX_NODES:,} values (an alias bomb?)",
-                    pos,
-                    help="remove the anchors and aliases that repeat large blocks",
-                )
-            return False
-        return True
+        if self.aliased > MAX_ALIAS_NODES:
+            message = f"aliases repeat more than {MAX_ALIAS_NODES:,} values (an alias bomb?)"
+            help = "remove the anchors and aliases that repeat large blocks"
+        elif self.total > MAX_NODES:
+            message = f"the document holds more than {MAX_NODES:,} values"
+            help = "split the flow; a flow of 16,000 states holds about 300,000"
+        else:
+            return True
+        if not self.bomb_reported:
+            self.bomb_reported = True
+            self.diags.add("yaml-too-large", message, pos, help=help)
+        return False
 
 
 def parse_yaml(text: str, diags: DiagnosticList) -> tuple[Any, SourceMap]:
@@ -240,12 +269,12 @@ def parse_yaml(text: str, diags: DiagnosticList) -> tuple[Any, SourceMap]:
                         raise YamlError()
                     key = ev.value
                     if ev.tag and ev.tag != "!" and ev.tag not in _ALLOWED_TAGS:
-                        diags.add("yaml-tag", f"the tag {_short_tag(ev.tag)} is not allowed on a key", pos)
+                        diags.add("yaml-tag", f"the tag {quote(_short_tag(ev.tag))} is not allowed on a key", pos)
                     if key in parent.keys_seen:
                         first = parent.keys_seen[key]
                         diags.add(
                             "duplicate-key",
-                            f"duplicate key '{key}' (first defined at line {first[0]})",
+                            f"duplicate key {quote(key)} (first defined at line {first[0]})",
                             pos,
                             help="YAML keeps only the last value silently; remove or rename one of them",
                         )
@@ -270,9 +299,10 @@ def parse_yaml(text: str, diags: DiagnosticList) -> tuple[Any, SourceMap]:
                 elif cls is yaml.AliasEvent:
                     b.source.values[path] = pos
                     if ev.anchor not in b.anchors:
-                        diags.add("yaml-syntax", f"unknown alias *{ev.anchor}", pos)
+                        diags.add("yaml-syntax", f"unknown alias {quote('*' + ev.anchor)}", pos)
                         raise YamlError()
                     value, size = b.anchors[ev.anchor]
+                    b.aliased += size
                     if not b.count(size, pos):
                         raise YamlError()
                 else:
@@ -288,7 +318,7 @@ def parse_yaml(text: str, diags: DiagnosticList) -> tuple[Any, SourceMap]:
                     if ev.tag and ev.tag != "!" and ev.tag not in _ALLOWED_TAGS:
                         diags.add(
                             "yaml-tag",
-                            f"the tag {_short_tag(ev.tag)} is not allowed; flowdoc never constructs objects from tags",
+                            f"the tag {quote(_short_tag(ev.tag))} is not allowed; flowdoc never constructs objects from tags",
                             pos,
                             help="remove the tag",
                         )
@@ -371,14 +401,18 @@ def _report_syntax(exc: yaml.MarkedYAMLError, text: str, diags: DiagnosticList) 
     diags.add("yaml-syntax", message, pos, help=help)
 
 
+def too_large(size: int, diags: DiagnosticList) -> None:
+    diags.add(
+        "file-too-large",
+        f"the file is {size / 1048576:.1f} MiB; flow files are limited to {MAX_BYTES // 1048576} MiB",
+        help="split the flow, or check that this is the right file",
+    )
+
+
 def decode(data: bytes, diags: DiagnosticList) -> str:
     """Bytes of a flow file to text, or :class:`YamlError`."""
     if len(data) > MAX_BYTES:
-        diags.add(
-            "file-too-large",
-            f"the file is {len(data) / 1048576:.1f} MiB; flow files are limited to {MAX_BYTES // 1048576} MiB",
-            help="split the flow, or check that this is the right file",
-        )
+        too_large(len(data), diags)
         raise YamlError()
     if b"\x00" in data[:8192] or data.startswith((b"\xff\xfe", b"\xfe\xff")):
         diags.add("not-text", "the file is binary or not UTF-8 text", help="flow files are UTF-8 YAML")

@@ -9,13 +9,13 @@ from typing import Any, Union
 
 from pydantic import BaseModel, ValidationError
 
-from ..diagnostics import DiagnosticList
+from ..diagnostics import DiagnosticList, quote
 from .flow import Flow
 
 
 def build_flow(data: Any, source: Any, diags: DiagnosticList) -> Flow | None:
     if not isinstance(data, dict):
-        kind = "a list" if isinstance(data, list) else f"the value {data!r}"[:60]
+        kind = "a list" if isinstance(data, list) else "a single value"  # never the value: it may be a secret
         diags.add(
             "not-a-flow",
             f"the top of a flow file must be a mapping (id, title, actors, ...), not {kind}",
@@ -65,16 +65,18 @@ def _report(exc: ValidationError, source: Any, diags: DiagnosticList) -> None:
         errors.append((loc, tagged, err))
     # A misspelled key shows up twice: as unknown, and its right spelling as missing.
     # Say it once, as the unknown key with its did-you-mean.
-    unknown = {(e[0][:-1], e[0][-1]) for e in errors if e[2]["type"] == "extra_forbidden"}
+    unknown: dict[tuple, set[str]] = {}  # parent -> unknown keys (indexed: linear in the errors)
+    for e in errors:
+        if e[2]["type"] == "extra_forbidden":
+            unknown.setdefault(e[0][:-1], set()).add(str(e[0][-1]))
     def _misspelt(loc: tuple) -> bool:
-        return any(parent == loc[:-1] and difflib.get_close_matches(str(key), [str(loc[-1])], n=1, cutoff=0.6)
-                   for parent, key in unknown)
+        return any(difflib.get_close_matches(key, [str(loc[-1])], n=1, cutoff=0.6) for key in unknown.get(loc[:-1], ()))
     errors = [e for e in errors if not (e[2]["type"] == "missing" and _misspelt(e[0]))]
     # In a union (str | Model), pydantic reports every branch; keep the deepest.
-    locs = [e[0] for e in errors]
+    extended = {e[0][:k] for e in errors for k in range(len(e[0]))}  # proper prefixes of the locations
     seen: set[tuple] = set()
     for loc, tagged, err in errors:
-        if tagged and any(o != loc and o[: len(loc)] == loc for o in locs):
+        if tagged and loc in extended:
             continue
         key = (loc, err["type"]) if not tagged else (loc, "union")
         if key in seen:
@@ -100,10 +102,10 @@ def _one(loc: tuple, err: dict, source: Any, diags: DiagnosticList) -> None:
         key = loc[-1]
         allowed = allowed_keys(loc[:-1])
         near = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
-        help = f"did you mean '{near[0]}'?" if near else (
+        help = f"did you mean {quote(near[0])}?" if near else (
             f"allowed keys here: {', '.join(allowed)}" if allowed else None
         )
-        diags.add("unknown-key", f"unknown key '{key}' in {_where(loc[:-1])}", source.key(loc), help=help)
+        diags.add("unknown-key", f"unknown key {quote(key)} in {_where(loc[:-1])}", source.key(loc), help=help)
         return
     if typ == "missing":
         parent = loc[:-1]
@@ -125,22 +127,22 @@ def _one(loc: tuple, err: dict, source: Any, diags: DiagnosticList) -> None:
         options = [o.strip().strip("'") for o in expected.replace(" or ", ", ").split(",") if o.strip()]
         near = difflib.get_close_matches(str(err.get("input")), options, n=1, cutoff=0.5)
         if near:
-            help = f"did you mean '{near[0]}'?"
+            help = f"did you mean {quote(near[0])}?"
     elif typ == "string_pattern_mismatch":
         if loc and loc[-1] in ("version",) or (len(loc) >= 2 and loc[-1] == "version"):
-            msg = f"'{err.get('input')}' is not a semantic version"
+            msg = f"{quote(err.get('input'))} is not a semantic version"
             help = 'write MAJOR.MINOR.PATCH in quotes, e.g. version: "1.2.0"'
         elif loc and loc[-1] == "by":
-            msg = f"'{err.get('input')}' is not a route"
+            msg = f"{quote(err.get('input'))} is not a route"
             help = "write sender -> receiver with actor ids, e.g. by: client -> auth"
         elif loc and loc[-1] == "path":
-            msg = f"'{err.get('input')}' is not a path"
+            msg = f"{quote(err.get('input'))} is not a path"
             help = "a path starts with '/', e.g. /token; a full URL belongs in the actor's base_url"
         elif len(loc) == 2 and loc[0] == "public":
             msg = f"'{err.get('input')}' is not a response field or header"
             help = "name a body field (sub, body.user.id) or a header (headers.X-Request-Id)"
         else:
-            msg = f"'{err.get('input')}' is not a valid id" if _is_id(loc) else msg
+            msg = f"{quote(err.get('input'))} is not a valid id" if _is_id(loc) else msg
             help = "ids start with a letter or _ and hold letters, digits, _ and -" if _is_id(loc) else None
     elif typ in ("string_type",) and isinstance(err.get("input"), (int, float)) and not isinstance(err.get("input"), bool):
         help = f'quote it: "{err.get("input")}"'

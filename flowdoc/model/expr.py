@@ -20,6 +20,9 @@ Guards
     ``guard.expr`` is a boolean expression over the same paths (without
     ``${}``): comparisons ``== != < <= > >=``, ``in``, ``not``, ``and``, ``or``,
     parentheses, and literals (strings in quotes, numbers, true, false, null).
+    Parentheses and ``not`` nest at most :data:`MAX_GUARD_DEPTH` (32) deep and a
+    number has at most :data:`MAX_NUMBER_CHARS` characters; longer ``and`` / ``or``
+    chains are fine (they are flat).
 
 Both are parsed and evaluated here, by a tiny parser; Python's ``eval`` is
 never used.
@@ -31,10 +34,16 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator, Mapping
 
+from ..diagnostics import quote
+
 RESPONSE_PARTS = ("body", "headers", "location", "cookies", "form", "status")
 
-_REF = re.compile(r"\$\$\{|\$\{\s*([^}]*?)\s*\}")
 _PATH = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]+)*$")
+
+#: Deepest nesting of parentheses and ``not`` in a guard expression.
+MAX_GUARD_DEPTH = 32
+#: Longest number literal in a guard expression, in characters.
+MAX_NUMBER_CHARS = 30
 
 
 class ExprError(ValueError):
@@ -52,16 +61,44 @@ class Ref:
         return ".".join(self.path)
 
 
+def _scan_refs(value: str) -> Iterator[tuple[int, int, str | None]]:
+    """``(start, end, inner)`` of each ``${inner}``, and ``(start, end, None)`` of each ``$${`` escape.
+
+    A linear scan, left to right: at each position ``$${`` is an escape, else ``${`` opens a
+    reference that ends at the next ``}`` (no ``}`` after it: not a match, the scan goes on).
+    """
+    i, n = 0, len(value)
+    while True:
+        i = value.find("$", i)
+        if i < 0 or i + 1 >= n:
+            return
+        if value.startswith("$${", i):
+            yield i, i + 3, None
+            i += 3
+        elif value[i + 1] == "{":
+            j = value.find("}", i + 2)
+            if j < 0:  # no '}' anywhere after: no reference can close any more
+                return
+            yield i, j + 1, value[i + 2:j].strip()
+            i = j + 1
+        else:
+            i += 1
+
+
 def iter_refs(value: str) -> Iterator[Ref]:
     """Yield the ``${...}`` references in a string; raise ExprError on bad ones."""
-    for m in _REF.finditer(value):
-        if m.group(0) == "$${":
+    rest, last = [], 0
+    for start, end, inner in _scan_refs(value):
+        rest.append(value[last:start])
+        last = end
+        if inner is None:
             continue
-        inner = m.group(1)
-        if not _PATH.match(inner or ""):
-            raise ExprError(f"'${{{inner}}}' is not a reference; write ${{inputs.NAME}}, ${{steps.ID.NAME}} or ${{NAME}}")
-        yield Ref(tuple(inner.split(".")), m.start(), m.end())
-    if "${" in _REF.sub("", value):
+        if not _PATH.match(inner):
+            raise ExprError(f"{quote('${' + inner + '}')} is not a reference; write ${{inputs.NAME}}, "
+                            "${steps.ID.NAME} or ${NAME}")
+        yield Ref(tuple(inner.split(".")), start, end)
+    rest.append(value[last:])
+    if "${" in "".join(rest):
         raise ExprError("'${' is not closed; write ${name} or $${ for a literal")
 
 
@@ -108,7 +145,7 @@ def lookup(data: Any, parts: tuple[str, ...]) -> Any:
             if p not in cur:
                 raise KeyError(p)
             cur = cur[p]
-        elif isinstance(cur, list) and p.isdigit() and int(p) < len(cur):
+        elif isinstance(cur, list) and p.isascii() and p.isdigit() and len(p) < 10 and int(p) < len(cur):
             cur = cur[int(p)]
         else:
             raise KeyError(p)
@@ -140,6 +177,9 @@ def _tokenize(src: str) -> list[tuple[str, Any]]:
         pos = m.end()
         if m.group("num"):
             t = m.group("num")
+            if len(t) > MAX_NUMBER_CHARS:
+                raise ExprError(f"the number at column {m.start('num') + 1} of the guard is longer than "
+                                f"{MAX_NUMBER_CHARS} characters")
             out.append(("lit", float(t) if "." in t else int(t)))
         elif m.group("str"):
             out.append(("lit", re.sub(r"\\(.)", r"\1", m.group("str")[1:-1])))
@@ -173,21 +213,18 @@ class Guard:
         p = _Parser(toks)
         ast = p.or_()
         if p.i != len(toks):
-            raise ExprError(f"unexpected {toks[p.i][1]!r} in the guard")
+            raise ExprError(f"unexpected {_token(toks[p.i])} in the guard")
         return cls(src, ast)
 
     def refs(self) -> list[tuple[str, ...]]:
         out: list[tuple[str, ...]] = []
-
-        def walk(n: tuple) -> None:
+        todo = [self.ast]
+        while todo:
+            n = todo.pop()
             if n[0] == "ref":
                 out.append(n[1])
-            else:
-                for c in n[1:]:
-                    if isinstance(c, tuple):
-                        walk(c)
-
-        walk(self.ast)
+            elif n[0] != "lit":
+                todo.extend(c for c in reversed(n[1:]) if isinstance(c, tuple))
         return out
 
     def evaluate(self, resolve: Resolver) -> bool:
@@ -195,8 +232,11 @@ class Guard:
 
 
 class _Parser:
+    """Recursive descent; ``(`` and ``not`` nest at most :data:`MAX_GUARD_DEPTH` deep, and
+    ``and`` / ``or`` chains are flat nodes, so no guard drives the recursion past that bound."""
+
     def __init__(self, toks: list[tuple[str, Any]]):
-        self.toks, self.i = toks, 0
+        self.toks, self.i, self.depth = toks, 0, 0
 
     def peek(self) -> tuple[str, Any] | None:
         return self.toks[self.i] if self.i < len(self.toks) else None
@@ -208,21 +248,30 @@ class _Parser:
             return True
         return False
 
+    def nest(self) -> None:
+        self.depth += 1
+        if self.depth > MAX_GUARD_DEPTH:
+            raise ExprError(f"the guard nests parentheses and 'not' more than {MAX_GUARD_DEPTH} deep; "
+                            "write it flatter")
+
     def or_(self) -> tuple:
-        left = self.and_()
+        items = [self.and_()]
         while self.take("kw", "or"):
-            left = ("or", left, self.and_())
-        return left
+            items.append(self.and_())
+        return items[0] if len(items) == 1 else ("or", *items)
 
     def and_(self) -> tuple:
-        left = self.not_()
+        items = [self.not_()]
         while self.take("kw", "and"):
-            left = ("and", left, self.not_())
-        return left
+            items.append(self.not_())
+        return items[0] if len(items) == 1 else ("and", *items)
 
     def not_(self) -> tuple:
         if self.take("kw", "not"):
-            return ("not", self.not_())
+            self.nest()
+            inner = self.not_()
+            self.depth -= 1
+            return ("not", inner)
         return self.cmp()
 
     def cmp(self) -> tuple:
@@ -243,9 +292,11 @@ class _Parser:
         if t is None:
             raise ExprError("the guard ends too early")
         if self.take("op", "("):
+            self.nest()
             inner = self.or_()
             if not self.take("op", ")"):
                 raise ExprError("a '(' in the guard is not closed")
+            self.depth -= 1
             return inner
         if t[0] == "lit":
             self.i += 1
@@ -253,7 +304,30 @@ class _Parser:
         if t[0] == "ref":
             self.i += 1
             return ("ref", t[1])
-        raise ExprError(f"unexpected {t[1]!r} in the guard")
+        raise ExprError(f"unexpected {_token(t)} in the guard")
+
+
+def _token(tok: tuple[str, Any]) -> str:
+    kind, value = tok
+    if kind == "ref":
+        return quote(".".join(value))
+    return quote(value) if kind != "lit" or isinstance(value, str) else quote(as_text(value))
+
+
+def _kind(v: Any) -> str:
+    return {bool: "a boolean", int: "a number", float: "a number", str: "a text", type(None): "null"}.get(
+        type(v), f"a {type(v).__name__}")
+
+
+def _chain(n: tuple, resolve: Resolver) -> Any:
+    """``a and b and c`` / ``a or b or c`` as Python does: the first deciding value, or the last."""
+    stop = n[0] == "or"  # 'or' stops at a true value, 'and' at a false one
+    value: Any = not stop
+    for c in n[1:]:
+        value = _eval(c, resolve)
+        if bool(value) is stop:
+            return value
+    return value
 
 
 def _eval(n: tuple, resolve: Resolver) -> Any:
@@ -264,10 +338,8 @@ def _eval(n: tuple, resolve: Resolver) -> Any:
         return resolve(n[1])
     if kind == "not":
         return not _eval(n[1], resolve)
-    if kind == "and":
-        return _eval(n[1], resolve) and _eval(n[2], resolve)
-    if kind == "or":
-        return _eval(n[1], resolve) or _eval(n[2], resolve)
+    if kind in ("and", "or"):
+        return _chain(n, resolve)
     if kind == "in":
         hay = _eval(n[2], resolve)
         try:
@@ -283,5 +355,6 @@ def _eval(n: tuple, resolve: Resolver) -> Any:
         try:
             return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
         except TypeError as exc:
-            raise ExprError(f"cannot compare {a!r} {op} {b!r}") from exc
+            # the types only: the values may be secrets (inputs) or a server's answer
+            raise ExprError(f"cannot compare {_kind(a)} {op} {_kind(b)}") from exc
     raise ExprError(f"bad expression node {kind}")  # pragma: no cover

@@ -24,6 +24,8 @@ from pydantic import (
     model_validator,
 )
 
+from ..diagnostics import quote as _quote
+
 FORMAT_VERSION = 1
 
 # ------------------------------------------------------------------- scalars
@@ -35,12 +37,41 @@ SEMVER_PATTERN = (
 )
 
 Id = Annotated[str, Field(pattern=ID_PATTERN, min_length=1, max_length=80)]
-SemVer = Annotated[str, Field(pattern=SEMVER_PATTERN, description='Semantic version, always quoted: "1.2.0"')]
+SemVer = Annotated[
+    str, Field(pattern=SEMVER_PATTERN, max_length=100, description='Semantic version, always quoted: "1.2.0"')
+]
 Text = Annotated[str, Field(min_length=1)]
 #: A parameter value: text (may hold ${...} references), a number or a boolean.
 Value = Union[str, int, float, bool, None]
 
-_DURATION = re.compile(r"^\s*(?:(\d+)\s*d)?\s*(?:(\d+)\s*h)?\s*(?:(\d+)\s*m(?!s))?\s*(?:(\d+)\s*s)?\s*$")
+_DURATION_UNITS = {"d": 86400, "h": 3600, "m": 60, "s": 1}
+_DURATION_DIGITS = 12  # more is no lifetime, and int() of thousands of digits is refused
+_DURATION_HELP = "write seconds or text like 90s, 15m, 1h30m, 30d"
+
+
+def _scan_duration(text: str) -> int | None:
+    """Seconds of ``1d 2h 3m 4s`` (each unit at most once, in this order; spaces anywhere between
+    the parts), or None. A linear scan: each character is looked at once."""
+    i, n, total, order = 0, len(text), 0, "dhms"
+    while True:
+        while i < n and text[i].isspace():
+            i += 1
+        if i == n:
+            return total if order != "dhms" else None
+        j = i
+        while j < n and "0" <= text[j] <= "9":
+            j += 1
+        if j == i or j - i > _DURATION_DIGITS:
+            return None
+        k = j
+        while k < n and text[k].isspace():
+            k += 1
+        unit = text[k] if k < n else ""
+        if not unit or unit not in order:
+            return None
+        total += int(text[i:j]) * _DURATION_UNITS[unit]
+        order = order[order.index(unit) + 1:]
+        i = k + 1
 
 
 def parse_duration(v: Any) -> int:
@@ -52,11 +83,10 @@ def parse_duration(v: Any) -> int:
             raise ValueError("a duration cannot be negative")
         return v
     if isinstance(v, str):
-        m = _DURATION.match(v)
-        if m and any(m.groups()):
-            d, h, mi, s = (int(x) if x else 0 for x in m.groups())
-            return ((d * 24 + h) * 60 + mi) * 60 + s
-    raise ValueError(f"'{v}' is not a duration; write seconds or text like 90s, 15m, 1h, 30d")
+        seconds = _scan_duration(v)
+        if seconds is not None:
+            return seconds
+    raise ValueError(f"{_quote(v)} is not a duration; {_DURATION_HELP}")
 
 
 def _duration_schema(s: dict) -> None:
@@ -65,7 +95,7 @@ def _duration_schema(s: dict) -> None:
         {
             "anyOf": [
                 {"type": "integer", "minimum": 0},
-                {"type": "string", "pattern": r"^\s*(\d+\s*d)?\s*(\d+\s*h)?\s*(\d+\s*m)?\s*(\d+\s*s)?\s*$"},
+                {"type": "string", "pattern": r"^\s*(\d+\s*d\s*)?(\d+\s*h\s*)?(\d+\s*m\s*)?(\d+\s*s\s*)?$"},
             ],
             "description": "Seconds, or text such as 90s, 15m, 1h, 30d",
         }
@@ -82,12 +112,18 @@ def version_key(version: str | None) -> tuple:
     m = _SEMVER.match(version or "")
     if m is None:
         return (0, (), 0, ())
-    core = tuple(int(x) for x in m.group(1, 2, 3))
+    # numbers compare as (length, digits): exact without int(), which refuses thousands of digits
+    core = tuple((len(x), x) for x in m.group(1, 2, 3))
     pre = (version or "").split("+", 1)[0].partition("-")[2]
     if not pre:
         return (1, core, 1, ())
-    ids = tuple((0, int(p), "") if p.isdigit() else (1, 0, p) for p in pre.split("."))
+    ids = tuple((0, _num_key(p), "") if p.isdigit() else (1, (0, ""), p) for p in pre.split("."))
     return (1, core, 0, ids)
+
+
+def _num_key(digits: str) -> tuple[int, str]:
+    digits = digits.lstrip("0") or "0"
+    return (len(digits), digits)
 
 
 def latest_versions(flows: "Iterable[Flow]") -> "list[Flow]":
@@ -338,10 +374,10 @@ class Response(Base):
         for name, cap in v.items():
             cap = Capture.model_validate({"from": cap}) if isinstance(cap, str) else cap
             if name in RESPONSE_PARTS:
-                raise ValueError(f"capture name '{name}' is reserved; choose another name")
+                raise ValueError(f"capture name {_quote(name)} is reserved; choose another name")
             if not CAPTURE_SOURCE.match(cap.source):
                 raise ValueError(
-                    f"capture '{name}': '{cap.source}' is not a source; use body.FIELD, headers.NAME, "
+                    f"capture {_quote(name)}: {_quote(cap.source)} is not a source; use body.FIELD, headers.NAME, "
                     "location, location.query.NAME, location.fragment.NAME, cookies.NAME, form, form.action "
                     "or form.fields.NAME"
                 )
@@ -559,7 +595,7 @@ class Requirement(Base):
         for name, src in v.items():
             parts = src.split(".")
             if len(parts) < 3 or parts[0] != "steps":
-                raise ValueError(f"provides '{name}': '{src}' must be steps.STEP.CAPTURE of the required flow")
+                raise ValueError(f"provides {_quote(name)}: {_quote(src)} must be steps.STEP.CAPTURE of the required flow")
         return v
 
 

@@ -10,7 +10,24 @@ from typing import Any, Iterable, Mapping
 
 from ..model.flow import Flow
 
-_ENV_LINE = re.compile(r"^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s*(.*?)\s*$")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+def _env_assignment(line: str) -> tuple[str, str] | None:
+    """``[export] NAME = value`` → (NAME, value stripped), or None. String operations and one
+    anchored name match: linear in the line, whatever spaces it holds."""
+    text = line.strip()
+    starts = [0]
+    if text.startswith("export") and text[6:7].isspace():
+        starts.insert(0, len(text) - len(text[6:].lstrip()))
+    for start in starts:
+        m = _ENV_NAME.match(text, start)
+        if m is None:
+            continue
+        rest = text[m.end():].lstrip()
+        if rest.startswith("="):
+            return m.group(0), rest[1:].strip()
+    return None
 
 
 class InputError(ValueError):
@@ -40,14 +57,15 @@ def parse_env_file(path: str | os.PathLike[str]) -> dict[str, str]:
     for lineno, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.lstrip().startswith("#"):
             continue
-        m = _ENV_LINE.match(line)
-        if not m:
+        found = _env_assignment(line)
+        if found is None:
             # never echo the line: it may hold a secret
             raise InputError(f"{path}:{lineno}: expected NAME=VALUE")
-        name, value = m.group(1), m.group(2)
+        name, raw = found
+        value = raw
         if len(value) >= 2 and value[0] == value[-1] and value[0] in "\"'":
             value = value[1:-1]
-            if m.group(2)[0] == '"':
+            if raw[0] == '"':
                 value = value.replace("\\n", "\n").replace('\\"', '"').replace("\\\\", "\\")
         elif " #" in value:
             value = value.split(" #", 1)[0].rstrip()
