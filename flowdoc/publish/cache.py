@@ -4,10 +4,10 @@ A flow's pages are reused when the hash of everything they are made from is unch
 the bytes of every file of that flow id (for a version from git history: git's blob id of
 its content), the templates folder, the flowdoc version and code, the settings (prefix,
 versions) and what the pages show of other flows (:func:`flow_key`, which the MkDocs plugin
-uses too). With ``git_versions``, each build first
-resolves the revisions to commits (cheap): when no revision names another commit and no
-flow file changed, no flow is read at all; a new tag makes the build read the history
-again and re-render the flows whose versions changed. MkDocs is not run at all when no
+uses too). With ``git_versions``, each build first resolves the revisions to commits
+(cheap): when no revision names another commit and no flow file changed, no flow is read
+at all; a new tag makes the build read the history again and re-render the flows whose
+versions changed. MkDocs is not run at all when no
 staged file, the MkDocs configuration and the output folder have changed since the last
 successful build.
 
