@@ -126,7 +126,7 @@ class Verifier:
     """A verify session: one connection pool, one JWKS cache, one redactor for every run."""
 
     def __init__(self, options: VerifyOptions | None = None, *, transport=None):
-        from ._runner import RunContext
+        from ._pool import RunContext
         from ._redact import Redactor
         from .._version import __version__
 

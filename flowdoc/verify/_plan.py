@@ -16,6 +16,7 @@ from typing import Iterable
 
 from ..model.expr import ExprError, iter_refs
 from ..model.flow import Failure, Flow, Requirement, Transition, latest_versions, version_key  # noqa: F401
+from ._auth import CLIENT_SECRET_METHODS
 
 HAPPY = "happy-path"
 
@@ -188,7 +189,7 @@ def _strings(obj) -> Iterable[str]:
 
     if isinstance(obj, BaseModel):
         names = set(obj.model_fields_set)
-        if getattr(obj, "auth", None) in ("client_secret_basic", "client_secret_post") and hasattr(obj, "client_id"):
+        if getattr(obj, "auth", None) in CLIENT_SECRET_METHODS and hasattr(obj, "client_id"):
             names |= {"client_id", "client_secret"}  # their defaults name inputs
         for name in names:
             yield from _strings(getattr(obj, name, None))
