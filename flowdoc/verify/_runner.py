@@ -38,7 +38,7 @@ from ._request import NO_PATCH, Building, build_request
 from ._result import ERROR, FAILED, PASSED, SKIPPED, CheckFailure, FailureDetail, ScenarioResult, StepRecord
 from ._values import FlowState, seconds
 
-__all__ = ["ConformanceFailure", "RunContext", "ScenarioRun", "SkipScenario", "UsageProblem"]
+__all__ = ["Exchange", "ScenarioRun"]
 
 
 @dataclass
