@@ -23,10 +23,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Iterable, Mapping
 
-from ..diagnostics import FlowError
+from .._version import __version__
+from ..check import check_paths
+from ..diagnostics import Diagnostic, FlowError
 from ..model.flow import Flow
 from ._inputs import InputError, InputSources, missing_message, parse_env_file, parse_input_args
 from ._plan import PlanError, Scenario, build_index, flow_key, latest_versions, plan_flow, referenced_inputs, select
+from ._redact import Redactor
 from ._result import (
     ERROR,
     EXIT_FAILED,
@@ -110,13 +113,9 @@ Event = Callable[[str, object], None]  # ("plan", [Scenario]) / ("start", Scenar
 
 def load_flows(paths: Iterable[str | os.PathLike[str]]) -> list[Flow]:
     """Load flow files and folders (every version); raise FlowError if any is invalid."""
-    from ..check import check_paths
-
     res = check_paths(paths)
     if res.invalid or not res.files:
         if not res.errors:
-            from ..diagnostics import Diagnostic
-
             raise FlowError([Diagnostic(" ".join(map(str, paths)), None, None, "no-flows", "no flow files found")])
         raise FlowError(res.errors)
     return res.flows
@@ -126,11 +125,11 @@ class Verifier:
     """A verify session: one connection pool, one JWKS cache, one redactor for every run."""
 
     def __init__(self, options: VerifyOptions | None = None, *, transport=None):
-        from ._runner import RunContext
-        from ._redact import Redactor
-        from .._version import __version__
-
+        # the HTTP machinery (httpx, joserfc, pyotp) loads on first use: `import flowdoc.verify` stays
+        # light, as the pytest plugin imports it in every pytest session
         import httpx
+
+        from ._pool import RunContext
 
         self.options = options = options or VerifyOptions()
         if options.timeout <= 0:
@@ -246,7 +245,7 @@ class Verifier:
     # ---------------------------------------------------------------- running
     def run(self, flows: Iterable[Flow], *, on_event: Event | None = None,
             scenarios: list[Scenario] | None = None) -> RunResult:
-        from ._runner import ScenarioRun
+        from ._runner import ScenarioRun  # the HTTP machinery: see __init__
 
         flows = list(flows)
         started_wall = datetime.now(timezone.utc).isoformat(timespec="seconds")

@@ -14,8 +14,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
+from pydantic import BaseModel
+
 from ..model.expr import ExprError, iter_refs
 from ..model.flow import Failure, Flow, Requirement, Transition, latest_versions, version_key  # noqa: F401
+from ._auth import CLIENT_SECRET_METHODS
 
 HAPPY = "happy-path"
 
@@ -184,11 +187,9 @@ _INPUT = re.compile(r"\$\{\s*inputs\.([A-Za-z_][A-Za-z0-9_-]*)\s*\}")
 
 
 def _strings(obj) -> Iterable[str]:
-    from pydantic import BaseModel
-
     if isinstance(obj, BaseModel):
         names = set(obj.model_fields_set)
-        if getattr(obj, "auth", None) in ("client_secret_basic", "client_secret_post") and hasattr(obj, "client_id"):
+        if getattr(obj, "auth", None) in CLIENT_SECRET_METHODS and hasattr(obj, "client_id"):
             names |= {"client_id", "client_secret"}  # their defaults name inputs
         for name in names:
             yield from _strings(getattr(obj, name, None))
