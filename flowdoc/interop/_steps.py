@@ -270,7 +270,7 @@ def _describe(t: Transition, plan: StepPlan) -> str:
 def _statuses(spec: Response | FailureResponse) -> list[int]:
     if isinstance(spec, Response):
         return spec.statuses
-    return [spec.status] if spec.status is not None else []
+    return spec.statuses
 
 
 def _status_criterion(statuses: list[int]) -> dict:

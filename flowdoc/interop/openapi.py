@@ -332,9 +332,10 @@ class _Checker:
             if f.response.status is None:
                 continue
             fat = at + ("failures", j, "response")
-            obj = self.status(f.response.status, fat + ("status",), op, op_ptr, label)
-            if obj is not None:
-                self.body(fat, f.response, obj, label, f.response.status)
+            for s in f.response.statuses:
+                obj = self.status(s, fat + ("status",), op, op_ptr, label)
+                if obj is not None:
+                    self.body(fat, f.response, obj, label, s)
 
     # -- parameters
     def params(self, at, r, item, op, op_ptr, label) -> None:

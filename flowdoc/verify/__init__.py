@@ -235,6 +235,13 @@ class Verifier:
                             self.redactor.add(found[0], self.inputs.label(flow, name), numbered=False,
                                               declared=True)
 
+    def discovery_findings(self) -> list[str]:
+        """Where a server's discovery document contradicts a flow (found while the run read it)."""
+        from ..diagnostics import escape_control
+
+        return [self.redactor.redact(escape_control(f"{d.location}: {d.severity}[{d.code}]: {d.message}"))
+                for d in self.ctx.discovery.findings()]
+
     def warnings(self, flows: Iterable[Flow]) -> list[str]:
         flows = list(flows)
         key = tuple(id(f) for f in flows)
@@ -297,7 +304,7 @@ class Verifier:
         opts = self.options
         return RunResult(
             flows=list(by_key.values()),
-            warnings=[self.redactor.redact(w) for w in self.warnings(flows)],
+            warnings=[self.redactor.redact(w) for w in self.warnings(flows)] + self.discovery_findings(),
             duration=duration,
             started=started,
             options={

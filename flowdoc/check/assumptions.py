@@ -1,0 +1,41 @@
+"""Validation of ``assumes``: the server behaviours a flow relies on, and the places that name them.
+
+A flow lists the behaviours it assumes beyond the standards (``assumes: [{id, text, input}]``); a
+failure branch (``assumes: [ID]``) or a JWT check (``assumes: ID``) names the ones it relies on. Every
+name must be listed, every ``input`` declared, and each id used once.
+"""
+
+from __future__ import annotations
+
+from ..diagnostics import DiagnosticList, quote
+from ..model.flow import Flow
+
+
+def check_assumptions(flow: Flow, diags: DiagnosticList, near) -> None:
+    """``near(word, options)``: a did-you-mean hint (graph.Hints.near)."""
+    known: dict[str, int] = {}
+    for i, a in enumerate(flow.assumes):
+        if a.id in known:
+            diags.add("duplicate-id", f"assumption id '{a.id}' is used twice", flow.pos("assumes", i, "id"),
+                      help="each behaviour a flow assumes has its own id")
+        known.setdefault(a.id, i)
+        if a.input is not None and a.input not in flow.inputs:
+            diags.add("undefined-input", f"assumption '{a.id}' is switched by undeclared input {quote(a.input)}",
+                      flow.pos("assumes", i, "input"),
+                      help=near(a.input, flow.inputs) or "declare it under inputs, e.g. {default: true}")
+
+    def named(name: str, where: tuple, owner: str) -> None:
+        if name not in known:
+            hint = near(name, known) or "list the behaviour under 'assumes' ({id, text, input})"
+            diags.add("undefined-assumption", f"{owner} assumes {quote(name)}, which the flow's 'assumes' does not "
+                      "list", flow.pos(*where), help=hint)
+
+    for i, t in enumerate(flow.transitions):
+        for j, f in enumerate(t.failures):
+            for k, name in enumerate(f.assumes):
+                named(name, ("transitions", i, "failures", j, "assumes", k), f"failure '{f.id}'")
+        if t.response is not None:
+            for k, jc in enumerate(t.response.jwt):
+                if jc.assumes is not None:
+                    named(jc.assumes, ("transitions", i, "response", "jwt", k, "assumes"),
+                          f"a JWT check of '{t.id}'")
