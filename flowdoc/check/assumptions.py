@@ -2,10 +2,13 @@
 
 A flow lists the behaviours it assumes beyond the standards (``assumes: [{id, text, input}]``); a
 failure branch (``assumes: [ID]``) or a JWT check (``assumes: ID``) names the ones it relies on. Every
-name must be listed, every ``input`` declared, and each id used once.
+name must be listed, every ``input`` declared, and each id used once. :func:`assumptions_off` says
+which behaviours a run's inputs switch off (verify skips what relies on them, naming the behaviour).
 """
 
 from __future__ import annotations
+
+from typing import Any, Callable
 
 from ..diagnostics import DiagnosticList, quote
 from ..model.flow import Flow
@@ -39,3 +42,27 @@ def check_assumptions(flow: Flow, diags: DiagnosticList, near) -> None:
                 if jc.assumes is not None:
                     named(jc.assumes, ("transitions", i, "response", "jwt", k, "assumes"),
                           f"a JWT check of '{t.id}'")
+
+
+_FALSE = frozenset({"false", "no", "off", "0", ""})
+
+
+def assumptions_off(flow: Flow, lookup: Callable[[str], Any]) -> dict[str, str]:
+    """The behaviours ``flow`` assumes that the run's inputs switch off: id -> the reason to show.
+
+    ``lookup(name)``: the input's value (None when it has none; then its default counts).
+    """
+    off: dict[str, str] = {}
+    for a in flow.assumes:
+        if a.input is None:
+            continue
+        value = lookup(a.input)
+        if value is None:
+            inp = flow.inputs.get(a.input)
+            value = inp.default if inp is not None else None
+        if value is None:
+            continue
+        if value is False or (isinstance(value, str) and value.strip().lower() in _FALSE) or value == 0:
+            off[a.id] = (f"the server under test does not have the behaviour '{a.id}' the flow assumes "
+                         f"(input {a.input}={str(value).lower()[:20]}): {' '.join(a.text.split())}")
+    return off

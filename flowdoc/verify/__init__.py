@@ -25,6 +25,7 @@ from typing import Callable, Iterable, Mapping
 
 from .._version import __version__
 from ..check import check_paths
+from ..check.assumptions import assumptions_off
 from ..diagnostics import Diagnostic, FlowError
 from ..model.flow import Flow
 from ._inputs import InputError, InputSources, missing_message, parse_env_file, parse_input_args
@@ -206,6 +207,8 @@ class Verifier:
         """Every input a planned scenario needs has a value; raise VerifyError naming all that lack one."""
         problems: dict[str, tuple[Flow, set[str]]] = {}
         for scn in scenarios:
+            if self.skipped_by_assumption(scn):
+                continue  # skipped, naming the behaviour: its inputs are not needed
             needed = self._needed.get(id(scn))
             if needed is None:
                 parts = [(scn.flow, list(scn.route) + ([scn.target] if scn.target else [])
@@ -219,6 +222,18 @@ class Verifier:
                         problems.setdefault(flow.id + "@" + str(flow.version), (flow, set()))[1].add(name)
         if problems:
             raise VerifyError("; ".join(missing_message(f, names) for f, names in problems.values()))
+
+    def skipped_by_assumption(self, scn: Scenario) -> bool:
+        """The scenario's failure branch relies on a server behaviour an input switches off."""
+        if scn.failure is None or not scn.failure.assumes:
+            return False
+
+        def value(name: str):
+            found = self.inputs.lookup(scn.flow, name)
+            return None if found is None else found[0]
+
+        off = assumptions_off(scn.flow, value)
+        return any(name in off for name in scn.failure.assumes)
 
     def _register_secrets(self, plan: Iterable[Scenario]) -> None:
         """Secret inputs are redacted from the first byte of output, used or not."""

@@ -15,10 +15,13 @@ names). Failures are cached too: a server without discovery is asked once per ru
 
 The first time a flow meets a server's metadata, :func:`flowdoc.check.discovery.cross_check` lists
 where the metadata contradicts the flow; verify reports them as warnings with FILE:LINE:COL.
+:func:`read_metadata` reads a document for ``flowdoc check --discovery``.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import threading
 from dataclasses import dataclass
 from typing import Any, Callable
@@ -27,7 +30,9 @@ from urllib.parse import urlsplit
 from ..check.discovery import cross_check
 from ..diagnostics import Diagnostic
 from ..model.flow import Flow
-from ._http import BadResponse, Outgoing, TimedOut, Unreachable
+from ._http import BadResponse, Exchanger, Outgoing, TimedOut, Unreachable
+from ._limits import install_deadline
+from ._redact import Redactor
 
 WELL_KNOWN_OIDC = "/.well-known/openid-configuration"
 WELL_KNOWN_OAUTH = "/.well-known/oauth-authorization-server"
@@ -158,31 +163,6 @@ class Discovery:
             return sorted(self._findings, key=Diagnostic.sort_key)
 
 
-# ------------------------------------------------------------------ assumptions
-
-_FALSE = frozenset({"false", "no", "off", "0", ""})
-
-
-def assumptions_off(flow: Flow, lookup: Callable[[str], Any]) -> dict[str, str]:
-    """The behaviours ``flow`` assumes that the run's inputs switch off: id -> the reason to show.
-
-    ``lookup(name)``: the input's value (None when it has none; then its default counts).
-    """
-    off: dict[str, str] = {}
-    for a in flow.assumes:
-        if a.input is None:
-            continue
-        value = lookup(a.input)
-        if value is None:
-            inp = flow.inputs.get(a.input)
-            value = inp.default if inp is not None else None
-        if value is None:
-            continue
-        if value is False or (isinstance(value, str) and value.strip().lower() in _FALSE) or value == 0:
-            off[a.id] = f"the server does not behave as the flow assumes ('{a.id}': {a.text}; input {a.input}=false)"
-    return off
-
-
 # ------------------------------------------------------------------ `flowdoc check --discovery`
 
 MAX_FILE = 4 * 1024 * 1024
@@ -197,11 +177,7 @@ def read_metadata(source: str, *, timeout: float = 15.0) -> Metadata:
         return _read_file(source)
     if scheme not in ("http", "https"):
         raise DiscoveryError(f"'{source}': only http(s) URLs and files are read, not {scheme}:")
-    import httpx
-
-    from ._limits import install_deadline
-    from ._redact import Redactor
-    from ._http import Exchanger
+    import httpx  # loaded by ._http already
 
     transport = httpx.HTTPTransport(retries=0)
     install_deadline(transport)
@@ -222,9 +198,6 @@ def read_metadata(source: str, *, timeout: float = 15.0) -> Metadata:
 
 
 def _read_file(source: str) -> Metadata:
-    import json
-    import os
-
     try:
         if os.path.getsize(source) > MAX_FILE:
             raise DiscoveryError(f"{source} is larger than {MAX_FILE // (1024 * 1024)} MiB")

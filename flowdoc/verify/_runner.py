@@ -19,7 +19,7 @@ from ..model.expr import ExprError, Guard, as_text
 from ..model.flow import Failure, FailureResponse, Flow, RequestPatch, Transition, parallel_groups
 from ._checks import CheckContext, Expected, run_checks
 from ._detect import Publicity, note_request, register_response
-from ._discovery import assumptions_off
+from ..check.assumptions import assumptions_off
 from ._extract import StepData, captured, register_secret_captures, step_value
 from ._http import (
     BadResponse,
