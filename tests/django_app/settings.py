@@ -42,10 +42,14 @@ TEMPLATES = [{
 }]
 DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3",
                          "NAME": os.environ.get("FLOWDOC_DJANGO_DB", ":memory:"),
-                         "OPTIONS": {"timeout": 20}}}
+                         # IMMEDIATE: a transaction takes the write lock when it starts and waits for
+                         # it (up to timeout), instead of failing "database is locked" when it would
+                         # upgrade a read lock while another request writes (scenarios run concurrently)
+                         "OPTIONS": {"timeout": 20, "transaction_mode": "IMMEDIATE",
+                                     "init_command": "PRAGMA journal_mode=WAL;"}}}
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # test server: fast logins
 DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
-LOGGING = {"version": 1, "disable_existing_loggers": True,
+LOGGING = {"version": 1, "disable_existing_loggers": False,
            "handlers": {"stderr": {"class": "logging.StreamHandler"}},
            "root": {"handlers": ["stderr"], "level": "WARNING"}}
 
