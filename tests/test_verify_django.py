@@ -29,7 +29,7 @@ NEUTRAL = ["client-credentials", "authorization-code-pkce", "silent-refresh-rota
 
 #: how django-oauth-toolkit differs, as inputs: the consent form's field and values
 DJANGO_INPUTS = {"consent_field": "allow", "consent_approve": "Authorize", "consent_deny": "false",
-                 "jwt_access_tokens": "false"}
+                 "jwt_access_tokens": "false", "interaction_paths": "false"}
 #: behaviours the flows assume that django-oauth-toolkit does not have: scenario -> input that says so
 DJANGO_GAPS = {
     "authorization-code-pkce/redirect_uri_mismatch": "checks_request_before_login",

@@ -1,7 +1,8 @@
 """Validation of ``assumes``: the server behaviours a flow relies on, and the places that name them.
 
 A flow lists the behaviours it assumes beyond the standards (``assumes: [{id, text, input}]``); a
-failure branch (``assumes: [ID]``) or a JWT check (``assumes: ID``) names the ones it relies on. Every
+failure branch (``assumes: [ID]``), a JWT check or a request's documented path (``assumes: ID``)
+names the ones it relies on. Every
 name must be listed, every ``input`` declared, and each id used once. :func:`assumptions_off` says
 which behaviours a run's inputs switch off (verify skips what relies on them, naming the behaviour).
 """
@@ -37,6 +38,8 @@ def check_assumptions(flow: Flow, diags: DiagnosticList, near) -> None:
         for j, f in enumerate(t.failures):
             for k, name in enumerate(f.assumes):
                 named(name, ("transitions", i, "failures", j, "assumes", k), f"failure '{f.id}'")
+        if t.request is not None and t.request.assumes is not None:
+            named(t.request.assumes, ("transitions", i, "request", "assumes"), f"the request of '{t.id}'")
         if t.response is not None:
             for k, jc in enumerate(t.response.jwt):
                 if jc.assumes is not None:

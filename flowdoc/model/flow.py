@@ -301,6 +301,11 @@ class Request(Base):
     key_params: list[str] | None = Field(
         None, description="Parameters to show on the diagram arrow (default: all query and form keys)"
     )
+    assumes: Id | None = Field(
+        None,
+        description="The server behaviour (an id under 'assumes') the documented path relies on, e.g. where a "
+        "login page lives; where switched off, verify does not compare the request URL with 'path'",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> "Request":

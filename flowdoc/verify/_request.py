@@ -53,6 +53,7 @@ class Building:
     base_url: Callable[[], str]  # the receiver's base URL (raises UsageProblem when it has none)
     redactor: Redactor
     endpoint: Callable[[str], str] | None = None  # endpoint name -> URL, from the receiver's discovery document
+    check_path: bool = True  # False: the documented path is this server's assumed one (a page of its own)
 
     def text(self, value: Any) -> str:
         return as_text(self.render(value))
@@ -104,7 +105,7 @@ def _merge_url(b: Building, method: str) -> tuple[str, dict[str, Any]]:
         return _url_of_path(b, documented), {}
     if named:
         _check_at_endpoint(b, named, url)
-    else:
+    elif b.check_path:
         _check_path(b, documented, url)
     return url, fields
 

@@ -72,7 +72,7 @@ class ScenarioRun:
         self._pending_internal: list[str] = []
         self._covered: list[str] = []
         self._current: str | None = None
-        self._off: dict[str, str] = {}  # assumed server behaviours the inputs switch off: id -> reason
+        self._offs: dict[int, dict[str, str]] = {}  # per flow: assumed behaviours switched off, id -> reason
         # which response values are public: per transition, from its flow (the scenario's or a required one)
         self._public: dict[int, Publicity] = {}
         for f in (flow, *(rf for _n, _r, rf in scenario.requirements)):
@@ -110,10 +110,10 @@ class ScenarioRun:
         scn = self.scn
         if scn.kind == "unreachable":
             raise UsageProblem(f"no route from the initial state reaches transition '{scn.target.id}'")
-        self._off = assumptions_off(scn.flow, lambda name: self._input(scn.flow, name))
+        off = self._off(scn.flow)
         for name in scn.failure.assumes if scn.failure is not None else ():
-            if name in self._off:
-                raise SkipScenario(self._off[name])
+            if name in off:
+                raise SkipScenario(off[name])
         provided: dict[str, dict[str, Any]] = {}
         for name, req, rflow in scn.requirements:
             provided[name] = self._run_requirement(name, req, rflow, provided)
@@ -249,7 +249,8 @@ class ScenarioRun:
         self._current = t.id
         building = Building(t.id, t.request, patch or NO_PATCH, state.renderer(overrides or {}),
                             lambda: self._base_url(state, t.receiver), self.ctx.redactor,
-                            lambda name: self._endpoint(state, t, name))
+                            lambda name: self._endpoint(state, t, name),
+                            t.request.assumes not in self._off(state.flow))
         return build_request(building, timeout=timeout, default_timeout=self.ctx.timeout)
 
     def _input(self, flow: Flow, name: str) -> Any:
@@ -328,7 +329,7 @@ class ScenarioRun:
         except TimedOut as exc:
             raise self._fail(t, role, str(exc),
                              [CheckFailure("response", f"within {out.timeout:g} s", "timeout")]) from None
-        spec = self._assumed(t, t.response, role)
+        spec = self._assumed(state.flow, t, t.response, role)
         assert spec is not None
         register_secret_captures(self.ctx.redactor, got, spec.capture, self.client.cookies)
         verdict = run_checks(self._check_context(state, t, {}), Expected.of_step(spec), got)
@@ -339,9 +340,15 @@ class ScenarioRun:
         state.steps[t.id] = StepData(got, captured(got, spec.capture, self.client.cookies))
         return got
 
-    def _assumed(self, t: Transition, spec: Any, role: str) -> Any:
+    def _off(self, flow: Flow) -> dict[str, str]:
+        """The behaviours ``flow`` assumes that this run's inputs switch off (id -> reason)."""
+        if id(flow) not in self._offs:
+            self._offs[id(flow)] = assumptions_off(flow, lambda name: self._input(flow, name))
+        return self._offs[id(flow)]
+
+    def _assumed(self, flow: Flow, t: Transition, spec: Any, role: str) -> Any:
         """The documented response without the JWT checks of behaviours this server does not have (noted)."""
-        off = self._off
+        off = self._off(flow)
         if spec is None or not off or not any(j.assumes in off for j in spec.jwt):
             return spec
         for j in spec.jwt:
