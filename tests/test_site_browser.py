@@ -234,7 +234,7 @@ def test_version_selector_and_banners(site, browser):
         visit.close()
     assert visit.problems == [], "\n".join(visit.problems)
     assert SCREENSHOT.stat().st_size > 10_000
-    assert major_of(model.entries["authorization-code-pkce"].latest) == 2
+    assert major_of(model.entries["authorization-code-pkce"].latest) == 3
 
 
 # ------------------------------------------------------------- script injection
