@@ -147,7 +147,8 @@ def test_token_endpoint_flow_verifies_against_both_servers_without_edits(django_
         (flow_result,) = data["flows"]
         assert [s["status"] for s in flow_result["scenarios"]] == ["passed"] * 5
         happy = flow_result["scenarios"][0]
-        urls[name] = [r["url"] for r in happy["steps"] if r["transition"] == "request_token" and r["outcome"] == "response"]
+        urls[name] = [r["url"] for r in happy["steps"]
+                      if r["transition"] == "request_token" and r["outcome"] == "response"]
     assert urls == {"o": [oidc_server_verify.issuer + "/token"], "d": [django_server.issuer + "/token/"]}
 
 

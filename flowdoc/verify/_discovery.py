@@ -193,7 +193,8 @@ def read_metadata(source: str, *, timeout: float = 15.0) -> Metadata:
         except BadResponse as exc:
             raise DiscoveryError(f"{source}: {exc}") from None
         if got.status != 200 or not isinstance(got.json, dict):
-            raise DiscoveryError(f"{source} answered {got.status}" + (", not a JSON object" if got.status == 200 else ""))
+            what = ", not a JSON object" if got.status == 200 else ""
+            raise DiscoveryError(f"{source} answered {got.status}{what}")
         return Metadata(source, got.json)
 
 

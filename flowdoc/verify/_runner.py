@@ -262,8 +262,12 @@ class ScenarioRun:
         base = self._base_url(state, t.receiver)
         url = self.ctx.discovery.endpoint(base, name)
         flow = state.flow
-        self.ctx.discovery.cross_check(flow, t.receiver, base,
-                                       lambda n: None if self._input(flow, n) is None else as_text(self._input(flow, n)))
+
+        def resolve(name: str) -> str | None:
+            value = self._input(flow, name)
+            return None if value is None else as_text(value)
+
+        self.ctx.discovery.cross_check(flow, t.receiver, base, resolve)
         return url
 
     def _check_context(self, state: FlowState, t: Transition, overrides: dict[str, Any]) -> CheckContext:
