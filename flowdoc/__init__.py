@@ -16,8 +16,9 @@ from typing import Iterable
 from ._version import __version__
 from .diagnostics import Diagnostic, FlowError
 from .model import Flow
+from .model.version import Version
 
-__all__ = ["__version__", "Diagnostic", "Flow", "FlowError", "load_flow", "validate", "lint"]
+__all__ = ["__version__", "Diagnostic", "Flow", "FlowError", "Version", "load_flow", "validate", "lint"]
 
 
 def load_flow(path: str | os.PathLike[str]) -> Flow:

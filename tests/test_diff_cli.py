@@ -15,7 +15,8 @@ import flowdoc
 from flowdoc.cli import cli
 from flowdoc.diff import CHANGE_KINDS
 from flowdoc.diff.git import RevisionError, load_spec
-from flowdoc.diff.versions import changelog_entries, flow_history, semver_key, versions_from_git
+from flowdoc.diff.versions import changelog_entries, flow_history, versions_from_git
+from flowdoc.model.version import Version
 from tests.flowkit import to_yaml
 from tests.test_diff import BASE, LC, TOK, S, build
 
@@ -270,7 +271,7 @@ def test_versions_from_git(repo):
 
 def test_semver_order():
     vs = ["1.10.0", "1.2.0", "1.0.0-rc.1", "1.0.0", "1.0.0-alpha", "1.0.0-rc.10", "1.0.0-rc.2", "0.9.0"]
-    assert sorted(vs, key=semver_key) == ["0.9.0", "1.0.0-alpha", "1.0.0-rc.1", "1.0.0-rc.2", "1.0.0-rc.10",
+    assert sorted(vs, key=Version.key) == ["0.9.0", "1.0.0-alpha", "1.0.0-rc.1", "1.0.0-rc.2", "1.0.0-rc.10",
                                           "1.0.0", "1.2.0", "1.10.0"]
 
 
@@ -282,7 +283,7 @@ def test_flow_history_of_the_examples():
              ("client-credentials", older("flows/client-credentials.v1.0.yaml"), current(CC)))
     for fid, old, cur in pairs:
         assert [f.version for f in hist[fid]] == [old.version, cur.version]
-        assert old.version.startswith("1.") and semver_key(cur.version) > semver_key(old.version)
+        assert old.version.startswith("1.") and Version.parse(cur.version) > Version.parse(old.version)
     assert all(len(v) >= 1 for v in hist.values())
 
 
@@ -291,7 +292,7 @@ def test_changelog_entries_shape_and_order():
     entries = changelog_entries(hist)
     versions = [e["version"] for e in entries]
     assert versions[0] == current().version and versions[-1] == "1.0.0" and "2.0.0" in versions
-    assert versions == sorted(versions, key=semver_key, reverse=True)
+    assert versions == sorted(versions, key=Version.key, reverse=True)
     for e in entries:
         assert set(e) == {"version", "date", "notes", "changes", "since"}
         assert isinstance(e["notes"], list) and all(isinstance(n, str) for n in e["notes"])

@@ -24,7 +24,8 @@ from flowdoc.verify._forms import parse_page
 from flowdoc.verify._http import www_authenticate_params
 from flowdoc.verify._inputs import InputError, InputSources
 from flowdoc.verify._jwt import JwksCache, verify_jwt
-from flowdoc.verify._plan import latest_versions, version_key
+from flowdoc.model.flow import latest_versions
+from flowdoc.model.version import Version
 from flowdoc.verify._redact import Redactor
 from flowdoc.verify._runner import path_pattern
 
@@ -233,8 +234,9 @@ def test_small_helpers():
     assert not path_pattern("/token").match("/tokens")
     assert www_authenticate_params('Bearer realm="api", error="invalid_token", error_description="a \\"b\\""') == {
         "realm": "api", "error": "invalid_token", "error_description": 'a "b"'}
-    assert version_key("2.0.0") > version_key("2.0.0-rc.1") > version_key("1.9.9") > version_key(None)
-    assert version_key("1.10.0") > version_key("1.9.0")
+    key = Version.key
+    assert key("2.0.0") > key("2.0.0-rc.1") > key("1.9.9") > key(None)
+    assert key("1.10.0") > key("1.9.0")
 
 
 # ------------------------------------------------------------------ planning

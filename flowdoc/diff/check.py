@@ -23,11 +23,11 @@ from ..check import validate_file
 from ..diagnostics import Diagnostic, DiagnosticList, FlowError
 from ..load import discover
 from ..model.flow import Flow
+from ..model.version import Version
 from . import diff_flows, required_bump
-from .changes import BUMP_RANK, Change
+from .changes import Change
 from .format import as_diagnostics, counts
 from .git import RevisionError, flow_from_text, locate_in_repo
-from .versions import _SEMVER, semver_key
 
 __all__ = ["FileReport", "AgainstResult", "check_against", "compare_versions", "actual_bump", "next_version",
            "RevisionError"]
@@ -56,59 +56,20 @@ class AgainstResult:
         return any(d.severity == "error" for d in self.diagnostics)
 
 
-def _parts(version: str) -> tuple[int, int, int, str | None] | None:
-    m = _SEMVER.match(version)
-    if m is None:
-        return None
-    return int(m.group(1)), int(m.group(2)), int(m.group(3)), m.group(4)
-
-
 def actual_bump(old: str, new: str) -> str:
     """``"major"``, ``"minor"``, ``"patch"``, ``"prerelease"`` (same core, later pre-release), ``"none"`` or
     ``"decrease"``."""
-    ko, kn = semver_key(old), semver_key(new)
-    if kn == ko:
-        return "none"
-    if kn < ko:
-        return "decrease"
-    po, pn = _parts(old), _parts(new)
-    if po is None or pn is None:
-        return "major"
-    for i, name in enumerate(("major", "minor", "patch")):
-        if pn[i] != po[i]:
-            return name
-    return "prerelease"
-
-
-def _satisfies(old: str, actual: str, needed: str) -> bool:
-    if actual in ("none", "decrease"):
-        return False
-    po = _parts(old)
-    if po is not None and po[3] is not None:
-        return True  # from a pre-release, any later version will do
-    if actual == "prerelease":
-        return False
-    rank = BUMP_RANK[actual]
-    if po is not None and po[0] == 0:
-        rank += 1  # 0.y.z: a minor bump may break, a patch bump may add
-    return rank >= BUMP_RANK[needed]
+    vo, vn = Version.of(old), Version.of(new)
+    if vo is None or vn is None:
+        ko, kn = Version.key(old), Version.key(new)
+        return "none" if ko == kn else "decrease" if kn < ko else "major"
+    return vo.bump_to(vn)
 
 
 def next_version(old: str, needed: str) -> str:
     """The smallest version after ``old`` that makes the ``needed`` bump."""
-    p = _parts(old)
-    if p is None:
-        return "1.0.0"
-    major, minor, patch, pre = p
-    if pre is not None:
-        return f"{major}.{minor}.{patch}"
-    if major == 0 and needed != "patch":
-        needed = "minor" if needed == "major" else "patch"
-    if needed == "major":
-        return f"{major + 1}.0.0"
-    if needed == "minor":
-        return f"{major}.{minor + 1}.0"
-    return f"{major}.{minor}.{patch + 1}"
+    v = Version.of(old)
+    return "1.0.0" if v is None else str(v.next(needed))  # type: ignore[arg-type]
 
 
 def _what(changes: list[Change]) -> str:
@@ -136,7 +97,7 @@ def compare_versions(old: Flow, new: Flow, rev: str, changes: list[Change], diag
             elif actual == "decrease":
                 diags.add("version-decreased", f"the version went down from {old.version} to {new.version}",
                           pos("version"), help=f'these changes need a {needed} bump: version: "{suggest}"')
-            elif not _satisfies(old.version, actual, needed):
+            elif not Version.parse(old.version).satisfies(Version.parse(new.version), needed):
                 diags.add("version-bump-too-small",
                           f"{what} need a {needed} bump, but {old.version} → {new.version} is a {actual} bump",
                           pos("version"), help=f'set version: "{suggest}"')

@@ -14,18 +14,14 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-import re
 from typing import Any, Iterable
 
 from ..model.flow import Flow
-from ..model.flow import version_key as semver_key
+from ..model.version import Version
 from .engine import diff_flows
 from .git import GitFile, flow_from_text, locate_in_repo
 
-__all__ = ["semver_key", "flow_history", "changelog_entries", "versions_from_git"]
-
-_SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
-
+__all__ = ["flow_history", "changelog_entries", "versions_from_git"]
 
 def flow_history(flows: Iterable[Flow]) -> dict[str, list[Flow]]:
     """Flows grouped by id, each group sorted oldest → newest by version (SemVer precedence)."""
@@ -33,7 +29,7 @@ def flow_history(flows: Iterable[Flow]) -> dict[str, list[Flow]]:
     for f in flows:
         out.setdefault(f.id, []).append(f)
     for versions in out.values():
-        versions.sort(key=lambda f: semver_key(f.version))
+        versions.sort(key=lambda f: Version.key(f.version))
     return out
 
 
@@ -45,7 +41,7 @@ def changelog_entries(history: Iterable[Flow]) -> list[dict[str, Any]]:
     newest file that has an entry for it); ``changes`` are generated between that version's file and the
     previous version's file (empty for the oldest file and for versions known only from changelog notes).
     """
-    flows = sorted(history, key=lambda f: semver_key(f.version))
+    flows = sorted(history, key=lambda f: Version.key(f.version))
     by_version: dict[str, Flow] = {}
     for f in flows:
         if f.version is not None:
@@ -60,7 +56,7 @@ def changelog_entries(history: Iterable[Flow]) -> list[dict[str, Any]]:
         if own is not None:
             notes[v] = (list(own.notes), own.date)
 
-    ordered = sorted(set(by_version) | set(notes), key=semver_key)
+    ordered = sorted(set(by_version) | set(notes), key=Version.key)
     files = [by_version[v] for v in ordered if v in by_version]
     entries: list[dict[str, Any]] = []
     for v in ordered:

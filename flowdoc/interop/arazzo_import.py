@@ -22,13 +22,13 @@ from typing import Any
 
 from ..check.graph import check_graph
 from ..diagnostics import Diagnostic
+from ..model.version import Version
 from ..load import read_flow_text
 from ._arazzo_read import ArazzoDoc, Operation, read_arazzo
 from ._import_steps import TODO, ImportCtx, request, response, slug
 from ._yamlemit import Commented, Quoted, emit
 from .provoke import provoke_of
 
-_SEMVER = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 
 
 class ArazzoImportError(Exception):
@@ -224,7 +224,7 @@ class _Importer:
 
     def _flow(self, fid: str, info: dict) -> dict:
         version = str(info.get("version") or "")
-        if not _SEMVER.match(version):
+        if Version.of(version) is None or len(version) > 100:
             self.ctx.todos.append(f"info.version '{version}' is not semantic; 0.1.0 is a placeholder")
             version = "0.1.0"
         for name in sorted(self.ctx.used_inputs - set(self.ctx.inputs)):

@@ -25,16 +25,13 @@ from pydantic import (
 )
 
 from ..diagnostics import quote as _quote
+from .version import SEMVER_PATTERN, Version
 
 FORMAT_VERSION = 1
 
 # ------------------------------------------------------------------- scalars
 
 ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]*$"
-SEMVER_PATTERN = (
-    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$"
-)
 
 Id = Annotated[str, Field(pattern=ID_PATTERN, min_length=1, max_length=80)]
 SemVer = Annotated[
@@ -104,33 +101,11 @@ def _duration_schema(s: dict) -> None:
 
 Duration = Annotated[int, BeforeValidator(parse_duration), Field(json_schema_extra=_duration_schema)]
 
-_SEMVER = re.compile(SEMVER_PATTERN)
-
-
-def version_key(version: str | None) -> tuple:
-    """Sort key by SemVer precedence (1.0.0-rc.1 < 1.0.0 < 1.0.1 < 1.10.0); no version sorts first."""
-    m = _SEMVER.match(version or "")
-    if m is None:
-        return (0, (), 0, ())
-    # numbers compare as (length, digits): exact without int(), which refuses thousands of digits
-    core = tuple((len(x), x) for x in m.group(1, 2, 3))
-    pre = (version or "").split("+", 1)[0].partition("-")[2]
-    if not pre:
-        return (1, core, 1, ())
-    ids = tuple((0, _num_key(p), "") if p.isdigit() else (1, (0, ""), p) for p in pre.split("."))
-    return (1, core, 0, ids)
-
-
-def _num_key(digits: str) -> tuple[int, str]:
-    digits = digits.lstrip("0") or "0"
-    return (len(digits), digits)
-
-
 def latest_versions(flows: "Iterable[Flow]") -> "list[Flow]":
     """The highest version of each flow id, in the order the ids first appear."""
     best: dict[str, Flow] = {}
     for f in flows:
-        if f.id not in best or version_key(f.version) > version_key(best[f.id].version):
+        if f.id not in best or Version.key(f.version) > Version.key(best[f.id].version):
             best[f.id] = f
     return list(best.values())
 

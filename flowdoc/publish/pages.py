@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, Iterable, Sequence
 import yaml
 
 from ..diagnostics import Diagnostic, format_text
-from ..model.flow import version_key
+from ..model.version import Version
 from .templates import FLOWDOC_CSS, FLOWDOC_JS, SiteTemplates, overlay_templates
 
 if TYPE_CHECKING:
@@ -52,7 +52,6 @@ __all__ = [
     "is_url",
     "load_site",
     "site_assets",
-    "version_key",
 ]
 
 #: Mermaid's script when none is named: the version the tests pin (tests/node/package.json).
@@ -103,12 +102,9 @@ class Asset:
 
 # ------------------------------------------------------------------- versions
 
-_SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)")
-
-
 def major_of(flow: "Flow") -> int | None:
-    m = _SEMVER.match(flow.version or "")
-    return int(m.group(1)) if m else None
+    v = Version.of(flow.version)
+    return v.major if v is not None else None
 
 
 def is_deprecated(flow: "Flow") -> bool:
@@ -135,7 +131,7 @@ class FlowVersions:
         best: dict[int, Flow] = {}
         for f in self.history:
             m = major_of(f)
-            if m is not None and (m not in best or version_key(f.version) >= version_key(best[m].version)):
+            if m is not None and (m not in best or Version.key(f.version) >= Version.key(best[m].version)):
                 best[m] = f
         return sorted(best.items(), key=lambda kv: kv[0], reverse=True)
 
@@ -357,7 +353,7 @@ class FlowSite:
                 "migration_url": dep.migration.strip() if dep and _is_link(dep.migration) else None,
                 "changelog": changelog,
             }
-        if flow is not fv.latest and version_key(flow.version) < version_key(fv.latest.version):
+        if flow is not fv.latest and Version.key(flow.version) < Version.key(fv.latest.version):
             return {
                 "kind": "older",
                 "version": flow.version or "",
@@ -372,7 +368,7 @@ class FlowSite:
     def _flow_page(self, fv: FlowVersions, flow: "Flow", uri: str, kind: str, current: str) -> Page:
         entries = self.changelog(fv.id)
         if flow is not fv.latest and flow.version:
-            entries = [e for e in entries if version_key(str(e.get("version"))) <= version_key(flow.version)]
+            entries = [e for e in entries if Version.key(str(e.get("version"))) <= Version.key(flow.version)]
         context = {
             "page_kind": kind,
             "version_label": current,
@@ -461,7 +457,7 @@ class FlowSite:
         if view == "page":
             entries = self.changelog(fid) if self.layout.versions else None
             if entries and flow is not fv.latest:
-                entries = [e for e in entries if version_key(str(e.get("version"))) <= version_key(flow.version)]
+                entries = [e for e in entries if Version.key(str(e.get("version"))) <= Version.key(flow.version)]
             return self._render_page(flow, entries, {"page_kind": "embed"}, embed=True)
         from ..render import render_diagram
 

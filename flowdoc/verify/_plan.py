@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Iterable
 
 from ..model.expr import ExprError, iter_refs
-from ..model.flow import Failure, Flow, Requirement, Transition, latest_versions, version_key  # noqa: F401
+from ..model.flow import Failure, Flow, Requirement, Transition, latest_versions
 
 HAPPY = "happy-path"
 
