@@ -43,7 +43,7 @@ def _sends_credentials(t) -> bool:
     r = t.request
     if r is None:
         return False
-    if r.auth in ("client_secret_basic", "client_secret_post"):
+    if r.sends_client_credentials:
         return True
     body = dict(r.form or {})
     if isinstance(r.json_body, dict):

@@ -28,9 +28,7 @@ from ..model.flow import (
     TokenLifecycle,
     Transition,
 )
-from ..check.graph import walk_strings
-from ..model.expr import ExprError, iter_refs
-from ..model.expr import Guard as ExprGuard
+from ..model.refs import inputs_used
 from . import changes as C
 
 _PARAM_KINDS = {
@@ -187,7 +185,7 @@ class _Differ:
     # --------------------------------------------------------------- inputs
     def inputs(self) -> None:
         o, n = self.old.inputs, self.new.inputs
-        used_by_client = client_inputs(self.new)
+        used_by_client = inputs_used(self.new)
         for name in _only(o, n):
             self.add(C.InputRemoved, ("inputs", name), f"input '{name}'")
         for name, b in n.items():
@@ -647,34 +645,6 @@ class _Differ:
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def client_inputs(flow: Flow) -> set[str]:
-    """Inputs a client needs: those referenced anywhere but in the recipes that provoke failures."""
-    names: set[str] = set()
-
-    def scan(obj: Any, path: tuple) -> None:
-        for where, text in walk_strings(obj, path):
-            if "provoke" in where:
-                continue
-            try:
-                refs = [r.path for r in iter_refs(text)]
-            except ExprError:
-                continue
-            names.update(p[1] for p in refs if len(p) == 2 and p[0] == "inputs")
-
-    scan(flow, ())
-    for t in flow.transitions:
-        r = t.request
-        if r is not None and r.auth in ("client_secret_basic", "client_secret_post"):
-            scan(r.client_id, ())  # defaults, which walk_strings does not visit
-            scan(r.client_secret, ())
-        if t.guard is not None and t.guard.expr:
-            try:
-                names.update(p[1] for p in ExprGuard.parse(t.guard.expr).refs() if len(p) == 2 and p[0] == "inputs")
-            except ExprError:
-                pass
-    return names
 
 
 def _default(inp) -> Any:

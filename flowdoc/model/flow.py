@@ -219,7 +219,9 @@ class State(Base):
 # -------------------------------------------------------------- the exchange
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-ClientAuth = Literal["client_secret_basic", "client_secret_post", "bearer", "none"]
+#: The client authentication methods that send the client id and secret (RFC 6749 §2.3.1).
+CLIENT_SECRET_AUTH: tuple[str, ...] = ("client_secret_basic", "client_secret_post")
+ClientAuth = Literal[(*CLIENT_SECRET_AUTH, "bearer", "none")]  # type: ignore[valid-type]
 
 
 class Retry(Base):
@@ -271,6 +273,11 @@ class Request(Base):
         if self.method in ("GET", "HEAD") and (self.form is not None or self.json_body is not None):
             raise ValueError(f"a {self.method} request has no body; move the parameters to 'query'")
         return self
+
+    @property
+    def sends_client_credentials(self) -> bool:
+        """The request carries the client id and secret (``auth: client_secret_basic`` or ``_post``)."""
+        return self.auth in CLIENT_SECRET_AUTH
 
     @property
     def shown_params(self) -> list[str]:

@@ -26,7 +26,8 @@ from typing import Callable, Iterable, Mapping
 from ..diagnostics import FlowError
 from ..model.flow import Flow
 from ._inputs import InputError, InputSources, missing_message, parse_env_file, parse_input_args
-from ._plan import PlanError, Scenario, build_index, flow_key, latest_versions, plan_flow, referenced_inputs, select
+from ..model.refs import inputs_used
+from ._plan import PlanError, Scenario, build_index, flow_key, latest_versions, plan_flow, select
 from ._result import (
     ERROR,
     EXIT_FAILED,
@@ -212,7 +213,7 @@ class Verifier:
                 parts = [(scn.flow, list(scn.route) + ([scn.target] if scn.target else [])
                           + ([scn.follow_up] if scn.follow_up else []), scn.failure)]
                 parts += [(rf, rf.happy_path(), None) for _n, _r, rf in scn.requirements]
-                needed = self._needed[id(scn)] = (scn, [(flow, referenced_inputs(flow, transitions, failure))
+                needed = self._needed[id(scn)] = (scn, [(flow, inputs_used(flow, transitions, failure))
                                                         for flow, transitions, failure in parts])
             for flow, names in needed[1]:
                 for name in names:

@@ -8,13 +8,11 @@ or the shortest route from the initial state), then the provoked request.
 from __future__ import annotations
 
 import os
-import re
 from collections import deque
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from ..model.expr import ExprError, iter_refs
 from ..model.flow import Failure, Flow, Requirement, Transition, latest_versions
 
 HAPPY = "happy-path"
@@ -176,62 +174,3 @@ def select(scenarios: list[Scenario], wanted: Iterable[str]) -> list[Scenario]:
             raise PlanError(f"no scenario '{w}'; run with --list to see the scenario ids")
         out.extend(h for h in hits if h not in out)
     return [s for s in scenarios if s in out]
-
-
-# ----------------------------------------------------------- referenced inputs
-
-_INPUT = re.compile(r"\$\{\s*inputs\.([A-Za-z_][A-Za-z0-9_-]*)\s*\}")
-
-
-def _strings(obj) -> Iterable[str]:
-    from pydantic import BaseModel
-
-    if isinstance(obj, BaseModel):
-        names = set(obj.model_fields_set)
-        if getattr(obj, "auth", None) in ("client_secret_basic", "client_secret_post") and hasattr(obj, "client_id"):
-            names |= {"client_id", "client_secret"}  # their defaults name inputs
-        for name in names:
-            yield from _strings(getattr(obj, name, None))
-    elif isinstance(obj, dict):
-        for v in obj.values():
-            yield from _strings(v)
-    elif isinstance(obj, (list, tuple)):
-        for v in obj:
-            yield from _strings(v)
-    elif isinstance(obj, str):
-        yield obj
-
-
-def referenced_inputs(flow: Flow, transitions: Iterable[Transition], failure: Failure | None) -> set[str]:
-    names: set[str] = set()
-
-    def scan(obj) -> None:
-        for s in _strings(obj):
-            if "${" not in s:
-                continue
-            try:
-                for ref in iter_refs(s):
-                    if ref.path[0] == "inputs" and len(ref.path) == 2:
-                        names.add(ref.path[1])
-            except ExprError:
-                pass
-
-    receivers: set[str] = set()
-    for t in transitions:
-        if t.internal or not t.is_http:
-            continue
-        receivers.add(t.receiver)
-        scan(t.request)
-        scan(t.response)
-        scan(t.wait)
-    if failure is not None:
-        scan(failure.provoke)
-        scan(failure.response)
-    for a in receivers:
-        actor = flow.actors.get(a)
-        if actor and actor.base_url:
-            scan(actor.base_url)
-    for g in flow.generate.values():
-        if g.secret:
-            scan(g.secret)
-    return {n for n in names if n in flow.inputs}

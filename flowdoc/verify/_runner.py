@@ -19,6 +19,7 @@ import httpx
 from ..model.expr import ExprError, Guard, lookup, render
 from ..model.expr import as_text as _text
 from ..model.flow import (
+    CLIENT_SECRET_AUTH,
     parallel_groups,
     Failure,
     FailureResponse,
@@ -699,7 +700,7 @@ class ScenarioRun:
                 json_body = {k: v for k, v in json_body.items() if k.lower() not in omit}
         # client authentication
         auth = p.auth or req.auth
-        if auth in ("client_secret_basic", "client_secret_post"):
+        if auth in CLIENT_SECRET_AUTH:
             cid = _text(r(p.client_id if p.client_id is not None else req.client_id))
             csecret = _text(r(p.client_secret if p.client_secret is not None else req.client_secret))
             if auth == "client_secret_basic":
