@@ -14,7 +14,8 @@ from click.testing import CliRunner
 import flowdoc
 from flowdoc.cli import cli
 from flowdoc.diff import CHANGE_KINDS
-from flowdoc.diff.git import RevisionError, load_spec
+from flowdoc.diff.git import load_spec
+from flowdoc.git import GitError
 from flowdoc.diff.versions import changelog_entries, flow_history, versions_from_git
 from flowdoc.model.version import Version
 from tests.flowkit import to_yaml
@@ -222,7 +223,7 @@ def test_invalid_flow_at_revision(repo):
 
 
 def test_revision_rejects_options(repo):
-    with pytest.raises(RevisionError):
+    with pytest.raises(GitError):
         load_spec("--output=x:flows/demo.yaml")
 
 
@@ -262,7 +263,7 @@ def test_versions_from_git(repo):
     flows = versions_from_git("flows/demo.yaml", ["HEAD~2", "v1", "HEAD"])  # HEAD~2: before the file existed
     assert [f.version for f in flows] == ["1.0.0", "2.0.0"]
     assert flows[0].file == "v1:flows/demo.yaml" and flows[0].pos("version") is not None
-    with pytest.raises(RevisionError):
+    with pytest.raises(GitError):
         versions_from_git("flows/demo.yaml", ["v9"])
 
 

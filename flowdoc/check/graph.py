@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter, defaultdict, deque
-from typing import Any, Iterator
+from typing import Any
 
 from ..diagnostics import DiagnosticList, quote
 from ..model.expr import RESPONSE_PARTS, ExprError, Guard, iter_refs

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 import click
 
+from ..publish import PublishError
+from ..publish.serve import PreviewServer, check_output
 from ._common import EXIT_HELP, config_or_exit, fail
 from .build import ProgressReporter, settings_from, site_options
 
@@ -25,9 +28,6 @@ def command(port: int | None, **opts) -> None:
     Only requests for http://127.0.0.1:PORT/, http://localhost:PORT/ or http://[::1]:PORT/
     are answered (Host header; 421 otherwise).
     """
-    from ..publish import PublishError
-    from ..publish.serve import PreviewServer, check_output
-
     config = config_or_exit()
     tmp = None
     if opts.get("out_dir") is None:
@@ -54,6 +54,4 @@ def command(port: int | None, **opts) -> None:
         fail(f"cannot serve on 127.0.0.1:{server.port}: {exc.strerror or exc}")
     finally:
         if tmp:
-            import shutil
-
             shutil.rmtree(tmp, ignore_errors=True)

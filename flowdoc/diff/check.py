@@ -19,18 +19,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from ..check import validate_file
+from ..catalog import FlowSet
 from ..diagnostics import Diagnostic, DiagnosticList, FlowError
-from ..load import discover
+from ..git import GitError
 from ..model.flow import Flow
 from ..model.version import Version
 from . import diff_flows, required_bump
 from .changes import Change
 from .format import as_diagnostics, counts
-from .git import RevisionError, flow_from_text, locate_in_repo
 
 __all__ = ["FileReport", "AgainstResult", "check_against", "compare_versions", "actual_bump", "next_version",
-           "RevisionError"]
+           "GitError"]
 
 
 @dataclass
@@ -126,27 +125,28 @@ def compare_versions(old: Flow, new: Flow, rev: str, changes: list[Change], diag
 def check_against(paths: Iterable[str | os.PathLike[str]], rev: str, *, show_changes: bool = True) -> AgainstResult:
     """Compare every flow file under ``paths`` with the same path at ``rev``.
 
-    Raises :class:`RevisionError` when ``rev`` is not a revision or a path is not in a git repository.
+    Raises :class:`~flowdoc.git.GitError` when ``rev`` is not a revision or a path is not in a git repository.
     """
-    files, missing = discover(paths)
-    res = AgainstResult(rev=rev, files=files)
-    res.diagnostics += [Diagnostic(m, None, None, "not-found", "no such file or folder") for m in missing]
-    res.invalid = bool(missing)
+    now = FlowSet.from_paths(paths, across=False)
+    res = AgainstResult(rev=rev, files=now.files)
+    res.diagnostics += [Diagnostic(m, None, None, "not-found", "no such file or folder") for m in now.missing]
+    res.invalid = bool(now.missing)
     git_cache: dict = {}
-    for f in files:
+    for f in now.files:
         file = str(f)
-        new, diags = validate_file(f)
+        entry = now.entries[file]
+        new, diags = entry.flow, DiagnosticList(file, list(entry.diagnostics.items))
         if new is None:
             res.diagnostics += diags.items
             res.invalid = True
             continue
-        data = locate_in_repo(f, git_cache).read(rev)
+        then = FlowSet.from_git(rev, [f], cache=git_cache, across=False)
         report = FileReport(file, None, new)
         res.reports.append(report)
-        if data is None:
+        if then.missing:
             continue  # new since rev
         try:
-            old = flow_from_text(data, f"{rev}:{file}")
+            old = then.single()
         except FlowError as exc:
             first = exc.diagnostics[0] if exc.diagnostics else None
             diags.add("old-invalid", f"the file at {rev} is not a valid flow, so it cannot be compared"

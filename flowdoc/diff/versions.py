@@ -19,18 +19,13 @@ from typing import Any, Iterable
 from ..model.flow import Flow
 from ..model.version import Version
 from .engine import diff_flows
-from .git import GitFile, flow_from_text, locate_in_repo
+from ..catalog import FlowSet
 
 __all__ = ["flow_history", "changelog_entries", "versions_from_git"]
 
 def flow_history(flows: Iterable[Flow]) -> dict[str, list[Flow]]:
     """Flows grouped by id, each group sorted oldest → newest by version (SemVer precedence)."""
-    out: dict[str, list[Flow]] = {}
-    for f in flows:
-        out.setdefault(f.id, []).append(f)
-    for versions in out.values():
-        versions.sort(key=lambda f: Version.key(f.version))
-    return out
+    return FlowSet.from_flows(flows).by_id
 
 
 def changelog_entries(history: Iterable[Flow]) -> list[dict[str, Any]]:
@@ -86,13 +81,13 @@ def versions_from_git(path: str | os.PathLike[str], revs: list[str]) -> list[Flo
     """The flow file at ``path`` as it stood at each revision (tags, branches, commits), in ``revs`` order.
 
     Revisions where the file did not exist are skipped. Raises
-    :class:`~flowdoc.diff.git.RevisionError` for an unknown revision and :class:`~flowdoc.FlowError`
+    :class:`~flowdoc.git.GitError` for an unknown revision and :class:`~flowdoc.FlowError`
     when the file at a revision is not a valid flow (diagnostics name ``REV:path:LINE:COL``).
     """
-    gf: GitFile = locate_in_repo(path)
+    cache: dict = {}
     out: list[Flow] = []
     for rev in revs:
-        data = gf.read(rev)
-        if data is not None:
-            out.append(flow_from_text(data, f"{rev}:{path}"))
+        at = FlowSet.from_git(rev, [path], cache=cache, across=False)
+        if not at.missing:
+            out.append(at.single())
     return out

@@ -20,10 +20,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..check.graph import check_graph
+from ..check import validate_text
 from ..diagnostics import Diagnostic
 from ..model.version import Version
-from ..load import read_flow_text
 from ._arazzo_read import ArazzoDoc, Operation, read_arazzo
 from ._import_steps import TODO, ImportCtx, request, response, slug
 from ._yamlemit import Commented, Quoted, emit
@@ -303,9 +302,7 @@ def _header(file: str, todos: list[str], notes: list[str]) -> str:
 
 
 def _validate(text: str, fid: str) -> None:
-    flow, diags = read_flow_text(text, f"{fid}.yaml")
-    if flow is not None:
-        check_graph(flow, diags)
+    _flow, diags = validate_text(text, f"{fid}.yaml")
     if diags.errors:
         raise ArazzoImportError(diags.errors)
 

@@ -25,6 +25,9 @@ from pydantic import (
 )
 
 from ..diagnostics import quote as _quote
+from ..escape import link_problem
+from .expr import RESPONSE_PARTS
+from .expr import Guard as _ExprGuard
 from .version import SEMVER_PATTERN, Version
 
 FORMAT_VERSION = 1
@@ -350,8 +353,6 @@ class Response(Base):
     @field_validator("capture", mode="after")
     @classmethod
     def _sources(cls, v: dict) -> dict:
-        from .expr import RESPONSE_PARTS
-
         out = {}
         for name, cap in v.items():
             cap = Capture.model_validate({"from": cap}) if isinstance(cap, str) else cap
@@ -440,9 +441,7 @@ class Guard(Base):
     @classmethod
     def _parse(cls, v: str | None) -> str | None:
         if v is not None:
-            from .expr import Guard as _G
-
-            _G.parse(v)
+            _ExprGuard.parse(v)
         return v
 
 
@@ -582,8 +581,6 @@ class Requirement(Base):
 
 
 def _link(url: str) -> str:
-    from ..escape import link_problem
-
     problem = link_problem(url)
     if problem:
         raise ValueError(f"{problem}; write https://... or a relative URL such as ../guide.md")

@@ -35,6 +35,8 @@ from pathlib import Path
 from typing import Any
 
 from .._version import __version__
+from ..render.page import default_templates_dir
+from .templates import templates_digest
 
 __all__ = [
     "CACHE_ENTRIES",
@@ -67,13 +69,9 @@ def code_fingerprint() -> str:
     """flowdoc's version, and a hash of its source files and of the renderer's built-in
     templates (pages depend on both; the templates folder may be a link, which a recursive
     glob does not follow). Cached per process, except for the templates, read each time."""
-    from .templates import templates_digest
-
     try:
-        from ..render.page import default_templates_dir
-
         builtin = templates_digest(default_templates_dir())
-    except (ImportError, FileNotFoundError):
+    except FileNotFoundError:
         builtin = ""
     return digest_json([_source_fingerprint(), builtin])
 

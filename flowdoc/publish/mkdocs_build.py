@@ -9,6 +9,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
+import mkdocs
+import yaml
+from mkdocs import exceptions
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+
 from .cache import digest, digest_json
 from .markdown import EXTENSION
 from .output import check_replaceable, new_temp, swap_in, write_marker
@@ -87,9 +93,6 @@ def mkdocs_logs(sink: list[str], level: int = logging.WARNING) -> Iterator[None]
 
 
 def load_mkdocs_config(config_file: Path, sink: list[str]) -> "MkDocsConfig":
-    from mkdocs import exceptions
-    from mkdocs.config import load_config
-
     if not config_file.is_file():
         raise PublishError(f"{config_file}: no such MkDocs configuration file")
     try:
@@ -115,12 +118,8 @@ class MkDocsFailed(PublishError):
 def project_digest(config_file: Path, cfg: "MkDocsConfig") -> str:
     """What of the MkDocs project, besides its docs, the HTML depends on: the configuration
     (and the one it INHERITs), the theme's custom_dir, and the MkDocs version."""
-    import mkdocs
-
     parts: list[object] = [mkdocs.__version__, cfg.theme.name, digest(config_file.read_bytes())]
     try:
-        import yaml
-
         inherit = (yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}).get("INHERIT")
     except Exception:  # a !!python tag and the like: MkDocs read it, so ignore
         inherit = None
@@ -142,9 +141,6 @@ def run_mkdocs(
     warnings: list[str],
     force: bool = False,
 ) -> None:
-    from mkdocs import exceptions
-    from mkdocs.commands.build import build
-
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = new_temp(out)
     cfg.docs_dir = str(docs)

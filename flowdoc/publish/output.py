@@ -21,7 +21,12 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .pages import PublishError
+from .errors import PublishError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: the output is not locked
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = [
     "MARKER",
@@ -128,9 +133,7 @@ def write_marker(site: Path) -> None:
 def output_lock(out: Path) -> Iterator[None]:
     """Hold a lock on the folder the output is in while building into it (no file is left there)."""
     out.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX
+    if fcntl is None:  # pragma: no cover - not POSIX
         yield
         return
     fd = os.open(out.parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))

@@ -30,11 +30,15 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 
+from ..catalog import FlowSet
 from ..diagnostics import format_text
-from ..load import discover
+from .cache import code_fingerprint, digest_json
 from .csp import add_csp
-from .pages import FlowSite, PublishError, add_assets, is_url, load_site, site_assets
+from .errors import PublishError
+from .gitversions import GitHistory
 from .mkdocs_build import ensure_extensions
+from .pages import FlowSite, add_assets, is_url, load_site, site_assets
+from .templates import templates_digest
 
 log = get_plugin_logger(__name__)
 
@@ -55,7 +59,7 @@ class FlowdocPluginConfig(base.Config):
 def _link_targets(flows_dir: str) -> list[str]:
     """The folders outside ``flows_dir`` that hold the targets of its linked flow files."""
     top = os.path.realpath(flows_dir)
-    found = {os.path.dirname(os.path.realpath(f)) for f in discover([flows_dir])[0]}
+    found = {os.path.dirname(os.path.realpath(f)) for f in FlowSet.from_paths([flows_dir]).files}
     return sorted(d for d in found if d != top and not d.startswith(top + os.sep))
 
 
@@ -134,17 +138,12 @@ class FlowdocPlugin(BasePlugin[FlowdocPluginConfig]):
         """The revisions of ``git_versions``, resolved (None without it)."""
         if not self.config.git_versions:
             return None
-        from .gitversions import GitHistory
-
         history = GitHistory.resolve(self.config.flows_dir, self.config.git_versions)
         self._git_watch = [str(p) for p in history.watch if p.exists()]
         return history
 
     def _pages(self, site: FlowSite) -> list:
         """All pages; a flow's pages are reused from an earlier build when its files are unchanged."""
-        from .cache import code_fingerprint, digest_json
-        from .templates import templates_digest
-
         env = [code_fingerprint(), templates_digest(site.templates_dir), site.layout.prefix, site.layout.versions]
         pages = [site.index_page()]
         memo: dict[str, list] = {}

@@ -27,6 +27,7 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable
 
+from ..diagnostics import format_text
 from ..load import walk_files
 from .output import check_layout, check_replaceable
 from .pages import PublishError, is_url
@@ -284,8 +285,6 @@ class PreviewServer:
         if result.cache_reset:
             self.echo(f"flowdoc: note: the build failed with the cache ({result.cache_reset}); rebuilt from nothing")
         if result.diagnostics:
-            from ..diagnostics import format_text
-
             self.echo(format_text(result.diagnostics))
         self.echo(result.summary())
         return True

@@ -20,13 +20,18 @@ from __future__ import annotations
 
 import os
 import time
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX: builds are not locked
+    fcntl = None  # type: ignore[assignment]
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
+from ..catalog import FlowSet
 from ..diagnostics import Diagnostic
-from ..load import discover
 from .cache import (
     Manifest,
     clear_cache,
@@ -45,8 +50,9 @@ from .mkdocs_build import (
     project_digest,
     run_mkdocs,
 )
+from .gitversions import GitHistory
 from .output import check_cache, check_layout, check_not_replacing, check_replaceable, mark_cache, output_lock, sweep
-from .pages import FlowSite, Layout, PublishError, is_url, load_site, site_assets
+from .pages import FlowSite, Layout, PublishError, load_site, site_assets
 from .templates import templates_digest
 
 if TYPE_CHECKING:
@@ -74,23 +80,18 @@ class BuildSettings:
 
     @classmethod
     def from_config(cls, config: "Config", **overrides) -> "BuildSettings":
-        """Settings from ``[tool.flowdoc]`` (paths relative to the pyproject.toml), then ``overrides``
-        (values that are None are ignored; paths relative to the current folder)."""
+        """Settings from ``[tool.flowdoc]`` (paths resolved by :class:`~flowdoc.config.Config` against the
+        pyproject.toml), then ``overrides`` (values that are None are ignored; paths relative to the current folder)."""
         root = Path(config.root)
 
         def rel(v: str | None) -> Path | None:
-            if v is None:
-                return None
-            p = Path(v).expanduser()
-            return p if p.is_absolute() else root / p
+            return None if v is None else Path(v)
 
         site = config.site
         config_file = rel(site.config_file)
         if config_file is None and (root / "site" / "mkdocs.yml").is_file():
             config_file = root / "site" / "mkdocs.yml"
         mermaid = site.mermaid_js
-        if mermaid and not is_url(mermaid):
-            mermaid = str(rel(mermaid))
         s = cls(
             flows_dir=rel(config.flows),  # type: ignore[arg-type]
             out_dir=rel(config.out),  # type: ignore[arg-type]
@@ -208,9 +209,7 @@ def build_site(settings: BuildSettings, *, reporter: Reporter | None = None) -> 
 @contextmanager
 def _locked(path: Path) -> Iterator[None]:
     with open(path, "a+b") as lock:
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - not POSIX
+        if fcntl is None:  # pragma: no cover - not POSIX
             yield
             return
         fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
@@ -271,14 +270,13 @@ def _build(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
     assets, extra_css, extra_js = site_assets(settings.mermaid_js, init=not material)
 
     # ---- the flow files and what the pages are made from
-    files, _ = discover([flows_dir])
+    catalog = FlowSet.from_paths([flows_dir])
+    files = catalog.files
     if not files:
         raise PublishError(f"{settings.flows_dir}: no flow files (*.yaml, *.yml)")
     file_hashes = {f.relative_to(flows_dir).as_posix(): digest(f.read_bytes()) for f in files}
     history = None
     if settings.git_versions:
-        from .gitversions import GitHistory
-
         rep.stage("Resolving git revisions")
         t = time.perf_counter()
         history = GitHistory.resolve(flows_dir, settings.git_versions)
@@ -318,6 +316,7 @@ def _build(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
                     templates_dir=templates_dir,
                     work_dir=cache / "work",
                     git_versions=history,
+                    flows=catalog,
                 )
             )
             result.timings["check"] = time.perf_counter() - t

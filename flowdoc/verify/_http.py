@@ -27,6 +27,7 @@ from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
 import httpx
 
 from ._challenge import www_authenticate_params
+from ._detect import register_data
 from ._limits import MAX_BODY, BodyProblem, Clock, content_codings, deadline, decoded, too_large
 from ._received import Received
 from ._redact import Redactor, is_secret_key
@@ -294,7 +295,7 @@ class Exchanger:
         """Secrets a response hands out (tokens, codes) are redacted from here on."""
         body = got.json
         if body is not None:
-            self.redactor.register_json(body)
+            register_data(self.redactor, body)  # by key name and by shape
         for k, v in (*got.location_query.items(), *got.location_fragment.items()):
             if is_secret_key(k):
                 self.redactor.add(v, k)

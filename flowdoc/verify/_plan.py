@@ -7,11 +7,11 @@ or the shortest route from the initial state), then the provoked request.
 
 from __future__ import annotations
 
-import os
 from collections import deque
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Iterable
+
+from ..catalog import FlowSet
 
 from ..model.flow import Failure, Flow, Requirement, Transition, latest_versions
 
@@ -94,25 +94,26 @@ def flow_key(flow: Flow, versioned: bool) -> str:
     return f"{flow.id}@{flow.version}" if versioned and flow.version else flow.id
 
 
-def requirements_of(flow: Flow, index: dict[str, list[Flow]],
+def requirements_of(flow: Flow, catalog: FlowSet,
                     seen: tuple[str, ...] = ()) -> list[tuple[str, Requirement, Flow]]:
-    """Required flows in the order they run (nested requirements first)."""
+    """Required flows in the order they run (nested requirements first); each is the newest of its id
+    among the flows given, else beside the requiring file (:meth:`FlowSet.required`)."""
     out: list[tuple[str, Requirement, Flow]] = []
     for name, req in flow.requires.items():
         if req.flow in seen or req.flow == flow.id:
             raise PlanError(f"flow '{flow.id}' requires '{req.flow}' in a cycle")
-        cands = index.get(req.flow)
+        cands = catalog.required(flow, name)
         if not cands:
             raise PlanError(f"flow '{flow.id}' requires flow '{req.flow}', which was not found "
                             "among the flows given nor beside the file")
         other = latest_versions(cands)[0]
-        out.extend(requirements_of(other, index, (*seen, flow.id)))
+        out.extend(requirements_of(other, catalog, (*seen, flow.id)))
         out.append((name, req, other))
     return out
 
 
-def plan_flow(flow: Flow, key: str, index: dict[str, list[Flow]]) -> list[Scenario]:
-    reqs = requirements_of(flow, index)
+def plan_flow(flow: Flow, key: str, catalog: FlowSet) -> list[Scenario]:
+    reqs = requirements_of(flow, catalog)
     happy = flow.happy_path()
     first_path = flow.paths[0] if flow.paths else None
     out = [Scenario(f"{key}/{first_path.id if first_path else HAPPY}", first_path.id if first_path else HAPPY,
@@ -131,34 +132,6 @@ def plan_flow(flow: Flow, key: str, index: dict[str, list[Flow]]) -> list[Scenar
                 scn.kind = "unreachable"
             out.append(scn)
     return out
-
-
-def build_index(flows: Iterable[Flow]) -> dict[str, list[Flow]]:
-    """Every flow by id, plus the valid flows beside each file (for requirements)."""
-    from ..check import validate_file
-    from ..load import discover
-
-    index: dict[str, list[Flow]] = {}
-    known: set[str] = set()
-    folders: list[Path] = []
-    for f in flows:
-        index.setdefault(f.id, []).append(f)
-        if f.file:
-            known.add(os.path.abspath(f.file))
-            folder = Path(f.file).parent
-            if folder not in folders:
-                folders.append(folder)
-    missing = {r.flow for f in flows for r in f.requires.values()} - set(index)
-    if missing:
-        for folder in folders:
-            for file in discover([folder])[0]:
-                if os.path.abspath(file) in known:
-                    continue
-                other, _ = validate_file(file)
-                if other is not None:
-                    known.add(os.path.abspath(file))
-                    index.setdefault(other.id, []).append(other)
-    return index
 
 
 def select(scenarios: list[Scenario], wanted: Iterable[str]) -> list[Scenario]:

@@ -15,6 +15,7 @@ from typing import Any, Callable
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 import httpx
+import pyotp
 
 from ..model.expr import ExprError, Guard, lookup, render
 from ..model.expr import as_text as _text
@@ -136,8 +137,6 @@ class RunContext:
         )
 
     def _fetch_json(self, url: str) -> Any:
-        from ._jwt import JwksError
-
         ex = Exchanger(self._meta, self.redactor, allow_insecure_http=self.allow_insecure_http)
         try:
             _req, got = ex.send(Outgoing("GET", url, [("Accept", "application/json")], timeout=self.timeout))
@@ -198,8 +197,6 @@ class FlowState:
         gen = self.flow.generate[name]
         red = self.run.ctx.redactor
         if gen.kind is GenerateKind.totp:
-            import pyotp
-
             secret = self.render(gen.secret, {})
             try:
                 code = pyotp.TOTP(str(secret), digits=gen.digits, interval=gen.period).now()
