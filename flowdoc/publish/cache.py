@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from .._version import __version__
-from ..render.page import default_templates_dir
+from ..render import page as render_page
 from .templates import templates_digest
 
 __all__ = [
@@ -70,7 +70,7 @@ def code_fingerprint() -> str:
     templates (pages depend on both; the templates folder may be a link, which a recursive
     glob does not follow). Cached per process, except for the templates, read each time."""
     try:
-        builtin = templates_digest(default_templates_dir())
+        builtin = templates_digest(render_page.default_templates_dir())
     except FileNotFoundError:
         builtin = ""
     return digest_json([_source_fingerprint(), builtin])

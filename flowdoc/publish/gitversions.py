@@ -125,16 +125,7 @@ class GitHistory:
             return result
         disk_keys = {(f.id, f.version) for f in disk_flows}
         disk_ids = {f.id for f in disk_flows}
-        on_disk = set()  # blob ids of the files on disk: the same content as a file there, skipped
-        hash_len = len(self.revs[0][1])
-        for f in disk_files:
-            try:
-                data = Path(f).read_bytes()
-            except OSError:
-                continue
-            h = hashlib.sha256() if hash_len == 64 else hashlib.sha1()
-            h.update(b"blob %d\0" % len(data) + data)
-            on_disk.add(h.hexdigest())
+        on_disk = _blob_ids(disk_files, len(self.revs[0][1]))  # the same content as a file there: skipped
 
         trees: dict[str, dict[str, str]] = {}
         for _rev, commit in self.revs:
@@ -223,3 +214,17 @@ def _commits(repo: Repo, names: list[tuple[str, str, str | None]],
             why = "ambiguous" if answer.endswith(" ambiguous") else "unknown"
             raise GitError(f"{why} git revision {rev!r} in {repo.root}")
     return revs
+
+
+def _blob_ids(files: Sequence[Path], hash_len: int) -> set[str]:
+    """git's blob id of each readable file (SHA-1, or SHA-256 in a repository that uses it)."""
+    out = set()
+    for f in files:
+        try:
+            data = Path(f).read_bytes()
+        except OSError:
+            continue
+        h = hashlib.sha256() if hash_len == 64 else hashlib.sha1()
+        h.update(b"blob %d\0" % len(data) + data)
+        out.add(h.hexdigest())
+    return out
