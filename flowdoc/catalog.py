@@ -70,10 +70,10 @@ class FlowSet:
     across: bool = True
     #: problems of the selection itself (an empty selection: ``no-flows``), errors make it invalid
     notes: list[Diagnostic] = field(default_factory=list)
-    _entries: dict[str, FlowFile] | None = field(default=None, repr=False)
-    _flows: list[Flow] = field(default_factory=list, repr=False)
-    _index: dict[str, list[Flow]] = field(default_factory=dict, repr=False)
-    _folders: set[str] = field(default_factory=set, repr=False)
+    _entries: dict[str, FlowFile] | None = field(default=None, init=False, repr=False)
+    _flows: list[Flow] = field(default_factory=list, init=False, repr=False)
+    _index: dict[str, list[Flow]] = field(default_factory=dict, init=False, repr=False)
+    _folders: set[str] = field(default_factory=set, init=False, repr=False)
 
     # ------------------------------------------------------------ building
     @classmethod
@@ -81,13 +81,14 @@ class FlowSet:
                    across: bool = True) -> "FlowSet":
         """The flow files of ``paths`` (files, and ``*.yaml`` / ``*.yml`` under folders); read on first use."""
         files, missing = discover(paths)
-        return cls([_Source(str(f), path=f) for f in files], missing, lint, lint_config, across)
+        return cls([_Source(str(f), path=f) for f in files], missing, lint=lint, lint_config=lint_config, across=across)
 
     @classmethod
     def from_texts(cls, texts: Mapping[str, bytes | str], *, lint: bool = False,
                    lint_config: LintConfig | None = None, across: bool = True) -> "FlowSet":
         """Flows from their texts: file name (as diagnostics show it) → text."""
-        return cls([_Source(name, data=data) for name, data in texts.items()], [], lint, lint_config, across)
+        return cls([_Source(name, data=data) for name, data in texts.items()], lint=lint, lint_config=lint_config,
+                   across=across)
 
     @classmethod
     def from_text(cls, text: bytes | str, file: str = "<string>", **options) -> "FlowSet":
@@ -145,14 +146,17 @@ class FlowSet:
             self._index.setdefault(flow.id, []).append(flow)
         if self.across:
             self._check_across()
-        for flow in list(self._flows):
-            diags = self._entries[flow.file].diagnostics
-            if diags.errors:
-                self._flows.remove(flow)
-                self._entries[flow.file].flow = None
-            elif self.lint:
+        kept: list[Flow] = []
+        for flow in self._flows:  # a flow with an error across the set is not valid either
+            entry = self._entries[flow.file]
+            if entry.diagnostics.errors:
+                entry.flow = None
+                continue
+            kept.append(flow)
+            if self.lint:
                 with gc_paused():
-                    run_lint(flow, diags, self.lint_config)
+                    run_lint(flow, entry.diagnostics, self.lint_config)
+        self._flows = kept
         return self._entries
 
     def _check_across(self) -> None:
