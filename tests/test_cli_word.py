@@ -398,6 +398,17 @@ def test_failed_first_build_leaves_nothing(tmp_path, monkeypatch, extra):
     assert tree(tmp_path) == before
 
 
+def test_first_build_failing_in_mkdocs_leaves_nothing(tmp_path, monkeypatch):
+    mini(tmp_path / "flows")
+    (tmp_path / "proj" / "docs").mkdir(parents=True)
+    (tmp_path / "proj" / "mkdocs.yml").write_text("site_name: x\ntheme: {name: no-such-theme}\n")
+    before = tree(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    r = run("build", "--config-file", "proj/mkdocs.yml")
+    assert r.exit_code == 2 and "configuration error" in r.stderr
+    assert tree(tmp_path) == before
+
+
 def test_failed_later_build_keeps_site_and_cache(tmp_path, monkeypatch):
     flow = mini(tmp_path / "flows")
     monkeypatch.chdir(tmp_path)
