@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..diagnostics import format_text
-from ._common import EXIT_HELP, config_or_exit, fail, use_color
+from ._common import config_or_exit, fail, use_color
 
 MERMAID_HELP = (
     "Mermaid's script: a local file, copied into the site so it works with no internet, "
@@ -102,7 +102,12 @@ def report_error(exc, out: Path | None) -> None:
     click.echo(f"flowdoc: error: {exc.message}{kept}", err=True)
 
 
-@click.command(epilog=EXIT_HELP)
+EPILOG = """\b
+Exit codes: 0 built, 2 an invalid flow, configuration or project, a refused
+output folder, MkDocs failed (the previous site is kept) or a usage error."""
+
+
+@click.command(epilog=EPILOG)
 @site_options
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder of the site [build/site].")
 @click.option(

@@ -9,10 +9,16 @@ import click
 
 from ..check import check_paths
 from ..diagnostics import Diagnostic, format_text
-from ._common import EXIT_HELP, config_or_exit, fail, use_color, write_output
+from ._common import config_or_exit, fail, use_color, write_output
 
 
-@click.command(epilog=EXIT_HELP)
+EPILOG = """\b
+Exit codes: 0 rendered, 2 no such file, an invalid flow, no Graphviz `dot` (or
+a limit of it passed), a template error, an -o FILE that cannot be written or
+a usage error."""
+
+
+@click.command(epilog=EPILOG)
 @click.argument("flow", type=click.Path(dir_okay=False))
 @click.option(
     "--view",
@@ -46,6 +52,8 @@ def command(flow: str, view: str, fmt: str, output: str | None, templates: str |
     """
     from ..render import GraphvizMissing, RenderError, render_diagram, render_page
 
+    if not os.path.exists(flow):
+        fail(f"{flow}: no such file")
     res = check_paths([flow])
     if res.invalid or not res.flows:
         diags = res.diagnostics or [Diagnostic(flow, None, None, "invalid", "not a valid flow")]

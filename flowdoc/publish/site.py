@@ -22,10 +22,9 @@ from __future__ import annotations
 import functools
 import os
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable
 
 from ..diagnostics import Diagnostic
 from ..load import discover
@@ -34,14 +33,9 @@ from .cache import (Manifest, clear_cache, digest, digest_json, flow_key, pages_
 from .gitversions import GitHistory
 from .mkdocs_build import (MkDocsFailed, default_project, ensure_extensions, load_mkdocs_config, project_digest,
                            run_mkdocs, swap_site)
-from .output import check_cache, check_layout, check_not_replacing, check_replaceable, mark_cache, output_lock, sweep
+from .output import cache_lock, check_cache, check_layout, check_not_replacing, check_replaceable, output_lock, sweep
 from .pages import Asset, FlowSite, Layout, PublishError, load_site, site_assets
 from .settings import BuildResult, BuildSettings, Reporter
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - not POSIX
-    fcntl = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -70,23 +64,8 @@ def build_site(settings: BuildSettings, *, reporter: Reporter | None = None) -> 
     check_replaceable(out, force=settings.force)
     with output_lock(out):
         sweep(out)
-        cache.mkdir(parents=True, exist_ok=True)
-        mark_cache(cache)
-        with _locked(cache / "lock"):
+        with cache_lock(cache):
             return _build_or_retry(settings, cache, reporter or Reporter())
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with open(path, "a+b") as lock:
-        if fcntl is None:  # pragma: no cover - not POSIX
-            yield
-            return
-        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
 
 def _build_or_retry(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
