@@ -230,7 +230,8 @@ print("all done", flush=True)
 '''
 
 
-def test_no_regex_backtracks_on_hostile_input():
+def test_no_regex_backtracks_on_hostile_input(tmp_path, monkeypatch):
+    monkeypatch.setenv("TMPDIR", str(tmp_path))  # the child's env files go there, not in the system's temp folder
     out = run_guarded(REGEX_AUDIT, timeout=120)
     assert out.strip().splitlines()[-1] == "all done"
 

@@ -10,7 +10,7 @@ import click
 from ..diagnostics import format_text
 from ..publish import BuildSettings, PublishError, build_site
 from ..publish.output import MARKER
-from ._common import EXIT_HELP, config_or_exit, fail, use_color
+from ._common import config_or_exit, fail, use_color
 
 MERMAID_HELP = (
     "Mermaid's script: a local file, copied into the site so it works with no internet, "
@@ -100,7 +100,12 @@ def report_error(exc, out: Path | None) -> None:
     click.echo(f"flowdoc: error: {exc.message}{kept}", err=True)
 
 
-@click.command(epilog=EXIT_HELP)
+EPILOG = """\b
+Exit codes: 0 built, 2 an invalid flow, configuration or project, a refused
+output folder, MkDocs failed (the previous site is kept) or a usage error."""
+
+
+@click.command(epilog=EPILOG)
 @site_options
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder of the site [build/site].")
 @click.option(

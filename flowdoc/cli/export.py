@@ -14,7 +14,8 @@ from ._common import fail, use_color, write_output
 
 EXPORT_EXIT = """\b
 Exit codes: 0 written (what Arazzo cannot express is listed on stderr), 1 no workflow of the flow
-can be expressed (nothing written), 2 invalid flow or usage."""
+can be expressed (nothing written), 2 no such file, an invalid flow, a file that cannot be written
+or a usage error."""
 
 
 @click.group(epilog=EXPORT_EXIT)
@@ -82,6 +83,8 @@ def arazzo(flow: str, output: str | None) -> None:
 
 
 def _valid_flow(flow: str):
+    if not Path(flow).exists():
+        fail(f"{flow}: no such file")
     res = FlowSet.from_paths([flow])
     if res.invalid or not res.flows:
         diags = res.diagnostics or [Diagnostic(flow, None, None, "invalid", "not a valid flow")]

@@ -11,7 +11,9 @@ from ..interop import ArazzoImportError, ArazzoReadError, import_arazzo
 from ._common import fail, use_color, write_output
 
 IMPORT_EXIT = """\b
-Exit codes: 0 written, 2 not an Arazzo 1.0.x description (FILE:LINE:COL on stderr) or usage."""
+Exit codes: 0 written, 1 the imported flow does not validate (a flowdoc bug; nothing written),
+2 not an Arazzo 1.0.x description (FILE:LINE:COL on stderr), an -o FILE that cannot be written
+or a usage error."""
 
 
 @click.group(epilog=IMPORT_EXIT)

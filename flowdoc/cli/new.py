@@ -42,8 +42,9 @@ Examples:
   flowdoc new --from-discovery https://auth.example.com/.well-known/openid-configuration -o flows/
 
 \b
-Exit codes: 0 written, 2 bad input or usage (an existing file is never
-overwritten without --force), 3 the discovery URL is unreachable."""
+Exit codes: 0 written, 2 bad input, a file that cannot be written or usage
+(an existing file is never overwritten without --force), 3 the discovery URL
+is unreachable."""
 
 
 @click.command(epilog=EPILOG)

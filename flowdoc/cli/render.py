@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -11,10 +12,16 @@ import jinja2
 from ..catalog import FlowSet
 from ..diagnostics import Diagnostic, format_text
 from ..render import GraphvizMissing, RenderError, render_diagram, render_page
-from ._common import EXIT_HELP, config_or_exit, fail, use_color, write_output
+from ._common import config_or_exit, fail, use_color, write_output
 
 
-@click.command(epilog=EXIT_HELP)
+EPILOG = """\b
+Exit codes: 0 rendered, 2 no such file, an invalid flow, no Graphviz `dot` (or
+a limit of it passed), a template error, an -o FILE that cannot be written or
+a usage error."""
+
+
+@click.command(epilog=EPILOG)
 @click.argument("flow", type=click.Path(dir_okay=False))
 @click.option(
     "--view",
@@ -46,6 +53,8 @@ def command(flow: str, view: str, fmt: str, output: str | None, templates: str |
       flowdoc render flows/client-credentials.yaml --view state --format svg -o state.svg
       flowdoc render flows/client-credentials.yaml --format markdown -o docs/client-credentials.md
     """
+    if not os.path.exists(flow):
+        fail(f"{flow}: no such file")
     res = FlowSet.from_paths([flow])
     if res.invalid or not res.flows:
         diags = res.diagnostics or [Diagnostic(flow, None, None, "invalid", "not a valid flow")]

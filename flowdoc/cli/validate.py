@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import click
 
-from ._common import EXIT_HELP, config_or_exit, emit, format_option, load_flows
+from ._common import config_or_exit, emit, format_option, load_flows
 
 
-@click.command(epilog=EXIT_HELP)
+EPILOG = """\b
+Exit codes: 0 every flow valid, 2 an invalid flow, a path that does not exist
+or holds no flow files, an invalid configuration or a usage error."""
+
+
+@click.command(epilog=EPILOG)
 @click.argument("paths", nargs=-1, type=click.Path())
 @format_option
 def command(paths: tuple[str, ...], fmt: str) -> None:

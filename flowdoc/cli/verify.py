@@ -25,8 +25,9 @@ TLS is verified. A server certificate that is not trusted (pass its CA with
 anything is sent, with exit code 3 and a message naming the problem.
 
 \b
-Exit codes: 0 all passed, 1 a conformance failure, 2 invalid flow or usage,
-3 server unreachable or its TLS certificate rejected."""
+Exit codes: 0 all passed, 1 a conformance failure, 2 invalid flow, a report
+file that cannot be written or usage error, 3 server unreachable or its TLS
+certificate rejected."""
 
 
 @click.command(epilog=EPILOG)

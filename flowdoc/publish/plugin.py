@@ -32,13 +32,12 @@ from mkdocs.structure.files import File, Files
 
 from ..catalog import FlowSet
 from ..diagnostics import format_text
-from .cache import code_fingerprint, digest_json
+from .cache import flow_key, pages_env_key
 from .csp import add_csp
 from .errors import PublishError
 from .gitversions import GitHistory
 from .mkdocs_build import ensure_extensions
 from .pages import FlowSite, add_assets, is_url, load_site, site_assets
-from .templates import templates_digest
 
 log = get_plugin_logger(__name__)
 
@@ -143,14 +142,13 @@ class FlowdocPlugin(BasePlugin[FlowdocPluginConfig]):
         return history
 
     def _pages(self, site: FlowSite) -> list:
-        """All pages; a flow's pages are reused from an earlier build when its files are unchanged."""
-        env = [code_fingerprint(), templates_digest(site.templates_dir), site.layout.prefix, site.layout.versions]
+        """All pages; a flow's pages are reused from an earlier build when their key is unchanged
+        (the key ``flowdoc build`` uses too: :func:`~flowdoc.publish.cache.flow_key`)."""
+        env = pages_env_key(site.templates_dir, site.layout)
         pages = [site.index_page()]
         memo: dict[str, list] = {}
-        for fid, fv in site.entries.items():
-            key = digest_json(
-                [env, fid, sorted(site.source_digest(f) for f in fv.history), site.deps_key(fid)]
-            )
+        for fid in site.entries:
+            key = flow_key(env, site, fid, self.config.flows_dir)
             memo[key] = self._memo.get(key) or site.pages_for(fid)
             pages.extend(memo[key])
         self._memo = memo

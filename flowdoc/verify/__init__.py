@@ -29,9 +29,10 @@ from .._version import __version__
 from ..catalog import FlowSet
 from ..diagnostics import Diagnostic, FlowError
 from ..model.flow import Flow
-from ._inputs import InputError, InputSources, missing_message, parse_env_file, parse_input_args
 from ..model.refs import inputs_used
+from ._inputs import InputError, InputSources, missing_message, parse_env_file, parse_input_args
 from ._plan import PlanError, Scenario, flow_key, plan_flow, select
+from ._pool import RunContext
 from ._redact import Redactor
 from ._result import (
     ERROR,
@@ -50,7 +51,7 @@ from ._result import (
     ScenarioResult,
     StepRecord,
 )
-from ._runner import RunContext, ScenarioRun
+from ._runner import ScenarioRun
 
 __all__ = [
     "EXIT_FAILED",

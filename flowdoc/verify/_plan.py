@@ -12,7 +12,6 @@ from dataclasses import dataclass, field
 from typing import Iterable
 
 from ..catalog import FlowSet
-
 from ..model.flow import Failure, Flow, Requirement, Transition, latest_versions
 
 HAPPY = "happy-path"

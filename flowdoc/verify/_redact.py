@@ -346,6 +346,7 @@ class Redactor:
             return self.add(value, label) or self.placeholder(str(value)) or f"«{label}»"
         return self.redact_obj(value, depth + 1)
 
+
 def scrub(obj: Any, redact: Callable[[str], str], depth: int = 0) -> Any:
     """A copy of JSON-like data with every string value passed through ``redact``.
 

@@ -22,6 +22,7 @@ from . import InputError, Verifier, VerifyError, VerifyOptions, load_flows, pars
 from ._result import PASSED, SKIPPED
 from ._runner import ScenarioRun
 
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("flowdoc", "flowdoc: verify documented authentication flows")
     g.addoption("--flowdoc-base-url", default=None, metavar="URL",
