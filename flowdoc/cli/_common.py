@@ -11,7 +11,8 @@ from typing import Iterable, NoReturn
 
 import click
 
-from ..config import Config, ConfigError, load_config
+from ..catalog import FlowSet
+from ..config import Config, ConfigError, load_config, shown
 from ..diagnostics import Diagnostic, format_github, format_json, format_text, summary
 
 
@@ -111,15 +112,17 @@ def emit(diags: Iterable[Diagnostic], fmt: str, nfiles: int) -> None:
 
 
 def paths_or_default(paths: tuple[str, ...], config: Config) -> list[str]:
-    if paths:
-        return list(paths)
-    return [str(config.root / config.flows) if not os.path.isdir(config.flows) else config.flows]
+    """PATHS, else the flows folder of the configuration (resolved against the pyproject.toml)."""
+    return list(paths) if paths else [shown(config.flows)]
 
 
-def no_flows(res, paths: tuple[str, ...], config: Config) -> None:
-    """An empty selection is an error, never a silent success."""
-    if not res.files and not res.invalid:
-        res.diagnostics.append(
-            Diagnostic(" ".join(paths) or config.flows, None, None, "no-flows", "no flow files (*.yaml, *.yml) found")
-        )
-        res.invalid = True
+def no_flows_found(paths: tuple[str, ...], config: Config) -> Diagnostic:
+    return Diagnostic(" ".join(paths) or shown(config.flows), None, None, "no-flows", "no flow files (*.yaml, *.yml) found")
+
+
+def load_flows(paths: tuple[str, ...], config: Config, **options) -> FlowSet:
+    """The catalog of PATHS (default: the flows folder); an empty selection is an error (no-flows)."""
+    flows = FlowSet.from_paths(paths_or_default(paths, config), **options)
+    if not flows.files and not flows.missing:  # an empty selection is an error, never a silent success
+        flows.notes.append(no_flows_found(paths, config))
+    return flows

@@ -5,6 +5,11 @@ from __future__ import annotations
 import click
 
 from ..diagnostics import FlowError, format_github, format_json, format_text
+from ..diff import diff_flows
+from ..diff.changes import LEVEL_RANK
+from ..diff.format import kinds_table, render
+from ..diff.git import load_spec, split_spec
+from ..git import GitError
 from ._common import fail, use_color, write_output
 
 EPILOG = """\b
@@ -38,10 +43,6 @@ unknown revision or path, an -o FILE that cannot be written, or usage error."""
 def command(old: str | None, new: str | None, fmt: str, fail_on: str | None, output: str | None,
             list_changes: bool) -> None:
     """Show the semantic changes from OLD to NEW, each with a stable id and a level."""
-    from ..diff.changes import LEVEL_RANK
-    from ..diff.format import kinds_table, render
-    from ..diff.git import RevisionError, load_spec, split_spec
-
     if list_changes:
         if fmt == "github":
             raise click.UsageError("--list-changes prints text, markdown or json (--format github is for changes)")
@@ -54,7 +55,7 @@ def command(old: str | None, new: str | None, fmt: str, fail_on: str | None, out
     for spec in (old, new):
         try:
             flows.append(load_spec(spec))
-        except RevisionError as exc:
+        except GitError as exc:
             fail(str(exc))
         except FlowError as exc:
             click.echo(format_text(exc.diagnostics, color=use_color()), err=True)
@@ -64,9 +65,6 @@ def command(old: str | None, new: str | None, fmt: str, fail_on: str | None, out
                 click.echo(format_json(exc.diagnostics))
             fail(f"{spec} is not a valid flow")
     a, b = flows
-
-    from ..diff import diff_flows
-
     changes = diff_flows(a, b)
     annotate = split_spec(new)[1]
     text = render(fmt, changes, a, b, file=annotate, old_label=old, new_label=new,

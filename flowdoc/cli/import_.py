@@ -7,6 +7,7 @@ import sys
 import click
 
 from ..diagnostics import format_text
+from ..interop import ArazzoImportError, ArazzoReadError, import_arazzo
 from ._common import fail, use_color, write_output
 
 IMPORT_EXIT = """\b
@@ -37,8 +38,6 @@ def arazzo(file: str, output: str | None) -> None:
       flowdoc import arazzo orders.arazzo.yaml -o flows/orders.yaml
       flowdoc validate flows/orders.yaml
     """
-    from ..interop import ArazzoImportError, ArazzoReadError, import_arazzo
-
     try:
         result = import_arazzo(file)
     except ArazzoReadError as exc:

@@ -6,8 +6,8 @@ import json
 
 import click
 
-from ..check import RULES, check_paths
-from ._common import config_or_exit, emit, format_option, no_flows, paths_or_default
+from ..check import RULES
+from ._common import config_or_exit, emit, format_option, load_flows
 
 
 def _rules_help() -> str:
@@ -28,8 +28,7 @@ def command(paths: tuple[str, ...], fmt: str, list_rules: bool) -> None:
         _list_rules(fmt)
         return
     config = config_or_exit()
-    res = check_paths(paths_or_default(paths, config), lint=True, config=config.lint)
-    no_flows(res, paths, config)
+    res = load_flows(paths, config, lint=True, lint_config=config.lint)
     emit(res.diagnostics, fmt, len(res.files))
     raise SystemExit(2 if res.invalid else (1 if res.diagnostics else 0))
 

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from ..publish import PublishError
+from ..publish.serve import PreviewServer, check_output
 from ._common import config_or_exit, fail
 from .build import ProgressReporter, settings_from, site_options
 
@@ -44,9 +46,6 @@ def command(port: int | None, **opts) -> None:
 
 
 def _serve(config, port: int | None, tmp: str | None, opts: dict) -> None:
-    from ..publish import PublishError
-    from ..publish.serve import PreviewServer, check_output
-
     if tmp:
         opts["out_dir"] = str(Path(tmp) / "site")
         if opts.get("cache_dir") is None:

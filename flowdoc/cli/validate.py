@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..check import check_paths
-from ._common import config_or_exit, emit, format_option, no_flows, paths_or_default
+from ._common import config_or_exit, emit, format_option, load_flows
 
 
 EPILOG = """\b
@@ -22,7 +21,6 @@ def command(paths: tuple[str, ...], fmt: str) -> None:
     Every problem is reported as FILE:LINE:COL: error[CODE]: message.
     """
     config = config_or_exit()
-    res = check_paths(paths_or_default(paths, config))
-    no_flows(res, paths, config)
+    res = load_flows(paths, config)
     emit(res.diagnostics, fmt, len(res.files))
     raise SystemExit(2 if res.invalid else 0)

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .cache import clear_cache
-from .pages import PublishError
+from .errors import PublishError
 
 try:
     import fcntl

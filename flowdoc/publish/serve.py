@@ -27,9 +27,11 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable
 
+from ..diagnostics import format_text
 from ..load import walk_files
 from .output import check_layout, check_replaceable
-from .pages import PublishError, is_url
+from .errors import PublishError
+from .pages import is_url
 from .site import BuildResult, BuildSettings, Reporter, build_site
 
 __all__ = ["PreviewServer", "RELOAD_PATH", "allowed_hosts", "check_output"]
@@ -284,8 +286,6 @@ class PreviewServer:
         if result.cache_reset:
             self.echo(f"flowdoc: note: the build failed with the cache ({result.cache_reset}); rebuilt from nothing")
         if result.diagnostics:
-            from ..diagnostics import format_text
-
             self.echo(format_text(result.diagnostics))
         self.echo(result.summary())
         return True
