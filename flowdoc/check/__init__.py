@@ -13,6 +13,7 @@ from ..config import LintConfig
 from ..diagnostics import Diagnostic, DiagnosticList
 from ..load import discover, read_flow
 from ..model.flow import Flow
+from .claims import check_claims
 from .graph import check_graph, check_requirements
 from .lint import RULES, run_lint
 
@@ -38,11 +39,15 @@ def gc_paused() -> Iterator[None]:
 
 
 def validate_file(path: str | os.PathLike[str]) -> tuple[Flow | None, DiagnosticList]:
-    """Load, model and graph-check one file. The flow is None when it has errors."""
+    """Load, model, graph-check and claim-check one file. The flow is None when it has errors.
+
+    (Older revisions read from git for diffs and published versions get the graph checks only:
+    a rule about what a page can prove never makes history unreadable.)"""
     with gc_paused():
         flow, diags = read_flow(path)
         if flow is not None:
             check_graph(flow, diags)
+            check_claims(flow, diags)
             if diags.errors:
                 flow = None
     return flow, diags
