@@ -103,6 +103,10 @@ def _through(flow: Flow, i: int, t: Transition, j: int, f: Failure,
     """The step where the failure's response shows (the transition itself, or the last of
     ``through``); None when ``through`` is broken (reported)."""
     tmap, prev = flow.transition_map, t
+    if f.through and (f.provoke.replay or f.provoke.attempts > 1):
+        diags.add("through-not-runnable", f"failure '{f.id}' runs on through later steps, so it cannot also replay or "
+                  "repeat its request (attempts)", flow.pos("transitions", i, "failures", j, "through"))
+        return None
     for k, sid in enumerate(f.through):
         where = flow.pos("transitions", i, "failures", j, "through", k)
         nxt = tmap.get(sid)
