@@ -136,7 +136,7 @@ def _distinguishable(flow: Flow, i: int, t: Transition, j: int, f: Failure, end:
         "failure-indistinguishable",
         f"failure '{f.id}' documents an answer that the success of {at} also gives "
         f"({describe(f.response)}): any answer that proves the step would prove the failure",
-        flow.pos("transitions", i, "failures", j, "response") or flow.pos("transitions", i, "failures", j),
+        flow.key_pos("transitions", i, "failures", j, "response") or flow.pos("transitions", i, "failures", j),
         help="document what tells it apart (the error code, the status, the redirect target or a header), or let it "
              "run on with through: [STEP] to the step where the error shows",
     )
