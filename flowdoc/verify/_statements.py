@@ -201,7 +201,7 @@ def _lifecycle(flow: Flow, name: str, tok: TokenLifecycle) -> list[Statement]:
         value = getattr(tok, fld)
         if value is None or (fld == "single_use" and value is False):
             continue
-        sid, text = f"lifecycle:{name}.{fld}", f"{name} {fld}: {value}"
+        sid, text = f"lifecycle:{name}.{fld}", f"{name} {fld}: {_shown(fld, value)}"
         if fld in _PROSE_FIELDS:
             out.append(Statement(sid, STATEMENT, text, False, _PROSE_FIELDS[fld]))
         elif fld == "single_use":
@@ -216,6 +216,25 @@ def _lifecycle(flow: Flow, name: str, tok: TokenLifecycle) -> list[Statement]:
         else:
             out.append(Statement(sid, STATEMENT, text))
     return out
+
+
+def _shown(fld: str, value: object) -> str:
+    """A lifecycle value as a reader sees it: ``1 h``, ``true``, text cut at 60 characters."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if fld in ("ttl", "idle_ttl", "refresh_ahead") and isinstance(value, int):
+        return _duration(value)
+    text = " ".join(str(value).split())
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+def _duration(seconds: int) -> str:
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
+        if seconds >= size or (unit == "s" and not parts):
+            parts.append(f"{seconds // size} {unit}")
+            seconds %= size
+    return " ".join(parts)
 
 
 def _single_use(flow: Flow, name: str, sid: str, text: str) -> Statement:
