@@ -227,7 +227,7 @@ class Verifier:
             needed = self._needed.get(id(scn))
             if needed is None:
                 parts = [(scn.flow, list(scn.route) + ([scn.target] if scn.target else [])
-                          + scn.through + scn.follow_up, scn.failure)]
+                          + scn.through + scn.follow_route, scn.failure)]
                 parts += [(rf, rf.happy_path(), None) for _n, _r, rf in scn.requirements]
                 needed = self._needed[id(scn)] = (scn, [(flow, referenced_inputs(flow, transitions, failure))
                                                         for flow, transitions, failure in parts])

@@ -126,7 +126,7 @@ class FailureSteps:
     # ---------------------------------------------------------------- the state it leads to
     def _follow_up(self, state: FlowState, t: Transition, f: Failure) -> None:
         """The state the failure leads to: the step a client sends from it answers as documented."""
-        route = self.scn.follow_up
+        route = self.scn.follow_route
         if not route:
             return
         target = f.to or t.from_

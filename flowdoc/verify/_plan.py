@@ -45,12 +45,18 @@ class Scenario:
     omit: str | None = None  # a probe: the documented parameter left out of the target's request
 
     @property
-    def follow_up(self) -> list[Transition]:
+    def follow_route(self) -> list[Transition]:
         """After a failure: the actions, then the step a client sends, that show the flow is in the
         state the branch leads to ([] when no such step leaves it)."""
         if self.failure is None or self.target is None:
             return []
         return follow_route(self.flow, self.failure.to or self.target.from_)
+
+    @property
+    def follow_up(self) -> Transition | None:
+        """The step a client sends from the state a failure leads to (the end of ``follow_route``)."""
+        route = self.follow_route
+        return route[-1] if route else None
 
     @property
     def through(self) -> list[Transition]:
@@ -230,9 +236,6 @@ def referenced_inputs(flow: Flow, transitions: Iterable[Transition], failure: Fa
         if t.internal or not t.is_http:
             continue
         receivers.add(t.receiver)
-        for tok in (flow.lifecycle.tokens.values() if flow.lifecycle else ()):
-            if tok.ttl_input:
-                names.add(tok.ttl_input)
         scan(t.request)
         scan(t.response)
         scan(t.wait)
@@ -246,4 +249,5 @@ def referenced_inputs(flow: Flow, transitions: Iterable[Transition], failure: Fa
     for g in flow.generate.values():
         if g.secret:
             scan(g.secret)
+    names.update(tok.ttl_input for tok in (flow.lifecycle.tokens.values() if flow.lifecycle else ()) if tok.ttl_input)
     return {n for n in names if n in flow.inputs}
