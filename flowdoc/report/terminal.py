@@ -163,8 +163,21 @@ def _coverage(result: RunResult, clean: Callable[..., str]) -> list[str]:
     if crow:
         w = [max(len(r[i]) for r in crow) for i in range(len(crow[0]))]
         lines += ["  " + "  ".join(x.ljust(w[i]) for i, x in enumerate(r)).rstrip() for r in crow]
-    hidden_rows = [(fr.key, e) for fr in result.flows for e in fr.coverage.unobservable()]
-    if hidden_rows:
-        lines += ["", "unobservable (not counted above):"]
-        lines += [f"  {clean(key)}  {clean(e.text)} — {clean(e.reason)}" for key, e in hidden_rows]
+    hidden = [line for fr in result.flows for line in _unobservable_lines(fr.key, fr.coverage.unobservable(), clean)]
+    if hidden:
+        lines += ["", "unobservable (not counted above):", *hidden]
     return lines
+
+
+def _unobservable_lines(key: str, elements: list, clean: Callable[..., str]) -> list[str]:
+    """One line per element; the states failures lead to, for one reason, on one line."""
+    states: dict[str, list[str]] = {}
+    out: list[str] = []
+    for e in elements:
+        if e.id.startswith("state:"):
+            states.setdefault(e.reason, []).append(e.id.split("/", 1)[-1])
+        else:
+            out.append(f"  {clean(key)}  {clean(e.text)} — {clean(e.reason)}")
+    for reason, failures in states.items():
+        out.insert(0, f"  {clean(key)}  the state after {clean(', '.join(failures))} — {clean(reason)}")
+    return out
