@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from flowdoc.check import check_paths
+from flowdoc import FlowSet
 from flowdoc.verify import RunResult, Verifier, VerifyOptions
 from tests.mutations import MUTATIONS, OUT_OF_SCOPE, Mutation
 from tests.support.fixtures import oidc_server_verify  # noqa: F401
@@ -67,7 +67,7 @@ def _run(srv, folder: Path, m: Mutation | None, scenarios: list[str]) -> Outcome
             assert text.count(old) == 1, (m.id, old)
             text = text.replace(old, new)
         path.write_text(text)
-    res = check_paths([folder])
+    res = FlowSet.from_paths([folder])
     if res.invalid:
         return Outcome(m, invalid=[d for d in res.errors])
     with Verifier(_options(srv, scenarios, bool(m and m.probe))) as v:
