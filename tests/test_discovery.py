@@ -328,6 +328,22 @@ def test_undefined_assumption_and_input_are_validation_errors(tmp_path):
     assert "did you mean 'unknown_scope_refused'" in msgs or "unknown_scope_refused" in msgs
 
 
+def test_a_token_format_names_a_listed_behaviour_and_needs_a_format(tmp_path):
+    path = tmp_path / "cc.yaml"
+    base = (FLOWS / "client-credentials.yaml").read_text()
+    assert base.count("format_assumes: jwt_access_tokens") == 1
+    path.write_text(base.replace("format_assumes: jwt_access_tokens", "format_assumes: jwt_acces_tokens"))
+    _flow, diags = validate_file(path)
+    found = [(d.code, d.line, d.col) for d in diags.errors]
+    assert found == [("undefined-assumption", line_of(path, "format_assumes: jwt_acces_tokens"), 23)], found
+    assert "the format of token 'access_token'" in diags.errors[0].message
+    path.write_text(base.replace("      format: jwt\n      format_assumes:", "      format_assumes:"))
+    _flow, diags = validate_file(path)
+    token = line_of(path, "description: JWT access token for the API audience")  # the token's mapping
+    assert [(d.code, d.line) for d in diags.errors] == [("invalid-value", token)], [d.message for d in diags.errors]
+    assert "give the format too" in diags.errors[0].message
+
+
 def test_switched_off_behaviour_skips_its_branch_naming_it(tmp_path):
     """The branch is skipped (not passed), its reason names the behaviour and the input; its
     inputs are not asked for."""

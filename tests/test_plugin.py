@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -202,7 +203,7 @@ def test_mkdocs_serve_rebuilds_when_a_flow_changes(project):
             time.sleep(0.2)
         assert title().startswith("Edited, ")
     finally:
-        proc.terminate()
+        proc.send_signal(signal.SIGINT)  # Ctrl-C: MkDocs removes its temporary site, and the plugin its work folder
         proc.wait(timeout=30)
 
 

@@ -21,7 +21,8 @@ import pytest
 from playwright.sync_api import sync_playwright
 
 from flowdoc.publish import BuildSettings, build_site, load_site
-from flowdoc.publish.pages import is_deprecated, major_of, version_key
+from flowdoc.model.version import Version
+from flowdoc.publish.pages import is_deprecated, major_of
 
 ROOT = Path(__file__).resolve().parent.parent
 MERMAID_JS = ROOT / "tests" / "node" / "node_modules" / "mermaid" / "dist" / "mermaid.min.js"
@@ -187,7 +188,7 @@ def test_version_selector_and_banners(site, browser):
         for fid, fv in model.entries.items():
             for major, flow in fv.majors():
                 page = visit.open(f"{fid}/v{major}/")
-                older = version_key(flow.version) < version_key(fv.latest.version)
+                older = Version.key(flow.version) < Version.key(fv.latest.version)
                 want = "deprecated" if is_deprecated(flow) else ("older" if older else None)
                 banner = page.locator(".flowdoc-banner")
                 if want is None:

@@ -64,7 +64,8 @@ def django_args(srv, *, gaps: bool = True) -> list[str]:
     values = {
         "issuer": srv.issuer, "resource_url": srv.resource, "redirect_uri": srv.redirect_uri,
         "client_id": "flowdoc-web", "client-credentials.client_id": "flowdoc-service", "username": "alice",
-        "access_token_ttl": "3", "refresh_token_ttl": "5", **DJANGO_INPUTS,
+        "access_token_ttl": "3", "service_token_ttl": str(DJANGO_TTL["AccessToken"]), "refresh_token_ttl": "5",
+        **DJANGO_INPUTS,
     }
     if gaps:
         values.update({name: "false" for name in DJANGO_GAPS.values()})
@@ -113,6 +114,11 @@ def test_server_neutral_flows_verify_against_django(django_run):
     # the JWT check of an opaque access token was not run, and the step says so
     notes = [r["note"] for r in happy["steps"] if r["outcome"] == "skipped"]
     assert any("JWT check of body.access_token not run" in n and "jwt_access_tokens" in n for n in notes), notes
+    # nor the lifecycle's format: unobservable on this server, naming the behaviour (not counted as proven)
+    for fid in NEUTRAL:
+        (flow,) = [f for f in data["flows"] if f["id"] == fid]
+        fmt = {e["id"]: e for e in flow["coverage"]["elements"]}["lifecycle:access_token.format"]
+        assert fmt["result"] == "unobservable" and "jwt_access_tokens" in fmt["reason"], (fid, fmt)
     # consent denied is proven at the callback, on both servers' terms
     denied = scenarios["authorization-code-pkce/access_denied"]
     assert [r["status"] for r in denied["steps"] if r["transition"] == "give_consent"] == [302]

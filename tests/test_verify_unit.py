@@ -7,6 +7,7 @@ import base64
 import json
 import socket
 import time
+import typing
 from pathlib import Path
 from urllib.parse import parse_qs, unquote
 
@@ -19,7 +20,8 @@ from joserfc.jwk import OctKey, RSAKey
 
 from flowdoc.cli import cli
 from flowdoc.load import read_flow_text
-from flowdoc.model.flow import latest_versions, version_key
+from flowdoc.model.flow import CLIENT_SECRET_AUTH, ClientAuth, latest_versions
+from flowdoc.model.version import Version
 from flowdoc.verify import (
     CheckFailure,
     InputError,
@@ -30,6 +32,7 @@ from flowdoc.verify import (
     parse_env_file,
     parse_input_args,
 )
+from flowdoc.verify._auth import AUTH_METHODS, ClientAuthMethod, _ClientSecret, auth_method
 from flowdoc.verify._challenge import www_authenticate_params
 from flowdoc.verify._forms import parse_page
 from flowdoc.verify._inputs import InputSources
@@ -281,8 +284,9 @@ def test_a_url_from_an_earlier_step_is_checked_against_the_documented_path(tmp_p
 def test_small_helpers():
     assert www_authenticate_params('Bearer realm="api", error="invalid_token", error_description="a \\"b\\""') == {
         "realm": "api", "error": "invalid_token", "error_description": 'a "b"'}
-    assert version_key("2.0.0") > version_key("2.0.0-rc.1") > version_key("1.9.9") > version_key(None)
-    assert version_key("1.10.0") > version_key("1.9.0")
+    key = Version.key
+    assert key("2.0.0") > key("2.0.0-rc.1") > key("1.9.9") > key(None)
+    assert key("1.10.0") > key("1.9.0")
 
 
 # ------------------------------------------------------------------ planning
@@ -299,7 +303,7 @@ def test_plan_latest_versions_routes_and_selection(tmp_path):
         no_token = plan[2]
         assert [t.id for t in no_token.route] == ["get_token"] and no_token.target.id == "call"
         assert no_token.follow_up.id == "get_token"  # the branch leads back to 'start'
-        assert plan[1].follow_up is None  # 'rejected' is terminal
+        assert plan[1].follow_up is None and plan[1].follow_route == []  # 'rejected' is terminal
     with Verifier(VerifyOptions(all_versions=True, scenarios=["probe@1.0.0/no_token", "bad_secret"])) as v:
         assert [s.id for s in v.plan(flows)] == ["probe@1.2.0/bad_secret", "probe@1.0.0/bad_secret",
                                                  "probe@1.0.0/no_token"]
@@ -371,6 +375,23 @@ def test_jwt_key_rotation_refetches_once(rsa_key):
 
 
 # ------------------------------------------------------------------ the exchange (respx)
+
+
+def test_auth_strategies_follow_the_model():
+    """One strategy per ``auth`` value; those that send the client secret are the model's CLIENT_SECRET_AUTH."""
+    assert set(AUTH_METHODS) == set(typing.get_args(ClientAuth))
+    assert {n for n, m in AUTH_METHODS.items() if isinstance(m, _ClientSecret)} == set(CLIENT_SECRET_AUTH)
+
+    class SecretOutsideTheModel(_ClientSecret):
+        name = "client_secret_jwt"
+
+    class PlainInsideTheModel(ClientAuthMethod):
+        name = "client_secret_basic"
+
+    for cls in (SecretOutsideTheModel, PlainInsideTheModel):
+        with pytest.raises(TypeError, match="CLIENT_SECRET_AUTH"):
+            auth_method(cls)
+    assert set(AUTH_METHODS) == set(typing.get_args(ClientAuth))  # nothing was registered
 
 
 def test_client_secret_basic_is_form_encoded_and_nothing_leaks(tmp_path):

@@ -1,8 +1,8 @@
 """Validation of ``assumes``: the server behaviours a flow relies on, and the places that name them.
 
 A flow lists the behaviours it assumes beyond the standards (``assumes: [{id, text, input}]``); a
-failure branch (``assumes: [ID]``), a JWT check or a request's documented path (``assumes: ID``)
-names the ones it relies on. Every
+failure branch (``assumes: [ID]``), a JWT check or a request's documented path (``assumes: ID``),
+or a token's format in the lifecycle (``format_assumes: ID``) names the ones it relies on. Every
 name must be listed, every ``input`` declared, and each id used once. :func:`assumptions_off` says
 which behaviours a run's inputs switch off (verify skips what relies on them, naming the behaviour).
 """
@@ -45,6 +45,9 @@ def check_assumptions(flow: Flow, diags: DiagnosticList, near) -> None:
                 if jc.assumes is not None:
                     named(jc.assumes, ("transitions", i, "response", "jwt", k, "assumes"),
                           f"a JWT check of '{t.id}'")
+    for name, tok in (flow.lifecycle.tokens.items() if flow.lifecycle is not None else ()):
+        if tok.format_assumes is not None:
+            named(tok.format_assumes, ("lifecycle", "tokens", name, "format_assumes"), f"the format of token '{name}'")
 
 
 _FALSE = frozenset({"false", "no", "off", "0", ""})

@@ -6,7 +6,9 @@ import sys
 
 import click
 
-from ._common import config_or_exit, emit, no_flows, paths_or_default, use_color, write_output
+from ..report import Progress, failure_details, json_report, junit_xml, summary
+from ..verify import InputError, Verifier, VerifyError, VerifyOptions, parse_input_args
+from ._common import config_or_exit, emit, load_flows, use_color, write_output
 
 EPILOG = """\b
 An input's value comes from, in order: --input NAME=VALUE, its environment
@@ -30,8 +32,9 @@ TLS is verified. A server certificate that is not trusted (pass its CA with
 anything is sent, with exit code 3 and a message naming the problem.
 
 \b
-Exit codes: 0 all passed, 1 a conformance failure, 2 invalid flow or usage,
-3 server unreachable or its TLS certificate rejected."""
+Exit codes: 0 all passed, 1 a conformance failure, 2 invalid flow, a report
+file that cannot be written or usage error, 3 server unreachable or its TLS
+certificate rejected."""
 
 
 @click.command(epilog=EPILOG)
@@ -53,18 +56,17 @@ Exit codes: 0 all passed, 1 a conformance failure, 2 invalid flow or usage,
               help="Scenarios run at the same time.")
 @click.option("--max-wait", type=float, default=120.0, show_default=True,
               help="Longest wait (e.g. a token TTL) a scenario may take; longer ones are skipped.")
+@click.option("--probe", is_flag=True,
+              help="Also send each documented parameter and credential left out, one at a time: the server "
+                   "should refuse each (see 'optional' on a request).")
+@click.option("--strict", is_flag=True, help="With --probe: a parameter the server does without fails (else a warning).")
 @click.option("--list", "list_only", is_flag=True, help="List the scenarios and exit.")
 @click.option("--quiet", "-q", is_flag=True, help="No live progress.")
 def command(paths, base_url, inputs, env_file, scenarios, junit, report_json, timeout, ca_bundle,
-            allow_insecure_http, all_versions, jobs, max_wait, list_only, quiet) -> None:
+            allow_insecure_http, all_versions, jobs, max_wait, probe, strict, list_only, quiet) -> None:
     """Verify that a server behaves as the flows document (PATHS: files or folders)."""
-    from ..check import check_paths
-    from ..report import Progress, failure_details, json_report, junit_xml, summary
-    from ..verify import InputError, Verifier, VerifyError, VerifyOptions, parse_input_args
-
     config = config_or_exit()
-    res = check_paths(paths_or_default(paths, config))
-    no_flows(res, paths, config)
+    res = load_flows(paths, config)
     if res.invalid:
         emit(res.diagnostics, "text", len(res.files))
         raise SystemExit(2)
@@ -73,7 +75,7 @@ def command(paths, base_url, inputs, env_file, scenarios, junit, report_json, ti
         options = VerifyOptions(
             base_url=base_url, inputs=values, env_file=env_file, scenarios=list(scenarios), timeout=timeout,
             ca_bundle=ca_bundle, allow_insecure_http=allow_insecure_http, all_versions=all_versions, jobs=jobs,
-            max_wait=max_wait,
+            max_wait=max_wait, probe=probe, strict=strict,
         )
         with Verifier(options) as verifier:
             plan = verifier.plan(res.flows)

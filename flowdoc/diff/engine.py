@@ -18,15 +18,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..check.graph import walk_strings
-from ..model.expr import ExprError, iter_refs
-from ..model.expr import Guard as ExprGuard
 from ..model.flow import Flow, Lifecycle, Status, TokenLifecycle, Transition
+from ..model.refs import inputs_used
 from . import changes as C
 from .compare import duration, only, pairs, same, sentence_key, ws
 from .exchange import ExchangeDiffer
 
-__all__ = ["client_inputs", "diff_flows", "duration"]
+__all__ = ["diff_flows", "duration"]
 
 
 def diff_flows(old: Flow, new: Flow) -> list[C.Change]:
@@ -118,7 +116,7 @@ class _Differ(ExchangeDiffer):
                 self.texts(path, subject, a, b, ("name", "description"))
 
     def inputs(self) -> None:
-        used_by_client = client_inputs(self.new)
+        used_by_client = inputs_used(self.new)
         for name, a, b in pairs(self.old.inputs, self.new.inputs):
             path, subject = ("inputs", name), f"input '{name}'"
             if b is None:
@@ -329,34 +327,6 @@ class _Differ(ExchangeDiffer):
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def client_inputs(flow: Flow) -> set[str]:
-    """Inputs a client needs: those referenced anywhere but in the recipes that provoke failures."""
-    names: set[str] = set()
-
-    def scan(obj: Any, path: tuple) -> None:
-        for where, text in walk_strings(obj, path):
-            if "provoke" in where:
-                continue
-            try:
-                refs = [r.path for r in iter_refs(text)]
-            except ExprError:
-                continue
-            names.update(p[1] for p in refs if len(p) == 2 and p[0] == "inputs")
-
-    scan(flow, ())
-    for t in flow.transitions:
-        r = t.request
-        if r is not None and r.auth in ("client_secret_basic", "client_secret_post"):
-            scan(r.client_id, ())  # defaults, which walk_strings does not visit
-            scan(r.client_secret, ())
-        if t.guard is not None and t.guard.expr:
-            try:
-                names.update(p[1] for p in ExprGuard.parse(t.guard.expr).refs() if len(p) == 2 and p[0] == "inputs")
-            except ExprError:
-                pass
-    return names
 
 
 def _default(inp) -> Any:

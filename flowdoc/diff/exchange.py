@@ -207,14 +207,12 @@ class ExchangeDiffer(Recorder):
                      old=_failure_label(f.response))
         for fa, fb in pairs:
             self.failure(path + ("failures", fb.id), f"failure '{fb.id}' of {tsub}", fa, fb,
-                         (fa.to or a.from_, fb.to or b.from_))
+                         (fa.to or a.from_, fb.to or b.from_), ((fa.through or [a.id])[-1], (fb.through or [b.id])[-1]))
         for f in new:
             self.add("failure-branch-added", path + ("failures", f.id), f"failure '{f.id}' of {tsub}",
                      new=C.Shown(f"{_failure_label(f.response)} when {f.when}"))
 
-    def failure(self, p: tuple, subject: str, fa, fb, targets: tuple[str, str]) -> None:
-        """Two versions of a failure branch; ``targets``: the states each leads to."""
-        ra, rb = fa.response, fb.response
+    def failure_response(self, p: tuple, subject: str, ra, rb) -> None:
         sa = ra.status if ra.outcome == "response" else C.Shown(ra.outcome)
         sb = rb.status if rb.outcome == "response" else C.Shown(rb.outcome)
         if sa != sb:
@@ -223,6 +221,15 @@ class ExchangeDiffer(Recorder):
         self.body(p + ("response",), subject, ra.fields, {}, rb.fields, {})
         self.keyed(p + ("response", "headers"), subject, "response header", ra.headers, rb.headers, fold_case=True)
         self.redirect(p + ("response", "redirect"), subject, ra.redirect, rb.redirect)
+
+    def failure(self, p: tuple, subject: str, fa, fb, targets: tuple[str, str], ends: tuple[str, str]) -> None:
+        """Two versions of a failure branch; ``targets``: the states each leads to; ``ends``: the steps
+        where each shows (its own, or the last of ``through``)."""
+        ra, rb = fa.response, fb.response
+        if ends[0] != ends[1]:  # answers of two different steps: where it shows is the change
+            self.add("failure-moved", p + ("through",), subject, *ends)
+        else:
+            self.failure_response(p, subject, ra, rb)
         if targets[0] != targets[1]:
             self.add("failure-target-changed", p + ("to",), subject, *targets)
         self.changed("failure-retry-changed", p, subject, fa, fb, "retry")
@@ -262,7 +269,7 @@ def _params(r: Request) -> dict[str, dict[str, tuple[str, Any]]]:
 def _failure_label(r: FailureResponse) -> C.Shown:
     if r.outcome != "response":
         return C.Shown(r.outcome)
-    return C.Shown(f"{r.status}" + (f" {r.error}" if r.error else ""))
+    return C.Shown("/".join(map(str, r.statuses)) + (f" {r.error}" if r.error else ""))
 
 
 def _match_failures(a: Iterable, b: Iterable):
@@ -276,8 +283,9 @@ def _match_failures(a: Iterable, b: Iterable):
     rest_b = [f for f in b if f.id not in paired_b and f.id not in ids_a]
     gone = []
     for fa in rest_a:
-        sig = (fa.response.status, fa.response.error, fa.response.outcome)
-        match = next((fb for fb in rest_b if (fb.response.status, fb.response.error, fb.response.outcome) == sig), None)
+        sig = (fa.response.statuses, fa.response.error, fa.response.outcome)
+        match = next((fb for fb in rest_b if (fb.response.statuses, fb.response.error, fb.response.outcome) == sig),
+                     None)
         if match is None:
             gone.append(fa)
         else:

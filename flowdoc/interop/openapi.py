@@ -29,6 +29,7 @@ import httpx
 from ..diagnostics import Diagnostic, DiagnosticList
 from ..load.yamlsafe import YamlError, parse_yaml
 from ..model.flow import Flow, Transition
+from ..render.labels import param_name
 from .openapi_schema import enum_values, properties
 
 __all__ = ["OpenApiError", "OpenApiFinding", "Description", "Totals", "load_description", "check_flows"]
@@ -380,9 +381,7 @@ class _Checker:
 
     def field_name(self, name: str) -> str:
         """A field named by an input (``${inputs.login_field}``) is checked by that input's default."""
-        from ..render.labels import _param_name
-
-        return _param_name(self.flow, name) if "${" in name and self.flow is not None else name
+        return param_name(self.flow, name) if "${" in name and self.flow is not None else name
 
     # -- responses
     def status(self, status: int, ypath, op, op_ptr, label) -> tuple[dict, str] | None:

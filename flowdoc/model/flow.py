@@ -25,16 +25,16 @@ from pydantic import (
 )
 
 from ..diagnostics import quote as _quote
+from ..escape import link_problem
+from .expr import RESPONSE_PARTS
+from .expr import Guard as _ExprGuard
+from .version import SEMVER_PATTERN, Version
 
 FORMAT_VERSION = 1
 
 # ------------------------------------------------------------------- scalars
 
 ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]*$"
-SEMVER_PATTERN = (
-    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$"
-)
 
 Id = Annotated[str, Field(pattern=ID_PATTERN, min_length=1, max_length=80)]
 SemVer = Annotated[
@@ -104,33 +104,11 @@ def _duration_schema(s: dict) -> None:
 
 Duration = Annotated[int, BeforeValidator(parse_duration), Field(json_schema_extra=_duration_schema)]
 
-_SEMVER = re.compile(SEMVER_PATTERN)
-
-
-def version_key(version: str | None) -> tuple:
-    """Sort key by SemVer precedence (1.0.0-rc.1 < 1.0.0 < 1.0.1 < 1.10.0); no version sorts first."""
-    m = _SEMVER.match(version or "")
-    if m is None:
-        return (0, (), 0, ())
-    # numbers compare as (length, digits): exact without int(), which refuses thousands of digits
-    core = tuple((len(x), x) for x in m.group(1, 2, 3))
-    pre = (version or "").split("+", 1)[0].partition("-")[2]
-    if not pre:
-        return (1, core, 1, ())
-    ids = tuple((0, _num_key(p), "") if p.isdigit() else (1, (0, ""), p) for p in pre.split("."))
-    return (1, core, 0, ids)
-
-
-def _num_key(digits: str) -> tuple[int, str]:
-    digits = digits.lstrip("0") or "0"
-    return (len(digits), digits)
-
-
 def latest_versions(flows: "Iterable[Flow]") -> "list[Flow]":
     """The highest version of each flow id, in the order the ids first appear."""
     best: dict[str, Flow] = {}
     for f in flows:
-        if f.id not in best or version_key(f.version) > version_key(best[f.id].version):
+        if f.id not in best or Version.key(f.version) > Version.key(best[f.id].version):
             best[f.id] = f
     return list(best.values())
 
@@ -244,7 +222,9 @@ class State(Base):
 # -------------------------------------------------------------- the exchange
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-ClientAuth = Literal["client_secret_basic", "client_secret_post", "bearer", "none"]
+#: The client authentication methods that send the client id and secret (RFC 6749 §2.3.1).
+CLIENT_SECRET_AUTH: tuple[str, ...] = ("client_secret_basic", "client_secret_post")
+ClientAuth = Literal[(*CLIENT_SECRET_AUTH, "bearer", "none")]  # type: ignore[valid-type]
 #: endpoints a request may name by their name in the server's metadata (OpenID Connect Discovery,
 #: RFC 8414); verify reads the real URL from the discovery document of the receiver's base URL
 ENDPOINTS = ("authorization_endpoint", "token_endpoint", "device_authorization_endpoint", "introspection_endpoint",
@@ -299,7 +279,13 @@ class Request(Base):
     timeout: Duration | None = None
     retry: Retry | None = None
     key_params: list[str] | None = Field(
-        None, description="Parameters to show on the diagram arrow (default: all query and form keys)"
+        None, description="Parameters to show on the diagram arrow (default: all query and form keys); "
+        "each must be sent (checked by validate, or by verify for a url or submit_form request)"
+    )
+    optional: list[str] = Field(
+        default_factory=list,
+        description="Documented parameters the server does not insist on (state, nonce, prompt ...): "
+        "flowdoc verify --probe expects a rejection without each of the others",
     )
     assumes: Id | None = Field(
         None,
@@ -318,6 +304,11 @@ class Request(Base):
         if self.method in ("GET", "HEAD") and (self.form is not None or self.json_body is not None):
             raise ValueError(f"a {self.method} request has no body; move the parameters to 'query'")
         return self
+
+    @property
+    def sends_client_credentials(self) -> bool:
+        """The request carries the client id and secret (``auth: client_secret_basic`` or ``_post``)."""
+        return self.auth in CLIENT_SECRET_AUTH
 
     @property
     def shown_params(self) -> list[str]:
@@ -380,7 +371,10 @@ class Response(Base):
     body: dict[str, Value] = Field(default_factory=dict, description="Body fields with an exact expected value")
     headers: dict[str, Value] = Field(default_factory=dict, description="Headers: null means 'present'")
     content_type: str | None = None
-    error: str | None = Field(None, description="OAuth error code (RFC 6749/6750), in body, Location or WWW-Authenticate")
+    error: str | None = Field(
+        None, description="OAuth error code (RFC 6749/6750): in the JSON body, WWW-Authenticate, the Location's query "
+        "or fragment, or an HTML or plain-text error page"
+    )
     redirect: Redirect | None = None
     form: bool = Field(False, description="The body is an HTML page with a form (captured as 'form')")
     capture: dict[str, Union[str, Capture]] = Field(
@@ -391,8 +385,6 @@ class Response(Base):
     @field_validator("capture", mode="after")
     @classmethod
     def _sources(cls, v: dict) -> dict:
-        from .expr import RESPONSE_PARTS
-
         out = {}
         for name, cap in v.items():
             cap = Capture.model_validate({"from": cap}) if isinstance(cap, str) else cap
@@ -446,7 +438,10 @@ class Provoke(Base):
 
 class FailureResponse(Base):
     status: StatusCode | list[StatusCode] | None = None
-    error: str | None = Field(None, description="OAuth error code (invalid_client, invalid_grant, ...)")
+    error: str | None = Field(
+        None, description="OAuth error code (invalid_client, invalid_grant, ...): in the JSON body, WWW-Authenticate, "
+        "the Location's query or fragment, or an HTML or plain-text error page"
+    )
     description: str | None = None
     fields: list[str] = Field(default_factory=list)
     headers: dict[str, Value] = Field(default_factory=dict)
@@ -475,6 +470,11 @@ class Failure(Base):
     provoke: Provoke = Field(default_factory=Provoke)
     response: FailureResponse
     to: Id | None = Field(None, description="The state the failure leads to (default: the transition's source)")
+    through: list[Id] = Field(
+        default_factory=list,
+        description="Later steps the failure runs on through until its documented response shows (consent "
+        "denied: the callback carries error=access_denied); the response is that of the last one",
+    )
     remedy: Text
     retry: bool = Field(False, description="Whether the client may retry as is")
     assumes: list[Id] = Field(
@@ -492,9 +492,7 @@ class Guard(Base):
     @classmethod
     def _parse(cls, v: str | None) -> str | None:
         if v is not None:
-            from .expr import Guard as _G
-
-            _G.parse(v)
+            _ExprGuard.parse(v)
         return v
 
 
@@ -520,7 +518,12 @@ class Transition(Base):
     internal: bool = Field(
         False,
         description="The exchange happens inside the system under test (e.g. gateway → auth server): "
-        "documented, and checked by verify through the next step a client can see",
+        "documented, and counted by verify as unobservable unless 'observed_by' names a step that shows it",
+    )
+    observed_by: Id | None = Field(
+        None,
+        description="For an internal step: a later step whose documented answer shows that this one took place "
+        "(its request and response details stay unobservable)",
     )
     failures: list[Failure] = Field(default_factory=list)
 
@@ -558,13 +561,30 @@ class Transition(Base):
 class TokenLifecycle(Base):
     description: str | None = None
     format: Literal["jwt", "opaque"] | None = None
+    format_assumes: Id | None = Field(
+        None,
+        description="The server behaviour (an id under 'assumes') the format relies on, e.g. JWT access tokens "
+        "(RFC 9068); where an input switches it off, verify does not check the format and lists it as "
+        "unobservable, naming the behaviour",
+    )
     ttl: Duration | None = Field(None, description="Lifetime")
+    ttl_input: Id | None = Field(
+        None,
+        description="An input holding this lifetime in seconds on the server under test (default: ttl); its "
+        "default must equal ttl. flowdoc verify checks expires_in and a JWT's exp - iat against it",
+    )
     idle_ttl: Duration | None = Field(None, description="Expires after this long unused")
     refresh_ahead: Duration | None = Field(None, description="Refresh this long before it expires")
     rotation: str | None = Field(None, description="How and when it is rotated")
     rotates: bool | None = None
     revocation: str | None = None
     single_use: bool | None = None
+
+    @model_validator(mode="after")
+    def _format_assumed(self) -> "TokenLifecycle":
+        if self.format_assumes is not None and self.format is None:
+            raise ValueError("format_assumes names the behaviour a format relies on: give the format too")
+        return self
 
 
 class Lifecycle(Base):
@@ -634,8 +654,6 @@ class Requirement(Base):
 
 
 def _link(url: str) -> str:
-    from ..escape import link_problem
-
     problem = link_problem(url)
     if problem:
         raise ValueError(f"{problem}; write https://... or a relative URL such as ../guide.md")

@@ -20,7 +20,8 @@ from .cache import digest, digest_json
 from .markdown import EXTENSION
 from .output import check_replaceable, new_temp, swap_in, write_marker
 from .csp import CspPlugin
-from .pages import Layout, PublishError, add_assets
+from .errors import PublishError
+from .pages import Layout, add_assets
 from .templates import templates_digest
 
 if TYPE_CHECKING:

@@ -30,13 +30,14 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 
+from ..catalog import FlowSet
 from ..diagnostics import format_text
-from ..load import discover
 from .cache import flow_key, pages_env_key
 from .csp import add_csp
+from .errors import PublishError
 from .gitversions import GitHistory
 from .mkdocs_build import ensure_extensions
-from .pages import FlowSite, PublishError, add_assets, is_url, load_site, site_assets
+from .pages import FlowSite, add_assets, is_url, load_site, site_assets
 
 log = get_plugin_logger(__name__)
 
@@ -57,7 +58,7 @@ class FlowdocPluginConfig(base.Config):
 def _link_targets(flows_dir: str) -> list[str]:
     """The folders outside ``flows_dir`` that hold the targets of its linked flow files."""
     top = os.path.realpath(flows_dir)
-    found = {os.path.dirname(os.path.realpath(f)) for f in discover([flows_dir])[0]}
+    found = {os.path.dirname(os.path.realpath(f)) for f in FlowSet.from_paths([flows_dir]).files}
     return sorted(d for d in found if d != top and not d.startswith(top + os.sep))
 
 

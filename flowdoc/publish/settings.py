@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..diagnostics import Diagnostic
-from .pages import is_url
 
 if TYPE_CHECKING:
     from ..config import Config
@@ -35,23 +34,18 @@ class BuildSettings:
 
     @classmethod
     def from_config(cls, config: "Config", **overrides) -> "BuildSettings":
-        """Settings from ``[tool.flowdoc]`` (paths relative to the pyproject.toml), then ``overrides``
-        (values that are None are ignored; paths relative to the current folder)."""
+        """Settings from ``[tool.flowdoc]`` (paths resolved by :class:`~flowdoc.config.Config` against the
+        pyproject.toml), then ``overrides`` (values that are None are ignored; paths relative to the current folder)."""
         root = Path(config.root)
 
         def rel(v: str | None) -> Path | None:
-            if v is None:
-                return None
-            p = Path(v).expanduser()
-            return p if p.is_absolute() else root / p
+            return None if v is None else Path(v)
 
         site = config.site
         config_file = rel(site.config_file)
         if config_file is None and (root / "site" / "mkdocs.yml").is_file():
             config_file = root / "site" / "mkdocs.yml"
         mermaid = site.mermaid_js
-        if mermaid and not is_url(mermaid):
-            mermaid = str(rel(mermaid))
         s = cls(
             flows_dir=rel(config.flows),  # type: ignore[arg-type]
             out_dir=rel(config.out),  # type: ignore[arg-type]

@@ -22,26 +22,21 @@ from __future__ import annotations
 import functools
 import os
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Callable, Iterator
+from typing import TYPE_CHECKING, Callable
 
+from ..catalog import FlowSet
 from ..diagnostics import Diagnostic
-from ..load import discover
 from .cache import (Manifest, clear_cache, digest, digest_json, flow_key, pages_env_key, remove_path, stray_files,
                     verify_staged)
+from .errors import PublishError
 from .gitversions import GitHistory
 from .mkdocs_build import (MkDocsFailed, default_project, ensure_extensions, load_mkdocs_config, project_digest,
                            run_mkdocs, swap_site)
-from .output import check_cache, check_layout, check_not_replacing, check_replaceable, mark_cache, output_lock, sweep
-from .pages import Asset, FlowSite, Layout, PublishError, load_site, site_assets
+from .output import cache_lock, check_cache, check_layout, check_not_replacing, check_replaceable, output_lock, sweep
+from .pages import Asset, FlowSite, Layout, load_site, site_assets
 from .settings import BuildResult, BuildSettings, Reporter
-
-try:
-    import fcntl
-except ImportError:  # pragma: no cover - not POSIX
-    fcntl = None  # type: ignore[assignment]
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -70,23 +65,8 @@ def build_site(settings: BuildSettings, *, reporter: Reporter | None = None) -> 
     check_replaceable(out, force=settings.force)
     with output_lock(out):
         sweep(out)
-        cache.mkdir(parents=True, exist_ok=True)
-        mark_cache(cache)
-        with _locked(cache / "lock"):
+        with cache_lock(cache):
             return _build_or_retry(settings, cache, reporter or Reporter())
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with open(path, "a+b") as lock:
-        if fcntl is None:  # pragma: no cover - not POSIX
-            yield
-            return
-        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
 
 def _build_or_retry(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
@@ -120,7 +100,7 @@ def _build(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
     job = _job(settings, cache, rep)
     project = _project(job)
     inputs = _discover(job)
-    site = functools.cache(functools.partial(_load_flows, job, inputs.history))
+    site = functools.cache(functools.partial(_load_flows, job, inputs))
     pages = _render(job, inputs, site)
     tree = _collect(job, project, inputs, pages, site)
     _stage(job, inputs, tree)
@@ -177,6 +157,8 @@ class _Project:
 class _Inputs:
     """What the pages are made from, and what the last good build made."""
 
+    #: the flow files of the flows folder (read only when a page must be made from them)
+    catalog: FlowSet
     #: flow file (relative to the flows folder) -> sha256 of its bytes
     file_hashes: dict[str, str]
     history: GitHistory | None
@@ -261,7 +243,8 @@ def _project(job: _Job) -> _Project:
 
 def _discover(job: _Job) -> _Inputs:
     """The flow files and their hashes, the git revisions, and whether the last build still holds."""
-    files, _ = discover([job.flows_dir])
+    catalog = FlowSet.from_paths([job.flows_dir])
+    files = catalog.files
     if not files:
         raise PublishError(f"{job.settings.flows_dir}: no flow files (*.yaml, *.yml)")
     file_hashes = {f.relative_to(job.flows_dir).as_posix(): digest(f.read_bytes()) for f in files}
@@ -284,10 +267,10 @@ def _discover(job: _Job) -> _Inputs:
         and bool(manifest.ids)
         and all((job.staged_dir / u).is_file() for u in manifest.flow_pages)
     )
-    return _Inputs(file_hashes, history, git_key, env_key, manifest, staged_ok, unchanged)
+    return _Inputs(catalog, file_hashes, history, git_key, env_key, manifest, staged_ok, unchanged)
 
 
-def _load_flows(job: _Job, history: GitHistory | None) -> FlowSite:
+def _load_flows(job: _Job, inputs: _Inputs) -> FlowSite:
     """Load and check the flows (only when a page must be made from them)."""
     job.rep.stage("Checking flows")
     t = time.perf_counter()
@@ -297,7 +280,8 @@ def _load_flows(job: _Job, history: GitHistory | None) -> FlowSite:
         versions=job.settings.versions,
         templates_dir=job.templates_dir,
         work_dir=job.cache / "work",
-        git_versions=history,
+        git_versions=inputs.history,
+        flows=inputs.catalog,
     )
     job.result.timings["check"] = time.perf_counter() - t
     return site

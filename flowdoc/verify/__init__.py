@@ -23,13 +23,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Iterable, Mapping
 
+import httpx
+
 from .._version import __version__
-from ..check import check_paths
+from ..catalog import FlowSet
 from ..check.assumptions import assumptions_off
-from ..diagnostics import Diagnostic, FlowError
+from ..diagnostics import Diagnostic, FlowError, escape_control
 from ..model.flow import Flow
 from ._inputs import InputError, InputSources, missing_message, parse_env_file, parse_input_args
-from ._plan import PlanError, Scenario, build_index, flow_key, latest_versions, plan_flow, referenced_inputs, select
+from ._plan import PlanError, Scenario, flow_key, plan_flow, requirements_of, run_inputs, select
+from ._pool import RunContext
+from ._probe import plan_probes
 from ._redact import Redactor
 from ._result import (
     ERROR,
@@ -48,6 +52,8 @@ from ._result import (
     ScenarioResult,
     StepRecord,
 )
+from ._runner import ScenarioRun
+from ._statements import coverage
 
 __all__ = [
     "EXIT_FAILED",
@@ -107,6 +113,8 @@ class VerifyOptions:
     all_versions: bool = False
     jobs: int = 1  # scenarios run concurrently
     max_wait: float = 120.0  # longest wait (TTL) a scenario may ask for
+    probe: bool = False  # --probe: one more scenario per documented parameter, left out
+    strict: bool = False  # --strict: a probe finding fails its scenario (else a warning)
 
 
 Event = Callable[[str, object], None]  # ("plan", [Scenario]) / ("start", Scenario) / ("done", ScenarioResult)
@@ -114,7 +122,7 @@ Event = Callable[[str, object], None]  # ("plan", [Scenario]) / ("start", Scenar
 
 def load_flows(paths: Iterable[str | os.PathLike[str]]) -> list[Flow]:
     """Load flow files and folders (every version); raise FlowError if any is invalid."""
-    res = check_paths(paths)
+    res = FlowSet.from_paths(paths)
     if res.invalid or not res.files:
         if not res.errors:
             raise FlowError([Diagnostic(" ".join(map(str, paths)), None, None, "no-flows", "no flow files found")])
@@ -126,12 +134,6 @@ class Verifier:
     """A verify session: one connection pool, one JWKS cache, one redactor for every run."""
 
     def __init__(self, options: VerifyOptions | None = None, *, transport=None):
-        # the HTTP machinery (httpx, joserfc, pyotp) loads on first use: `import flowdoc.verify` stays
-        # light, as the pytest plugin imports it in every pytest session
-        import httpx
-
-        from ._pool import RunContext
-
         self.options = options = options or VerifyOptions()
         if options.timeout <= 0:
             raise VerifyError("--timeout must be positive")
@@ -168,6 +170,7 @@ class Verifier:
             max_wait=float(options.max_wait),
             transport=transport,
             user_agent=f"flowdoc-verify/{__version__}",
+            strict=options.strict,
         )
 
     def __enter__(self) -> "Verifier":
@@ -185,7 +188,7 @@ class Verifier:
     # ---------------------------------------------------------------- planning
     def select_flows(self, flows: Iterable[Flow]) -> list[Flow]:
         flows = list(flows)
-        return flows if self.options.all_versions else latest_versions(flows)
+        return flows if self.options.all_versions else FlowSet.from_flows(flows).latest()
 
     def plan(self, flows: Iterable[Flow]) -> list[Scenario]:
         """Scenarios of the selected flows (latest versions unless all_versions), filtered."""
@@ -194,11 +197,14 @@ class Verifier:
         versions: dict[str, int] = {}
         for f in chosen:
             versions[f.id] = versions.get(f.id, 0) + 1
-        index = build_index(flows)
+        catalog = FlowSet.from_flows(flows)
         out: list[Scenario] = []
         try:
             for f in chosen:
-                out += plan_flow(f, flow_key(f, versions[f.id] > 1), index)
+                key = flow_key(f, versions[f.id] > 1)
+                out += plan_flow(f, key, catalog)
+                if self.options.probe:
+                    out += plan_probes(f, key, requirements_of(f, catalog))
             return select(out, self.options.scenarios)
         except PlanError as exc:
             raise VerifyError(str(exc)) from None
@@ -212,9 +218,9 @@ class Verifier:
             needed = self._needed.get(id(scn))
             if needed is None:
                 parts = [(scn.flow, list(scn.route) + ([scn.target] if scn.target else [])
-                          + ([scn.follow_up] if scn.follow_up else []), scn.failure)]
+                          + scn.through + scn.follow_route, scn.failure)]
                 parts += [(rf, rf.happy_path(), None) for _n, _r, rf in scn.requirements]
-                needed = self._needed[id(scn)] = (scn, [(flow, referenced_inputs(flow, transitions, failure))
+                needed = self._needed[id(scn)] = (scn, [(flow, run_inputs(flow, transitions, failure))
                                                         for flow, transitions, failure in parts])
             for flow, names in needed[1]:
                 for name in names:
@@ -252,8 +258,6 @@ class Verifier:
 
     def discovery_findings(self) -> list[str]:
         """Where a server's discovery document contradicts a flow (found while the run read it)."""
-        from ..diagnostics import escape_control
-
         return [self.redactor.redact(escape_control(f"{d.location}: {d.severity}[{d.code}]: {d.message}"))
                 for d in self.ctx.discovery.findings()]
 
@@ -267,8 +271,6 @@ class Verifier:
     # ---------------------------------------------------------------- running
     def run(self, flows: Iterable[Flow], *, on_event: Event | None = None,
             scenarios: list[Scenario] | None = None) -> RunResult:
-        from ._runner import ScenarioRun  # the HTTP machinery: see __init__
-
         flows = list(flows)
         started_wall = datetime.now(timezone.utc).isoformat(timespec="seconds")
         t0 = time.monotonic()
@@ -298,24 +300,12 @@ class Verifier:
             fr = by_key.get(scn.flow_key)
             if fr is None:
                 f = scn.flow
-                declared_t = [t.id for t in f.transitions]
-                declared_f = [f"{t.id}/{x.id}" for t in f.transitions for x in t.failures]
-                fr = by_key[scn.flow_key] = FlowResult(
-                    f.id, scn.flow_key, f.version, f.title, f.file, [],
-                    Coverage(declared_t, [], declared_f, []),
-                )
+                fr = by_key[scn.flow_key] = FlowResult(f.id, scn.flow_key, f.version, f.title, f.file, [],
+                                                       Coverage([], [], [], []))
             fr.scenarios.append(res)
-            cov = fr.coverage
-            for t in res.covered_transitions:
-                if t in cov.transitions and t not in cov.transitions_covered:
-                    cov.transitions_covered.append(t)
-            if res.covered_failure and res.covered_failure not in cov.failures_covered:
-                cov.failures_covered.append(res.covered_failure)
-        for fr in by_key.values():
-            order_t = {t: i for i, t in enumerate(fr.coverage.transitions)}
-            order_f = {t: i for i, t in enumerate(fr.coverage.failures)}
-            fr.coverage.transitions_covered.sort(key=order_t.__getitem__)
-            fr.coverage.failures_covered.sort(key=order_f.__getitem__)
+        flow_of = {scn.flow_key: scn.flow for scn in plan}
+        for key, fr in by_key.items():
+            fr.coverage = coverage(flow_of[key], fr.scenarios)
         opts = self.options
         return RunResult(
             flows=list(by_key.values()),
@@ -330,6 +320,8 @@ class Verifier:
                 "scenarios": list(opts.scenarios),
                 "inputs": sorted(opts.inputs),  # names only
                 "allow_insecure_http": opts.allow_insecure_http,
+                "probe": opts.probe,
+                "strict": opts.strict,
             },
             redact=self.redactor.redact,
         )

@@ -3,7 +3,8 @@
 A strategy reads the credentials it needs (``client_id``, ``client_secret``, ``token``: the
 failure's patch over the step's request, rendered when read) and says what to add to the request:
 headers, and form fields for a form body. ``AUTH_METHODS`` is the registry; a new method
-(``private_key_jwt``, ``tls_client_auth`` ...) is one more decorated class.
+(``private_key_jwt``, ``tls_client_auth`` ...) is one more decorated class. Which methods send the
+client id and secret is the model's :data:`~flowdoc.model.flow.CLIENT_SECRET_AUTH` (defined once).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from typing import Any, Callable, ClassVar
 from urllib.parse import quote
 
 from ..model.expr import as_text
+from ..model.flow import CLIENT_SECRET_AUTH
 from ._outcomes import UsageProblem
 from ._redact import Redactor
 
@@ -44,16 +46,28 @@ class AuthParts:
 
 class ClientAuthMethod:
     name: ClassVar[str]
-    sends_client_secret: ClassVar[bool] = False  # the method sends the client id and secret
 
     def apply(self, call: AuthCall) -> AuthParts:  # pragma: no cover - interface
         raise NotImplementedError
+
+
+class _ClientSecret(ClientAuthMethod):
+    """A method of :data:`~flowdoc.model.flow.CLIENT_SECRET_AUTH` (which names them): it reads the
+    client id and secret. A subclass whose name is not there is refused when it is registered."""
+
+    @staticmethod
+    def credentials(call: AuthCall) -> tuple[str, str]:
+        return as_text(call.value("client_id")), as_text(call.value("client_secret"))
 
 
 AUTH_METHODS: dict[str, ClientAuthMethod] = {}
 
 
 def auth_method(cls: type[ClientAuthMethod]) -> type[ClientAuthMethod]:
+    """Register a strategy; the methods that send the client secret are exactly the model's
+    :data:`~flowdoc.model.flow.CLIENT_SECRET_AUTH`."""
+    if issubclass(cls, _ClientSecret) != (cls.name in CLIENT_SECRET_AUTH):
+        raise TypeError(f"auth method {cls.name!r}: sends the client secret exactly when CLIENT_SECRET_AUTH names it")
     AUTH_METHODS[cls.name] = cls()
     return cls
 
@@ -64,14 +78,6 @@ class NoAuth(ClientAuthMethod):
 
     def apply(self, call: AuthCall) -> AuthParts:
         return AuthParts()
-
-
-class _ClientSecret(ClientAuthMethod):
-    sends_client_secret = True
-
-    @staticmethod
-    def credentials(call: AuthCall) -> tuple[str, str]:
-        return as_text(call.value("client_id")), as_text(call.value("client_secret"))
 
 
 @auth_method
@@ -117,6 +123,3 @@ class Bearer(ClientAuthMethod):
             raise UsageProblem(f"'{call.step}': the bearer token has no value")
         return AuthParts(headers=[("Authorization", f"Bearer {as_text(token)}")])
 
-
-#: the methods that send the client secret (defined once, here, from the strategies)
-CLIENT_SECRET_METHODS: tuple[str, ...] = tuple(n for n, m in AUTH_METHODS.items() if m.sends_client_secret)

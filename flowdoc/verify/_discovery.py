@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from typing import Any, Callable
 from urllib.parse import urlsplit
 
+import httpx
+
 from ..check.discovery import cross_check
 from ..diagnostics import Diagnostic
 from ..model.flow import Flow
@@ -177,8 +179,6 @@ def read_metadata(source: str, *, timeout: float = 15.0) -> Metadata:
         return _read_file(source)
     if scheme not in ("http", "https"):
         raise DiscoveryError(f"'{source}': only http(s) URLs and files are read, not {scheme}:")
-    import httpx  # loaded by ._http already
-
     transport = httpx.HTTPTransport(retries=0)
     install_deadline(transport)
     with httpx.Client(transport=transport, follow_redirects=False, trust_env=False, timeout=timeout) as client:

@@ -2,23 +2,21 @@
 
 A flow yields its happy path, one scenario per further declared path, and one per failure
 branch: the route to the branch's transition (the happy path up to it, or a declared path,
-or the shortest route from the initial state), then the provoked request.
+or the shortest route from the initial state), then the provoked request. A failure of a step
+a client cannot send (internal, or an action) is not planned: it is unobservable. With
+``--probe``, one more scenario per documented parameter of each step (see ``_probe``).
 """
 
 from __future__ import annotations
 
-import os
-import re
 from collections import deque
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Iterable
 
-from pydantic import BaseModel
-
-from ..model.expr import ExprError, iter_refs
-from ..model.flow import Failure, Flow, Requirement, Transition, latest_versions, version_key  # noqa: F401
-from ._auth import CLIENT_SECRET_METHODS
+from ..catalog import FlowSet
+from ..model.flow import Failure, Flow, Requirement, Transition, latest_versions
+from ..model.refs import inputs_used
+from ._statements import follow_route
 
 HAPPY = "happy-path"
 
@@ -39,25 +37,29 @@ class Scenario:
     target: Transition | None = None
     failure: Failure | None = None
     requirements: list[tuple[str, Requirement, Flow]] = field(default_factory=list)
+    omit: str | None = None  # a probe: the documented parameter left out of the target's request
+
+    @property
+    def follow_route(self) -> list[Transition]:
+        """After a failure: the actions, then the step a client sends, that show the flow is in the
+        state the branch leads to ([] when no such step leaves it)."""
+        if self.failure is None or self.target is None:
+            return []
+        return follow_route(self.flow, self.failure.to or self.target.from_)
 
     @property
     def follow_up(self) -> Transition | None:
-        """After a failure: the step that shows the flow is in the state the branch leads to."""
-        if self.failure is None or self.target is None:
-            return None
-        state_id = self.failure.to or self.target.from_
-        state = self.flow.state_map.get(state_id)
-        if state is None or state.terminal:
-            return None
-        happy = self.flow.happy_path()
-        cand = [t for t in happy if t.from_ == state_id] or [
-            t for t in self.flow.transitions
-            if t.from_ == state_id and not self.flow.state_map.get(t.to, state).failure
-        ]
-        t = cand[0] if cand else None
-        if t is None or t.parallel or not t.is_http or t.internal:
-            return None
-        return t
+        """The step a client sends from the state a failure leads to (the end of ``follow_route``)."""
+        route = self.follow_route
+        return route[-1] if route else None
+
+    @property
+    def through(self) -> list[Transition]:
+        """The later steps a failure runs on through until its response shows."""
+        if self.failure is None:
+            return []
+        tm = self.flow.transition_map
+        return [tm[s] for s in self.failure.through if s in tm]
 
 
 def _route_to(flow: Flow, target: Transition) -> list[Transition] | None:
@@ -99,25 +101,26 @@ def flow_key(flow: Flow, versioned: bool) -> str:
     return f"{flow.id}@{flow.version}" if versioned and flow.version else flow.id
 
 
-def requirements_of(flow: Flow, index: dict[str, list[Flow]],
+def requirements_of(flow: Flow, catalog: FlowSet,
                     seen: tuple[str, ...] = ()) -> list[tuple[str, Requirement, Flow]]:
-    """Required flows in the order they run (nested requirements first)."""
+    """Required flows in the order they run (nested requirements first); each is the newest of its id
+    among the flows given, else beside the requiring file (:meth:`FlowSet.required`)."""
     out: list[tuple[str, Requirement, Flow]] = []
     for name, req in flow.requires.items():
         if req.flow in seen or req.flow == flow.id:
             raise PlanError(f"flow '{flow.id}' requires '{req.flow}' in a cycle")
-        cands = index.get(req.flow)
+        cands = catalog.required(flow, name)
         if not cands:
             raise PlanError(f"flow '{flow.id}' requires flow '{req.flow}', which was not found "
                             "among the flows given nor beside the file")
         other = latest_versions(cands)[0]
-        out.extend(requirements_of(other, index, (*seen, flow.id)))
+        out.extend(requirements_of(other, catalog, (*seen, flow.id)))
         out.append((name, req, other))
     return out
 
 
-def plan_flow(flow: Flow, key: str, index: dict[str, list[Flow]]) -> list[Scenario]:
-    reqs = requirements_of(flow, index)
+def plan_flow(flow: Flow, key: str, catalog: FlowSet) -> list[Scenario]:
+    reqs = requirements_of(flow, catalog)
     happy = flow.happy_path()
     first_path = flow.paths[0] if flow.paths else None
     out = [Scenario(f"{key}/{first_path.id if first_path else HAPPY}", first_path.id if first_path else HAPPY,
@@ -128,6 +131,8 @@ def plan_flow(flow: Flow, key: str, index: dict[str, list[Flow]]) -> list[Scenar
         out.append(Scenario(f"{key}/{p.id}", p.id, "path", p.title or p.id, flow, key,
                             [tm[s] for s in p.steps if s in tm], requirements=reqs))
     for t in flow.transitions:
+        if t.internal or not t.is_http:
+            continue  # unobservable: a client cannot send this step
         for f in t.failures:
             route = _route_to(flow, t)
             scn = Scenario(f"{key}/{f.id}", f.id, "failure", f.title or f.when, flow, key, route or [], t, f, reqs)
@@ -138,32 +143,9 @@ def plan_flow(flow: Flow, key: str, index: dict[str, list[Flow]]) -> list[Scenar
     return out
 
 
-def build_index(flows: Iterable[Flow]) -> dict[str, list[Flow]]:
-    """Every flow by id, plus the valid flows beside each file (for requirements)."""
-    from ..check import validate_file
-    from ..load import discover
-
-    index: dict[str, list[Flow]] = {}
-    known: set[str] = set()
-    folders: list[Path] = []
-    for f in flows:
-        index.setdefault(f.id, []).append(f)
-        if f.file:
-            known.add(os.path.abspath(f.file))
-            folder = Path(f.file).parent
-            if folder not in folders:
-                folders.append(folder)
-    missing = {r.flow for f in flows for r in f.requires.values()} - set(index)
-    if missing:
-        for folder in folders:
-            for file in discover([folder])[0]:
-                if os.path.abspath(file) in known:
-                    continue
-                other, _ = validate_file(file)
-                if other is not None:
-                    known.add(os.path.abspath(file))
-                    index.setdefault(other.id, []).append(other)
-    return index
+def route_to(flow: Flow, target: Transition) -> list[Transition] | None:
+    """The steps that lead to ``target`` (the happy path up to it, a declared path, or the shortest route)."""
+    return _route_to(flow, target)
 
 
 def select(scenarios: list[Scenario], wanted: Iterable[str]) -> list[Scenario]:
@@ -181,58 +163,10 @@ def select(scenarios: list[Scenario], wanted: Iterable[str]) -> list[Scenario]:
     return [s for s in scenarios if s in out]
 
 
-# ----------------------------------------------------------- referenced inputs
-
-_INPUT = re.compile(r"\$\{\s*inputs\.([A-Za-z_][A-Za-z0-9_-]*)\s*\}")
-
-
-def _strings(obj) -> Iterable[str]:
-    if isinstance(obj, BaseModel):
-        names = set(obj.model_fields_set)
-        if getattr(obj, "auth", None) in CLIENT_SECRET_METHODS and hasattr(obj, "client_id"):
-            names |= {"client_id", "client_secret"}  # their defaults name inputs
-        for name in names:
-            yield from _strings(getattr(obj, name, None))
-    elif isinstance(obj, dict):
-        for v in obj.values():
-            yield from _strings(v)
-    elif isinstance(obj, (list, tuple)):
-        for v in obj:
-            yield from _strings(v)
-    elif isinstance(obj, str):
-        yield obj
-
-
-def referenced_inputs(flow: Flow, transitions: Iterable[Transition], failure: Failure | None) -> set[str]:
-    names: set[str] = set()
-
-    def scan(obj) -> None:
-        for s in _strings(obj):
-            if "${" not in s:
-                continue
-            try:
-                for ref in iter_refs(s):
-                    if ref.path[0] == "inputs" and len(ref.path) == 2:
-                        names.add(ref.path[1])
-            except ExprError:
-                pass
-
-    receivers: set[str] = set()
-    for t in transitions:
-        if t.internal or not t.is_http:
-            continue
-        receivers.add(t.receiver)
-        scan(t.request)
-        scan(t.response)
-        scan(t.wait)
-    if failure is not None:
-        scan(failure.provoke)
-        scan(failure.response)
-    for a in receivers:
-        actor = flow.actors.get(a)
-        if actor and actor.base_url:
-            scan(actor.base_url)
-    for g in flow.generate.values():
-        if g.secret:
-            scan(g.secret)
-    return {n for n in names if n in flow.inputs}
+def run_inputs(flow: Flow, transitions: Iterable[Transition], failure: Failure | None) -> set[str]:
+    """The inputs one run needs: those its steps reference (:func:`~flowdoc.model.refs.inputs_used`),
+    and the lifetimes on the server under test that lifecycle tokens name by ``ttl_input``."""
+    names = inputs_used(flow, transitions, failure)
+    tokens = flow.lifecycle.tokens.values() if flow.lifecycle else ()
+    names.update(tok.ttl_input for tok in tokens if tok.ttl_input and tok.ttl_input in flow.inputs)
+    return names

@@ -61,7 +61,7 @@ class Building:
 
 def build_request(b: Building, *, timeout: float | None, default_timeout: float) -> Outgoing:
     req, p = b.req, b.patch
-    omit = _merge_omit(p)
+    omit = _merge_omit(b)
     method = p.method or req.method
     url, form_fields = _merge_url(b, method)
     url = _merge_query(b, url, omit)
@@ -82,9 +82,10 @@ def build_request(b: Building, *, timeout: float | None, default_timeout: float)
     )
 
 
-def _merge_omit(p: RequestPatch) -> frozenset[str]:
-    """Names (parameters, headers, form fields, cookies) the failure leaves out, lower-cased."""
-    return frozenset(o.lower() for o in p.omit)
+def _merge_omit(b: Building) -> frozenset[str]:
+    """Names (parameters, headers, form fields, cookies) the failure or probe leaves out, lower-cased;
+    a name given by an input (``${inputs.consent_field}``) is that input's value."""
+    return frozenset((b.text(o) if "${" in o else o).lower() for o in b.patch.omit)
 
 
 # ------------------------------------------------------------------ URL

@@ -20,6 +20,8 @@ from ..diagnostics import FlowError
 from ..report.terminal import failure_text
 from . import InputError, Verifier, VerifyError, VerifyOptions, load_flows, parse_input_args
 from ._result import PASSED, SKIPPED
+from ._runner import ScenarioRun
+
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("flowdoc", "flowdoc: verify documented authentication flows")
@@ -71,8 +73,6 @@ class FlowdocScenario(pytest.Item):
         self.add_marker("flowdoc")
 
     def runtest(self) -> None:
-        from ._runner import ScenarioRun  # httpx, joserfc: loaded only when a scenario runs
-
         verifier = self.config.stash.get(_verifier_key, None)
         if verifier is None:  # pragma: no cover - created at collection
             raise FlowdocUsageError("the flowdoc verifier was not set up")
@@ -147,7 +147,6 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 def _default_flows(config: pytest.Config) -> str:
     try:
-        cfg = load_config(Path(str(config.rootpath)))
-        return str(cfg.root / cfg.flows)
+        return load_config(Path(str(config.rootpath))).flows
     except Exception:
         return "flows"
