@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Iterator
 from .cache import digest, digest_json
 from .markdown import EXTENSION
 from .output import check_replaceable, new_temp, swap_in, write_marker
-from .csp import CspPlugin
+from .pagemeta import SitePlugin
 from .pages import Layout, PublishError, add_assets
 from .templates import templates_digest
 
@@ -153,8 +153,8 @@ def run_mkdocs(
         cfg.strict = True
     ensure_extensions(cfg)
     add_assets(cfg, extra_css, extra_js)
-    if "flowdoc-csp" not in cfg.plugins:  # a Content-Security-Policy in every page (csp.py)
-        cfg.plugins["flowdoc-csp"] = CspPlugin()
+    if "flowdoc-csp" not in cfg.plugins:  # a Content-Security-Policy (csp.py), navigation, search (pagemeta.py)
+        cfg.plugins["flowdoc-csp"] = SitePlugin()
     try:
         with mkdocs_logs(warnings):
             build(cfg)

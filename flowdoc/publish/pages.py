@@ -34,7 +34,9 @@ import yaml
 
 from ..diagnostics import Diagnostic, format_text
 from ..model.flow import version_key
-from .templates import FLOWDOC_CSS, FLOWDOC_JS, SiteTemplates, overlay_templates
+from .assets import ASSET_DIR, DEFAULT_MERMAID_JS, Asset, add_assets, is_url, site_assets
+from .pagemeta import front_matter
+from .templates import SiteTemplates, overlay_templates
 
 if TYPE_CHECKING:
     from ..model.flow import Flow
@@ -55,10 +57,6 @@ __all__ = [
     "version_key",
 ]
 
-#: Mermaid's script when none is named: the version the tests pin (tests/node/package.json).
-DEFAULT_MERMAID_JS = "https://cdn.jsdelivr.net/npm/mermaid@11.17.2/dist/mermaid.min.js"
-#: Where flowdoc's own assets go in the site.
-ASSET_DIR = "assets/flowdoc"
 
 VIEWS = ("sequence", "state", "flowchart", "page")
 
@@ -87,18 +85,6 @@ class Page:
     @property
     def digest(self) -> str:
         return hashlib.sha256(self.content.encode("utf-8")).hexdigest()
-
-
-@dataclass(frozen=True)
-class Asset:
-    """A file flowdoc adds to the site: in-memory ``content`` or a copy of ``path``."""
-
-    src_uri: str
-    content: bytes | None = None
-    path: Path | None = None
-
-    def data(self) -> bytes:
-        return self.content if self.content is not None else Path(self.path).read_bytes()  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------- versions
@@ -212,10 +198,6 @@ def relative(from_uri: str, to_uri: str) -> str:
     return posixpath.relpath(to_uri, posixpath.dirname(from_uri) or ".")
 
 
-def is_url(value: str) -> bool:
-    return bool(re.match(r"^(https?:)?//", value))
-
-
 def _is_link(value: str) -> bool:
     """A migration 'guide' that is only a URL (else it is text, whose URLs become autolinks)."""
     value = value.strip()
@@ -289,14 +271,24 @@ class FlowSite:
         return self._changelogs[fid]
 
     def deps_key(self, fid: str) -> str:
-        """What this flow's pages show of other flows (the flow that replaces a deprecated one)."""
+        """What this flow's pages show of other flows (the flow that replaces a deprecated one,
+        and links to the flows it requires)."""
         out = []
         for f in self.entries[fid].history:
             dep = f.deprecation.replaced_by if f.deprecation else None
             if dep and dep != fid:
                 other = self.entries.get(dep)
                 out.append([dep, other.latest.title if other else None])
+            out += [["requires", r.flow, r.flow in self.entries] for r in f.requires.values()]
         return json.dumps(out, sort_keys=True)
+
+    def _flow_links(self, flow: "Flow", here: str) -> dict[str, str]:
+        """Links from a page to the latest page of each other flow it names (required flows, the
+        flow that replaces it) that this site publishes."""
+        names = [r.flow for r in flow.requires.values()]
+        if flow.deprecation is not None:
+            names.append(flow.deprecation.replaced_by)
+        return {n: relative(here, self.layout.latest(n)) for n in names if n in self.entries}
 
     def _render_page(self, flow: "Flow", changelog: list[dict] | None, context: dict, *, embed: bool = False) -> str:
         from ..render import RenderError, render_page
@@ -378,6 +370,7 @@ class FlowSite:
             "version_label": current,
             "latest_version": fv.latest.version,
             "is_latest": flow is fv.latest,
+            "flow_links": self._flow_links(flow, uri),
         }
         body = self._render_page(flow, entries if self.layout.versions else None, context)
         if self.layout.versions:
@@ -390,7 +383,50 @@ class FlowSite:
         else:
             banner = self._banner(fv, flow, uri) if is_deprecated(flow) else None
             header = self._site_template("site-header.md.j2", choices=[], changelog=None, banner=banner)
-        return Page(uri, _insert_after_title(body, header), kind, fv.id)
+        meta = self._page_meta(fv, flow, kind, current)
+        return Page(uri, front_matter(meta) + _insert_after_title(body, header), kind, fv.id)
+
+    def _page_meta(self, fv: FlowVersions, flow: "Flow", kind: str, current: str) -> dict:
+        """The front matter of a flow page (:mod:`.pagemeta` reads it): its label in navigation and
+        search, a canonical link and no search entry for a vN page that repeats the latest."""
+        deprecated = is_deprecated(flow)
+        version = flow.version or ""
+        if kind == "version":
+            label = current + (", deprecated" if deprecated else "")
+            nav = f"{current} ({version}{', deprecated' if deprecated else ''})" if version else label
+            title = f"{flow.title} ({label})"
+        else:
+            label = "deprecated" if deprecated else ""
+            nav = f"Latest ({version})" if version else "Latest"
+            nav += " (deprecated)" if deprecated else ""
+            title = flow.title + (" (deprecated)" if deprecated else "")
+        info: dict[str, Any] = {
+            "flow": fv.id,
+            "flow_title": fv.latest.title + (" (deprecated)" if is_deprecated(fv.latest) else ""),
+            "kind": kind,
+            "nav": nav,
+            "order": self._nav_order(fv, current),
+        }
+        if label:
+            info["label"] = label
+        meta: dict[str, Any] = {"title": title, "flowdoc": info}
+        if deprecated:
+            info["deprecated"] = True
+            meta["status"] = "deprecated"  # mkdocs-material marks the page in its navigation
+        if kind == "version" and flow is fv.latest:  # the same page as latest: one search result, one URL
+            info["canonical"] = self.layout.latest(fv.id)
+            meta["search"] = {"exclude": True}
+        return meta
+
+    @staticmethod
+    def _nav_order(fv: FlowVersions, current: str) -> int:
+        """Latest first, then the major versions newest first, the changelog last."""
+        if current == "latest":
+            return 0
+        if current == "changelog":
+            return 1000
+        majors = [f"v{m}" for m, _ in fv.majors()]
+        return 1 + majors.index(current) if current in majors else 999
 
     # ---------------------------------------------------------------- pages
     def pages_for(self, fid: str) -> list[Page]:
@@ -409,7 +445,16 @@ class FlowSite:
             entries=self.changelog(fid),
             choices=self._choices(fv, uri, "changelog"),
         )
-        pages.append(Page(uri, content, "changelog", fid))
+        meta = {
+            "flowdoc": {
+                "flow": fid,
+                "flow_title": fv.latest.title + (" (deprecated)" if is_deprecated(fv.latest) else ""),
+                "kind": "changelog",
+                "nav": "Changelog",
+                "order": self._nav_order(fv, "changelog"),
+            }
+        }
+        pages.append(Page(uri, front_matter(meta) + content, "changelog", fid))
         return pages
 
     def index_page(self) -> Page:
@@ -427,7 +472,12 @@ class FlowSite:
                     "version": f.version,
                     "updated": f.updated.isoformat() if f.updated else None,
                     "versions": [
-                        {"label": f"v{m}", "link": relative(here, lay.version(fid, m))} for m, _ in fv.majors()
+                        {
+                            "label": f"v{m}" + (" (deprecated)" if is_deprecated(vf) else ""),
+                            "link": relative(here, lay.version(fid, m)),
+                            "deprecated": is_deprecated(vf),
+                        }
+                        for m, vf in fv.majors()
                     ]
                     if lay.versions
                     else [],
@@ -546,39 +596,3 @@ def load_site(
         sources=sources,
         warnings=warnings,
     )
-
-
-def add_assets(cfg: Any, css: Iterable[str], js: Iterable[str]) -> None:
-    """Add flowdoc's stylesheets and scripts to a MkDocs config, once each (build and plugin)."""
-    for item in css:
-        if item not in cfg.extra_css:
-            cfg.extra_css.append(item)
-    have = {str(j) for j in cfg.extra_javascript}
-    for item in js:
-        if item not in have:
-            cfg.extra_javascript.append(item)
-
-
-def site_assets(mermaid_js: str | None, *, init: bool = True) -> tuple[list[Asset], list[str], list[str]]:
-    """flowdoc's assets: (files to add, extra_css entries, extra_javascript entries).
-
-    ``mermaid_js`` is a URL (used as is) or a local file (copied into the site, so it works
-    offline); None means :data:`DEFAULT_MERMAID_JS`. ``init`` adds the script that draws the
-    diagrams (off for mkdocs-material, which draws ``pre.mermaid`` itself).
-    """
-    assets = [Asset(f"{ASSET_DIR}/flowdoc.css", FLOWDOC_CSS.encode())]
-    css = [f"{ASSET_DIR}/flowdoc.css"]
-    js: list[str] = []
-    src = mermaid_js or DEFAULT_MERMAID_JS
-    if is_url(src):
-        js.append(src)
-    else:
-        path = Path(src).expanduser()
-        if not path.is_file():
-            raise PublishError(f"mermaid_js: {src}: no such file (give a local mermaid.min.js or a URL)")
-        assets.append(Asset(f"{ASSET_DIR}/mermaid.min.js", path=path.resolve()))
-        js.append(f"{ASSET_DIR}/mermaid.min.js")
-    if init:
-        assets.append(Asset(f"{ASSET_DIR}/flowdoc.js", FLOWDOC_JS.encode()))
-        js.append(f"{ASSET_DIR}/flowdoc.js")
-    return assets, css, js

@@ -267,8 +267,7 @@ def _build(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
         result.watch.append(Path(cfg.theme.custom_dir))
     staged_dir = cache / "docs"
     check_not_replacing(out, [docs_dir, config_file.parent])
-    material = cfg.theme.name == "material"
-    assets, extra_css, extra_js = site_assets(settings.mermaid_js, init=not material)
+    assets, extra_css, extra_js = site_assets(settings.mermaid_js)
 
     # ---- the flow files and what the pages are made from
     files, _ = discover([flows_dir])
