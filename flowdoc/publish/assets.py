@@ -140,3 +140,17 @@ def offline_theme(config: Any, log: Any) -> None:
         config.theme[key] = value
         log.info("theme.%s set to false, so the site loads nothing from a CDN "
                  "(set it in mkdocs.yml, or the plugin's offline: false, to keep it)", key)
+
+
+def for_file_urls(cfg: Any) -> None:
+    """A site that works opened from disk (``file://``): pages are ``NAME.html`` files
+    (``use_directory_urls: false``, so links do not land on folder listings), and no search:
+    browsers refuse the search's web worker from ``file://`` (an error on every page)."""
+    cfg.use_directory_urls = False
+    for name in ("search", "material/search"):
+        plugin = cfg.plugins.get(name) if hasattr(cfg.plugins, "get") else None
+        if plugin is None:
+            continue
+        del cfg.plugins[name]
+        for methods in getattr(cfg.plugins, "events", {}).values():
+            methods[:] = [m for m in methods if getattr(m, "__self__", None) is not plugin]

@@ -45,8 +45,9 @@ DIAGRAM_CLASS = "flowdoc-mermaid"
 
 
 def mermaid_html(source: str) -> str:
-    """The element flowdoc's script draws: ``<pre class="flowdoc-mermaid">`` with the escaped source."""
-    return f'<pre class="{DIAGRAM_CLASS}">{html_text(source.strip())}</pre>'
+    """The element flowdoc's script draws: ``<pre class="flowdoc-mermaid">`` with the escaped source
+    (``data-search-exclude``: mkdocs-material leaves the source out of its search index)."""
+    return f'<pre class="{DIAGRAM_CLASS}" data-search-exclude>{html_text(source.strip())}</pre>'
 
 
 def _dedent(code: str, indent: str) -> str:

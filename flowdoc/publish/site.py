@@ -47,6 +47,7 @@ from .mkdocs_build import (
 )
 from .output import check_cache, check_layout, check_not_replacing, check_replaceable, mark_cache, output_lock, sweep
 from .pages import FlowSite, Layout, PublishError, is_url, load_site, site_assets
+from .assets import for_file_urls
 from .templates import templates_digest
 
 if TYPE_CHECKING:
@@ -71,6 +72,8 @@ class BuildSettings:
     force: bool = False
     #: git revisions whose flow files add versions: tags, branches, commits, tag globs (``v*``)
     git_versions: list[str] = field(default_factory=list)
+    #: a site that works opened from disk (file://): NAME.html pages, no search (assets.for_file_urls)
+    file_urls: bool = False
 
     @classmethod
     def from_config(cls, config: "Config", **overrides) -> "BuildSettings":
@@ -102,6 +105,7 @@ class BuildSettings:
             cache_dir=rel(site.cache_dir),
             strict=site.strict,
             git_versions=list(site.git_versions),
+            file_urls=site.file_urls,
         )
         for k, v in overrides.items():
             if v is not None:
@@ -256,6 +260,8 @@ def _build(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
     # ---- the MkDocs project
     config_file = Path(settings.config_file).resolve() if settings.config_file else default_project(cache, layout)
     cfg = load_mkdocs_config(config_file, result.warnings)
+    if settings.file_urls:
+        for_file_urls(cfg)
     if "flowdoc" in cfg.plugins:
         raise PublishError(
             f"{config_file} uses the flowdoc MkDocs plugin: build it with `mkdocs build`, "
@@ -444,6 +450,7 @@ def _build(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
             "staged": desired,
             "project": project_digest(config_file, cfg),
             "strict": settings.strict,
+            "file_urls": settings.file_urls,
             "css": extra_css,
             "js": extra_js,
         }

@@ -167,6 +167,21 @@
     d.box.classList.toggle("flowdoc-scrolls", avail > 0 && d.size.w * scale > avail + 1);
   }
 
+  /* A state diagram or flowchart wider than its box: show where it starts (its top node). */
+  function showStart(d) {
+    if (d.kind === KINDS.sequenceDiagram || !d.box.classList.contains("flowdoc-scrolls")) { return; }
+    var nodes = d.view.querySelectorAll("g.node");
+    var top = null;
+    for (var i = 0; i < nodes.length; i++) {
+      var r = nodes[i].getBoundingClientRect();
+      if (r.width && (!top || r.top < top.top)) { top = r; }
+    }
+    if (top) {
+      var view = d.view.getBoundingClientRect();
+      d.view.scrollLeft += top.left + top.width / 2 - view.left - d.view.clientWidth / 2;
+    }
+  }
+
   function draw(d, dark) {
     var id = "flowdoc-diagram-" + (++uid);
     return window.mermaid.render(id, d.source).then(function (out) {
@@ -183,6 +198,7 @@
       d.minFont = fonts.length ? Math.min.apply(null, fonts) : 0;
       d.dark = dark;
       fit(d);
+      showStart(d);
       var note = d.box.querySelector(".flowdoc-diagram-error");
       if (note) { note.parentNode.removeChild(note); }
       d.box.classList.remove("flowdoc-failed");
