@@ -144,13 +144,17 @@ def offline_theme(config: Any, log: Any) -> None:
 
 def for_file_urls(cfg: Any) -> None:
     """A site that works opened from disk (``file://``): pages are ``NAME.html`` files
-    (``use_directory_urls: false``, so links do not land on folder listings), and no search:
-    browsers refuse the search's web worker from ``file://`` (an error on every page)."""
+    (``use_directory_urls: false``, so links do not land on folder listings). Search cannot work
+    there (browsers refuse the search's worker and index from ``file://``): its script is left
+    out, and flowdoc.js hides the search box. (The search plugin itself stays: the mkdocs
+    theme's own script needs its dialog.)"""
+    from mkdocs.plugins import BasePlugin
+
+    class _NoSearchScript(BasePlugin):
+        def on_config(self, config):  # after the search plugin's, which adds the script
+            config.extra_javascript[:] = [j for j in config.extra_javascript if str(j) != "search/main.js"]
+            return config
+
     cfg.use_directory_urls = False
-    for name in ("search", "material/search"):
-        plugin = cfg.plugins.get(name) if hasattr(cfg.plugins, "get") else None
-        if plugin is None:
-            continue
-        del cfg.plugins[name]
-        for methods in getattr(cfg.plugins, "events", {}).values():
-            methods[:] = [m for m in methods if getattr(m, "__self__", None) is not plugin]
+    if "flowdoc-file-urls" not in cfg.plugins:
+        cfg.plugins["flowdoc-file-urls"] = _NoSearchScript()

@@ -138,7 +138,10 @@ class SitePages:
         info = page_info(getattr(page, "meta", None))
         if info is not None:
             full = self.full_titles.get(page.file.src_uri) or page.meta.get("title") or page.title
-            self.pages[page.url] = {**info, "title": full}
+            # a flow page's changelog repeats the changelog page: searched there only
+            repeat = _section_ids(page.toc, "changelog") if info.get("kind") in ("latest", "version", "flow") else set()
+            h1 = next((getattr(i, "id", None) for i in (page.toc or []) if getattr(i, "level", 0) == 1), None)
+            self.pages[page.url] = {**info, "title": full, "repeats": repeat, "h1": h1}
 
     def on_post_page(self, output: str, page: Any, config: Any) -> str:
         info = page_info(getattr(page, "meta", None))
@@ -163,19 +166,26 @@ class SitePages:
         docs = data.get("docs") if isinstance(data, dict) else None
         if not isinstance(docs, list):
             return
-        data["docs"] = [d for d in (self._search_entry(d) for d in docs) if d is not None]
+        whole = {d.get("location") for d in docs if isinstance(d, dict) and "#" not in str(d.get("location"))}
+        data["docs"] = [d for d in (self._search_entry(d, whole) for d in docs) if d is not None]
         data.pop("index", None)  # a prebuilt lunr index would still hold the entries left out
         with open(path, "w", encoding="utf-8") as fh:
             json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
 
-    def _search_entry(self, doc: Any) -> Any:
+    def _search_entry(self, doc: Any, whole: set) -> Any:
+        """An entry of the search index as it should be (None: left out): no entry for a page
+        that repeats another (a copy of latest), for a page's changelog (the changelog page has
+        it), or for a page's title when the page has an entry of its own; older and deprecated
+        versions labelled."""
         if not isinstance(doc, dict) or not isinstance(doc.get("location"), str):
             return doc
-        url = doc["location"].split("#", 1)[0]
+        url, _, anchor = doc["location"].partition("#")
         info = self.pages.get(url)
         if info is None:
             return doc
-        if info.get("canonical"):
+        if info.get("canonical") or (anchor and anchor in info.get("repeats", ())):
+            return None
+        if anchor and anchor == info.get("h1") and url in whole:
             return None
         title = str(doc.get("title") or "")
         if "#" not in doc["location"] and info.get("title"):
@@ -183,6 +193,19 @@ class SitePages:
         elif info.get("label") and info["label"] not in title:
             doc["title"] = f"{title} ({info['label']})"
         return doc
+
+
+def _section_ids(toc: Any, top: str) -> set[str]:
+    """The ids of the heading ``top`` of a page's table of contents and of the headings under it."""
+    found: set[str] = set()
+    stack = [(item, False) for item in (toc or [])]
+    while stack:
+        item, inside = stack.pop()
+        inside = inside or getattr(item, "id", None) == top
+        if inside:
+            found.add(item.id)
+        stack.extend((child, inside) for child in getattr(item, "children", []) or [])
+    return found
 
 
 def _canonical(output: str, page: Any, target: Any, config: Any) -> str:

@@ -155,6 +155,20 @@ def group_versions(flows: list["Flow"]) -> dict[str, FlowVersions]:
     return {fid: FlowVersions(fid, list(lst)) for fid, lst in sorted(flow_history(flows).items())}
 
 
+def _readable_changes(fv: FlowVersions) -> list[dict]:
+    """The changelog, its change messages read as a reader reads the page: a value they quote
+    (``'${pkce.challenge}'``) in words (``'the PKCE challenge'``), as the flow of that version says."""
+    from ..render.labels import readable_loose
+
+    flows = {f.version: f for f in fv.history}
+    out = []
+    for entry in changelog_for(fv):
+        flow = flows.get(entry.get("version")) or fv.latest
+        changes = [{**c, "message": readable_loose(flow, str(c.get("message", "")))} for c in entry.get("changes") or []]
+        out.append({**entry, "changes": changes})
+    return out
+
+
 def changelog_for(fv: FlowVersions) -> list[dict]:
     """Merged changelog of a flow (newest first): authors' notes and the generated changes."""
     from ..diff.versions import changelog_entries
@@ -267,7 +281,7 @@ class FlowSite:
 
     def changelog(self, fid: str) -> list[dict]:
         if fid not in self._changelogs:
-            self._changelogs[fid] = changelog_for(self.entries[fid]) if self.layout.versions else []
+            self._changelogs[fid] = _readable_changes(self.entries[fid]) if self.layout.versions else []
         return self._changelogs[fid]
 
     def deps_key(self, fid: str) -> str:

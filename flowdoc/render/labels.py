@@ -5,6 +5,7 @@ renderers escape it); secret inputs are shown as «NAME», never their value.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..model.expr import ExprError, Ref, iter_refs
@@ -127,6 +128,19 @@ def readable(flow: Flow, text: str) -> str:
         last = ref.end
     out.append(text[last:])
     return "".join(out).replace("$${", "${")
+
+
+#: a reference inside generated text (a change message quoting a value): ``${path}``
+_LOOSE_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_\-]{0,100}(?:\.[A-Za-z0-9_\-]{1,100}){0,8})\}")
+
+
+def readable_loose(flow: Flow, text: str) -> str:
+    """Like :func:`readable`, for text that is not a flow value (a change message that quotes
+    ``'${pkce.challenge}'``): each well-formed ``${path}`` in words, the rest as it is."""
+    if "${" not in text:
+        return text
+    steps = _step_numbers(flow) if "${steps." in text else {}
+    return _LOOSE_REF.sub(lambda m: _ref_words(flow, tuple(m.group(1).split(".")), steps), text)
 
 
 def value_text(v: Any) -> str:

@@ -367,20 +367,40 @@
 
   // ------------------------------------------------------------ version menu
 
-  function currentSection() {
+  /* The section being read: the last heading at or above the top of the window. */
+  function sectionAtTop() {
     var heads = document.querySelectorAll("h2[id], h3[id], h4[id]");
     var found = "";
     for (var i = 0; i < heads.length; i++) {
       if (heads[i].getBoundingClientRect().top > 120) { break; }
       found = heads[i].id;
     }
-    return found || decodeURIComponent(location.hash.replace(/^#/, ""));
+    return found;
   }
+
+  /* Remembered while the reader reads; not when the version menu is in view (the reader is at
+     the top of the page, or came back up to the menu to switch version). */
+  var reading = "";
+  var scrollPending = false;
+  function trackSection() {
+    var menu = document.querySelector(".flowdoc-versions");
+    if (!menu) { return; }
+    var r = menu.getBoundingClientRect();
+    if (r.bottom > 0 && r.top < window.innerHeight) { return; }
+    reading = sectionAtTop();
+  }
+  window.addEventListener("scroll", function () {
+    if (!scrollPending) {
+      scrollPending = true;
+      requestAnimationFrame(function () { scrollPending = false; trackSection(); });
+    }
+  }, { passive: true });
 
   function keepSection(e) {
     var a = e.target && e.target.closest ? e.target.closest(".flowdoc-versions a[href]") : null;
     if (!a) { return; }
-    var id = currentSection();
+    trackSection();
+    var id = reading || decodeURIComponent(location.hash.replace(/^#/, ""));
     var base = a.getAttribute("href").split("#")[0];
     a.setAttribute("href", id ? base + "#" + encodeURIComponent(id) : base);
   }
@@ -433,7 +453,15 @@
     });
   }
 
+  /* Opened from disk (file://), search cannot work: no search box that finds nothing. */
+  function hideSearchOffDisk() {
+    if (location.protocol !== "file:") { return; }
+    var boxes = document.querySelectorAll("[data-bs-target='#mkdocs_search_modal'], .md-search, label[for=__search]");
+    for (var i = 0; i < boxes.length; i++) { boxes[i].hidden = true; boxes[i].style.display = "none"; }
+  }
+
   function ready() {
+    hideSearchOffDisk();
     observeBody();
     if (window.document$ && typeof window.document$.subscribe === "function") {
       window.document$.subscribe(function () { start(); });  // mkdocs-material, also after instant navigation
