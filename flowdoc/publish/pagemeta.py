@@ -38,7 +38,7 @@ from mkdocs.utils import meta as _meta
 from .assets import offline_theme
 from .csp import CspPlugin, add_csp
 
-__all__ = ["SitePages", "SitePlugin", "front_matter", "page_info"]
+__all__ = ["SitePages", "SitePlugin", "flow_page_meta", "front_matter", "nav_order", "page_info", "readable_changes"]
 
 KEY = "flowdoc"
 
@@ -59,6 +59,74 @@ def front_matter(meta: dict) -> str:
         meta[KEY] = info
     lines = [f"{key}: {json.dumps(value, sort_keys=True)}" for key, value in meta.items()]
     return "---\n" + "\n".join(lines) + "\n---\n\n"
+
+
+# ------------------------------------------------------------- what pages.py writes
+
+
+def _labels(flow: Any, kind: str, current: str, deprecated: bool) -> tuple[str, str, str]:
+    """(label, navigation title, page title) of a flow page."""
+    version = flow.version or ""
+    if kind == "changelog":
+        return "", "Changelog", f"Changelog: {flow.title}"
+    if kind == "version":
+        label = current + (", deprecated" if deprecated else "")
+        nav = f"{current} ({version}{', deprecated' if deprecated else ''})" if version else label
+        return label, nav, f"{flow.title} ({label})"
+    nav = (f"Latest ({version})" if version else "Latest") + (" (deprecated)" if deprecated else "")
+    return ("deprecated" if deprecated else ""), nav, flow.title + (" (deprecated)" if deprecated else "")
+
+
+def nav_order(fv: Any, current: str) -> int:
+    """Latest first, then the major versions newest first, the changelog last."""
+    if current == "latest":
+        return 0
+    if current == "changelog":
+        return 1000
+    majors = [f"v{m}" for m, _ in fv.majors()]
+    return 1 + majors.index(current) if current in majors else 999
+
+
+def flow_page_meta(fv: Any, flow: Any, kind: str, current: str, latest_uri: str) -> dict:
+    """The front matter of a flow page (see the module): its title and label in navigation and
+    search, and, for a vN page that repeats the latest (``latest_uri``), a canonical link and no
+    search entry. ``kind``: latest | version | changelog | flow."""
+    from .pages import is_deprecated
+
+    deprecated = is_deprecated(flow) and kind != "changelog"
+    label, nav, title = _labels(flow, kind, current, deprecated)
+    info: dict[str, Any] = {
+        "flow": fv.id,
+        "flow_title": fv.latest.title + (" (deprecated)" if is_deprecated(fv.latest) else ""),
+        "kind": kind,
+        "nav": nav,
+        "order": nav_order(fv, current),
+    }
+    if label:
+        info["label"] = label
+    meta: dict[str, Any] = {"title": title, KEY: info}
+    if deprecated:
+        info["deprecated"] = True
+        meta["status"] = "deprecated"  # mkdocs-material marks the page in its navigation
+    if kind == "version" and flow is fv.latest:  # the same page as latest: one search result, one URL
+        info["canonical"] = latest_uri
+        meta["search"] = {"exclude": True}
+    return meta
+
+
+def readable_changes(fv: Any) -> list[dict]:
+    """A flow's changelog, its change messages read as a reader reads the page: a value they
+    quote (``'${pkce.challenge}'``) in words (``'the PKCE challenge'``), as that version's flow says."""
+    from ..render.labels import readable_loose
+    from .pages import changelog_for
+
+    flows = {f.version: f for f in fv.history}
+    out = []
+    for entry in changelog_for(fv):
+        flow = flows.get(entry.get("version")) or fv.latest
+        changes = [{**c, "message": readable_loose(flow, str(c.get("message", "")))} for c in entry.get("changes") or []]
+        out.append({**entry, "changes": changes})
+    return out
 
 
 def page_info(meta: Any) -> dict | None:
@@ -118,20 +186,22 @@ class SitePages:
         pages = [c for c in section.children if isinstance(c, Page)]
         infos = {id(p): _source_info(p) for p in pages}
         flows = {i["flow"] for i in infos.values() if i is not None and i.get("kind") != "index"}
-        if len(flows) != 1 or any(infos[id(p)] is None for p in pages):
+        if len(flows) != 1 or any(i is None for i in infos.values()):
             return False
-        first = next(i for i in infos.values() if i is not None)
+        first = next(iter(infos.values())) or {}
         section.title = first.get("flow_title") or section.title
-        order = {id(p): infos[id(p)].get("order", 999) for p in pages}  # type: ignore[union-attr]
         others = [c for c in section.children if not isinstance(c, Page)]
-        section.children = sorted(pages, key=lambda p: order[id(p)]) + others
+        section.children = sorted(pages, key=lambda p: (infos[id(p)] or {}).get("order", 999)) + others
         for p in pages:
-            info = infos[id(p)] or {}
-            if info.get("nav"):
-                if info.get("title"):
-                    self.full_titles[p.file.src_uri] = info["title"]
-                p.title = info["nav"]
+            self._short_title(p, infos[id(p)] or {})
         return True
+
+    def _short_title(self, page: Page, info: dict) -> None:
+        """The page's title in the navigation (its full title kept for <title> and search)."""
+        if info.get("nav"):
+            if info.get("title"):
+                self.full_titles[page.file.src_uri] = info["title"]
+            page.title = info["nav"]
 
     # ----------------------------------------------------------------- pages
     def on_page_context(self, page: Any) -> None:

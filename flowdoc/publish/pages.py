@@ -35,7 +35,7 @@ import yaml
 from ..diagnostics import Diagnostic, format_text
 from ..model.flow import version_key
 from .assets import ASSET_DIR, DEFAULT_MERMAID_JS, Asset, add_assets, is_url, site_assets
-from .pagemeta import front_matter
+from .pagemeta import flow_page_meta, front_matter, readable_changes
 from .templates import SiteTemplates, overlay_templates
 
 if TYPE_CHECKING:
@@ -155,20 +155,6 @@ def group_versions(flows: list["Flow"]) -> dict[str, FlowVersions]:
     return {fid: FlowVersions(fid, list(lst)) for fid, lst in sorted(flow_history(flows).items())}
 
 
-def _readable_changes(fv: FlowVersions) -> list[dict]:
-    """The changelog, its change messages read as a reader reads the page: a value they quote
-    (``'${pkce.challenge}'``) in words (``'the PKCE challenge'``), as the flow of that version says."""
-    from ..render.labels import readable_loose
-
-    flows = {f.version: f for f in fv.history}
-    out = []
-    for entry in changelog_for(fv):
-        flow = flows.get(entry.get("version")) or fv.latest
-        changes = [{**c, "message": readable_loose(flow, str(c.get("message", "")))} for c in entry.get("changes") or []]
-        out.append({**entry, "changes": changes})
-    return out
-
-
 def changelog_for(fv: FlowVersions) -> list[dict]:
     """Merged changelog of a flow (newest first): authors' notes and the generated changes."""
     from ..diff.versions import changelog_entries
@@ -281,7 +267,7 @@ class FlowSite:
 
     def changelog(self, fid: str) -> list[dict]:
         if fid not in self._changelogs:
-            self._changelogs[fid] = _readable_changes(self.entries[fid]) if self.layout.versions else []
+            self._changelogs[fid] = readable_changes(self.entries[fid]) if self.layout.versions else []
         return self._changelogs[fid]
 
     def deps_key(self, fid: str) -> str:
@@ -397,50 +383,8 @@ class FlowSite:
         else:
             banner = self._banner(fv, flow, uri) if is_deprecated(flow) else None
             header = self._site_template("site-header.md.j2", choices=[], changelog=None, banner=banner)
-        meta = self._page_meta(fv, flow, kind, current)
+        meta = flow_page_meta(fv, flow, kind, current, self.layout.latest(fv.id))
         return Page(uri, front_matter(meta) + _insert_after_title(body, header), kind, fv.id)
-
-    def _page_meta(self, fv: FlowVersions, flow: "Flow", kind: str, current: str) -> dict:
-        """The front matter of a flow page (:mod:`.pagemeta` reads it): its label in navigation and
-        search, a canonical link and no search entry for a vN page that repeats the latest."""
-        deprecated = is_deprecated(flow)
-        version = flow.version or ""
-        if kind == "version":
-            label = current + (", deprecated" if deprecated else "")
-            nav = f"{current} ({version}{', deprecated' if deprecated else ''})" if version else label
-            title = f"{flow.title} ({label})"
-        else:
-            label = "deprecated" if deprecated else ""
-            nav = f"Latest ({version})" if version else "Latest"
-            nav += " (deprecated)" if deprecated else ""
-            title = flow.title + (" (deprecated)" if deprecated else "")
-        info: dict[str, Any] = {
-            "flow": fv.id,
-            "flow_title": fv.latest.title + (" (deprecated)" if is_deprecated(fv.latest) else ""),
-            "kind": kind,
-            "nav": nav,
-            "order": self._nav_order(fv, current),
-        }
-        if label:
-            info["label"] = label
-        meta: dict[str, Any] = {"title": title, "flowdoc": info}
-        if deprecated:
-            info["deprecated"] = True
-            meta["status"] = "deprecated"  # mkdocs-material marks the page in its navigation
-        if kind == "version" and flow is fv.latest:  # the same page as latest: one search result, one URL
-            info["canonical"] = self.layout.latest(fv.id)
-            meta["search"] = {"exclude": True}
-        return meta
-
-    @staticmethod
-    def _nav_order(fv: FlowVersions, current: str) -> int:
-        """Latest first, then the major versions newest first, the changelog last."""
-        if current == "latest":
-            return 0
-        if current == "changelog":
-            return 1000
-        majors = [f"v{m}" for m, _ in fv.majors()]
-        return 1 + majors.index(current) if current in majors else 999
 
     # ---------------------------------------------------------------- pages
     def pages_for(self, fid: str) -> list[Page]:
@@ -459,15 +403,7 @@ class FlowSite:
             entries=self.changelog(fid),
             choices=self._choices(fv, uri, "changelog"),
         )
-        meta = {
-            "flowdoc": {
-                "flow": fid,
-                "flow_title": fv.latest.title + (" (deprecated)" if is_deprecated(fv.latest) else ""),
-                "kind": "changelog",
-                "nav": "Changelog",
-                "order": self._nav_order(fv, "changelog"),
-            }
-        }
+        meta = flow_page_meta(fv, fv.latest, "changelog", "changelog", self.layout.latest(fid))
         pages.append(Page(uri, front_matter(meta) + content, "changelog", fid))
         return pages
 

@@ -281,10 +281,6 @@ def build_page_data(flow: Flow, changelog: list[dict] | None = None) -> PageData
         }
 
     handoffs = [{"state": s.id, "title": s.label, "text": s.handoff} for s in flow.states if s.handoff]
-    happy_end = order[0].to if order else None
-    for t in flow.happy_path():
-        happy_end = t.to
-    next_ = next((h for h in handoffs if h["state"] == happy_end), handoffs[0] if handoffs else None)
 
     return PageData(
         id=flow.id,
@@ -324,8 +320,15 @@ def build_page_data(flow: Flow, changelog: list[dict] | None = None) -> PageData
         related=[{"title": k, "url": v} for k, v in flow.links.related.items()],
         secret_inputs=flow.secret_inputs(),
         input_names=list(flow.inputs),
-        next=next_,
+        next=_next_handoff(flow, handoffs),
     )
+
+
+def _next_handoff(flow: Flow, handoffs: list[dict]) -> dict | None:
+    """The handoff of the state the happy path ends in (else the first one): what happens next."""
+    happy = flow.happy_path()
+    end = happy[-1].to if happy else None
+    return next((h for h in handoffs if h["state"] == end), handoffs[0] if handoffs else None)
 
 
 def _and_list(words: list[str]) -> str:

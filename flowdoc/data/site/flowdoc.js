@@ -167,10 +167,11 @@
     d.box.classList.toggle("flowdoc-scrolls", avail > 0 && d.size.w * scale > avail + 1);
   }
 
-  /* A state diagram or flowchart wider than its box: show where it starts (its top node). */
+  /* A diagram wider than its box: show where it starts (the first message of a sequence
+     diagram, the top node of a state diagram or flowchart). */
   function showStart(d) {
-    if (d.kind === KINDS.sequenceDiagram || !d.box.classList.contains("flowdoc-scrolls")) { return; }
-    var nodes = d.view.querySelectorAll("g.node");
+    if (!d.box.classList.contains("flowdoc-scrolls")) { return; }
+    var nodes = d.view.querySelectorAll(d.kind === KINDS.sequenceDiagram ? ".messageText" : "g.node");
     var top = null;
     for (var i = 0; i < nodes.length; i++) {
       var r = nodes[i].getBoundingClientRect();
