@@ -258,27 +258,8 @@ def build_page_data(flow: Flow, changelog: list[dict] | None = None) -> PageData
         for x in flow.troubleshooting
     ]
 
-    lifecycle = None
-    if flow.lifecycle is not None:
-        lc = flow.lifecycle
-        lifecycle = {
-            "tokens": [{"name": name, **tok.model_dump()} for name, tok in lc.tokens.items()],
-            "storage": [{"platform": k, "where": v} for k, v in lc.storage.items()],
-            "reauthenticate": list(lc.reauthenticate),
-            "caching": list(lc.caching),
-            "notes": lc.notes,
-        }
-
-    dep = None
-    if flow.deprecation is not None:
-        d = flow.deprecation
-        dep = {
-            "replaced_by": d.replaced_by,
-            "migration": d.migration,
-            "migration_url": d.migration.strip() if _URL_ONLY.match(d.migration.strip()) else None,
-            "sunset": d.sunset,
-            "reason": d.reason,
-        }
+    lifecycle = _lifecycle(flow)
+    dep = _deprecation(flow)
 
     handoffs = [{"state": s.id, "title": s.label, "text": s.handoff} for s in flow.states if s.handoff]
 
@@ -322,6 +303,32 @@ def build_page_data(flow: Flow, changelog: list[dict] | None = None) -> PageData
         input_names=list(flow.inputs),
         next=_next_handoff(flow, handoffs),
     )
+
+
+def _lifecycle(flow: Flow) -> dict | None:
+    if flow.lifecycle is None:
+        return None
+    lc = flow.lifecycle
+    return {
+        "tokens": [{"name": name, **tok.model_dump()} for name, tok in lc.tokens.items()],
+        "storage": [{"platform": k, "where": v} for k, v in lc.storage.items()],
+        "reauthenticate": list(lc.reauthenticate),
+        "caching": list(lc.caching),
+        "notes": lc.notes,
+    }
+
+
+def _deprecation(flow: Flow) -> dict | None:
+    if flow.deprecation is None:
+        return None
+    d = flow.deprecation
+    return {
+        "replaced_by": d.replaced_by,
+        "migration": d.migration,
+        "migration_url": d.migration.strip() if _URL_ONLY.match(d.migration.strip()) else None,
+        "sunset": d.sunset,
+        "reason": d.reason,
+    }
 
 
 def _next_handoff(flow: Flow, handoffs: list[dict]) -> dict | None:
