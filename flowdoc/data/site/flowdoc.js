@@ -167,20 +167,21 @@
     d.box.classList.toggle("flowdoc-scrolls", avail > 0 && d.size.w * scale > avail + 1);
   }
 
-  /* A diagram wider than its box: show where it starts (the first message of a sequence
-     diagram, the top node of a state diagram or flowchart). */
+  /* A diagram wider than its box: show where it starts. A sequence diagram: the lifeline its
+     first message leaves from, at the left of the box; a state diagram or flowchart: its top
+     node, in the middle. */
   function showStart(d) {
     if (!d.box.classList.contains("flowdoc-scrolls")) { return; }
-    var nodes = d.view.querySelectorAll(d.kind === KINDS.sequenceDiagram ? ".messageText" : "g.node");
+    var sequence = d.kind === KINDS.sequenceDiagram;
+    var nodes = d.view.querySelectorAll(sequence ? ".messageLine0, .messageLine1" : "g.node");
     var top = null;
     for (var i = 0; i < nodes.length; i++) {
       var r = nodes[i].getBoundingClientRect();
-      if (r.width && (!top || r.top < top.top)) { top = r; }
+      if ((r.width || r.height) && (!top || r.top < top.top)) { top = r; }
     }
-    if (top) {
-      var view = d.view.getBoundingClientRect();
-      d.view.scrollLeft += top.left + top.width / 2 - view.left - d.view.clientWidth / 2;
-    }
+    if (!top) { return; }
+    var view = d.view.getBoundingClientRect();
+    d.view.scrollLeft += sequence ? top.left - view.left - 24 : top.left + top.width / 2 - view.left - d.view.clientWidth / 2;
   }
 
   function draw(d, dark) {
