@@ -6,6 +6,8 @@ The public library surface is small; the CLI is a thin shell over it::
     flow = flowdoc.load_flow("flows/client-credentials.yaml")   # raises FlowError
     diags = flowdoc.validate(["flows/"])                          # list of Diagnostic
     diags = flowdoc.lint(["flows/"])
+    flows = flowdoc.FlowSet.from_paths(["flows/"])                # the catalog: by_id, latest(), get()
+    flowdoc.Version.parse("1.2.0") < flowdoc.Version.parse("1.10.0")
 """
 
 from __future__ import annotations
@@ -14,16 +16,18 @@ import os
 from typing import Iterable
 
 from ._version import __version__
+from .catalog import FlowSet
+from .check import validate_file
+from .config import LintConfig
 from .diagnostics import Diagnostic, FlowError
 from .model import Flow
+from .model.version import Version
 
-__all__ = ["__version__", "Diagnostic", "Flow", "FlowError", "load_flow", "validate", "lint"]
+__all__ = ["__version__", "Diagnostic", "Flow", "FlowError", "FlowSet", "Version", "load_flow", "validate", "lint"]
 
 
 def load_flow(path: str | os.PathLike[str]) -> Flow:
     """Load and validate one flow file; raise :class:`FlowError` with every problem found."""
-    from .check import validate_file
-
     flow, diags = validate_file(path)
     if flow is None:
         raise FlowError(diags.errors or diags.items)
@@ -32,13 +36,9 @@ def load_flow(path: str | os.PathLike[str]) -> Flow:
 
 def validate(paths: Iterable[str | os.PathLike[str]]) -> list[Diagnostic]:
     """Validate flow files and folders; return every diagnostic."""
-    from .check import check_paths
-
-    return check_paths(paths).diagnostics
+    return FlowSet.from_paths(paths).diagnostics
 
 
-def lint(paths: Iterable[str | os.PathLike[str]], config=None) -> list[Diagnostic]:
+def lint(paths: Iterable[str | os.PathLike[str]], config: LintConfig | None = None) -> list[Diagnostic]:
     """Validate and lint flow files and folders; return every diagnostic."""
-    from .check import check_paths
-
-    return check_paths(paths, lint=True, config=config).diagnostics
+    return FlowSet.from_paths(paths, lint=True, lint_config=config).diagnostics

@@ -2,44 +2,40 @@
 
 from __future__ import annotations
 
+import os
+import re
 import tomllib
 from pathlib import Path
-from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from .check.lint import LintConfig
+
+__all__ = ["Config", "ConfigError", "LintConfig", "SiteConfig", "find_pyproject", "is_url", "load_config", "shown"]
 
 
 class ConfigError(Exception):
     """The configuration is invalid; the message says where and why."""
 
 
-class LintConfig(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    disable: list[str] = Field(default_factory=list, description="Rule ids to switch off")
-    severity: dict[str, Literal["error", "warning", "info"]] = Field(
-        default_factory=dict, description="Rule id → severity"
-    )
-
-    @field_validator("disable")
-    @classmethod
-    def _known(cls, v: list[str]) -> list[str]:
-        _check_rule_ids(v)
-        return v
-
-    @field_validator("severity")
-    @classmethod
-    def _known_sev(cls, v: dict[str, str]) -> dict[str, str]:
-        _check_rule_ids(list(v))
-        return v
+def is_url(value: str) -> bool:
+    """``https://...``, ``http://...`` or ``//host/...`` (else a value is a path)."""
+    return bool(re.match(r"^(https?:)?//", value))
 
 
-def _check_rule_ids(ids: list[str]) -> None:
-    from .check.lint import RULES
+def _resolve(root: Path, value: str | None) -> str | None:
+    """A path of the configuration, against its folder (``~`` expanded), as mkdocs does."""
+    if value is None:
+        return None
+    p = Path(value).expanduser()
+    return str(p if p.is_absolute() else root / p)
 
-    unknown = [r for r in ids if r not in RULES]
-    if unknown:
-        raise ValueError(f"unknown lint rule {unknown[0]!r}; rules are: {', '.join(RULES)}")
+
+def shown(path: str | os.PathLike[str]) -> str:
+    """A resolved path as messages show it: relative when under the current folder, else absolute."""
+    p = os.path.abspath(path)
+    cwd = os.getcwd()
+    return os.path.relpath(p, cwd) if p == cwd or p.startswith(cwd.rstrip(os.sep) + os.sep) else p
 
 
 class SiteConfig(BaseModel):
@@ -83,6 +79,21 @@ class Config(BaseModel):
     site: SiteConfig = Field(default_factory=SiteConfig, description="flowdoc build / serve")
 
     root: Path = Field(default_factory=Path.cwd, exclude=True, description="Folder of the pyproject.toml")
+
+    @model_validator(mode="after")
+    def _resolve_paths(self) -> "Config":
+        """Every path is resolved once, against the folder of the pyproject.toml (``root``): flows,
+        templates, out, site.config_file, site.cache_dir and site.mermaid_js when it is a file."""
+        root = Path(self.root)
+        self.flows = _resolve(root, self.flows)  # type: ignore[assignment]
+        self.templates = _resolve(root, self.templates)
+        self.out = _resolve(root, self.out)  # type: ignore[assignment]
+        site = self.site
+        site.config_file = _resolve(root, site.config_file)
+        site.cache_dir = _resolve(root, site.cache_dir)
+        if site.mermaid_js and not is_url(site.mermaid_js):
+            site.mermaid_js = _resolve(root, site.mermaid_js)
+        return self
 
 
 def find_pyproject(start: Path | None = None) -> Path | None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections import Counter
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Literal
 
@@ -104,6 +105,33 @@ class FlowError(Exception):
 
 
 # ---------------------------------------------------------------- formatting
+
+#: problems with a path given to a command (it does not exist, or holds no flow file), not with a file read
+PATH_CODES = frozenset({"not-found", "no-flows"})
+
+
+def _count(n: int, noun: str) -> str:
+    return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def summary(diags: Iterable[Diagnostic], nfiles: int) -> str:
+    """The closing line of a check: ``2 errors, 1 warning in 1 of 3 files``.
+
+    ``nfiles`` counts the files read; a path that does not exist or holds no flow file is
+    counted as such, never as a file (``1 error: 1 path not found``)."""
+    diags = list(diags)
+    if not diags:
+        return f"{_count(nfiles, 'file')} checked, no problems"
+    counts = Counter(d.severity for d in diags)
+    head = ", ".join(_count(n, sev) for sev, n in sorted(counts.items()))
+    missing = len({d.file for d in diags if d.code == "not-found"})
+    tail = ([_count(missing, "path") + " not found"] if missing else []) + (
+        ["no flow files found"] if any(d.code == "no-flows" for d in diags) else [])
+    files_bad = len({d.file for d in diags if d.code not in PATH_CODES})
+    if files_bad or nfiles or not tail:
+        return "; ".join([f"{head} in {files_bad} of {_count(nfiles, 'file')}"] + tail)
+    return f"{head}: " + "; ".join(tail)
+
 
 _COLORS = {"error": "\x1b[31;1m", "warning": "\x1b[33;1m", "info": "\x1b[36m"}
 _RESET = "\x1b[0m"

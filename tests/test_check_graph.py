@@ -255,7 +255,7 @@ def test_all_problems_reported_at_once():
 
 
 def test_requirements_across_flows(tmp_path):
-    from flowdoc.check import check_paths
+    from flowdoc import FlowSet
 
     a = base()
     b = base()
@@ -265,29 +265,29 @@ def test_requirements_across_flows(tmp_path):
     (tmp_path / "a.yaml").write_text(to_yaml(a))
     (tmp_path / "b.yaml").write_text(to_yaml(b))
     # checking b alone finds a beside it
-    res = check_paths([tmp_path / "b.yaml"])
+    res = FlowSet.from_paths([tmp_path / "b.yaml"])
     assert res.errors == [] and not res.invalid
     b["requires"]["login"]["provides"]["token"] = "steps.get_token.acces_token"
     (tmp_path / "b.yaml").write_text(to_yaml(b))
-    res = check_paths([tmp_path])
+    res = FlowSet.from_paths([tmp_path])
     assert [d.code for d in res.errors] == ["undefined-capture"]
     b["requires"]["login"]["flow"] = "nothing"
     (tmp_path / "b.yaml").write_text(to_yaml(b))
-    assert [d.code for d in check_paths([tmp_path]).errors] == ["undefined-flow"]
+    assert [d.code for d in FlowSet.from_paths([tmp_path]).errors] == ["undefined-flow"]
 
 
 def test_duplicate_flow_version(tmp_path):
-    from flowdoc.check import check_paths
+    from flowdoc import FlowSet
 
     (tmp_path / "a.yaml").write_text(to_yaml(base()))
     (tmp_path / "b.yaml").write_text(to_yaml(base()))
-    res = check_paths([tmp_path])
+    res = FlowSet.from_paths([tmp_path])
     assert [d.code for d in res.errors] == ["duplicate-flow"]
     other = base()
     other["version"] = "2.0.0"
     other["changelog"] = [{"version": "2.0.0", "notes": "Second."}]
     (tmp_path / "b.yaml").write_text(to_yaml(other))
-    assert check_paths([tmp_path]).errors == []
+    assert FlowSet.from_paths([tmp_path]).errors == []
 
 
 # ------------------------------------------------------------------ long and hostile flows (issue 14, 16)

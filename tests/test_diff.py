@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import ast
 import copy
+import inspect
 import json
 from typing import Any, Callable
 
@@ -11,7 +13,8 @@ from click.testing import CliRunner
 
 from flowdoc.check import check_graph, run_lint
 from flowdoc.cli import cli
-from flowdoc.diff import CHANGE_KINDS, Change, diff_flows, required_bump
+from flowdoc.diff import CHANGE_KINDS, Change, compare, diff_flows, engine, exchange, required_bump
+from flowdoc.diff.changes import KINDS, change
 from flowdoc.load import read_flow_text
 from tests.flowkit import to_yaml
 
@@ -448,7 +451,7 @@ def test_table_covers_every_change_kind():
     assert covered == set(CHANGE_KINDS), sorted(set(CHANGE_KINDS) - covered)
 
 
-def test_table_levels_are_the_classes_levels():
+def test_table_levels_are_the_kinds_levels():
     for p in ROWS:
         for e in p.values[2]:
             cid, level = e.split(":")
@@ -464,9 +467,42 @@ def test_base_flow_is_valid_and_lint_clean():
 
 
 def test_every_kind_has_docs():
-    for cid, cls in CHANGE_KINDS.items():
-        assert cls.id == cid and cls.level in ("breaking", "warning", "info")
-        assert cls.summary.endswith(".") and cls.why.endswith(".") and cls.template
+    assert list(CHANGE_KINDS.values()) == list(KINDS)
+    for cid, kind in CHANGE_KINDS.items():
+        assert kind.id == cid and kind.level in ("breaking", "warning", "info")
+        assert kind.summary.endswith(".") and kind.why.endswith(".") and kind.template
+
+
+def _kind_ids_named_in(module) -> set[str]:
+    """The change ids a module of the engine names: the first argument of add/changed/options, what a
+    variable ``kind`` is set to, and the ``kind`` column of the tables a loop reads it from."""
+    tree = ast.parse(inspect.getsource(module))
+    tables = {t.id: node.value for node in tree.body if isinstance(node, ast.Assign) for t in node.targets
+              if isinstance(t, ast.Name)}
+    found: list[ast.AST] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute) and node.args \
+                and node.func.attr in ("add", "changed", "options"):
+            found.append(node.args[0])
+        elif isinstance(node, ast.Assign) and any(isinstance(t, ast.Name) and t.id == "kind" for t in node.targets):
+            found.append(node.value)
+        elif isinstance(node, ast.For) and isinstance(node.target, ast.Tuple) and isinstance(node.iter, ast.Name):
+            names = [getattr(e, "id", None) for e in node.target.elts]
+            if "kind" in names and node.iter.id in tables:
+                found += [row.elts[names.index("kind")] for row in tables[node.iter.id].elts]
+    return {c.value for f in found for c in ast.walk(f) if isinstance(c, ast.Constant) and isinstance(c.value, str)}
+
+
+def test_engine_names_every_kind_and_only_known_ones():
+    """The engine names kinds by id: a mistyped id, or a kind no comparison reports, is caught here."""
+    named = set().union(*(_kind_ids_named_in(m) for m in (compare, engine, exchange)))
+    assert sorted(named - set(CHANGE_KINDS)) == []
+    assert sorted(set(CHANGE_KINDS) - named) == []
+
+
+def test_unknown_kind_id_is_an_error():
+    with pytest.raises(KeyError, match="no-such-change"):
+        change("no-such-change", ("x",))
 
 
 # ------------------------------------------------------------ public API

@@ -14,8 +14,10 @@ from click.testing import CliRunner
 import flowdoc
 from flowdoc.cli import cli
 from flowdoc.diff import CHANGE_KINDS
-from flowdoc.diff.git import RevisionError, load_spec
-from flowdoc.diff.versions import changelog_entries, flow_history, semver_key, versions_from_git
+from flowdoc.diff.git import load_spec
+from flowdoc.git import GitError
+from flowdoc.diff.versions import changelog_entries, flow_history, versions_from_git
+from flowdoc.model.version import Version
 from tests.flowkit import to_yaml
 from tests.test_diff import BASE, LC, TOK, S, build
 
@@ -221,7 +223,7 @@ def test_invalid_flow_at_revision(repo):
 
 
 def test_revision_rejects_options(repo):
-    with pytest.raises(RevisionError):
+    with pytest.raises(GitError):
         load_spec("--output=x:flows/demo.yaml")
 
 
@@ -261,7 +263,7 @@ def test_versions_from_git(repo):
     flows = versions_from_git("flows/demo.yaml", ["HEAD~2", "v1", "HEAD"])  # HEAD~2: before the file existed
     assert [f.version for f in flows] == ["1.0.0", "2.0.0"]
     assert flows[0].file == "v1:flows/demo.yaml" and flows[0].pos("version") is not None
-    with pytest.raises(RevisionError):
+    with pytest.raises(GitError):
         versions_from_git("flows/demo.yaml", ["v9"])
 
 
@@ -270,7 +272,7 @@ def test_versions_from_git(repo):
 
 def test_semver_order():
     vs = ["1.10.0", "1.2.0", "1.0.0-rc.1", "1.0.0", "1.0.0-alpha", "1.0.0-rc.10", "1.0.0-rc.2", "0.9.0"]
-    assert sorted(vs, key=semver_key) == ["0.9.0", "1.0.0-alpha", "1.0.0-rc.1", "1.0.0-rc.2", "1.0.0-rc.10",
+    assert sorted(vs, key=Version.key) == ["0.9.0", "1.0.0-alpha", "1.0.0-rc.1", "1.0.0-rc.2", "1.0.0-rc.10",
                                           "1.0.0", "1.2.0", "1.10.0"]
 
 
@@ -282,7 +284,7 @@ def test_flow_history_of_the_examples():
              ("client-credentials", older("flows/client-credentials.v1.0.yaml"), current(CC)))
     for fid, old, cur in pairs:
         assert [f.version for f in hist[fid]] == [old.version, cur.version]
-        assert old.version.startswith("1.") and semver_key(cur.version) > semver_key(old.version)
+        assert old.version.startswith("1.") and Version.parse(cur.version) > Version.parse(old.version)
     assert all(len(v) >= 1 for v in hist.values())
 
 
@@ -291,7 +293,7 @@ def test_changelog_entries_shape_and_order():
     entries = changelog_entries(hist)
     versions = [e["version"] for e in entries]
     assert versions[0] == current().version and versions[-1] == "1.0.0" and "2.0.0" in versions
-    assert versions == sorted(versions, key=semver_key, reverse=True)
+    assert versions == sorted(versions, key=Version.key, reverse=True)
     for e in entries:
         assert set(e) == {"version", "date", "notes", "changes", "since"}
         assert isinstance(e["notes"], list) and all(isinstance(n, str) for n in e["notes"])

@@ -98,7 +98,8 @@ def test_config_from_pyproject(tmp_path):
         'severity = {summary-present = "info"}\n'
     )
     cfg = load_config(tmp_path)
-    assert cfg.flows == "docs/flows" and cfg.lint.disable == ["vague-label"]
+    # paths are resolved once, against the folder of the pyproject.toml (as mkdocs does)
+    assert cfg.flows == str(tmp_path / "docs" / "flows") and cfg.lint.disable == ["vague-label"]
     assert cfg.lint.severity == {"summary-present": "info"}
 
 

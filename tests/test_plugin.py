@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -205,5 +206,37 @@ def test_mkdocs_serve_rebuilds_when_a_flow_changes(project):
             time.sleep(0.2)
         assert title().startswith("Edited, ")
     finally:
-        proc.terminate()
+        proc.send_signal(signal.SIGINT)  # Ctrl-C: MkDocs removes its temporary site, and the plugin its work folder
         proc.wait(timeout=30)
+
+
+def test_plugin_and_build_agree_on_which_pages_are_unchanged(project, tmp_path):
+    """`mkdocs build` with the plugin and `flowdoc build` key a flow's pages the same way (one function),
+    also for a flow file that is a link to a file elsewhere."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    from flowdoc.publish import BuildSettings, build_site
+    from flowdoc.publish.cache import Manifest
+
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    shutil.move(project / "flows" / "client-credentials.yaml", elsewhere / "client-credentials.yaml")
+    (project / "flows" / "cc-link.yaml").symlink_to(elsewhere / "client-credentials.yaml")
+    cfg = load_config(str(project / "mkdocs.yml"), site_dir=str(project / "site"))
+    plugin = cfg.plugins["flowdoc"]
+    build(cfg)
+    settings = BuildSettings(flows_dir=project / "flows", out_dir=tmp_path / "built", prefix=plugin.config.prefix,
+                             versions=plugin.config.versions, mermaid_js=str(project / "mermaid.min.js"))
+    assert build_site(settings).pages_built > 0
+    built = Manifest.load(settings.cache_path / "manifest.json").ids
+    assert len(built) == 5 and "client-credentials" in built
+    assert {rec["key"] for rec in built.values()} == set(plugin._memo)
+    # an edit changes the key of that flow alone, for both
+    f = project / "flows" / "mfa-step-up.yaml"
+    f.write_text(f.read_text().replace("title: ", "title: Changed, ", 1))
+    build(load_config(str(project / "mkdocs.yml"), site_dir=str(project / "site")))
+    assert build_site(settings).pages_built == len(built["mfa-step-up"]["pages"]) + 1  # and the index
+    again = Manifest.load(settings.cache_path / "manifest.json").ids
+    assert {rec["key"] for rec in again.values()} == set(plugin._memo)
+    assert {fid for fid in again if again[fid]["key"] != built[fid]["key"]} == {"mfa-step-up"}

@@ -152,7 +152,7 @@ import pytest  # noqa: E402
 import yaml  # noqa: E402
 from click.testing import CliRunner  # noqa: E402
 
-from flowdoc.check import check_paths  # noqa: E402
+from flowdoc import FlowSet  # noqa: E402
 from flowdoc.cli import cli  # noqa: E402
 from flowdoc.model.schema import SCHEMA_ID, flow_json_schema  # noqa: E402
 from flowdoc.scaffold.kinds import KINDS  # noqa: E402
@@ -169,7 +169,7 @@ def run(*args):
 
 
 def lint_codes(path) -> list[str]:
-    res = check_paths([str(path)], lint=True)
+    res = FlowSet.from_paths([str(path)], lint=True)
     assert not res.invalid, [d.location + " " + d.message for d in res.diagnostics]
     return [d.code for d in res.diagnostics]
 
@@ -191,7 +191,7 @@ def test_each_kind_validates_and_lints_clean_but_for_todos(tmp_path, kind):
     assert codes and set(codes) == {"todo-marker"}, codes
     assert schema_errors(out) == []
     # the kind's requests are there, with their failure branches
-    flow = check_paths([str(out)]).flows[0]
+    flow = FlowSet.from_paths([str(out)]).flows[0]
     assert flow.id == f"my-{kind}" and any(t.request for t in flow.transitions)
     assert any(t.failures for t in flow.transitions)
 
@@ -209,7 +209,7 @@ def test_new_to_stdout_and_hostile_title(tmp_path):
     assert r.exit_code == 0, r.output
     p = tmp_path / "x.yaml"
     p.write_text(r.stdout)
-    assert check_paths([str(p)]).flows[0].title == title
+    assert FlowSet.from_paths([str(p)]).flows[0].title == title
 
 
 def test_existing_file_is_not_overwritten(tmp_path):
@@ -350,7 +350,7 @@ def test_har_recorded_in_chromium_becomes_a_flow_without_secrets(tmp_path):
     leaked = [name for name, value in secrets.items() for form in _forms(value) if len(value) >= 6 and form in text]
     assert leaked == []
 
-    flow = check_paths([str(out)]).flows[0]
+    flow = FlowSet.from_paths([str(out)]).flows[0]
     kinds = {a.kind.value for a in flow.actors.values()}
     assert {"user-agent", "authorization-server"} <= kinds
     steps = {t.id: t for t in flow.transitions}
@@ -416,7 +416,7 @@ def test_har_client_secrets_basic_auth_and_fragment_tokens_are_not_written(tmp_p
         assert not any(f in text for f in _forms(value)), value
     p = tmp_path / "x.yaml"
     p.write_text(text)
-    flow = check_paths([str(p)]).flows[0]
+    flow = FlowSet.from_paths([str(p)]).flows[0]
     token, _redirect, orders = flow.transitions
     assert token.request.auth == "client_secret_basic" and flow.inputs["client_secret"].secret
     assert token.request.form["client_secret"] == "${inputs.client_secret}"

@@ -26,8 +26,9 @@ from pathlib import Path
 
 import pytest
 
+from flowdoc.model.version import Version
 from flowdoc.publish import BuildSettings, build_site, load_site
-from flowdoc.publish.pages import is_deprecated, version_key
+from flowdoc.publish.pages import is_deprecated
 from tests.support.site_browser import DRAWN, MEASURE, OVERLAPS, Visit, serve
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -218,7 +219,7 @@ def test_banner_on_older_and_deprecated_versions_only_and_a_version_menu_on_each
         for major, flow in fv.majors():
             m = tour["pages"][(1280, f"{pre}{fid}/v{major}/")]
             assert m["menus"] == 1 and m["current"].startswith(f"v{major}")
-            older = version_key(flow.version) < version_key(fv.latest.version)
+            older = Version.key(flow.version) < Version.key(fv.latest.version)
             want = "deprecated" if is_deprecated(flow) else ("older" if older else None)
             if want is None:
                 assert m["banners"] == [], (fid, major)

@@ -7,6 +7,7 @@ import base64
 import json
 import socket
 import time
+import typing
 from pathlib import Path
 from urllib.parse import parse_qs, unquote
 
@@ -19,14 +20,25 @@ from joserfc.jwk import OctKey, RSAKey
 
 from flowdoc.cli import cli
 from flowdoc.load import read_flow_text
-from flowdoc.verify import Verifier, VerifyError, VerifyOptions, parse_env_file, parse_input_args
+from flowdoc.model.flow import CLIENT_SECRET_AUTH, ClientAuth, latest_versions
+from flowdoc.model.version import Version
+from flowdoc.verify import (
+    CheckFailure,
+    InputError,
+    Verifier,
+    VerifyError,
+    VerifyOptions,
+    load_flows,
+    parse_env_file,
+    parse_input_args,
+)
+from flowdoc.verify._auth import AUTH_METHODS, ClientAuthMethod, _ClientSecret, auth_method
+from flowdoc.verify._challenge import www_authenticate_params
 from flowdoc.verify._forms import parse_page
-from flowdoc.verify._http import www_authenticate_params
-from flowdoc.verify._inputs import InputError, InputSources
+from flowdoc.verify._inputs import InputSources
 from flowdoc.verify._jwt import JwksCache, verify_jwt
-from flowdoc.verify._plan import latest_versions, version_key
 from flowdoc.verify._redact import Redactor
-from flowdoc.verify._runner import path_pattern
+from tests.support.hostile_http import HostileServer
 
 API = "http://127.0.0.1:9"  # never contacted: respx answers (or, unmocked, the port is closed)
 
@@ -226,15 +238,55 @@ def test_form_parser_reads_what_a_browser_submits():
     assert cap["action"] == "http://h/login?x=1&y=2"
 
 
+FOLLOW_STEPS = """  - id: open
+    from: start
+    to: middle
+    by: client -> api
+    title: Open a page that redirects
+    request: {method: GET, path: /open}
+    response: {status: 302, capture: {next: {from: location, secret: false}}}
+  - id: follow
+    from: middle
+    to: done
+    by: client -> api
+    title: Follow the redirect
+    request: {method: GET, path: "DOCUMENTED", url: "${steps.open.next}"}
+    response: {status: 200}
+"""
+
+
+@pytest.mark.parametrize("documented, location, matches", [
+    ("/interaction/{uid}/login", "/interaction/abc/login", True),
+    ("/interaction/{uid}/login", "/prefix/interaction/abc/login", True),  # behind a path prefix
+    ("/interaction/{uid}/login", "/interaction/a/b/login", False),  # a segment is one segment
+    ("/token", "/tokens", False),
+    ("/token", "/token/", True),
+])
+def test_a_url_from_an_earlier_step_is_checked_against_the_documented_path(tmp_path, documented, location, matches):
+    flow = make_flow(tmp_path, FOLLOW_STEPS.replace("DOCUMENTED", documented),
+                     states="  - {id: start, initial: true}\n  - {id: middle}\n  - {id: done, terminal: true}")
+    routes = {("GET", "/open"): lambda seen: (302, [("Location", location)], b""),
+              ("GET", location): lambda seen: (200, [("Content-Type", "text/plain")], b"ok")}
+    with HostileServer(routes) as srv, Verifier(VerifyOptions(inputs={"api": srv.url})) as v:
+        result = v.run(load_flows([flow]))
+        sent = [seen.path for seen in srv.requests]
+    happy = result.scenarios[0]
+    if matches:
+        assert result.exit_code == 0 and happy.status == "passed", happy.failure
+        assert sent == ["/open", location]
+    else:
+        assert result.exit_code == 1 and sent == ["/open"]  # refused before anything is sent
+        assert happy.failure.step == "follow"
+        assert happy.failure.message == "the request URL does not match the documented path"
+        assert happy.failure.checks == [CheckFailure("path", documented, location)]
+
+
 def test_small_helpers():
-    assert path_pattern("/interaction/{uid}/login").match("/interaction/abc/login")
-    assert path_pattern("/interaction/{uid}/login").match("/prefix/interaction/abc/login")
-    assert not path_pattern("/interaction/{uid}/login").match("/interaction/a/b/login")
-    assert not path_pattern("/token").match("/tokens")
     assert www_authenticate_params('Bearer realm="api", error="invalid_token", error_description="a \\"b\\""') == {
         "realm": "api", "error": "invalid_token", "error_description": 'a "b"'}
-    assert version_key("2.0.0") > version_key("2.0.0-rc.1") > version_key("1.9.9") > version_key(None)
-    assert version_key("1.10.0") > version_key("1.9.0")
+    key = Version.key
+    assert key("2.0.0") > key("2.0.0-rc.1") > key("1.9.9") > key(None)
+    assert key("1.10.0") > key("1.9.0")
 
 
 # ------------------------------------------------------------------ planning
@@ -323,6 +375,23 @@ def test_jwt_key_rotation_refetches_once(rsa_key):
 
 
 # ------------------------------------------------------------------ the exchange (respx)
+
+
+def test_auth_strategies_follow_the_model():
+    """One strategy per ``auth`` value; those that send the client secret are the model's CLIENT_SECRET_AUTH."""
+    assert set(AUTH_METHODS) == set(typing.get_args(ClientAuth))
+    assert {n for n, m in AUTH_METHODS.items() if isinstance(m, _ClientSecret)} == set(CLIENT_SECRET_AUTH)
+
+    class SecretOutsideTheModel(_ClientSecret):
+        name = "client_secret_jwt"
+
+    class PlainInsideTheModel(ClientAuthMethod):
+        name = "client_secret_basic"
+
+    for cls in (SecretOutsideTheModel, PlainInsideTheModel):
+        with pytest.raises(TypeError, match="CLIENT_SECRET_AUTH"):
+            auth_method(cls)
+    assert set(AUTH_METHODS) == set(typing.get_args(ClientAuth))  # nothing was registered
 
 
 def test_client_secret_basic_is_form_encoded_and_nothing_leaks(tmp_path):

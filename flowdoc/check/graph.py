@@ -8,13 +8,12 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter, defaultdict, deque
-from typing import Any, Iterator
-
-from pydantic import BaseModel
+from typing import Any
 
 from ..diagnostics import DiagnosticList, quote
 from ..model.expr import RESPONSE_PARTS, ExprError, Guard, iter_refs
 from ..model.flow import Flow, Transition, latest_versions
+from ..model.refs import walk_strings
 from .dominators import Dominance
 
 
@@ -43,22 +42,6 @@ class Hints:
 
 
 HINT_BUDGET = 100_000
-
-
-def walk_strings(obj: Any, path: tuple) -> Iterator[tuple[tuple, str]]:
-    """Every string the author wrote under a model, with its YAML path."""
-    if isinstance(obj, BaseModel):
-        for name in obj.model_fields_set:
-            fi = type(obj).model_fields[name]
-            yield from walk_strings(getattr(obj, name), path + (fi.alias or name,))
-    elif isinstance(obj, dict):
-        for k, v in obj.items():
-            yield from walk_strings(v, path + (k,))
-    elif isinstance(obj, (list, tuple)):
-        for i, v in enumerate(obj):
-            yield from walk_strings(v, path + (i,))
-    elif isinstance(obj, str):
-        yield path, obj
 
 
 class Graph:
@@ -348,16 +331,8 @@ def _check_refs(flow: Flow, graph: Graph, diags: DiagnosticList, hints: Hints) -
     for i, t in enumerate(flow.transitions):
         base = ("transitions", i)
         for sub in ("request", "response", "wait"):
-            val = getattr(t, sub)
-            if isinstance(val, BaseModel):
-                for path, text in walk_strings(val, base + (sub,)):
-                    check(path, text, t)
-            elif isinstance(val, str):
-                check(base + (sub,), val, t)
-        if t.request is not None and t.request.auth in ("client_secret_basic", "client_secret_post"):
-            for fld in ("client_id", "client_secret"):
-                if fld not in t.request.model_fields_set:
-                    check(base + ("request", "auth"), getattr(t.request, fld), t)
+            for path, text in walk_strings(getattr(t, sub), base + (sub,)):
+                check(path, text, t)
         for j, f in enumerate(t.failures):
             for path, text in walk_strings(f.provoke, base + ("failures", j, "provoke")):
                 check(path, text, t)

@@ -8,13 +8,12 @@ Rules run only on flows that validated; configure them in ``[tool.flowdoc.lint]`
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, ClassVar, Iterator
+from typing import ClassVar, Iterator, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from ..diagnostics import DiagnosticList, Severity, quote
 from ..model.flow import Flow, Status
-
-if TYPE_CHECKING:
-    from ..config import LintConfig
 
 Finding = tuple[str, tuple, "str | None"]
 
@@ -43,7 +42,7 @@ def _sends_credentials(t) -> bool:
     r = t.request
     if r is None:
         return False
-    if r.auth in ("client_secret_basic", "client_secret_post"):
+    if r.sends_client_credentials:
         return True
     body = dict(r.form or {})
     if isinstance(r.json_body, dict):
@@ -266,9 +265,36 @@ class TodoMarker(Rule):
                        "replace the TODO with what your server does")
 
 
-def run_lint(flow: Flow, diags: DiagnosticList, config: "LintConfig | None" = None) -> None:
-    from ..config import LintConfig
+class LintConfig(BaseModel):
+    """``[tool.flowdoc.lint]``: rules switched off, and severities changed (rule ids of :data:`RULES`)."""
 
+    model_config = ConfigDict(extra="forbid")
+
+    disable: list[str] = Field(default_factory=list, description="Rule ids to switch off")
+    severity: dict[str, Literal["error", "warning", "info"]] = Field(
+        default_factory=dict, description="Rule id → severity"
+    )
+
+    @field_validator("disable")
+    @classmethod
+    def _known(cls, v: list[str]) -> list[str]:
+        _check_rule_ids(v)
+        return v
+
+    @field_validator("severity")
+    @classmethod
+    def _known_sev(cls, v: dict[str, str]) -> dict[str, str]:
+        _check_rule_ids(list(v))
+        return v
+
+
+def _check_rule_ids(ids: list[str]) -> None:
+    unknown = [r for r in ids if r not in RULES]
+    if unknown:
+        raise ValueError(f"unknown lint rule {unknown[0]!r}; rules are: {', '.join(RULES)}")
+
+
+def run_lint(flow: Flow, diags: DiagnosticList, config: LintConfig | None = None) -> None:
     config = config or LintConfig()
     for rid, cls in RULES.items():
         if rid in config.disable:

@@ -1,26 +1,34 @@
 """The ``flowdoc`` command: a thin shell over the library, one module per command.
 
-Exit codes (all commands):
-  0  success
-  1  findings: lint findings, a conformance failure (verify), a failed check
-  2  invalid flow, invalid configuration or usage error
-  3  server unreachable or its TLS certificate rejected (verify)
+Exit codes (each command's ``--help`` lists those it can give):
+  0    success
+  1    findings: lint findings, a failed check, a conformance failure (verify), a change at
+       diff --fail-on, nothing export can express
+  2    invalid flow, invalid configuration or usage error
+  3    server unreachable or its TLS certificate rejected (verify, new --from-discovery)
+  130  interrupted (Ctrl-C); 143 stopped by SIGTERM
 """
 
 from __future__ import annotations
 
 import importlib
+import signal
 
 import click
 
 from .._version import __version__
 
 EXIT_CODES = """\b
-Exit codes:
-  0  success
-  1  findings (lint), conformance failure (verify), failed check
-  2  invalid flow, invalid configuration or usage error
-  3  server unreachable or its TLS certificate rejected (verify)"""
+Exit codes (each command's --help lists those it can give):
+  0    success
+  1    findings (lint, check), conformance failure (verify), a change at --fail-on (diff),
+       nothing export can express
+  2    invalid flow, invalid configuration or usage error
+  3    server unreachable or its TLS certificate rejected (verify, new --from-discovery)
+  130  interrupted (Ctrl-C); 143 stopped by SIGTERM"""
+
+#: the signal that stopped the command (SIGINT unless SIGTERM's handler says otherwise)
+_stopped_by = {"signal": signal.SIGINT}
 
 # command name -> module under flowdoc.cli; loaded only when used
 COMMANDS = {
@@ -40,6 +48,17 @@ COMMANDS = {
 
 
 class LazyGroup(click.Group):
+    def invoke(self, ctx: click.Context):
+        """Ctrl-C (or SIGTERM, see :func:`main`) ends any command with 128 + the signal's number
+        and one short line, after every ``finally`` ran (temporary files and folders removed)."""
+        try:
+            return super().invoke(ctx)
+        except KeyboardInterrupt:
+            sig = _stopped_by["signal"]
+            click.echo("", err=True)
+            click.echo(f"flowdoc: {'terminated' if sig == signal.SIGTERM else 'interrupted'}", err=True)
+            raise click.exceptions.Exit(128 + int(sig)) from None
+
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(COMMANDS)
 
@@ -56,5 +75,14 @@ def cli() -> None:
     """Document, draw and prove authentication flows from one YAML state machine."""
 
 
+def _on_sigterm(signum, frame) -> None:
+    """SIGTERM unwinds like Ctrl-C, so that what a command cleans up on the way out is cleaned up."""
+    _stopped_by["signal"] = signal.SIGTERM
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once
+    raise KeyboardInterrupt
+
+
 def main() -> None:
+    if hasattr(signal, "SIGTERM"):
+        signal.signal(signal.SIGTERM, _on_sigterm)
     cli(prog_name="flowdoc")

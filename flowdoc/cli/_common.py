@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import os
+import stat
 import sys
-from collections import Counter
+import tempfile
+from pathlib import Path
 from typing import Iterable, NoReturn
 
 import click
 
-from ..config import Config, ConfigError, load_config
-from ..diagnostics import Diagnostic, format_github, format_json, format_text
+from ..catalog import FlowSet
+from ..config import Config, ConfigError, load_config, shown
+from ..diagnostics import Diagnostic, format_github, format_json, format_text, summary
 
 
 def use_color(stream=None) -> bool:
@@ -32,28 +35,54 @@ format_option = click.option(
 )
 
 
-EXIT_HELP = """\b
-Exit codes: 0 success, 1 findings, 2 invalid flow or usage, 3 server unreachable or TLS certificate rejected."""
-
-
 def write_output(text: str, output: str | None) -> None:
-    """Write to a file atomically (nothing half-written is left) or to stdout."""
+    """Write to a file atomically (nothing half-written is left) or to stdout.
+
+    The file gets the mode any new file of the user gets (0666 less the umask), or keeps the
+    mode of the file it replaces; a file that cannot be written is an error (exit 2)."""
     if output is None or output == "-":
         click.echo(text, nl=False)
         return
-    import tempfile
-    from pathlib import Path
-
     target = Path(output)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    tmp = None
     try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+            os.fchmod(fh.fileno(), _new_file_mode(target))
             fh.write(text)
         os.replace(tmp, target)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+        tmp = None
+    except OSError as exc:
+        fail(f"cannot write {output}: {exc.strerror or exc}")
+    finally:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def _new_file_mode(target: Path) -> int:
+    """The mode ``open(target, "w")`` would give: the replaced file's, else 0666 less the umask."""
+    try:
+        st = os.stat(target)
+    except OSError:
+        st = None
+    if st is not None and stat.S_ISREG(st.st_mode):
+        return stat.S_IMODE(st.st_mode)
+    return 0o666 & ~current_umask()
+
+
+def current_umask() -> int:
+    """The process's umask (read from /proc where it can be, so the umask is never changed)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def fail(message: str, code: int = 2) -> NoReturn:
@@ -78,26 +107,22 @@ def emit(diags: Iterable[Diagnostic], fmt: str, nfiles: int) -> None:
     elif diags:
         color = use_color()
         click.echo(format_text(diags, color=color), color=color)
-    counts = Counter(d.severity for d in diags)
-    files_bad = len({d.file for d in diags})
     if fmt == "text":
-        if diags:
-            parts = [f"{n} {sev}{'s' if n != 1 else ''}" for sev, n in sorted(counts.items())]
-            click.echo(f"{', '.join(parts)} in {files_bad} of {nfiles} file{'s' if nfiles != 1 else ''}", err=True)
-        else:
-            click.echo(f"{nfiles} file{'s' if nfiles != 1 else ''} checked, no problems", err=True)
+        click.echo(summary(diags, nfiles), err=True)
 
 
 def paths_or_default(paths: tuple[str, ...], config: Config) -> list[str]:
-    if paths:
-        return list(paths)
-    return [str(config.root / config.flows) if not os.path.isdir(config.flows) else config.flows]
+    """PATHS, else the flows folder of the configuration (resolved against the pyproject.toml)."""
+    return list(paths) if paths else [shown(config.flows)]
 
 
-def no_flows(res, paths: tuple[str, ...], config: Config) -> None:
-    """An empty selection is an error, never a silent success."""
-    if not res.files and not res.invalid:
-        res.diagnostics.append(
-            Diagnostic(" ".join(paths) or config.flows, None, None, "no-flows", "no flow files (*.yaml, *.yml) found")
-        )
-        res.invalid = True
+def no_flows_found(paths: tuple[str, ...], config: Config) -> Diagnostic:
+    return Diagnostic(" ".join(paths) or shown(config.flows), None, None, "no-flows", "no flow files (*.yaml, *.yml) found")
+
+
+def load_flows(paths: tuple[str, ...], config: Config, **options) -> FlowSet:
+    """The catalog of PATHS (default: the flows folder); an empty selection is an error (no-flows)."""
+    flows = FlowSet.from_paths(paths_or_default(paths, config), **options)
+    if not flows.files and not flows.missing:  # an empty selection is an error, never a silent success
+        flows.notes.append(no_flows_found(paths, config))
+    return flows

@@ -8,7 +8,9 @@ from pathlib import Path
 import click
 
 from ..diagnostics import format_text
-from ._common import EXIT_HELP, config_or_exit, fail, use_color
+from ..publish import BuildSettings, PublishError, build_site
+from ..publish.output import MARKER
+from ._common import config_or_exit, fail, use_color
 
 MERMAID_HELP = (
     "Mermaid's script: a local file, copied into the site, or a URL (a CDN: the site then needs the "
@@ -83,8 +85,6 @@ def site_options(f):
 
 
 def settings_from(config, **opts):
-    from ..publish import BuildSettings
-
     opts["git_versions"] = list(opts.get("git_versions") or ()) or None  # not given: the configuration's
     return BuildSettings.from_config(config, **opts)
 
@@ -96,8 +96,6 @@ def report_warnings(diagnostics) -> None:
 
 
 def report_error(exc, out: Path | None) -> None:
-    from ..publish.output import MARKER
-
     if exc.diagnostics:
         click.echo(format_text(exc.diagnostics, color=use_color(sys.stderr)), err=True)
     kept = ""
@@ -108,7 +106,12 @@ def report_error(exc, out: Path | None) -> None:
     click.echo(f"flowdoc: error: {exc.message}{kept}", err=True)
 
 
-@click.command(epilog=EXIT_HELP)
+EPILOG = """\b
+Exit codes: 0 built, 2 an invalid flow, configuration or project, a refused
+output folder, MkDocs failed (the previous site is kept) or a usage error."""
+
+
+@click.command(epilog=EPILOG)
 @site_options
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Output folder of the site [build/site].")
 @click.option(
@@ -140,8 +143,6 @@ def command(quiet: bool, force: bool, **opts) -> None:
     --git-versions (tags, branches, commits, tag globs such as 'v*'), from the flow
     files as they stood at those git revisions; a file on disk wins over history.
     """
-    from ..publish import PublishError, build_site
-
     config = config_or_exit()
     settings = settings_from(config, force=force or None, **opts)
     reporter = ProgressReporter(enabled=sys.stderr.isatty(), quiet=quiet)

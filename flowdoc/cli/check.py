@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
-
 import click
 
-from ._common import config_or_exit, emit, fail, format_option, no_flows, paths_or_default
+from ..diff.check import check_against
+from ..git import GitError
+from ..git import merge_base as git_merge_base
+from ..interop.openapi import OpenApiError, check_flows, iter_summary, load_description
+from ._common import config_or_exit, emit, fail, format_option, load_flows, no_flows_found, paths_or_default
 
 EPILOG = """\b
 --against REV (or --merge-base REF): for every flow file, the same path at
@@ -40,16 +42,10 @@ unknown revision or usage error."""
 
 def merge_base(ref: str) -> str:
     """The commit where HEAD left REF (``git merge-base HEAD REF``)."""
-    if not ref or ref.startswith("-"):
-        fail(f"'{ref}' is not a git revision")
     try:
-        res = subprocess.run(["git", "merge-base", "HEAD", "--end-of-options", ref], capture_output=True,
-                             text=True, timeout=60)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        fail(f"cannot run git merge-base: {exc}")
-    if res.returncode != 0:
-        fail(f"no merge base of HEAD and '{ref}': {res.stderr.strip().splitlines()[-1] if res.stderr.strip() else 'unknown revision'}")
-    return res.stdout.strip()
+        return git_merge_base(ref)
+    except GitError as exc:
+        fail(str(exc))
 
 
 @click.command(epilog=EPILOG)
@@ -77,11 +73,11 @@ def command(paths: tuple[str, ...], rev: str | None, base_ref: str | None, opena
     desc = _load_openapi(openapi) if openapi else None
     diagnostics, nfiles, invalid, failed, notes = [], 0, False, False, []
     if rev or base_ref:
-        probe, res, label = _against(targets, paths, config, rev or merge_base(base_ref), base_ref, show_changes)
-        diagnostics, nfiles, invalid, failed = probe.diagnostics, len(res.files), probe.invalid, res.failed
+        res, label = _against(targets, paths, config, rev or merge_base(base_ref), base_ref, show_changes)
+        diagnostics, nfiles, invalid, failed = res.diagnostics, len(res.files), res.invalid, res.failed
         notes += _against_summary(res, label)
     if desc is not None:
-        found, n, bad, summary = _openapi(desc, targets, paths, config, actors, with_flow_errors=not (rev or base_ref))
+        found, n, bad, summary = _openapi(desc, paths, config, actors, with_flow_errors=not (rev or base_ref))
         diagnostics += found
         nfiles = max(nfiles, n)
         invalid = invalid or bad
@@ -95,8 +91,6 @@ def command(paths: tuple[str, ...], rev: str | None, base_ref: str | None, opena
 
 
 def _load_openapi(source: str):
-    from ..interop.openapi import OpenApiError, load_description
-
     try:
         return load_description(source)
     except OpenApiError as exc:
@@ -104,17 +98,15 @@ def _load_openapi(source: str):
 
 
 def _against(targets, paths, config, rev, base_ref, show_changes):
-    from ..check import CheckResult
-    from ..diff.check import RevisionError, check_against
-
     try:
         res = check_against(targets, rev, show_changes=show_changes)
-    except RevisionError as exc:
+    except GitError as exc:
         fail(str(exc))
-    probe = CheckResult(files=res.files, diagnostics=res.diagnostics, invalid=res.invalid)
-    no_flows(probe, paths, config)
+    if not res.files and not res.invalid:  # an empty selection is an error, never a silent success
+        res.diagnostics.append(no_flows_found(paths, config))
+        res.invalid = True
     label = f"the merge base with {base_ref} ({rev[:12]})" if base_ref else rev
-    return probe, res, label
+    return res, label
 
 
 def _against_summary(res, label: str) -> list[str]:
@@ -128,13 +120,9 @@ def _against_summary(res, label: str) -> list[str]:
             f"{len(bad)} need a version bump, changelog note or date"]
 
 
-def _openapi(desc, targets, paths, config, actors, *, with_flow_errors: bool):
-    from ..check import check_paths
-    from ..interop.openapi import check_flows, iter_summary
-
-    res = check_paths(targets)
-    no_flows(res, paths, config)
+def _openapi(desc, paths, config, actors, *, with_flow_errors: bool):
+    res = load_flows(paths, config)
     found, totals = check_flows(res.flows, desc, actors)
     if with_flow_errors:
         found = res.diagnostics + found
-    return found, len(res.files), res.invalid, list(iter_summary(desc, totals))
+    return found, len(res.files), bool(res.invalid), list(iter_summary(desc, totals))

@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import click
 
-from ..diagnostics import FlowError, format_github, format_text
+from ..diagnostics import FlowError, format_github, format_json, format_text
+from ..diff import diff_flows
+from ..diff.changes import LEVEL_RANK
+from ..diff.format import kinds_table, render
+from ..diff.git import load_spec, split_spec
+from ..git import GitError
 from ._common import fail, use_color, write_output
 
 EPILOG = """\b
@@ -21,7 +26,7 @@ change id with its level and why.
 
 \b
 Exit codes: 0 success, 1 a change at or above --fail-on, 2 invalid flow,
-unknown revision or path, or usage error."""
+unknown revision or path, an -o FILE that cannot be written, or usage error."""
 
 
 @click.command(epilog=EPILOG)
@@ -38,12 +43,10 @@ unknown revision or path, or usage error."""
 def command(old: str | None, new: str | None, fmt: str, fail_on: str | None, output: str | None,
             list_changes: bool) -> None:
     """Show the semantic changes from OLD to NEW, each with a stable id and a level."""
-    from ..diff.changes import LEVEL_RANK
-    from ..diff.format import kinds_table, render
-    from ..diff.git import RevisionError, load_spec, split_spec
-
     if list_changes:
-        write_output(kinds_table("markdown" if fmt == "markdown" else "json" if fmt == "json" else "text"), output)
+        if fmt == "github":
+            raise click.UsageError("--list-changes prints text, markdown or json (--format github is for changes)")
+        write_output(kinds_table(fmt), output)
         return
     if old is None or new is None:
         fail("name two flows: flowdoc diff OLD NEW (files or REV:path)")
@@ -52,17 +55,16 @@ def command(old: str | None, new: str | None, fmt: str, fail_on: str | None, out
     for spec in (old, new):
         try:
             flows.append(load_spec(spec))
-        except RevisionError as exc:
+        except GitError as exc:
             fail(str(exc))
         except FlowError as exc:
             click.echo(format_text(exc.diagnostics, color=use_color()), err=True)
             if fmt == "github":
                 click.echo(format_github(exc.diagnostics))
+            elif fmt == "json":
+                click.echo(format_json(exc.diagnostics))
             fail(f"{spec} is not a valid flow")
     a, b = flows
-
-    from ..diff import diff_flows
-
     changes = diff_flows(a, b)
     annotate = split_spec(new)[1]
     text = render(fmt, changes, a, b, file=annotate, old_label=old, new_label=new,

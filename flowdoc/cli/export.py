@@ -7,13 +7,15 @@ from pathlib import Path
 
 import click
 
-from ..check import check_paths
+from ..catalog import FlowSet
 from ..diagnostics import Diagnostic, format_text
+from ..interop import ArazzoExportError, export_arazzo
 from ._common import fail, use_color, write_output
 
 EXPORT_EXIT = """\b
 Exit codes: 0 written (what Arazzo cannot express is listed on stderr), 1 no workflow of the flow
-can be expressed (nothing written), 2 invalid flow or usage."""
+can be expressed (nothing written), 2 no such file, an invalid flow, a file that cannot be written
+or a usage error."""
 
 
 @click.group(epilog=EXPORT_EXIT)
@@ -56,8 +58,6 @@ def arazzo(flow: str, output: str | None) -> None:
       redocly respect build/cc.arazzo.yaml --server auth=$ISSUER --server api=$API \\
           --input client_id=orders-sync --input client_secret=...
     """
-    from ..interop import ArazzoExportError, export_arazzo
-
     if output == "-":
         fail("the export is several files (the Arazzo description and one OpenAPI description per server); "
              "give -o FILE")
@@ -83,7 +83,9 @@ def arazzo(flow: str, output: str | None) -> None:
 
 
 def _valid_flow(flow: str):
-    res = check_paths([flow])
+    if not Path(flow).exists():
+        fail(f"{flow}: no such file")
+    res = FlowSet.from_paths([flow])
     if res.invalid or not res.flows:
         diags = res.diagnostics or [Diagnostic(flow, None, None, "invalid", "not a valid flow")]
         errors = sorted((d for d in diags if d.severity == "error"), key=Diagnostic.sort_key) or diags

@@ -7,10 +7,13 @@ import sys
 import click
 
 from ..diagnostics import format_text
+from ..interop import ArazzoImportError, ArazzoReadError, import_arazzo
 from ._common import fail, use_color, write_output
 
 IMPORT_EXIT = """\b
-Exit codes: 0 written, 2 not an Arazzo 1.0.x description (FILE:LINE:COL on stderr) or usage."""
+Exit codes: 0 written, 1 the imported flow does not validate (a flowdoc bug; nothing written),
+2 not an Arazzo 1.0.x description (FILE:LINE:COL on stderr), an -o FILE that cannot be written
+or a usage error."""
 
 
 @click.group(epilog=IMPORT_EXIT)
@@ -35,8 +38,6 @@ def arazzo(file: str, output: str | None) -> None:
       flowdoc import arazzo orders.arazzo.yaml -o flows/orders.yaml
       flowdoc validate flows/orders.yaml
     """
-    from ..interop import ArazzoImportError, ArazzoReadError, import_arazzo
-
     try:
         result = import_arazzo(file)
     except ArazzoReadError as exc:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
+
 import click
 
-from ..check import RULES, check_paths
-from ._common import config_or_exit, emit, format_option, no_flows, paths_or_default
+from ..check import RULES
+from ._common import config_or_exit, emit, format_option, load_flows
 
 
 def _rules_help() -> str:
@@ -23,11 +25,21 @@ def _rules_help() -> str:
 def command(paths: tuple[str, ...], fmt: str, list_rules: bool) -> None:
     """Lint flow files against the documentation best practices."""
     if list_rules:
-        for rid, cls in RULES.items():
-            click.echo(f"{rid}\t{cls.severity}\t{cls.rationale}")
+        _list_rules(fmt)
         return
     config = config_or_exit()
-    res = check_paths(paths_or_default(paths, config), lint=True, config=config.lint)
-    no_flows(res, paths, config)
+    res = load_flows(paths, config, lint=True, lint_config=config.lint)
     emit(res.diagnostics, fmt, len(res.files))
     raise SystemExit(2 if res.invalid else (1 if res.diagnostics else 0))
+
+
+def _list_rules(fmt: str) -> None:
+    """The rules: a line each (text), or a JSON list of {id, severity, rationale}."""
+    if fmt == "github":
+        raise click.UsageError("--list-rules prints text or json (--format github is for findings)")
+    if fmt == "json":
+        click.echo(json.dumps([{"id": rid, "severity": cls.severity, "rationale": cls.rationale}
+                               for rid, cls in RULES.items()], indent=2, ensure_ascii=False))
+        return
+    for rid, cls in RULES.items():
+        click.echo(f"{rid}\t{cls.severity}\t{cls.rationale}")

@@ -6,6 +6,12 @@ from pathlib import Path
 
 import click
 
+from ..catalog import FlowSet
+from ..diagnostics import format_text
+from ..model.schema import SCHEMA_ID
+from ..scaffold.discovery import DiscoveryUnreachable, flows_from_discovery
+from ..scaffold.har import har_to_flow
+from ..scaffold.kinds import KINDS, ScaffoldError, render_kind
 from ._common import fail, write_output
 
 EPILOG = """\b
@@ -36,8 +42,9 @@ Examples:
   flowdoc new --from-discovery https://auth.example.com/.well-known/openid-configuration -o flows/
 
 \b
-Exit codes: 0 written, 2 bad input or usage (an existing file is never
-overwritten without --force), 3 the discovery URL is unreachable."""
+Exit codes: 0 written, 2 bad input, a file that cannot be written or usage
+(an existing file is never overwritten without --force), 3 the discovery URL
+is unreachable."""
 
 
 @click.command(epilog=EPILOG)
@@ -55,9 +62,6 @@ overwritten without --force), 3 the discovery URL is unreachable."""
 @click.option("--list", "list_kinds", is_flag=True, help="List the kinds and exit.")
 def command(kind, flow_id, title, output, har, discovery, schema, force, list_kinds) -> None:
     """Start a new flow: KIND (see --list), --from-har FILE or --from-discovery URL."""
-    from ..model.schema import SCHEMA_ID
-    from ..scaffold.kinds import KINDS, ScaffoldError, render_kind
-
     if list_kinds:
         for k in KINDS.values():
             click.echo(f"{k.name}\t{k.title}")
@@ -71,8 +75,6 @@ def command(kind, flow_id, title, output, har, discovery, schema, force, list_ki
             _discovery(discovery, output, flow_id, schema, force)
             return
         if har:
-            from ..scaffold.har import har_to_flow
-
             text = har_to_flow(har, flow_id=flow_id, title=title, schema=schema)
         else:
             if not flow_id:
@@ -86,15 +88,9 @@ def command(kind, flow_id, title, output, har, discovery, schema, force, list_ki
 
 def _self_check(text: str, name: str) -> None:
     """Every scaffold validates before it is written (a bug here must not leave a broken file)."""
-    from ..check.graph import check_graph
-    from ..diagnostics import format_text
-    from ..load import read_flow_text
-
-    flow, diags = read_flow_text(text, name)
-    if flow is not None:
-        check_graph(flow, diags)
-    if flow is None or diags.errors:
-        fail("the generated flow does not validate (nothing was written):\n" + format_text(diags.errors))
+    scaffold = FlowSet.from_text(text, name, across=False)
+    if scaffold.invalid:
+        fail("the generated flow does not validate (nothing was written):\n" + format_text(scaffold.errors))
 
 
 def _write(text: str, output: str | None, force: bool) -> None:
@@ -106,8 +102,6 @@ def _write(text: str, output: str | None, force: bool) -> None:
 
 
 def _discovery(url: str, output: str | None, flow_id: str | None, schema: str, force: bool) -> None:
-    from ..scaffold.discovery import DiscoveryUnreachable, flows_from_discovery
-
     if not output:
         raise click.UsageError("--from-discovery writes several files: give the folder with -o DIR")
     folder = Path(output)

@@ -3,16 +3,25 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import click
+import jinja2
 
-from ..check import check_paths
+from ..catalog import FlowSet
 from ..diagnostics import Diagnostic, format_text
-from ._common import EXIT_HELP, config_or_exit, fail, use_color, write_output
+from ..render import GraphvizMissing, RenderError, render_diagram, render_page
+from ._common import config_or_exit, fail, use_color, write_output
 
 
-@click.command(epilog=EXIT_HELP)
+EPILOG = """\b
+Exit codes: 0 rendered, 2 no such file, an invalid flow, no Graphviz `dot` (or
+a limit of it passed), a template error, an -o FILE that cannot be written or
+a usage error."""
+
+
+@click.command(epilog=EPILOG)
 @click.argument("flow", type=click.Path(dir_okay=False))
 @click.option(
     "--view",
@@ -44,14 +53,12 @@ def command(flow: str, view: str, fmt: str, output: str | None, templates: str |
       flowdoc render flows/client-credentials.yaml --view state --format svg -o state.svg
       flowdoc render flows/client-credentials.yaml --format markdown -o docs/client-credentials.md
     """
-    from ..render import GraphvizMissing, RenderError, render_diagram, render_page
-
-    res = check_paths([flow])
+    if not os.path.exists(flow):
+        fail(f"{flow}: no such file")
+    res = FlowSet.from_paths([flow])
     if res.invalid or not res.flows:
         diags = res.diagnostics or [Diagnostic(flow, None, None, "invalid", "not a valid flow")]
         errors = sorted((d for d in diags if d.severity == "error"), key=Diagnostic.sort_key) or diags
-        import sys
-
         click.echo(format_text(errors, color=use_color(sys.stderr)), err=True)
         fail(f"{flow} is not a valid flow; nothing was rendered")
     model = res.flows[0]
@@ -60,10 +67,7 @@ def command(flow: str, view: str, fmt: str, output: str | None, templates: str |
         if fmt == "markdown":
             templates_dir = templates
             if templates_dir is None:
-                config = config_or_exit()
-                if config.templates:
-                    templates_dir = str(Path(config.root) / config.templates) if not os.path.isabs(
-                        config.templates) else config.templates
+                templates_dir = config_or_exit().templates  # resolved against the pyproject.toml
             if templates_dir is not None and not Path(templates_dir).is_dir():
                 fail(f"templates folder {templates_dir} does not exist")
             text = render_page(model, templates_dir=templates_dir)
@@ -74,8 +78,6 @@ def command(flow: str, view: str, fmt: str, output: str | None, templates: str |
     except RenderError as exc:
         fail(str(exc))
     except Exception as exc:  # template errors from a user's folder
-        import jinja2
-
         if isinstance(exc, jinja2.TemplateSyntaxError):
             fail(f"{exc.filename or exc.name}:{exc.lineno}: template error: {exc.message}")
         if isinstance(exc, jinja2.TemplateError):

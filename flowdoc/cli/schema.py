@@ -8,7 +8,11 @@ from ..model.schema import flow_json_schema_text
 from ._common import write_output
 
 
-@click.command()
+EPILOG = """\b
+Exit codes: 0 written, 2 the -o FILE cannot be written or a usage error."""
+
+
+@click.command(epilog=EPILOG)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to this file instead of stdout.")
 def command(output: str | None) -> None:
     """Print the JSON Schema of flow files, for editors.

@@ -2,17 +2,26 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 import tempfile
 from pathlib import Path
 
 import click
 
-from ._common import EXIT_HELP, config_or_exit, fail
+from ..publish import PublishError
+from ..publish.serve import PreviewServer, check_output
+from ._common import config_or_exit, fail
 from .build import ProgressReporter, settings_from, site_options
 
 
-@click.command(epilog=EXIT_HELP)
+EPILOG = """\b
+Exit codes: 2 an invalid configuration, no flows folder, a refused output
+folder, the port cannot be used or a usage error; 130 stopped with Ctrl-C
+(143 with SIGTERM). A build that fails while serving does not stop it."""
+
+
+@click.command(epilog=EPILOG)
 @site_options
 @click.option("--port", type=click.IntRange(0, 65535), default=None, help="Port on 127.0.0.1 [8000; 0 = any free port].")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), help="Preview folder [a temporary folder].")
@@ -25,13 +34,19 @@ def command(port: int | None, **opts) -> None:
     Only requests for http://127.0.0.1:PORT/, http://localhost:PORT/ or http://[::1]:PORT/
     are answered (Host header; 421 otherwise).
     """
-    from ..publish import PublishError
-    from ..publish.serve import PreviewServer, check_output
-
     config = config_or_exit()
     tmp = None
     if opts.get("out_dir") is None:
         tmp = tempfile.mkdtemp(prefix="flowdoc-serve-")
+    try:  # the temporary folder goes, whatever ends the command: an error, Ctrl-C, SIGTERM
+        _serve(config, port, tmp, opts)
+    finally:
+        if tmp:
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _serve(config, port: int | None, tmp: str | None, opts: dict) -> None:
+    if tmp:
         opts["out_dir"] = str(Path(tmp) / "site")
         if opts.get("cache_dir") is None:
             opts["cache_dir"] = str(Path(tmp) / "cache")
@@ -52,8 +67,3 @@ def command(port: int | None, **opts) -> None:
         server.serve_forever()
     except OSError as exc:
         fail(f"cannot serve on 127.0.0.1:{server.port}: {exc.strerror or exc}")
-    finally:
-        if tmp:
-            import shutil
-
-            shutil.rmtree(tmp, ignore_errors=True)

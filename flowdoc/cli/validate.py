@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import click
 
-from ..check import check_paths
-from ._common import EXIT_HELP, config_or_exit, emit, format_option, no_flows, paths_or_default
+from ._common import config_or_exit, emit, format_option, load_flows
 
 
-@click.command(epilog=EXIT_HELP)
+EPILOG = """\b
+Exit codes: 0 every flow valid, 2 an invalid flow, a path that does not exist
+or holds no flow files, an invalid configuration or a usage error."""
+
+
+@click.command(epilog=EPILOG)
 @click.argument("paths", nargs=-1, type=click.Path())
 @format_option
 def command(paths: tuple[str, ...], fmt: str) -> None:
@@ -17,7 +21,6 @@ def command(paths: tuple[str, ...], fmt: str) -> None:
     Every problem is reported as FILE:LINE:COL: error[CODE]: message.
     """
     config = config_or_exit()
-    res = check_paths(paths_or_default(paths, config))
-    no_flows(res, paths, config)
+    res = load_flows(paths, config)
     emit(res.diagnostics, fmt, len(res.files))
     raise SystemExit(2 if res.invalid else 0)

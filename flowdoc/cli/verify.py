@@ -6,7 +6,9 @@ import sys
 
 import click
 
-from ._common import config_or_exit, emit, no_flows, paths_or_default, use_color, write_output
+from ..report import Progress, failure_details, json_report, junit_xml, summary
+from ..verify import InputError, Verifier, VerifyError, VerifyOptions, parse_input_args
+from ._common import config_or_exit, emit, load_flows, use_color, write_output
 
 EPILOG = """\b
 An input's value comes from, in order: --input NAME=VALUE, its environment
@@ -23,8 +25,9 @@ TLS is verified. A server certificate that is not trusted (pass its CA with
 anything is sent, with exit code 3 and a message naming the problem.
 
 \b
-Exit codes: 0 all passed, 1 a conformance failure, 2 invalid flow or usage,
-3 server unreachable or its TLS certificate rejected."""
+Exit codes: 0 all passed, 1 a conformance failure, 2 invalid flow, a report
+file that cannot be written or usage error, 3 server unreachable or its TLS
+certificate rejected."""
 
 
 @click.command(epilog=EPILOG)
@@ -51,13 +54,8 @@ Exit codes: 0 all passed, 1 a conformance failure, 2 invalid flow or usage,
 def command(paths, base_url, inputs, env_file, scenarios, junit, report_json, timeout, ca_bundle,
             allow_insecure_http, all_versions, jobs, max_wait, list_only, quiet) -> None:
     """Verify that a server behaves as the flows document (PATHS: files or folders)."""
-    from ..check import check_paths
-    from ..report import Progress, failure_details, json_report, junit_xml, summary
-    from ..verify import InputError, Verifier, VerifyError, VerifyOptions, parse_input_args
-
     config = config_or_exit()
-    res = check_paths(paths_or_default(paths, config))
-    no_flows(res, paths, config)
+    res = load_flows(paths, config)
     if res.invalid:
         emit(res.diagnostics, "text", len(res.files))
         raise SystemExit(2)

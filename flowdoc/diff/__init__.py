@@ -8,17 +8,19 @@
         print(c.id, c.level, c.message, c.path)   # e.g. ttl-shortened warning ...
     required_bump(changes)                        # "major" | "minor" | "patch" | None
 
-Every kind of change is a class in :mod:`flowdoc.diff.changes` with a stable
-``id``, a ``level`` (breaking / warning / info, for a client built from the
-old page) and ``explain()``; :data:`CHANGE_KINDS` lists them. Versions of one
-flow (files side by side, or git history) are in :mod:`flowdoc.diff.versions`.
+Every kind of change is a row (:class:`ChangeKind`) of the table in
+:mod:`flowdoc.diff.changes`, with a stable ``id``, a ``level`` (breaking / warning /
+info, for a client built from the old page) and why it has that level;
+:data:`CHANGE_KINDS` lists them by id. The engine (:mod:`.engine`, :mod:`.exchange`)
+compares two versions part by part. Versions of one flow (files side by side, or git
+history) are in :mod:`flowdoc.diff.versions`.
 """
 
 from __future__ import annotations
 
 from typing import Iterable
 
-from .changes import BUMP_RANK, CHANGE_KINDS, LEVEL_RANK, LEVELS, Bump, Change, Level
+from .changes import BUMP_RANK, CHANGE_KINDS, LEVEL_RANK, LEVELS, Bump, Change, ChangeKind, Level
 from .engine import diff_flows
 from .locate import position, yaml_path
 
@@ -27,6 +29,7 @@ __all__ = [
     "LEVELS",
     "Bump",
     "Change",
+    "ChangeKind",
     "Level",
     "diff_flows",
     "highest_level",

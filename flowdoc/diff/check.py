@@ -19,18 +19,17 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
-from ..check import validate_file
+from ..catalog import FlowSet
 from ..diagnostics import Diagnostic, DiagnosticList, FlowError
-from ..load import discover
+from ..git import GitError
 from ..model.flow import Flow
+from ..model.version import Version
 from . import diff_flows, required_bump
-from .changes import BUMP_RANK, Change
+from .changes import Change
 from .format import as_diagnostics, counts
-from .git import RevisionError, flow_from_text, locate_in_repo
-from .versions import _SEMVER, semver_key
 
 __all__ = ["FileReport", "AgainstResult", "check_against", "compare_versions", "actual_bump", "next_version",
-           "RevisionError"]
+           "GitError"]
 
 
 @dataclass
@@ -56,59 +55,20 @@ class AgainstResult:
         return any(d.severity == "error" for d in self.diagnostics)
 
 
-def _parts(version: str) -> tuple[int, int, int, str | None] | None:
-    m = _SEMVER.match(version)
-    if m is None:
-        return None
-    return int(m.group(1)), int(m.group(2)), int(m.group(3)), m.group(4)
-
-
 def actual_bump(old: str, new: str) -> str:
     """``"major"``, ``"minor"``, ``"patch"``, ``"prerelease"`` (same core, later pre-release), ``"none"`` or
     ``"decrease"``."""
-    ko, kn = semver_key(old), semver_key(new)
-    if kn == ko:
-        return "none"
-    if kn < ko:
-        return "decrease"
-    po, pn = _parts(old), _parts(new)
-    if po is None or pn is None:
-        return "major"
-    for i, name in enumerate(("major", "minor", "patch")):
-        if pn[i] != po[i]:
-            return name
-    return "prerelease"
-
-
-def _satisfies(old: str, actual: str, needed: str) -> bool:
-    if actual in ("none", "decrease"):
-        return False
-    po = _parts(old)
-    if po is not None and po[3] is not None:
-        return True  # from a pre-release, any later version will do
-    if actual == "prerelease":
-        return False
-    rank = BUMP_RANK[actual]
-    if po is not None and po[0] == 0:
-        rank += 1  # 0.y.z: a minor bump may break, a patch bump may add
-    return rank >= BUMP_RANK[needed]
+    vo, vn = Version.of(old), Version.of(new)
+    if vo is None or vn is None:
+        ko, kn = Version.key(old), Version.key(new)
+        return "none" if ko == kn else "decrease" if kn < ko else "major"
+    return vo.bump_to(vn)
 
 
 def next_version(old: str, needed: str) -> str:
     """The smallest version after ``old`` that makes the ``needed`` bump."""
-    p = _parts(old)
-    if p is None:
-        return "1.0.0"
-    major, minor, patch, pre = p
-    if pre is not None:
-        return f"{major}.{minor}.{patch}"
-    if major == 0 and needed != "patch":
-        needed = "minor" if needed == "major" else "patch"
-    if needed == "major":
-        return f"{major + 1}.0.0"
-    if needed == "minor":
-        return f"{major}.{minor + 1}.0"
-    return f"{major}.{minor}.{patch + 1}"
+    v = Version.of(old)
+    return "1.0.0" if v is None else str(v.next(needed))  # type: ignore[arg-type]
 
 
 def _what(changes: list[Change]) -> str:
@@ -136,7 +96,7 @@ def compare_versions(old: Flow, new: Flow, rev: str, changes: list[Change], diag
             elif actual == "decrease":
                 diags.add("version-decreased", f"the version went down from {old.version} to {new.version}",
                           pos("version"), help=f'these changes need a {needed} bump: version: "{suggest}"')
-            elif not _satisfies(old.version, actual, needed):
+            elif not Version.parse(old.version).satisfies(Version.parse(new.version), needed):
                 diags.add("version-bump-too-small",
                           f"{what} need a {needed} bump, but {old.version} → {new.version} is a {actual} bump",
                           pos("version"), help=f'set version: "{suggest}"')
@@ -165,27 +125,28 @@ def compare_versions(old: Flow, new: Flow, rev: str, changes: list[Change], diag
 def check_against(paths: Iterable[str | os.PathLike[str]], rev: str, *, show_changes: bool = True) -> AgainstResult:
     """Compare every flow file under ``paths`` with the same path at ``rev``.
 
-    Raises :class:`RevisionError` when ``rev`` is not a revision or a path is not in a git repository.
+    Raises :class:`~flowdoc.git.GitError` when ``rev`` is not a revision or a path is not in a git repository.
     """
-    files, missing = discover(paths)
-    res = AgainstResult(rev=rev, files=files)
-    res.diagnostics += [Diagnostic(m, None, None, "not-found", "no such file or folder") for m in missing]
-    res.invalid = bool(missing)
+    now = FlowSet.from_paths(paths, across=False)
+    res = AgainstResult(rev=rev, files=now.files)
+    res.diagnostics += [Diagnostic(m, None, None, "not-found", "no such file or folder") for m in now.missing]
+    res.invalid = bool(now.missing)
     git_cache: dict = {}
-    for f in files:
+    for f in now.files:
         file = str(f)
-        new, diags = validate_file(f)
+        entry = now.entries[file]
+        new, diags = entry.flow, DiagnosticList(file, list(entry.diagnostics.items))
         if new is None:
             res.diagnostics += diags.items
             res.invalid = True
             continue
-        data = locate_in_repo(f, git_cache).read(rev)
+        then = FlowSet.from_git(rev, [f], cache=git_cache, across=False)
         report = FileReport(file, None, new)
         res.reports.append(report)
-        if data is None:
+        if then.missing:
             continue  # new since rev
         try:
-            old = flow_from_text(data, f"{rev}:{file}")
+            old = then.single()
         except FlowError as exc:
             first = exc.diagnostics[0] if exc.diagnostics else None
             diags.add("old-invalid", f"the file at {rev} is not a valid flow, so it cannot be compared"

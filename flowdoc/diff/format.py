@@ -13,7 +13,7 @@ from typing import Any, Iterable
 from ..diagnostics import Diagnostic, format_github
 from ..model.flow import Flow
 from . import highest_level, required_bump
-from .changes import CHANGE_KINDS, LEVEL_RANK, LEVELS, Change
+from .changes import KINDS, LEVEL_RANK, LEVELS, Change
 from .locate import position
 
 FORMATS = ("text", "markdown", "json", "github")
@@ -148,9 +148,9 @@ def kinds_table(fmt: str = "text") -> str:
     """Every change kind: id, level, what it is and why it has its level."""
     if fmt == "markdown":
         out = ["| Id | Level | Change | Why this level |", "|---|---|---|---|"]
-        out += [f"| `{k}` | {c.level} | {_md(c.summary)} | {_md(c.why)} |" for k, c in CHANGE_KINDS.items()]
+        out += [f"| `{k.id}` | {k.level} | {_md(k.summary)} | {_md(k.why)} |" for k in KINDS]
         return "\n".join(out) + "\n"
     if fmt == "json":
-        return json.dumps([{"id": k, "level": c.level, "adds": c.adds, "summary": c.summary, "why": c.why}
-                           for k, c in CHANGE_KINDS.items()], indent=2) + "\n"
-    return "".join(f"{k}\t{c.level}\t{c.summary} {c.why}\n" for k, c in CHANGE_KINDS.items())
+        return json.dumps([{"id": k.id, "level": k.level, "adds": k.adds, "summary": k.summary, "why": k.why}
+                           for k in KINDS], indent=2) + "\n"
+    return "".join(f"{k.id}\t{k.level}\t{k.summary} {k.why}\n" for k in KINDS)

@@ -14,27 +14,18 @@ from __future__ import annotations
 
 import datetime as _dt
 import os
-import re
 from typing import Any, Iterable
 
 from ..model.flow import Flow
-from ..model.flow import version_key as semver_key
+from ..model.version import Version
 from .engine import diff_flows
-from .git import GitFile, flow_from_text, locate_in_repo
+from ..catalog import FlowSet
 
-__all__ = ["semver_key", "flow_history", "changelog_entries", "versions_from_git"]
-
-_SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$")
-
+__all__ = ["flow_history", "changelog_entries", "versions_from_git"]
 
 def flow_history(flows: Iterable[Flow]) -> dict[str, list[Flow]]:
     """Flows grouped by id, each group sorted oldest → newest by version (SemVer precedence)."""
-    out: dict[str, list[Flow]] = {}
-    for f in flows:
-        out.setdefault(f.id, []).append(f)
-    for versions in out.values():
-        versions.sort(key=lambda f: semver_key(f.version))
-    return out
+    return FlowSet.from_flows(flows).by_id
 
 
 def changelog_entries(history: Iterable[Flow]) -> list[dict[str, Any]]:
@@ -45,7 +36,7 @@ def changelog_entries(history: Iterable[Flow]) -> list[dict[str, Any]]:
     newest file that has an entry for it); ``changes`` are generated between that version's file and the
     previous version's file (empty for the oldest file and for versions known only from changelog notes).
     """
-    flows = sorted(history, key=lambda f: semver_key(f.version))
+    flows = sorted(history, key=lambda f: Version.key(f.version))
     by_version: dict[str, Flow] = {}
     for f in flows:
         if f.version is not None:
@@ -60,7 +51,7 @@ def changelog_entries(history: Iterable[Flow]) -> list[dict[str, Any]]:
         if own is not None:
             notes[v] = (list(own.notes), own.date)
 
-    ordered = sorted(set(by_version) | set(notes), key=semver_key)
+    ordered = sorted(set(by_version) | set(notes), key=Version.key)
     files = [by_version[v] for v in ordered if v in by_version]
     entries: list[dict[str, Any]] = []
     for v in ordered:
@@ -90,13 +81,13 @@ def versions_from_git(path: str | os.PathLike[str], revs: list[str]) -> list[Flo
     """The flow file at ``path`` as it stood at each revision (tags, branches, commits), in ``revs`` order.
 
     Revisions where the file did not exist are skipped. Raises
-    :class:`~flowdoc.diff.git.RevisionError` for an unknown revision and :class:`~flowdoc.FlowError`
+    :class:`~flowdoc.git.GitError` for an unknown revision and :class:`~flowdoc.FlowError`
     when the file at a revision is not a valid flow (diagnostics name ``REV:path:LINE:COL``).
     """
-    gf: GitFile = locate_in_repo(path)
+    cache: dict = {}
     out: list[Flow] = []
     for rev in revs:
-        data = gf.read(rev)
-        if data is not None:
-            out.append(flow_from_text(data, f"{rev}:{path}"))
+        at = FlowSet.from_git(rev, [path], cache=cache, across=False)
+        if not at.missing:
+            out.append(at.single())
     return out

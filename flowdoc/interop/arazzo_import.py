@@ -20,15 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ..check.graph import check_graph
+from ..check import validate_text
 from ..diagnostics import Diagnostic
-from ..load import read_flow_text
+from ..model.version import Version
 from ._arazzo_read import ArazzoDoc, Operation, read_arazzo
 from ._import_steps import TODO, ImportCtx, request, response, slug
 from ._yamlemit import Commented, Quoted, emit
 from .provoke import provoke_of
 
-_SEMVER = re.compile(r"^\d+\.\d+\.\d+(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 
 
 class ArazzoImportError(Exception):
@@ -224,7 +223,7 @@ class _Importer:
 
     def _flow(self, fid: str, info: dict) -> dict:
         version = str(info.get("version") or "")
-        if not _SEMVER.match(version):
+        if Version.of(version) is None or len(version) > 100:
             self.ctx.todos.append(f"info.version '{version}' is not semantic; 0.1.0 is a placeholder")
             version = "0.1.0"
         for name in sorted(self.ctx.used_inputs - set(self.ctx.inputs)):
@@ -303,9 +302,7 @@ def _header(file: str, todos: list[str], notes: list[str]) -> str:
 
 
 def _validate(text: str, fid: str) -> None:
-    flow, diags = read_flow_text(text, f"{fid}.yaml")
-    if flow is not None:
-        check_graph(flow, diags)
+    _flow, diags = validate_text(text, f"{fid}.yaml")
     if diags.errors:
         raise ArazzoImportError(diags.errors)
 

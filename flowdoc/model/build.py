@@ -10,6 +10,7 @@ from typing import Any, Union
 from pydantic import BaseModel, ValidationError
 
 from ..diagnostics import DiagnosticList, quote
+from . import flow as m
 from .flow import Flow
 
 
@@ -52,8 +53,6 @@ def _clean_loc(loc: tuple) -> tuple[tuple, bool]:
 
 
 def _is_model_name(name: str) -> bool:
-    from . import flow as m
-
     obj = getattr(m, name, None)
     return isinstance(obj, type) and issubclass(obj, BaseModel)
 

@@ -25,16 +25,16 @@ from pydantic import (
 )
 
 from ..diagnostics import quote as _quote
+from ..escape import link_problem
+from .expr import RESPONSE_PARTS
+from .expr import Guard as _ExprGuard
+from .version import SEMVER_PATTERN, Version
 
 FORMAT_VERSION = 1
 
 # ------------------------------------------------------------------- scalars
 
 ID_PATTERN = r"^[A-Za-z_][A-Za-z0-9_-]*$"
-SEMVER_PATTERN = (
-    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$"
-)
 
 Id = Annotated[str, Field(pattern=ID_PATTERN, min_length=1, max_length=80)]
 SemVer = Annotated[
@@ -104,33 +104,11 @@ def _duration_schema(s: dict) -> None:
 
 Duration = Annotated[int, BeforeValidator(parse_duration), Field(json_schema_extra=_duration_schema)]
 
-_SEMVER = re.compile(SEMVER_PATTERN)
-
-
-def version_key(version: str | None) -> tuple:
-    """Sort key by SemVer precedence (1.0.0-rc.1 < 1.0.0 < 1.0.1 < 1.10.0); no version sorts first."""
-    m = _SEMVER.match(version or "")
-    if m is None:
-        return (0, (), 0, ())
-    # numbers compare as (length, digits): exact without int(), which refuses thousands of digits
-    core = tuple((len(x), x) for x in m.group(1, 2, 3))
-    pre = (version or "").split("+", 1)[0].partition("-")[2]
-    if not pre:
-        return (1, core, 1, ())
-    ids = tuple((0, _num_key(p), "") if p.isdigit() else (1, (0, ""), p) for p in pre.split("."))
-    return (1, core, 0, ids)
-
-
-def _num_key(digits: str) -> tuple[int, str]:
-    digits = digits.lstrip("0") or "0"
-    return (len(digits), digits)
-
-
 def latest_versions(flows: "Iterable[Flow]") -> "list[Flow]":
     """The highest version of each flow id, in the order the ids first appear."""
     best: dict[str, Flow] = {}
     for f in flows:
-        if f.id not in best or version_key(f.version) > version_key(best[f.id].version):
+        if f.id not in best or Version.key(f.version) > Version.key(best[f.id].version):
             best[f.id] = f
     return list(best.values())
 
@@ -244,7 +222,9 @@ class State(Base):
 # -------------------------------------------------------------- the exchange
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
-ClientAuth = Literal["client_secret_basic", "client_secret_post", "bearer", "none"]
+#: The client authentication methods that send the client id and secret (RFC 6749 §2.3.1).
+CLIENT_SECRET_AUTH: tuple[str, ...] = ("client_secret_basic", "client_secret_post")
+ClientAuth = Literal[(*CLIENT_SECRET_AUTH, "bearer", "none")]  # type: ignore[valid-type]
 
 
 class Retry(Base):
@@ -296,6 +276,11 @@ class Request(Base):
         if self.method in ("GET", "HEAD") and (self.form is not None or self.json_body is not None):
             raise ValueError(f"a {self.method} request has no body; move the parameters to 'query'")
         return self
+
+    @property
+    def sends_client_credentials(self) -> bool:
+        """The request carries the client id and secret (``auth: client_secret_basic`` or ``_post``)."""
+        return self.auth in CLIENT_SECRET_AUTH
 
     @property
     def shown_params(self) -> list[str]:
@@ -368,8 +353,6 @@ class Response(Base):
     @field_validator("capture", mode="after")
     @classmethod
     def _sources(cls, v: dict) -> dict:
-        from .expr import RESPONSE_PARTS
-
         out = {}
         for name, cap in v.items():
             cap = Capture.model_validate({"from": cap}) if isinstance(cap, str) else cap
@@ -458,9 +441,7 @@ class Guard(Base):
     @classmethod
     def _parse(cls, v: str | None) -> str | None:
         if v is not None:
-            from .expr import Guard as _G
-
-            _G.parse(v)
+            _ExprGuard.parse(v)
         return v
 
 
@@ -600,8 +581,6 @@ class Requirement(Base):
 
 
 def _link(url: str) -> str:
-    from ..escape import link_problem
-
     problem = link_problem(url)
     if problem:
         raise ValueError(f"{problem}; write https://... or a relative URL such as ../guide.md")

@@ -15,10 +15,15 @@
 
 from __future__ import annotations
 
-import re
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable
+
+from mkdocs.plugins import BasePlugin
+
+from ..config import is_url
+from .errors import PublishError
 
 __all__ = [
     "ASSET_DIR",
@@ -61,10 +66,6 @@ class Asset:
         return self.content if self.content is not None else Path(self.path).read_bytes()  # type: ignore[arg-type]
 
 
-def is_url(value: str) -> bool:
-    return bool(re.match(r"^(https?:)?//", value))
-
-
 def add_assets(cfg: Any, css: Iterable[str], js: Iterable[str]) -> None:
     """Add flowdoc's stylesheets and scripts to a MkDocs config, once each (build and plugin)."""
     for item in css:
@@ -84,8 +85,6 @@ def site_assets(mermaid_js: str | None, *, init: bool = True) -> tuple[list[Asse
     draws the diagrams (in every theme: mkdocs-material's own Mermaid support is not used, as it
     draws into a closed shadow root that neither zoom nor a dark palette can reach).
     """
-    from .pages import PublishError
-
     assets = [Asset(f"{ASSET_DIR}/flowdoc.css", FLOWDOC_CSS.encode())]
     css = [f"{ASSET_DIR}/flowdoc.css"]
     js: list[str] = []
@@ -111,8 +110,6 @@ CDN_THEME_SETTINGS = {"mkdocs": ("highlightjs", False), "material": ("font", Fal
 
 def _user_theme_keys(config: Any) -> set[str]:
     """The ``theme:`` keys the user's mkdocs.yml sets itself."""
-    import warnings
-
     keys: set[str] = set()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)
@@ -148,13 +145,14 @@ def for_file_urls(cfg: Any) -> None:
     there (browsers refuse the search's worker and index from ``file://``): its script is left
     out, and flowdoc.js hides the search box. (The search plugin itself stays: the mkdocs
     theme's own script needs its dialog.)"""
-    from mkdocs.plugins import BasePlugin
-
-    class _NoSearchScript(BasePlugin):
-        def on_config(self, config):  # after the search plugin's, which adds the script
-            config.extra_javascript[:] = [j for j in config.extra_javascript if str(j) != "search/main.js"]
-            return config
-
     cfg.use_directory_urls = False
     if "flowdoc-file-urls" not in cfg.plugins:
         cfg.plugins["flowdoc-file-urls"] = _NoSearchScript()
+
+
+class _NoSearchScript(BasePlugin):
+    """Leaves the search's script out of a ``file://`` site (:func:`for_file_urls`)."""
+
+    def on_config(self, config):  # after the search plugin's, which adds the script
+        config.extra_javascript[:] = [j for j in config.extra_javascript if str(j) != "search/main.js"]
+        return config

@@ -3,10 +3,11 @@
 A flow's pages are reused when the hash of everything they are made from is unchanged:
 the bytes of every file of that flow id (for a version from git history: git's blob id of
 its content), the templates folder, the flowdoc version and code, the settings (prefix,
-versions) and what the pages show of other flows. With ``git_versions``, each build first
-resolves the revisions to commits (cheap): when no revision names another commit and no
-flow file changed, no flow is read at all; a new tag makes the build read the history
-again and re-render the flows whose versions changed. MkDocs is not run at all when no
+versions) and what the pages show of other flows (:func:`flow_key`, which the MkDocs plugin
+uses too). With ``git_versions``, each build first resolves the revisions to commits
+(cheap): when no revision names another commit and no flow file changed, no flow is read
+at all; a new tag makes the build read the history again and re-render the flows whose
+versions changed. MkDocs is not run at all when no
 staged file, the MkDocs configuration and the output folder have changed since the last
 successful build.
 
@@ -32,9 +33,14 @@ import shutil
 import tempfile
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Mapping
 
 from .._version import __version__
+from ..render import page as render_page
+from .templates import templates_digest
+
+if TYPE_CHECKING:
+    from .pages import FlowSite, Layout
 
 __all__ = [
     "CACHE_ENTRIES",
@@ -45,6 +51,8 @@ __all__ = [
     "code_fingerprint",
     "digest",
     "digest_json",
+    "flow_key",
+    "pages_env_key",
     "remove_path",
     "stray_files",
     "verify_staged",
@@ -67,13 +75,9 @@ def code_fingerprint() -> str:
     """flowdoc's version, and a hash of its source files and of the renderer's built-in
     templates (pages depend on both; the templates folder may be a link, which a recursive
     glob does not follow). Cached per process, except for the templates, read each time."""
-    from .templates import templates_digest
-
     try:
-        from ..render.page import default_templates_dir
-
-        builtin = templates_digest(default_templates_dir())
-    except (ImportError, FileNotFoundError):
+        builtin = templates_digest(render_page.default_templates_dir())
+    except FileNotFoundError:
         builtin = ""
     return digest_json([_source_fingerprint(), builtin])
 
@@ -87,6 +91,46 @@ def _source_fingerprint() -> str:
             h.update(f.relative_to(pkg).as_posix().encode() + b"\0")
             h.update(f.read_bytes())
     return h.hexdigest()
+
+
+# ------------------------------------------------------------ the page keys
+# Shared by ``flowdoc build`` and the MkDocs plugin: both reuse a flow's pages exactly when its key is unchanged.
+
+
+def pages_env_key(templates_dir: str | Path | None, layout: "Layout") -> str:
+    """What every generated page is made from besides the flows: flowdoc's code and built-in
+    templates, the templates folder, and the layout (prefix, versions)."""
+    return digest_json(
+        {
+            "code": code_fingerprint(),
+            "templates": templates_digest(templates_dir),
+            "layout": [layout.prefix, layout.versions],
+        }
+    )
+
+
+def flow_key(env_key: str, site: "FlowSite", fid: str, flows_dir: str | Path,
+             file_hashes: Mapping[str, str] | None = None) -> str:
+    """The key of the pages of the flow ``fid``: they are unchanged when it is.
+
+    It is a hash of ``env_key`` (:func:`pages_env_key`), the flow id, every version's source
+    and what the pages show of other flows (``FlowSite.deps_key``). A version's source is its
+    file's path in ``flows_dir`` (the link's own path, not its target) and the sha256 of its
+    bytes (from ``file_hashes`` by that path when given, else read); for a version from git
+    history, ``""`` and the digest of its content at the revision."""
+    parts = sorted(_source(site, f, Path(flows_dir), file_hashes) for f in site.entries[fid].history)
+    return digest_json([env_key, fid, parts, site.deps_key(fid)])
+
+
+def _source(site: "FlowSite", flow, flows_dir: Path, file_hashes: Mapping[str, str] | None) -> tuple[str, str]:
+    if flow.file in site.sources:  # a version from git history: its content, whatever the revision
+        return ("", site.sources[flow.file])
+    try:
+        rel = Path(flow.file).relative_to(flows_dir).as_posix()
+    except ValueError:  # not under flows_dir as written: named by its full path
+        rel = str(flow.file)
+    known = file_hashes.get(rel) if file_hashes is not None else None
+    return (rel, known if known is not None else site.source_digest(flow))
 
 
 def _safe_uri(uri: object) -> bool:

@@ -1,5 +1,6 @@
 """MkDocs for ``flowdoc build``: the MkDocs project (given or built in), its configuration,
-and the atomic run into a temporary folder beside the output that replaces it on success."""
+the run into a temporary folder beside the output (:func:`run_mkdocs`), and the swap that
+replaces the output with it (:func:`swap_site`)."""
 
 from __future__ import annotations
 
@@ -9,11 +10,18 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
+import mkdocs
+import yaml
+from mkdocs import exceptions
+from mkdocs.commands.build import build
+from mkdocs.config import load_config
+
 from .cache import digest, digest_json
 from .markdown import EXTENSION
 from .output import check_replaceable, new_temp, swap_in, write_marker
+from .errors import PublishError
 from .pagemeta import SitePlugin
-from .pages import Layout, PublishError, add_assets
+from .pages import Layout, add_assets
 from .templates import templates_digest
 
 if TYPE_CHECKING:
@@ -26,6 +34,7 @@ __all__ = [
     "load_mkdocs_config",
     "project_digest",
     "run_mkdocs",
+    "swap_site",
 ]
 
 #: Markdown extensions the generated pages use; added to the MkDocs configuration when missing.
@@ -87,9 +96,6 @@ def mkdocs_logs(sink: list[str], level: int = logging.WARNING) -> Iterator[None]
 
 
 def load_mkdocs_config(config_file: Path, sink: list[str]) -> "MkDocsConfig":
-    from mkdocs import exceptions
-    from mkdocs.config import load_config
-
     if not config_file.is_file():
         raise PublishError(f"{config_file}: no such MkDocs configuration file")
     try:
@@ -115,12 +121,8 @@ class MkDocsFailed(PublishError):
 def project_digest(config_file: Path, cfg: "MkDocsConfig") -> str:
     """What of the MkDocs project, besides its docs, the HTML depends on: the configuration
     (and the one it INHERITs), the theme's custom_dir, and the MkDocs version."""
-    import mkdocs
-
     parts: list[object] = [mkdocs.__version__, cfg.theme.name, digest(config_file.read_bytes())]
     try:
-        import yaml
-
         inherit = (yaml.safe_load(config_file.read_text(encoding="utf-8")) or {}).get("INHERIT")
     except Exception:  # a !!python tag and the like: MkDocs read it, so ignore
         inherit = None
@@ -140,11 +142,9 @@ def run_mkdocs(
     extra_js: list[str],
     strict: bool,
     warnings: list[str],
-    force: bool = False,
-) -> None:
-    from mkdocs import exceptions
-    from mkdocs.commands.build import build
-
+) -> Path:
+    """Build the site from ``docs`` into a new temporary folder beside ``out`` and return it;
+    :class:`MkDocsFailed` (and no folder left) when MkDocs fails."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = new_temp(out)
     cfg.docs_dir = str(docs)
@@ -155,11 +155,26 @@ def run_mkdocs(
     add_assets(cfg, extra_css, extra_js)
     if "flowdoc-csp" not in cfg.plugins:  # a Content-Security-Policy (csp.py), navigation, search (pagemeta.py)
         cfg.plugins["flowdoc-csp"] = SitePlugin()
-    try:
+    with _removed_on_failure(tmp, warnings):
         with mkdocs_logs(warnings):
             build(cfg)
         write_marker(tmp)
-        check_replaceable(out, force=force)  # still a site of flowdoc (or empty, or gone)
+    return tmp
+
+
+def swap_site(tmp: Path, out: Path, warnings: list[str], force: bool = False) -> None:
+    """Replace ``out`` with the site built in ``tmp``, if ``out`` is still a site of flowdoc
+    (or empty, or gone) or ``force``; otherwise remove ``tmp`` and raise."""
+    with _removed_on_failure(tmp, warnings):
+        check_replaceable(out, force=force)
+    swap_in(tmp, out)
+
+
+@contextmanager
+def _removed_on_failure(tmp: Path, warnings: list[str]) -> Iterator[None]:
+    """Remove ``tmp`` when the block fails; MkDocs' errors (and OS errors) become :class:`MkDocsFailed`."""
+    try:
+        yield
     except (exceptions.MkDocsException, exceptions.Abort, OSError) as exc:
         shutil.rmtree(tmp, ignore_errors=True)
         detail = "\n".join(w for w in warnings if w.startswith(("WARNING", "ERROR")))
@@ -167,4 +182,3 @@ def run_mkdocs(
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    swap_in(tmp, out)

@@ -7,8 +7,11 @@
   the output may not be, contain or lie in the flows folder, and the cache may not lie in the
   flows folder (its ``mkdocs.yml`` would be read as a flow) nor in the output.
 - Builds into one output folder run one at a time (:func:`output_lock`, a lock on the folder
-  it is in). Holding that lock, a build removes the temporary folders that killed builds
-  left beside the output (:func:`sweep`): no build that is running owns one then.
+  it is in), and so do builds that share a cache (:func:`cache_lock`). Holding that lock, a
+  build removes the temporary folders that killed builds left beside the output
+  (:func:`sweep`): no build that is running owns one then.
+- A failed first build leaves nothing it created: the folders it made above the output and
+  the cache, and a cache no build finished in, are removed again.
 """
 
 from __future__ import annotations
@@ -21,7 +24,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .pages import PublishError
+from .cache import clear_cache
+from .errors import PublishError
+
+try:
+    import fcntl
+except ImportError:  # pragma: no cover - not POSIX
+    fcntl = None  # type: ignore[assignment]
 
 __all__ = [
     "MARKER",
@@ -29,6 +38,7 @@ __all__ = [
     "check_layout",
     "check_not_replacing",
     "check_replaceable",
+    "cache_lock",
     "inside",
     "new_temp",
     "output_lock",
@@ -124,21 +134,103 @@ def write_marker(site: Path) -> None:
     (site / MARKER).write_text(MARKER_TEXT, encoding="utf-8")
 
 
+def _new_folders(path: Path) -> list[Path]:
+    """``path`` and those of its parents that do not exist yet, deepest first."""
+    made: list[Path] = []
+    while not os.path.lexists(path) and path != path.parent:
+        made.append(path)
+        path = path.parent
+    return made
+
+
+def _remove_empty(folders: list[Path]) -> None:
+    """Remove ``folders`` (deepest first) while they are empty; a folder in use stays."""
+    for d in folders:
+        try:
+            d.rmdir()
+        except OSError:
+            return
+
+
+def _same_file(fd: int, path: Path) -> bool:
+    """``fd`` is still the file at ``path`` (a failed first build may have removed it meanwhile)."""
+    try:
+        a, b = os.fstat(fd), os.stat(path)
+    except OSError:
+        return False
+    return (a.st_dev, a.st_ino) == (b.st_dev, b.st_ino)
+
+
+def _flock(prepare, path: Path, *, folder: bool = False) -> int | None:
+    """Lock ``path`` (a folder, or a lock file created if missing) after ``prepare()`` made what it
+    needs; again when a failed first build removed it meanwhile. ``None``: no locks here."""
+    while True:
+        prepare()
+        if fcntl is None:  # pragma: no cover - not POSIX
+            return None
+        flags = os.O_RDONLY | getattr(os, "O_DIRECTORY", 0) if folder else os.O_RDWR | os.O_CREAT
+        fd = os.open(path, flags, 0o666)
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        if _same_file(fd, path):
+            return fd
+        os.close(fd)
+
+
+def _unlock(fd: int | None) -> None:
+    if fd is not None:
+        os.close(fd)  # closing releases the lock
+
+
 @contextmanager
 def output_lock(out: Path) -> Iterator[None]:
-    """Hold a lock on the folder the output is in while building into it (no file is left there)."""
-    out.parent.mkdir(parents=True, exist_ok=True)
+    """Hold a lock on the folder the output is in while building into it (no file is left there).
+
+    The folders this creates above the output are removed again when the build fails, if
+    they are empty: a failed first build leaves nothing behind."""
+    made = _new_folders(out.parent)
+    fd = _flock(lambda: out.parent.mkdir(parents=True, exist_ok=True), out.parent, folder=True)
     try:
-        import fcntl
-    except ImportError:  # pragma: no cover - not POSIX
         yield
-        return
-    fd = os.open(out.parent, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        fcntl.flock(fd, fcntl.LOCK_EX)
-        yield
+    except BaseException:
+        _remove_empty(made)
+        raise
     finally:
-        os.close(fd)  # closing releases the lock
+        _unlock(fd)
+
+
+@contextmanager
+def cache_lock(cache: Path) -> Iterator[None]:
+    """Create and mark the cache folder and hold its lock (builds that share a cache run one at
+    a time). When a build fails on a cache folder it created and no build finished in, the
+    folder is removed again, with what the build wrote in it: a failed first build leaves
+    nothing behind (a later build that waited for the lock creates it anew)."""
+    made = _new_folders(cache)
+
+    def prepare() -> None:
+        cache.mkdir(parents=True, exist_ok=True)
+        mark_cache(cache)
+
+    fd = _flock(prepare, cache / "lock")
+    try:
+        fresh = not (cache / "manifest.json").exists()
+        yield
+    except BaseException:
+        if made and fresh:
+            _remove_cache(cache)
+            _remove_empty(made)
+        raise
+    finally:
+        _unlock(fd)
+
+
+def _remove_cache(cache: Path) -> None:
+    """What builds write in a cache folder, its tag and its lock (the lock still held)."""
+    try:
+        clear_cache(cache)
+    except OSError:
+        return
+    for name in ("CACHEDIR.TAG", "lock"):
+        (cache / name).unlink(missing_ok=True)
 
 
 def sweep(out: Path) -> list[str]:

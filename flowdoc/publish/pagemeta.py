@@ -35,10 +35,20 @@ from mkdocs.structure.nav import Section
 from mkdocs.structure.pages import Page
 from mkdocs.utils import meta as _meta
 
+from ..render.labels import readable_loose
 from .assets import offline_theme
 from .csp import CspPlugin, add_csp
 
-__all__ = ["SitePages", "SitePlugin", "flow_page_meta", "front_matter", "nav_order", "page_info", "readable_changes"]
+__all__ = [
+    "SitePages",
+    "SitePlugin",
+    "flow_page_meta",
+    "front_matter",
+    "is_deprecated",
+    "nav_order",
+    "page_info",
+    "readable_changes",
+]
 
 KEY = "flowdoc"
 
@@ -87,12 +97,14 @@ def nav_order(fv: Any, current: str) -> int:
     return 1 + majors.index(current) if current in majors else 999
 
 
+def is_deprecated(flow: Any) -> bool:
+    return flow.deprecation is not None or getattr(flow.status, "value", flow.status) == "deprecated"
+
+
 def flow_page_meta(fv: Any, flow: Any, kind: str, current: str, latest_uri: str) -> dict:
     """The front matter of a flow page (see the module): its title and label in navigation and
     search, and, for a vN page that repeats the latest (``latest_uri``), a canonical link and no
     search entry. ``kind``: latest | version | changelog | flow."""
-    from .pages import is_deprecated
-
     deprecated = is_deprecated(flow) and kind != "changelog"
     label, nav, title = _labels(flow, kind, current, deprecated)
     info: dict[str, Any] = {
@@ -114,15 +126,13 @@ def flow_page_meta(fv: Any, flow: Any, kind: str, current: str, latest_uri: str)
     return meta
 
 
-def readable_changes(fv: Any) -> list[dict]:
-    """A flow's changelog, its change messages read as a reader reads the page: a value they
-    quote (``'${pkce.challenge}'``) in words (``'the PKCE challenge'``), as that version's flow says."""
-    from ..render.labels import readable_loose
-    from .pages import changelog_for
-
+def readable_changes(fv: Any, entries: list[dict]) -> list[dict]:
+    """A flow's changelog ``entries`` (:func:`.pages.changelog_for`), their change messages read as
+    a reader reads the page: a value they quote (``'${pkce.challenge}'``) in words (``'the PKCE
+    challenge'``), as that version's flow says."""
     flows = {f.version: f for f in fv.history}
     out = []
-    for entry in changelog_for(fv):
+    for entry in entries:
         flow = flows.get(entry.get("version")) or fv.latest
         changes = [{**c, "message": readable_loose(flow, str(c.get("message", "")))} for c in entry.get("changes") or []]
         out.append({**entry, "changes": changes})

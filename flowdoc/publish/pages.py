@@ -28,19 +28,22 @@ import tempfile
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import yaml
 
-from ..diagnostics import Diagnostic, format_text
-from ..model.flow import version_key
+from ..catalog import FlowSet
+from ..diagnostics import Diagnostic
+from ..diff.versions import changelog_entries, flow_history
+from ..model.flow import Flow
+from ..model.version import Version
+from .. import render as renderer
+from ..render import RenderError
 from .assets import ASSET_DIR, DEFAULT_MERMAID_JS, Asset, add_assets, is_url, site_assets
-from .pagemeta import flow_page_meta, front_matter, readable_changes
+from .errors import PublishError
+from .gitversions import GitHistory
+from .pagemeta import flow_page_meta, front_matter, is_deprecated, readable_changes
 from .templates import SiteTemplates, overlay_templates
-
-if TYPE_CHECKING:
-    from ..model.flow import Flow
-    from .gitversions import GitHistory
 
 __all__ = [
     "ASSET_DIR",
@@ -51,26 +54,14 @@ __all__ = [
     "Layout",
     "Page",
     "PublishError",
+    "add_assets",
     "is_url",
     "load_site",
     "site_assets",
-    "version_key",
 ]
 
 
 VIEWS = ("sequence", "state", "flowchart", "page")
-
-
-class PublishError(Exception):
-    """The site cannot be built; ``diagnostics`` holds the flow problems (FILE:LINE:COL)."""
-
-    def __init__(self, message: str, diagnostics: Iterable[Diagnostic] = ()):
-        self.diagnostics = sorted(diagnostics, key=Diagnostic.sort_key)
-        self.message = message
-        text = message
-        if self.diagnostics:
-            text += "\n" + format_text(self.diagnostics)
-        super().__init__(text)
 
 
 @dataclass(frozen=True)
@@ -89,16 +80,9 @@ class Page:
 
 # ------------------------------------------------------------------- versions
 
-_SEMVER = re.compile(r"^(\d+)\.(\d+)\.(\d+)")
-
-
 def major_of(flow: "Flow") -> int | None:
-    m = _SEMVER.match(flow.version or "")
-    return int(m.group(1)) if m else None
-
-
-def is_deprecated(flow: "Flow") -> bool:
-    return flow.deprecation is not None or getattr(flow.status, "value", flow.status) == "deprecated"
+    v = Version.of(flow.version)
+    return v.major if v is not None else None
 
 
 def _status(flow: "Flow") -> str:
@@ -121,7 +105,7 @@ class FlowVersions:
         best: dict[int, Flow] = {}
         for f in self.history:
             m = major_of(f)
-            if m is not None and (m not in best or version_key(f.version) >= version_key(best[m].version)):
+            if m is not None and (m not in best or Version.key(f.version) >= Version.key(best[m].version)):
                 best[m] = f
         return sorted(best.items(), key=lambda kv: kv[0], reverse=True)
 
@@ -150,15 +134,11 @@ class FlowVersions:
 
 def group_versions(flows: list["Flow"]) -> dict[str, FlowVersions]:
     """Group flows by id, each oldest first."""
-    from ..diff.versions import flow_history
-
     return {fid: FlowVersions(fid, list(lst)) for fid, lst in sorted(flow_history(flows).items())}
 
 
 def changelog_for(fv: FlowVersions) -> list[dict]:
     """Merged changelog of a flow (newest first): authors' notes and the generated changes."""
-    from ..diff.versions import changelog_entries
-
     return list(changelog_entries(fv.history))
 
 
@@ -267,7 +247,7 @@ class FlowSite:
 
     def changelog(self, fid: str) -> list[dict]:
         if fid not in self._changelogs:
-            self._changelogs[fid] = readable_changes(self.entries[fid]) if self.layout.versions else []
+            self._changelogs[fid] = readable_changes(self.entries[fid], changelog_for(self.entries[fid])) if self.layout.versions else []
         return self._changelogs[fid]
 
     def deps_key(self, fid: str) -> str:
@@ -291,17 +271,13 @@ class FlowSite:
         return {n: relative(here, self.layout.latest(n)) for n in names if n in self.entries}
 
     def _render_page(self, flow: "Flow", changelog: list[dict] | None, context: dict, *, embed: bool = False) -> str:
-        from ..render import RenderError, render_page
-
         templates = self.templates_dir if embed else self.page_templates_dir
         try:
-            return render_page(flow, templates_dir=templates, changelog=changelog, context=context)
+            return renderer.render_page(flow, templates_dir=templates, changelog=changelog, context=context)
         except RenderError as exc:
             raise PublishError(f"{self._user_path(str(exc))} (rendering {flow.file})") from None
 
     def _site_template(self, name: str, **context: object) -> str:
-        from ..render import RenderError
-
         try:
             return self.templates.render(name, **context)
         except RenderError as exc:
@@ -349,7 +325,7 @@ class FlowSite:
                 "migration_url": dep.migration.strip() if dep and _is_link(dep.migration) else None,
                 "changelog": changelog,
             }
-        if flow is not fv.latest and version_key(flow.version) < version_key(fv.latest.version):
+        if flow is not fv.latest and Version.key(flow.version) < Version.key(fv.latest.version):
             return {
                 "kind": "older",
                 "version": flow.version or "",
@@ -364,7 +340,7 @@ class FlowSite:
     def _flow_page(self, fv: FlowVersions, flow: "Flow", uri: str, kind: str, current: str) -> Page:
         entries = self.changelog(fv.id)
         if flow is not fv.latest and flow.version:
-            entries = [e for e in entries if version_key(str(e.get("version"))) <= version_key(flow.version)]
+            entries = [e for e in entries if Version.key(str(e.get("version"))) <= Version.key(flow.version)]
         context = {
             "page_kind": kind,
             "version_label": current,
@@ -461,11 +437,9 @@ class FlowSite:
         if view == "page":
             entries = self.changelog(fid) if self.layout.versions else None
             if entries and flow is not fv.latest:
-                entries = [e for e in entries if version_key(str(e.get("version"))) <= version_key(flow.version)]
+                entries = [e for e in entries if Version.key(str(e.get("version"))) <= Version.key(flow.version)]
             return self._render_page(flow, entries, {"page_kind": "embed"}, embed=True)
-        from ..render import render_diagram
-
-        return "```mermaid\n" + render_diagram(flow, view, "mermaid").strip("\n") + "\n```"
+        return "```mermaid\n" + renderer.render_diagram(flow, view, "mermaid").strip("\n") + "\n```"
 
     def expand_embeds(self, markdown: str, *, where: str = "") -> str:
         """Replace every ```flowdoc fence of a page by the flow or view it names."""
@@ -507,38 +481,36 @@ def load_site(
     templates_dir: str | Path | None = None,
     work_dir: str | Path | None = None,
     git_versions: "Sequence[str] | GitHistory | None" = None,
+    flows: FlowSet | None = None,
 ) -> FlowSite:
     """Load and check every flow in the folder; raise :class:`PublishError` on an invalid one.
 
     ``git_versions``: revisions (tags, branches, commits, tag globs such as ``v*``) whose flow
     files add versions (see :mod:`flowdoc.publish.gitversions`), or a resolved
     :class:`~flowdoc.publish.gitversions.GitHistory`. A file not valid at a revision is skipped
-    and reported in ``FlowSite.warnings``.
+    and reported in ``FlowSite.warnings``. ``flows``: the catalog of the folder when the caller
+    has it already (:meth:`FlowSet.from_paths`), so that the folder is discovered once.
     """
-    from ..check import check_paths
-
     flows_dir = Path(flows_dir)
     if not flows_dir.is_dir():
         raise PublishError(f"{flows_dir}: no such flows folder")
-    res = check_paths([flows_dir])
-    if res.invalid:
-        errors = [d for d in res.diagnostics if d.severity == "error"]
+    catalog = flows if flows is not None else FlowSet.from_paths([flows_dir])
+    if catalog.invalid:
+        errors = catalog.errors
         n = len({d.file for d in errors})
         raise PublishError(f"{n} invalid flow file{'s' if n != 1 else ''} in {flows_dir}", errors)
-    if not res.flows:
+    if not catalog.flows:
         raise PublishError(f"{flows_dir}: no flow files (*.yaml, *.yml)")
-    flows = list(res.flows)
+    published = list(catalog.flows)
     sources: dict[str, str] = {}
     warnings: list[Diagnostic] = []
     if git_versions:
-        from .gitversions import GitHistory
-
         history = git_versions if isinstance(git_versions, GitHistory) else GitHistory.resolve(flows_dir, git_versions)
-        found = history.load(res.flows, res.files)
-        flows += found.flows
+        found = history.load(catalog.flows, catalog.files)
+        published += found.flows
         sources, warnings = found.sources, found.warnings
     return FlowSite(
-        flows,
+        published,
         prefix=prefix,
         versions=versions,
         templates_dir=templates_dir,

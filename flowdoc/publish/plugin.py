@@ -31,13 +31,16 @@ from mkdocs.exceptions import PluginError
 from mkdocs.plugins import BasePlugin, event_priority, get_plugin_logger
 from mkdocs.structure.files import File, Files
 
+from ..catalog import FlowSet
 from ..diagnostics import format_text
-from ..load import discover
-from .csp import add_csp
-from .pagemeta import SitePages
-from .pages import FlowSite, PublishError, add_assets, is_url, load_site, site_assets
 from .assets import offline_theme
+from .cache import flow_key, pages_env_key
+from .csp import add_csp
+from .errors import PublishError
+from .gitversions import GitHistory
 from .mkdocs_build import ensure_extensions
+from .pagemeta import SitePages
+from .pages import FlowSite, add_assets, is_url, load_site, site_assets
 
 log = get_plugin_logger(__name__)
 
@@ -60,7 +63,7 @@ class FlowdocPluginConfig(base.Config):
 def _link_targets(flows_dir: str) -> list[str]:
     """The folders outside ``flows_dir`` that hold the targets of its linked flow files."""
     top = os.path.realpath(flows_dir)
-    found = {os.path.dirname(os.path.realpath(f)) for f in discover([flows_dir])[0]}
+    found = {os.path.dirname(os.path.realpath(f)) for f in FlowSet.from_paths([flows_dir]).files}
     return sorted(d for d in found if d != top and not d.startswith(top + os.sep))
 
 
@@ -153,24 +156,18 @@ class FlowdocPlugin(BasePlugin[FlowdocPluginConfig]):
         """The revisions of ``git_versions``, resolved (None without it)."""
         if not self.config.git_versions:
             return None
-        from .gitversions import GitHistory
-
         history = GitHistory.resolve(self.config.flows_dir, self.config.git_versions)
         self._git_watch = [str(p) for p in history.watch if p.exists()]
         return history
 
     def _pages(self, site: FlowSite) -> list:
-        """All pages; a flow's pages are reused from an earlier build when its files are unchanged."""
-        from .cache import code_fingerprint, digest_json
-        from .templates import templates_digest
-
-        env = [code_fingerprint(), templates_digest(site.templates_dir), site.layout.prefix, site.layout.versions]
+        """All pages; a flow's pages are reused from an earlier build when their key is unchanged
+        (the key ``flowdoc build`` uses too: :func:`~flowdoc.publish.cache.flow_key`)."""
+        env = pages_env_key(site.templates_dir, site.layout)
         pages = [site.index_page()]
         memo: dict[str, list] = {}
-        for fid, fv in site.entries.items():
-            key = digest_json(
-                [env, fid, sorted(site.source_digest(f) for f in fv.history), site.deps_key(fid)]
-            )
+        for fid in site.entries:
+            key = flow_key(env, site, fid, self.config.flows_dir)
             memo[key] = self._memo.get(key) or site.pages_for(fid)
             pages.extend(memo[key])
         self._memo = memo

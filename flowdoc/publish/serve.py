@@ -27,9 +27,11 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Callable
 
+from ..diagnostics import format_text
 from ..load import walk_files
 from .output import check_layout, check_replaceable
-from .pages import PublishError, is_url
+from .errors import PublishError
+from .pages import is_url
 from .site import BuildResult, BuildSettings, Reporter, build_site
 
 __all__ = ["PreviewServer", "RELOAD_PATH", "allowed_hosts", "check_output"]
@@ -284,8 +286,6 @@ class PreviewServer:
         if result.cache_reset:
             self.echo(f"flowdoc: note: the build failed with the cache ({result.cache_reset}); rebuilt from nothing")
         if result.diagnostics:
-            from ..diagnostics import format_text
-
             self.echo(format_text(result.diagnostics))
         self.echo(result.summary())
         return True
@@ -348,13 +348,13 @@ class PreviewServer:
         self._threads.clear()
 
     def serve_forever(self) -> None:
-        self.start()
-        self.echo(f"Serving {self.url} (Ctrl+C to stop); watching {', '.join(map(str, self.watched()))}")
+        """Build, serve and watch until :meth:`stop` or Ctrl-C (``KeyboardInterrupt`` is raised
+        again once both threads have ended, so the caller knows why it stopped)."""
         try:
+            self.start()
+            self.echo(f"Serving {self.url} (Ctrl+C to stop); watching {', '.join(map(str, self.watched()))}")
             while not self._stop.wait(1.0):
                 pass
-        except KeyboardInterrupt:
-            self.echo("stopping")
         finally:
             self.stop()
 

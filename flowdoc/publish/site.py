@@ -12,174 +12,37 @@ is run on it programmatically (``load_config`` + ``build``) with that folder as
   was and raises :class:`PublishError` (invalid flows: with FILE:LINE:COL).
 - Incremental: see :mod:`flowdoc.publish.cache`. When nothing changed and the output is
   there, MkDocs is not run (it re-renders every page on each build).
+- Phases (:func:`_build`): the MkDocs project, discover, render, collect, stage, MkDocs, swap.
 - ``git_versions``: versions also come from the flow files as they stood at git revisions
   (:mod:`flowdoc.publish.gitversions`); the commit each revision names is part of the cache key.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Iterator
+from typing import TYPE_CHECKING, Callable
 
+from ..catalog import FlowSet
 from ..diagnostics import Diagnostic
-from ..load import discover
-from .cache import (
-    Manifest,
-    clear_cache,
-    code_fingerprint,
-    digest,
-    digest_json,
-    remove_path,
-    stray_files,
-    verify_staged,
-)
-from .mkdocs_build import (
-    MkDocsFailed,
-    default_project,
-    ensure_extensions,
-    load_mkdocs_config,
-    project_digest,
-    run_mkdocs,
-)
-from .output import check_cache, check_layout, check_not_replacing, check_replaceable, mark_cache, output_lock, sweep
-from .pages import FlowSite, Layout, PublishError, is_url, load_site, site_assets
 from .assets import for_file_urls
-from .templates import templates_digest
+from .cache import (Manifest, clear_cache, digest, digest_json, flow_key, pages_env_key, remove_path, stray_files,
+                    verify_staged)
+from .errors import PublishError
+from .gitversions import GitHistory
+from .mkdocs_build import (MkDocsFailed, default_project, ensure_extensions, load_mkdocs_config, project_digest,
+                           run_mkdocs, swap_site)
+from .output import cache_lock, check_cache, check_layout, check_not_replacing, check_replaceable, output_lock, sweep
+from .pages import Asset, FlowSite, Layout, load_site, site_assets
+from .settings import BuildResult, BuildSettings, Reporter
 
 if TYPE_CHECKING:
-    from ..config import Config
+    from mkdocs.config.defaults import MkDocsConfig
 
 __all__ = ["BuildSettings", "BuildResult", "Reporter", "build_site", "default_project", "ensure_extensions"]
-
-
-@dataclass
-class BuildSettings:
-    """Everything ``flowdoc build`` needs; :meth:`from_config` reads ``[tool.flowdoc]``."""
-
-    flows_dir: Path
-    out_dir: Path
-    config_file: Path | None = None
-    mermaid_js: str | None = None
-    templates_dir: Path | None = None
-    prefix: str = ""
-    versions: bool = True
-    cache_dir: Path | None = None
-    strict: bool = False
-    force: bool = False
-    #: git revisions whose flow files add versions: tags, branches, commits, tag globs (``v*``)
-    git_versions: list[str] = field(default_factory=list)
-    #: a site that works opened from disk (file://): NAME.html pages, no search (assets.for_file_urls)
-    file_urls: bool = False
-
-    @classmethod
-    def from_config(cls, config: "Config", **overrides) -> "BuildSettings":
-        """Settings from ``[tool.flowdoc]`` (paths relative to the pyproject.toml), then ``overrides``
-        (values that are None are ignored; paths relative to the current folder)."""
-        root = Path(config.root)
-
-        def rel(v: str | None) -> Path | None:
-            if v is None:
-                return None
-            p = Path(v).expanduser()
-            return p if p.is_absolute() else root / p
-
-        site = config.site
-        config_file = rel(site.config_file)
-        if config_file is None and (root / "site" / "mkdocs.yml").is_file():
-            config_file = root / "site" / "mkdocs.yml"
-        mermaid = site.mermaid_js
-        if mermaid and not is_url(mermaid):
-            mermaid = str(rel(mermaid))
-        s = cls(
-            flows_dir=rel(config.flows),  # type: ignore[arg-type]
-            out_dir=rel(config.out),  # type: ignore[arg-type]
-            config_file=config_file,
-            mermaid_js=mermaid,
-            templates_dir=rel(config.templates),
-            prefix=site.prefix,
-            versions=site.versions,
-            cache_dir=rel(site.cache_dir),
-            strict=site.strict,
-            git_versions=list(site.git_versions),
-            file_urls=site.file_urls,
-        )
-        for k, v in overrides.items():
-            if v is not None:
-                if k in ("flows_dir", "out_dir", "config_file", "templates_dir", "cache_dir"):
-                    v = Path(v)
-                elif k == "git_versions":
-                    v = [v] if isinstance(v, str) else list(v)
-                setattr(s, k, v)
-        return s
-
-    @property
-    def cache_path(self) -> Path:
-        if self.cache_dir is not None:
-            return Path(self.cache_dir)
-        out = Path(self.out_dir).resolve()
-        return out.parent / ".flowdoc-cache" / out.name
-
-
-@dataclass
-class BuildResult:
-    out_dir: Path
-    flows: int = 0
-    pages_built: int = 0
-    pages_reused: int = 0
-    mkdocs_ran: bool = False
-    seconds: float = 0.0
-    warnings: list[str] = field(default_factory=list)
-    #: flowdoc's own warnings (a flow file not valid at a git revision: REV:path:LINE:COL)
-    diagnostics: list[Diagnostic] = field(default_factory=list)
-    #: seconds per stage: check, render, stage, mkdocs
-    timings: dict[str, float] = field(default_factory=dict)
-    #: the MkDocs project's files (configuration, docs folder, theme overrides), for serve
-    watch: list[Path] = field(default_factory=list)
-    #: why the cache was cleared and the build run again from nothing (a build with it failed)
-    cache_reset: str | None = None
-
-    def summary(self) -> str:
-        pages = self.pages_built + self.pages_reused
-        what = (
-            f"{pages} page{'s' if pages != 1 else ''} of {self.flows} flow{'s' if self.flows != 1 else ''}: "
-            f"{self.pages_built} built, {self.pages_reused} reused"
-        )
-        site = "site built by MkDocs" if self.mkdocs_ran else "site unchanged (MkDocs not run)"
-        return f"{what}; {site} in {self.seconds:.2f} s → {self.out_dir}"
-
-
-class Reporter:
-    """Progress of a build; the CLI shows it as a progress bar on a terminal."""
-
-    def stage(self, message: str) -> None: ...
-
-    def start(self, total: int, label: str) -> None: ...
-
-    def advance(self, n: int = 1) -> None: ...
-
-    def finish(self) -> None: ...
-
-
-# ------------------------------------------------------------------ helpers
-
-
-def _user_files(docs_dir: Path, skip: list[Path]) -> dict[str, Path]:
-    """Files of the MkDocs project's docs folder (relative POSIX path -> path)."""
-    out: dict[str, Path] = {}
-    if not docs_dir.is_dir():
-        return out
-    skip = [s.resolve() for s in skip]
-    for dirpath, dirnames, filenames in os.walk(docs_dir):
-        d = Path(dirpath)
-        dirnames[:] = sorted(n for n in dirnames if (d / n).resolve() not in skip)
-        for name in sorted(filenames):
-            p = d / name
-            out[p.relative_to(docs_dir).as_posix()] = p
-    return out
 
 
 # -------------------------------------------------------------------- build
@@ -203,25 +66,8 @@ def build_site(settings: BuildSettings, *, reporter: Reporter | None = None) -> 
     check_replaceable(out, force=settings.force)
     with output_lock(out):
         sweep(out)
-        cache.mkdir(parents=True, exist_ok=True)
-        mark_cache(cache)
-        with _locked(cache / "lock"):
+        with cache_lock(cache):
             return _build_or_retry(settings, cache, reporter or Reporter())
-
-
-@contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    with open(path, "a+b") as lock:
-        try:
-            import fcntl
-        except ImportError:  # pragma: no cover - not POSIX
-            yield
-            return
-        fcntl.flock(lock.fileno(), fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(lock.fileno(), fcntl.LOCK_UN)
 
 
 def _build_or_retry(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
@@ -248,19 +94,141 @@ def _build_or_retry(settings: BuildSettings, cache: Path, rep: Reporter) -> Buil
 
 
 def _build(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
+    """One build, in phases: the MkDocs project; discover (what the pages are made from); render
+    the pages (or reuse them); collect the docs tree (with the project's pages and flowdoc's
+    assets); write it to the staged folder; MkDocs into a temporary folder; swap it in."""
     t0 = time.perf_counter()
-    flows_dir = Path(settings.flows_dir).resolve()
-    out = Path(settings.out_dir).resolve()
-    layout = Layout(settings.prefix, settings.versions)
+    job = _job(settings, cache, rep)
+    project = _project(job)
+    inputs = _discover(job)
+    site = functools.cache(functools.partial(_load_flows, job, inputs))
+    pages = _render(job, inputs, site)
+    tree = _collect(job, project, inputs, pages, site)
+    _stage(job, inputs, tree)
+    site_key = _site_key(job, project, tree)
+    if not _output_current(job, inputs.manifest, site_key):
+        built = _mkdocs(job, project, tree)
+        _swap(job, built)
+    if inputs.history is not None:
+        job.result.watch += inputs.history.watch  # new tags, moved branches (flowdoc serve)
+    _save_manifest(job, inputs, pages, tree, site_key)
+    job.result.seconds = time.perf_counter() - t0
+    return job.result
+
+
+# ------------------------------------------------------------------- phases
+
+
+@dataclass
+class _Job:
+    """A build's settings and paths (resolved), its progress and its result so far."""
+
+    settings: BuildSettings
+    cache: Path
+    rep: Reporter
+    out: Path
+    flows_dir: Path
+    templates_dir: Path | None
+    layout: Layout
+    result: BuildResult
+
+    @property
+    def staged_dir(self) -> Path:
+        """The docs folder MkDocs builds from."""
+        return self.cache / "docs"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.cache / "manifest.json"
+
+
+@dataclass
+class _Project:
+    """The MkDocs project the pages are published in, and flowdoc's assets for it."""
+
+    config_file: Path
+    cfg: "MkDocsConfig"
+    docs_dir: Path
+    assets: list[Asset]
+    extra_css: list[str]
+    extra_js: list[str]
+
+
+@dataclass
+class _Inputs:
+    """What the pages are made from, and what the last good build made."""
+
+    #: the flow files of the flows folder (read only when a page must be made from them)
+    catalog: FlowSet
+    #: flow file (relative to the flows folder) -> sha256 of its bytes
+    file_hashes: dict[str, str]
+    history: GitHistory | None
+    git_key: str
+    #: what every page is made from besides the flows (:func:`~flowdoc.publish.cache.pages_env_key`)
+    env_key: str
+    #: the last build's manifest (empty when it cannot be used)
+    manifest: Manifest
+    staged_ok: bool
+    #: no flow file and no revision changed: the flows need not be read at all
+    unchanged: bool
+
+
+@dataclass
+class _Pages:
+    """The generated pages: flow id -> {"key", "pages": {src_uri: sha256}}, the index, and what to write."""
+
+    ids: dict[str, dict] = field(default_factory=dict)
+    index: dict[str, str] = field(default_factory=dict)
+    writes: dict[str, bytes] = field(default_factory=dict)
+
+    def uris(self) -> dict[str, str]:
+        """Every generated page -> its sha256."""
+        out = dict(self.index)
+        for rec in self.ids.values():
+            out.update(rec["pages"])
+        return out
+
+
+@dataclass
+class _Tree:
+    """The staged docs folder this build wants: every file -> sha256, the files to write, and the
+    project's pages with ```flowdoc fences -> sha256 of their source."""
+
+    desired: dict[str, str]
+    writes: dict[str, bytes]
+    user_src: dict[str, str] = field(default_factory=dict)
+
+    def want(self, uri: str, data: bytes, job: _Job, manifest: Manifest) -> None:
+        """``uri`` holds ``data``: written unless the staged file already does."""
+        h = digest(data)
+        self.desired[uri] = h
+        if manifest.staged.get(uri) != h or not (job.staged_dir / uri).is_file():
+            self.writes[uri] = data
+
+
+def _job(settings: BuildSettings, cache: Path, rep: Reporter) -> _Job:
     templates_dir = Path(settings.templates_dir).resolve() if settings.templates_dir else None
     if templates_dir is not None and not templates_dir.is_dir():
         raise PublishError(f"{settings.templates_dir}: no such templates folder")
-    result = BuildResult(out_dir=out)
+    out = Path(settings.out_dir).resolve()
+    return _Job(
+        settings=settings,
+        cache=cache,
+        rep=rep,
+        out=out,
+        flows_dir=Path(settings.flows_dir).resolve(),
+        templates_dir=templates_dir,
+        layout=Layout(settings.prefix, settings.versions),
+        result=BuildResult(out_dir=out),
+    )
 
-    # ---- the MkDocs project
-    config_file = Path(settings.config_file).resolve() if settings.config_file else default_project(cache, layout)
-    cfg = load_mkdocs_config(config_file, result.warnings)
-    if settings.file_urls:
+
+def _project(job: _Job) -> _Project:
+    """The MkDocs project: its configuration (given, or the built-in one), docs folder and assets."""
+    s = job.settings
+    config_file = Path(s.config_file).resolve() if s.config_file else default_project(job.cache, job.layout)
+    cfg = load_mkdocs_config(config_file, job.result.warnings)
+    if s.file_urls:
         for_file_urls(cfg)
     if "flowdoc" in cfg.plugins:
         raise PublishError(
@@ -268,222 +236,251 @@ def _build(settings: BuildSettings, cache: Path, rep: Reporter) -> BuildResult:
             "or remove the plugin to build it with `flowdoc build`"
         )
     docs_dir = Path(cfg.docs_dir).resolve()
-    result.watch = [config_file, docs_dir]
+    job.result.watch = [config_file, docs_dir]
     if cfg.theme.custom_dir:
-        result.watch.append(Path(cfg.theme.custom_dir))
-    staged_dir = cache / "docs"
-    check_not_replacing(out, [docs_dir, config_file.parent])
-    assets, extra_css, extra_js = site_assets(settings.mermaid_js)
+        job.result.watch.append(Path(cfg.theme.custom_dir))
+    check_not_replacing(job.out, [docs_dir, config_file.parent])
+    assets, extra_css, extra_js = site_assets(s.mermaid_js)
+    return _Project(config_file, cfg, docs_dir, assets, extra_css, extra_js)
 
-    # ---- the flow files and what the pages are made from
-    files, _ = discover([flows_dir])
+
+def _discover(job: _Job) -> _Inputs:
+    """The flow files and their hashes, the git revisions, and whether the last build still holds."""
+    catalog = FlowSet.from_paths([job.flows_dir])
+    files = catalog.files
     if not files:
-        raise PublishError(f"{settings.flows_dir}: no flow files (*.yaml, *.yml)")
-    file_hashes = {f.relative_to(flows_dir).as_posix(): digest(f.read_bytes()) for f in files}
+        raise PublishError(f"{job.settings.flows_dir}: no flow files (*.yaml, *.yml)")
+    file_hashes = {f.relative_to(job.flows_dir).as_posix(): digest(f.read_bytes()) for f in files}
     history = None
-    if settings.git_versions:
-        from .gitversions import GitHistory
-
-        rep.stage("Resolving git revisions")
+    if job.settings.git_versions:
+        job.rep.stage("Resolving git revisions")
         t = time.perf_counter()
-        history = GitHistory.resolve(flows_dir, settings.git_versions)
-        result.timings["git"] = time.perf_counter() - t
+        history = GitHistory.resolve(job.flows_dir, job.settings.git_versions)
+        job.result.timings["git"] = time.perf_counter() - t
     git_key = history.key if history is not None else ""
-    env_key = digest_json(
-        {
-            "code": code_fingerprint(),
-            "templates": templates_digest(templates_dir),
-            "layout": [layout.prefix, layout.versions],
-        }
-    )
-    manifest_path = cache / "manifest.json"
-    manifest = Manifest.load(manifest_path)
-    if settings.force or manifest.env_key != env_key or not manifest.complete:
+    env_key = pages_env_key(job.templates_dir, job.layout)
+    manifest = Manifest.load(job.manifest_path)
+    if job.settings.force or manifest.env_key != env_key or not manifest.complete:
         manifest = Manifest()
-    staged_ok = staged_dir.is_dir()
-    flows_unchanged = (
+    staged_ok = job.staged_dir.is_dir()
+    unchanged = (
         staged_ok
         and manifest.files == file_hashes
         and manifest.git == git_key
         and bool(manifest.ids)
-        and all((staged_dir / u).is_file() for u in manifest.flow_pages)
+        and all((job.staged_dir / u).is_file() for u in manifest.flow_pages)
+    )
+    return _Inputs(catalog, file_hashes, history, git_key, env_key, manifest, staged_ok, unchanged)
+
+
+def _load_flows(job: _Job, inputs: _Inputs) -> FlowSite:
+    """Load and check the flows (only when a page must be made from them)."""
+    job.rep.stage("Checking flows")
+    t = time.perf_counter()
+    site = load_site(
+        job.flows_dir,
+        prefix=job.settings.prefix,
+        versions=job.settings.versions,
+        templates_dir=job.templates_dir,
+        work_dir=job.cache / "work",
+        git_versions=inputs.history,
+        flows=inputs.catalog,
+    )
+    job.result.timings["check"] = time.perf_counter() - t
+    return site
+
+
+def _render(job: _Job, inputs: _Inputs, site: Callable[[], FlowSite]) -> _Pages:
+    """The generated pages: reused from the last build when their key is unchanged, else rendered."""
+    res, m = job.result, inputs.manifest
+    if inputs.unchanged:
+        res.flows = len(m.ids)
+        res.pages_reused = len(m.flow_pages)
+        res.diagnostics = [Diagnostic(**d) for d in m.git_warnings]
+        return _Pages(ids=m.ids, index=m.index)
+    fs = site()
+    res.flows = len(fs.entries)
+    res.diagnostics = list(fs.warnings)
+    pages = _Pages()
+    todo: list[tuple[str, str]] = []
+    for fid, fv in fs.entries.items():
+        key = flow_key(inputs.env_key, fs, fid, job.flows_dir, inputs.file_hashes)
+        prev = m.ids.get(fid)
+        uris = job.layout.flow_uris(fv)
+        if prev and prev.get("key") == key and _still_staged(job, m, prev["pages"], uris):
+            pages.ids[fid] = prev
+            res.pages_reused += len(uris)
+        else:
+            todo.append((fid, key))
+    t = time.perf_counter()
+    _render_flows(job, fs, todo, pages)
+    _render_index(job, m, fs, pages)
+    res.timings["render"] = time.perf_counter() - t
+    return pages
+
+
+def _still_staged(job: _Job, manifest: Manifest, prev: dict[str, str], uris: list[str]) -> bool:
+    """The last build's pages of a flow are the pages it has now, and are staged as they were made."""
+    return sorted(prev) == sorted(uris) and all(
+        manifest.staged.get(u) == h and (job.staged_dir / u).is_file() for u, h in prev.items()
     )
 
-    site_holder: list[FlowSite] = []
 
-    def get_site() -> FlowSite:
-        if not site_holder:
-            rep.stage("Checking flows")
-            t = time.perf_counter()
-            site_holder.append(
-                load_site(
-                    flows_dir,
-                    prefix=settings.prefix,
-                    versions=settings.versions,
-                    templates_dir=templates_dir,
-                    work_dir=cache / "work",
-                    git_versions=history,
-                )
-            )
-            result.timings["check"] = time.perf_counter() - t
-        return site_holder[0]
+def _render_flows(job: _Job, fs: FlowSite, todo: list[tuple[str, str]], pages: _Pages) -> None:
+    if not todo:
+        return
+    job.rep.start(len(todo), "Rendering flows")
+    try:
+        for fid, key in todo:
+            made = fs.pages_for(fid)
+            for p in made:
+                pages.writes[p.src_uri] = p.content.encode("utf-8")
+            pages.ids[fid] = {"key": key, "pages": {p.src_uri: p.digest for p in made}}
+            job.result.pages_built += len(made)
+            job.rep.advance()
+    finally:
+        job.rep.finish()
 
-    new_ids: dict[str, dict] = {}
-    new_index: dict[str, str] = {}
-    writes: dict[str, bytes] = {}  # staged uri -> content to write
-    if flows_unchanged:
-        new_ids, new_index = manifest.ids, manifest.index
-        result.flows = len(new_ids)
-        result.pages_reused = len(manifest.flow_pages)
-        result.diagnostics = [Diagnostic(**d) for d in manifest.git_warnings]
+
+def _render_index(job: _Job, manifest: Manifest, fs: FlowSite, pages: _Pages) -> None:
+    index = fs.index_page()
+    pages.index = {index.src_uri: index.digest}
+    if manifest.index == pages.index and manifest.staged.get(index.src_uri) == index.digest:
+        job.result.pages_reused += 1
     else:
-        site = get_site()
-        result.flows = len(site.entries)
-        result.diagnostics = list(site.warnings)
+        pages.writes[index.src_uri] = index.content.encode("utf-8")
+        job.result.pages_built += 1
 
-        def source(f) -> tuple[str, str]:
-            if f.file in site.sources:  # a version from git history: its content, whatever the revision
-                return ("", site.sources[f.file])
-            r = Path(f.file).relative_to(flows_dir).as_posix()  # the link's own path, not its target
-            return (r, file_hashes.get(r, ""))
 
-        todo: list[tuple[str, str, list[str]]] = []
-        for fid, fv in site.entries.items():
-            parts = sorted(source(f) for f in fv.history)
-            key = digest_json([env_key, fid, parts, site.deps_key(fid)])
-            uris = layout.flow_uris(fv)
-            prev = manifest.ids.get(fid)
-            if (
-                prev
-                and prev.get("key") == key
-                and sorted(prev.get("pages", {})) == sorted(uris)
-                and all(manifest.staged.get(u) == h and (staged_dir / u).is_file() for u, h in prev["pages"].items())
-            ):
-                new_ids[fid] = prev
-                result.pages_reused += len(uris)
-            else:
-                todo.append((fid, key, uris))
-        t = time.perf_counter()
-        if todo:
-            rep.start(len(todo), "Rendering flows")
-            try:
-                for fid, key, _uris in todo:
-                    pages = site.pages_for(fid)
-                    for p in pages:
-                        writes[p.src_uri] = p.content.encode("utf-8")
-                    new_ids[fid] = {"key": key, "pages": {p.src_uri: p.digest for p in pages}}
-                    result.pages_built += len(pages)
-                    rep.advance()
-            finally:
-                rep.finish()
-        index = site.index_page()
-        new_index = {index.src_uri: index.digest}
-        if manifest.index == new_index and manifest.staged.get(index.src_uri) == index.digest:
-            result.pages_reused += 1
-        else:
-            writes[index.src_uri] = index.content.encode("utf-8")
-            result.pages_built += 1
-        result.timings["render"] = time.perf_counter() - t
-
-    generated: dict[str, str] = dict(new_index)
-    for rec in new_ids.values():
-        generated.update(rec["pages"])
-
-    # ---- the pages of the MkDocs project, and flowdoc's assets
-    user = _user_files(docs_dir, skip=[cache, out])
+def _collect(job: _Job, project: _Project, inputs: _Inputs, pages: _Pages, site: Callable[[], FlowSite]) -> _Tree:
+    """The whole docs tree: the generated pages, the project's pages (```flowdoc fences expanded)
+    and flowdoc's assets."""
+    user = _user_files(project.docs_dir, skip=[job.cache, job.out])
+    generated = pages.uris()
     clash = sorted(set(user) & set(generated))
     if clash:
         raise PublishError(
-            f"{docs_dir / clash[0]} has the path of a generated page; rename it or set a prefix "
+            f"{project.docs_dir / clash[0]} has the path of a generated page; rename it or set a prefix "
             "([tool.flowdoc.site] prefix)"
         )
-    desired: dict[str, str] = dict(generated)
-    user_src: dict[str, str] = {}
+    tree = _Tree(desired=generated, writes=pages.writes)
     for uri, path in user.items():
-        data = path.read_bytes()
-        src_hash = digest(data)
-        if uri.endswith(".md") and b"flowdoc" in data:
-            user_src[uri] = src_hash
-            if (
-                flows_unchanged
-                and manifest.user_src.get(uri) == src_hash
-                and uri in manifest.staged
-                and (staged_dir / uri).is_file()
-            ):
-                desired[uri] = manifest.staged[uri]
-                continue
-            text = data.decode("utf-8")
-            expanded = get_site().expand_embeds(text, where=str(path)) if "flowdoc" in text else text
-            data = expanded.encode("utf-8")
-        h = digest(data)
-        desired[uri] = h
-        if manifest.staged.get(uri) != h or not (staged_dir / uri).is_file():
-            writes[uri] = data
-    for a in assets:
-        data = a.data()
-        h = digest(data)
-        desired[a.src_uri] = h
-        if manifest.staged.get(a.src_uri) != h or not (staged_dir / a.src_uri).is_file():
-            writes[a.src_uri] = data
-    clash = sorted(set(user) & {a.src_uri for a in assets})
+        _user_page(job, inputs, tree, uri, path, site)
+    for a in project.assets:
+        tree.want(a.src_uri, a.data(), job, inputs.manifest)
+    clash = sorted(set(user) & {a.src_uri for a in project.assets})
     if clash:
-        raise PublishError(f"{docs_dir / clash[0]}: this path is flowdoc's own asset; rename the file")
+        raise PublishError(f"{project.docs_dir / clash[0]}: this path is flowdoc's own asset; rename the file")
+    return tree
 
-    # ---- stage: write what changed, remove what is gone
+
+def _user_files(docs_dir: Path, skip: list[Path]) -> dict[str, Path]:
+    """Files of the MkDocs project's docs folder (relative POSIX path -> path)."""
+    out: dict[str, Path] = {}
+    if not docs_dir.is_dir():
+        return out
+    skip = [s.resolve() for s in skip]
+    for dirpath, dirnames, filenames in os.walk(docs_dir):
+        d = Path(dirpath)
+        dirnames[:] = sorted(n for n in dirnames if (d / n).resolve() not in skip)
+        for name in sorted(filenames):
+            p = d / name
+            out[p.relative_to(docs_dir).as_posix()] = p
+    return out
+
+
+def _user_page(job: _Job, inputs: _Inputs, tree: _Tree, uri: str, path: Path, site: Callable[[], FlowSite]) -> None:
+    """A file of the project's docs folder; a page with ```flowdoc fences gets them expanded (or,
+    when neither it nor the flows changed, keeps its staged expansion)."""
+    data = path.read_bytes()
+    m = inputs.manifest
+    if uri.endswith(".md") and b"flowdoc" in data:
+        src_hash = digest(data)
+        tree.user_src[uri] = src_hash
+        staged = job.staged_dir / uri
+        if inputs.unchanged and m.user_src.get(uri) == src_hash and uri in m.staged and staged.is_file():
+            tree.desired[uri] = m.staged[uri]
+            return
+        text = data.decode("utf-8")
+        expanded = site().expand_embeds(text, where=str(path)) if "flowdoc" in text else text
+        data = expanded.encode("utf-8")
+    tree.want(uri, data, job, m)
+
+
+def _stage(job: _Job, inputs: _Inputs, tree: _Tree) -> None:
+    """Write what changed into the staged docs folder and remove what this build does not want."""
     t = time.perf_counter()
-    strays = stray_files(staged_dir, desired)  # every build: the staged tree is only what this one wants
-    if writes or strays or not staged_ok:
-        rep.stage("Staging pages")
-        Manifest(env_key=manifest.env_key).save(manifest_path)  # until done, the staged folder is unknown
-        staged_dir.mkdir(parents=True, exist_ok=True)
+    staged = job.staged_dir
+    strays = stray_files(staged, tree.desired)  # every build: the staged tree is only what this one wants
+    if tree.writes or strays or not inputs.staged_ok:
+        job.rep.stage("Staging pages")
+        Manifest(env_key=inputs.manifest.env_key).save(job.manifest_path)  # until done, the staged folder is unknown
+        staged.mkdir(parents=True, exist_ok=True)
         for p in strays:
             remove_path(p)
-        for uri, data in writes.items():
-            target = staged_dir / uri
+        for uri, data in tree.writes.items():
+            target = staged / uri
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
+    job.result.timings["stage"] = time.perf_counter() - t
 
-    result.timings["stage"] = time.perf_counter() - t
-    # ---- MkDocs, unless nothing it reads has changed and the output is there
-    site_key = digest_json(
+
+def _site_key(job: _Job, project: _Project, tree: _Tree) -> str:
+    """A hash of everything MkDocs reads."""
+    return digest_json(
         {
-            "staged": desired,
-            "project": project_digest(config_file, cfg),
-            "strict": settings.strict,
-            "file_urls": settings.file_urls,
-            "css": extra_css,
-            "js": extra_js,
+            "staged": tree.desired,
+            "project": project_digest(project.config_file, project.cfg),
+            "strict": job.settings.strict,
+            "file_urls": job.settings.file_urls,
+            "css": project.extra_css,
+            "js": project.extra_js,
         }
     )
-    out_current = (
+
+
+def _output_current(job: _Job, manifest: Manifest, site_key: str) -> bool:
+    """Nothing MkDocs reads has changed since the last build, and its output is still there, untouched."""
+    out = job.out
+    return (
         out.is_dir()
         and manifest.site_key == site_key
         and manifest.out == str(out)
         and manifest.out_mtime_ns == out.stat().st_mtime_ns
     )
-    if not out_current:
-        verify_staged(staged_dir, desired)
-        rep.stage(f"Building the site with MkDocs ({sum(1 for u in desired if u.endswith('.md'))} pages)")
-        t = time.perf_counter()
-        run_mkdocs(cfg, staged_dir, out, extra_css, extra_js, settings.strict, result.warnings, settings.force)
-        result.mkdocs_ran = True
-        result.timings["mkdocs"] = time.perf_counter() - t
 
-    if history is not None:
-        result.watch += history.watch  # new tags, moved branches (flowdoc serve)
+
+def _mkdocs(job: _Job, project: _Project, tree: _Tree) -> Path:
+    """MkDocs on the staged folder (checked against its hashes first), into a temporary folder."""
+    verify_staged(job.staged_dir, tree.desired)
+    job.rep.stage(f"Building the site with MkDocs ({sum(1 for u in tree.desired if u.endswith('.md'))} pages)")
+    t = time.perf_counter()
+    s = job.settings
+    tmp = run_mkdocs(project.cfg, job.staged_dir, job.out, project.extra_css, project.extra_js, s.strict,
+                     job.result.warnings)
+    job.result.mkdocs_ran = True
+    job.result.timings["mkdocs"] = time.perf_counter() - t
+    return tmp
+
+
+def _swap(job: _Job, tmp: Path) -> None:
+    """The new site replaces the output (which must still be a site of flowdoc, unless ``force``)."""
+    swap_site(tmp, job.out, job.result.warnings, force=job.settings.force)
+
+
+def _save_manifest(job: _Job, inputs: _Inputs, pages: _Pages, tree: _Tree, site_key: str) -> None:
+    """What this build made, for the next one."""
     Manifest(
-        env_key=env_key,
-        files=file_hashes,
-        git=git_key,
-        git_warnings=[d.to_dict() for d in result.diagnostics],
-        ids=new_ids,
-        index=new_index,
-        user_src=user_src,
-        staged=desired,
+        env_key=inputs.env_key,
+        files=inputs.file_hashes,
+        git=inputs.git_key,
+        git_warnings=[d.to_dict() for d in job.result.diagnostics],
+        ids=pages.ids,
+        index=pages.index,
+        user_src=tree.user_src,
+        staged=tree.desired,
         site_key=site_key,
-        out=str(out),
-        out_mtime_ns=out.stat().st_mtime_ns,
+        out=str(job.out),
+        out_mtime_ns=job.out.stat().st_mtime_ns,
         complete=True,
-    ).save(manifest_path)
-    result.seconds = time.perf_counter() - t0
-    return result
+    ).save(job.manifest_path)

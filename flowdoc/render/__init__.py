@@ -15,8 +15,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from . import diagram, dot, mermaid
 from .dot import GraphvizMissing
 from .errors import RenderError
+from .page import render_page as _render_page
 
 if TYPE_CHECKING:
     from ..model.flow import Flow
@@ -35,8 +37,6 @@ def render_diagram(flow: "Flow", view: str, fmt: str = "mermaid") -> str:
     limits of :mod:`.dot` (size, label length, time, memory, a crash of ``dot``), and
     :class:`GraphvizMissing` when ``svg`` is asked for without Graphviz's ``dot``.
     """
-    from . import diagram, dot, mermaid
-
     if view not in VIEWS:
         raise RenderError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
     if fmt not in FORMATS:
@@ -73,6 +73,4 @@ def render_page(
     ``{"version", "date", "notes": [...], "changes": [{"id", "level", "message"}]}``.
     context: extra values for templates (e.g. ``versions``, ``latest_url``), as ``site``.
     """
-    from .page import render_page as _render
-
-    return _render(flow, templates_dir=templates_dir, changelog=changelog, context=context)
+    return _render_page(flow, templates_dir=templates_dir, changelog=changelog, context=context)

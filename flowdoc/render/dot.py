@@ -26,6 +26,11 @@ import signal
 import subprocess
 from typing import Iterator
 
+try:
+    import resource
+except ImportError:  # pragma: no cover - not POSIX: dot runs without a memory limit
+    resource = None  # type: ignore[assignment]
+
 from ..escape import IdMap, dot_id, dot_string, wrap_words
 from .diagram import Block, Flowchart, Message, Note, Sequence, StateGraph
 from .errors import RenderError
@@ -259,11 +264,11 @@ def dot_timeout() -> float:
 
 
 def _limit_memory() -> None:  # pragma: no cover - runs in the child process
+    if resource is None:
+        return
     try:
-        import resource
-
         resource.setrlimit(resource.RLIMIT_AS, (DOT_MEMORY, DOT_MEMORY))
-    except (ImportError, ValueError, OSError):
+    except (ValueError, OSError):
         pass
 
 

@@ -27,6 +27,7 @@ import traceback
 from typing import Any, Callable
 
 import jinja2
+import pydantic
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
@@ -43,10 +44,6 @@ _FORMAT_WIDTH = re.compile(r"%[-#0 +]*(?:\*|\d{7,})|%[-#0 +]*\d*\.(?:\*|\d{7,})"
 
 
 def _model_api() -> frozenset[str]:
-    try:
-        import pydantic
-    except ImportError:  # pragma: no cover - pydantic is a dependency
-        return frozenset()
     return frozenset(dir(pydantic.BaseModel))
 
 

@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from ..model.flow import CLIENT_SECRET_AUTH
 from ..model.schema import SCHEMA_ID
 from .kinds import DEFAULT_SCOPES, Endpoints, ScaffoldError, check_id, render_kind
 
@@ -83,7 +84,7 @@ def endpoints_from(meta: dict) -> Endpoints:
     if urlsplit(issuer).scheme.lower() not in ("http", "https"):
         raise ScaffoldError(f"the metadata's issuer '{issuer[:80]}' is not an http(s) URL")
     methods = _strings(meta, "token_endpoint_auth_methods_supported", ["client_secret_basic"])
-    auth = next((m for m in ("client_secret_basic", "client_secret_post") if m in methods), "none")
+    auth = next((m for m in CLIENT_SECRET_AUTH if m in methods), "none")
     scopes = _strings(meta, "scopes_supported", [])
     api = [s for s in scopes if s not in _OIDC_SCOPES and " " not in s][:3]
     oidc = [s for s in ("openid", "profile", "offline_access") if s in scopes]

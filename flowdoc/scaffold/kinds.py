@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 
-from ..model.flow import ID_PATTERN
+from ..model.flow import CLIENT_SECRET_AUTH, ID_PATTERN
 from ..model.schema import SCHEMA_ID
 
 __all__ = ["KINDS", "Kind", "ScaffoldError", "Endpoints", "render_kind"]
@@ -48,7 +48,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in (
 _SAFE_PATH = re.compile(r"^/[A-Za-z0-9._~!$&'()*+,;=:@%/{}-]*$")
 _HOLE = re.compile(r"\{\{ ([a-z_]+) \}\}")
 _ID = re.compile(ID_PATTERN)
-CLIENT_AUTH = ("client_secret_basic", "client_secret_post", "none")
+CLIENT_AUTH = (*CLIENT_SECRET_AUTH, "none")
 
 
 @dataclass

@@ -23,10 +23,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Callable, Iterable, Mapping
 
-from ..diagnostics import FlowError
+import httpx
+
+from .._version import __version__
+from ..catalog import FlowSet
+from ..diagnostics import Diagnostic, FlowError
 from ..model.flow import Flow
+from ..model.refs import inputs_used
 from ._inputs import InputError, InputSources, missing_message, parse_env_file, parse_input_args
-from ._plan import PlanError, Scenario, build_index, flow_key, latest_versions, plan_flow, referenced_inputs, select
+from ._plan import PlanError, Scenario, flow_key, plan_flow, select
+from ._pool import RunContext
+from ._redact import Redactor
 from ._result import (
     ERROR,
     EXIT_FAILED,
@@ -44,6 +51,7 @@ from ._result import (
     ScenarioResult,
     StepRecord,
 )
+from ._runner import ScenarioRun
 
 __all__ = [
     "EXIT_FAILED",
@@ -110,13 +118,9 @@ Event = Callable[[str, object], None]  # ("plan", [Scenario]) / ("start", Scenar
 
 def load_flows(paths: Iterable[str | os.PathLike[str]]) -> list[Flow]:
     """Load flow files and folders (every version); raise FlowError if any is invalid."""
-    from ..check import check_paths
-
-    res = check_paths(paths)
+    res = FlowSet.from_paths(paths)
     if res.invalid or not res.files:
         if not res.errors:
-            from ..diagnostics import Diagnostic
-
             raise FlowError([Diagnostic(" ".join(map(str, paths)), None, None, "no-flows", "no flow files found")])
         raise FlowError(res.errors)
     return res.flows
@@ -126,12 +130,6 @@ class Verifier:
     """A verify session: one connection pool, one JWKS cache, one redactor for every run."""
 
     def __init__(self, options: VerifyOptions | None = None, *, transport=None):
-        from ._runner import RunContext
-        from ._redact import Redactor
-        from .._version import __version__
-
-        import httpx
-
         self.options = options = options or VerifyOptions()
         if options.timeout <= 0:
             raise VerifyError("--timeout must be positive")
@@ -185,7 +183,7 @@ class Verifier:
     # ---------------------------------------------------------------- planning
     def select_flows(self, flows: Iterable[Flow]) -> list[Flow]:
         flows = list(flows)
-        return flows if self.options.all_versions else latest_versions(flows)
+        return flows if self.options.all_versions else FlowSet.from_flows(flows).latest()
 
     def plan(self, flows: Iterable[Flow]) -> list[Scenario]:
         """Scenarios of the selected flows (latest versions unless all_versions), filtered."""
@@ -194,11 +192,11 @@ class Verifier:
         versions: dict[str, int] = {}
         for f in chosen:
             versions[f.id] = versions.get(f.id, 0) + 1
-        index = build_index(flows)
+        catalog = FlowSet.from_flows(flows)
         out: list[Scenario] = []
         try:
             for f in chosen:
-                out += plan_flow(f, flow_key(f, versions[f.id] > 1), index)
+                out += plan_flow(f, flow_key(f, versions[f.id] > 1), catalog)
             return select(out, self.options.scenarios)
         except PlanError as exc:
             raise VerifyError(str(exc)) from None
@@ -212,7 +210,7 @@ class Verifier:
                 parts = [(scn.flow, list(scn.route) + ([scn.target] if scn.target else [])
                           + ([scn.follow_up] if scn.follow_up else []), scn.failure)]
                 parts += [(rf, rf.happy_path(), None) for _n, _r, rf in scn.requirements]
-                needed = self._needed[id(scn)] = (scn, [(flow, referenced_inputs(flow, transitions, failure))
+                needed = self._needed[id(scn)] = (scn, [(flow, inputs_used(flow, transitions, failure))
                                                         for flow, transitions, failure in parts])
             for flow, names in needed[1]:
                 for name in names:
@@ -246,8 +244,6 @@ class Verifier:
     # ---------------------------------------------------------------- running
     def run(self, flows: Iterable[Flow], *, on_event: Event | None = None,
             scenarios: list[Scenario] | None = None) -> RunResult:
-        from ._runner import ScenarioRun
-
         flows = list(flows)
         started_wall = datetime.now(timezone.utc).isoformat(timespec="seconds")
         t0 = time.monotonic()

@@ -15,18 +15,18 @@
 
 from __future__ import annotations
 
-import base64
 import functools
 import ipaddress
 import json
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
-from urllib.parse import parse_qsl, quote, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 
 from ._challenge import www_authenticate_params
+from ._detect import register_data
 from ._limits import MAX_BODY, BodyProblem, Clock, content_codings, deadline, decoded, too_large
 from ._received import Received
 from ._redact import Redactor, is_secret_key
@@ -34,7 +34,7 @@ from ._redirects import RedirectRefused, is_redirect, next_request
 from ._tls import tls_problem
 
 __all__ = ["MAX_BODY", "BadResponse", "Exchanger", "InsecureTransport", "Outgoing", "Received", "TimedOut",
-           "Unreachable", "basic_credentials", "is_loopback", "redact_url", "request_excerpt", "response_excerpt",
+           "Unreachable", "is_loopback", "redact_url", "request_excerpt", "response_excerpt",
            "tls_problem", "www_authenticate_params"]
 
 EXCERPT_BODY = 1200
@@ -97,12 +97,6 @@ class Outgoing:
             if k.lower() == name.lower():
                 return v
         return None
-
-
-def basic_credentials(client_id: str, client_secret: str) -> str:
-    """RFC 6749 §2.3.1: form-encode id and secret, then base64 ``id:secret``."""
-    raw = f"{quote(client_id, safe='')}:{quote(client_secret, safe='')}"
-    return base64.b64encode(raw.encode("utf-8")).decode("ascii")
 
 
 def _counted(raw: Iterable[bytes], codings: list[str]) -> Iterator[bytes]:
@@ -294,7 +288,7 @@ class Exchanger:
         """Secrets a response hands out (tokens, codes) are redacted from here on."""
         body = got.json
         if body is not None:
-            self.redactor.register_json(body)
+            register_data(self.redactor, body)  # by key name and by shape
         for k, v in (*got.location_query.items(), *got.location_fragment.items()):
             if is_secret_key(k):
                 self.redactor.add(v, k)

@@ -77,6 +77,14 @@ def _fmt(v: Any) -> str:
     return "(absent)" if v is None else repr(v) if not isinstance(v, str) else v
 
 
+class _Rejected(Exception):
+    """The token cannot be verified at all: one problem, and no claims."""
+
+    def __init__(self, what: str, expected: str, actual: str):
+        super().__init__(what)
+        self.problem = JwtProblem(what, expected, actual)
+
+
 def verify_jwt(
     token: Any,
     *,
@@ -91,17 +99,36 @@ def verify_jwt(
     now: float | None = None,
 ) -> tuple[dict | None, list[JwtProblem]]:
     """Verify a compact JWS; return (claims, problems). Never puts the token in a message."""
+    try:
+        alg, kid = _header(token)
+        key = _key(cache, jwks_url, kid, alg)
+        c = _verified_claims(token, key, alg, kid)
+    except _Rejected as exc:
+        return None, [exc.problem]
+    t = time.time() if now is None else now
+    problems = [*_registered_claims(c, iss, aud, check_exp, t), *_nonce(c, nonce),
+                *_expected_claims(c, claims or {}, required or [])]
+    return c, problems
+
+
+def _header(token: Any) -> tuple[str, str | None]:
+    """The token's alg (one of ALGORITHMS) and kid, read before any JSON parser recurses into it."""
     if not isinstance(token, str) or token.count(".") != 2:
-        return None, [JwtProblem("JWT", "a signed JWT (header.payload.signature)", "not a JWT")]
-    if any(_too_deep(part) for part in token.split(".")[:2]):  # before a JSON parser recurses into it
-        return None, [JwtProblem("JWT", f"JSON nested at most {MAX_JSON_DEPTH} levels deep", "nested deeper")]
+        raise _Rejected("JWT", "a signed JWT (header.payload.signature)", "not a JWT")
+    if any(_too_deep(part) for part in token.split(".")[:2]):
+        raise _Rejected("JWT", f"JSON nested at most {MAX_JSON_DEPTH} levels deep", "nested deeper")
     try:
         header = jws.extract_compact(token.encode("ascii")).headers()
     except (JoseError, ValueError, UnicodeError):
-        return None, [JwtProblem("JWT", "a signed JWT", "a token that does not parse")]
+        raise _Rejected("JWT", "a signed JWT", "a token that does not parse") from None
     alg, kid = header.get("alg"), header.get("kid")
     if alg not in ALGORITHMS:
-        return None, [JwtProblem("alg", "one of " + ", ".join(ALGORITHMS), _fmt(alg))]
+        raise _Rejected("alg", "one of " + ", ".join(ALGORITHMS), _fmt(alg))
+    return alg, kid
+
+
+def _key(cache: JwksCache, jwks_url: str, kid: str | None, alg: str):
+    """The JWKS key that signed the token (the JWKS fetched again once for an unknown kid)."""
     try:
         keyset = cache.keys(jwks_url)
         key = _pick(keyset, kid, alg)
@@ -109,12 +136,16 @@ def verify_jwt(
             keyset = cache.keys(jwks_url, refresh=True)  # the issuer may have rotated its keys
             key = _pick(keyset, kid, alg)
     except JwksError as exc:
-        return None, [JwtProblem("JWKS", f"keys from {jwks_url}", str(exc))]
+        raise _Rejected("JWKS", f"keys from {jwks_url}", str(exc)) from None
     if key is None:
         kids = ", ".join(str(k.kid) for k in keyset.keys) or "none"
         if kid is None:
-            return None, [JwtProblem("kid", "a kid naming one key of the JWKS", f"no kid (JWKS keys: {kids})")]
-        return None, [JwtProblem("kid", f"one of the JWKS keys ({kids})", kid)]
+            raise _Rejected("kid", "a kid naming one key of the JWKS", f"no kid (JWKS keys: {kids})")
+        raise _Rejected("kid", f"one of the JWKS keys ({kids})", kid)
+    return key
+
+
+def _verified_claims(token: str, key, alg: str, kid: str | None) -> dict:
     try:
         obj = jws.deserialize_compact(token, key, algorithms=[alg])
         c = json.loads(obj.payload)
@@ -122,42 +153,55 @@ def verify_jwt(
             raise ValueError("claims")
     except JoseError as exc:
         what = "signature" if "signature" in type(exc).__name__.lower() else "JWT"
-        return None, [JwtProblem(what, "valid for the issuer's key " + str(kid or ""),
-                                 getattr(exc, "error", None) or type(exc).__name__)]
+        raise _Rejected(what, "valid for the issuer's key " + str(kid or ""),
+                        getattr(exc, "error", None) or type(exc).__name__) from None
     except (ValueError, UnicodeDecodeError):
-        return None, [JwtProblem("JWT", "a JSON object of claims", "a payload that is not one")]
+        raise _Rejected("JWT", "a JSON object of claims", "a payload that is not one") from None
+    return c
+
+
+def _is_number(v: Any) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def _registered_claims(c: dict, iss: str | None, aud: str | None, check_exp: bool, t: float) -> list[JwtProblem]:
+    """iss, aud, exp and nbf (60 s of clock skew allowed)."""
     problems: list[JwtProblem] = []
-    t = time.time() if now is None else now
     if iss is not None and c.get("iss") != iss:
         problems.append(JwtProblem("claim iss", iss, _fmt(c.get("iss"))))
-    if aud is not None:
-        got = c.get("aud")
-        ok = got == aud or (isinstance(got, list) and aud in got)
-        if not ok:
-            problems.append(JwtProblem("claim aud", aud, _fmt(got)))
-    if check_exp:
-        exp = c.get("exp")
-        if not isinstance(exp, (int, float)) or isinstance(exp, bool):
-            problems.append(JwtProblem("claim exp", "a NumericDate", _fmt(exp)))
-        elif exp <= t:
-            problems.append(JwtProblem("claim exp", "in the future", f"expired {int(t - exp)} s ago"))
+    got = c.get("aud")
+    if aud is not None and not (got == aud or (isinstance(got, list) and aud in got)):
+        problems.append(JwtProblem("claim aud", aud, _fmt(got)))
+    exp = c.get("exp")
+    if check_exp and not _is_number(exp):
+        problems.append(JwtProblem("claim exp", "a NumericDate", _fmt(exp)))
+    elif check_exp and exp <= t:
+        problems.append(JwtProblem("claim exp", "in the future", f"expired {int(t - exp)} s ago"))
     nbf = c.get("nbf")
-    if isinstance(nbf, (int, float)) and not isinstance(nbf, bool) and nbf > t + 60:
+    if _is_number(nbf) and nbf > t + 60:
         problems.append(JwtProblem("claim nbf", "not in the future", f"{int(nbf - t)} s from now"))
-    if nonce is not None and c.get("nonce") != nonce:
-        problems.append(JwtProblem("claim nonce", "the nonce sent with the request",
-                                   "a different nonce" if "nonce" in c else "(absent)"))
-    for name, want in (claims or {}).items():
+    return problems
+
+
+def _nonce(c: dict, nonce: str | None) -> list[JwtProblem]:
+    if nonce is None or c.get("nonce") == nonce:
+        return []
+    return [JwtProblem("claim nonce", "the nonce sent with the request",
+                       "a different nonce" if "nonce" in c else "(absent)")]
+
+
+def _expected_claims(c: dict, claims: dict[str, Any], required: list[str]) -> list[JwtProblem]:
+    """Claims with an exact value (a number matches its text), and claims that must be present."""
+    problems: list[JwtProblem] = []
+    for name, want in claims.items():
         got = c.get(name)
-        same = got == want or (
-            isinstance(want, str) and isinstance(got, (int, float)) and not isinstance(got, bool) and str(got) == want
-        )
+        same = got == want or (isinstance(want, str) and _is_number(got) and str(got) == want)
         if not same:
             problems.append(JwtProblem(f"claim {name}", _fmt(want), _fmt(got)))
-    for name in required or []:
+    for name in required:
         if name not in c:
             problems.append(JwtProblem(f"claim {name}", "present", "(absent)"))
-    return c, problems
+    return problems
 
 
 def _too_deep(part: str) -> bool:

@@ -7,15 +7,12 @@ or the shortest route from the initial state), then the provoked request.
 
 from __future__ import annotations
 
-import os
-import re
 from collections import deque
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Iterable
 
-from ..model.expr import ExprError, iter_refs
-from ..model.flow import Failure, Flow, Requirement, Transition, latest_versions, version_key  # noqa: F401
+from ..catalog import FlowSet
+from ..model.flow import Failure, Flow, Requirement, Transition, latest_versions
 
 HAPPY = "happy-path"
 
@@ -96,25 +93,26 @@ def flow_key(flow: Flow, versioned: bool) -> str:
     return f"{flow.id}@{flow.version}" if versioned and flow.version else flow.id
 
 
-def requirements_of(flow: Flow, index: dict[str, list[Flow]],
+def requirements_of(flow: Flow, catalog: FlowSet,
                     seen: tuple[str, ...] = ()) -> list[tuple[str, Requirement, Flow]]:
-    """Required flows in the order they run (nested requirements first)."""
+    """Required flows in the order they run (nested requirements first); each is the newest of its id
+    among the flows given, else beside the requiring file (:meth:`FlowSet.required`)."""
     out: list[tuple[str, Requirement, Flow]] = []
     for name, req in flow.requires.items():
         if req.flow in seen or req.flow == flow.id:
             raise PlanError(f"flow '{flow.id}' requires '{req.flow}' in a cycle")
-        cands = index.get(req.flow)
+        cands = catalog.required(flow, name)
         if not cands:
             raise PlanError(f"flow '{flow.id}' requires flow '{req.flow}', which was not found "
                             "among the flows given nor beside the file")
         other = latest_versions(cands)[0]
-        out.extend(requirements_of(other, index, (*seen, flow.id)))
+        out.extend(requirements_of(other, catalog, (*seen, flow.id)))
         out.append((name, req, other))
     return out
 
 
-def plan_flow(flow: Flow, key: str, index: dict[str, list[Flow]]) -> list[Scenario]:
-    reqs = requirements_of(flow, index)
+def plan_flow(flow: Flow, key: str, catalog: FlowSet) -> list[Scenario]:
+    reqs = requirements_of(flow, catalog)
     happy = flow.happy_path()
     first_path = flow.paths[0] if flow.paths else None
     out = [Scenario(f"{key}/{first_path.id if first_path else HAPPY}", first_path.id if first_path else HAPPY,
@@ -135,34 +133,6 @@ def plan_flow(flow: Flow, key: str, index: dict[str, list[Flow]]) -> list[Scenar
     return out
 
 
-def build_index(flows: Iterable[Flow]) -> dict[str, list[Flow]]:
-    """Every flow by id, plus the valid flows beside each file (for requirements)."""
-    from ..check import validate_file
-    from ..load import discover
-
-    index: dict[str, list[Flow]] = {}
-    known: set[str] = set()
-    folders: list[Path] = []
-    for f in flows:
-        index.setdefault(f.id, []).append(f)
-        if f.file:
-            known.add(os.path.abspath(f.file))
-            folder = Path(f.file).parent
-            if folder not in folders:
-                folders.append(folder)
-    missing = {r.flow for f in flows for r in f.requires.values()} - set(index)
-    if missing:
-        for folder in folders:
-            for file in discover([folder])[0]:
-                if os.path.abspath(file) in known:
-                    continue
-                other, _ = validate_file(file)
-                if other is not None:
-                    known.add(os.path.abspath(file))
-                    index.setdefault(other.id, []).append(other)
-    return index
-
-
 def select(scenarios: list[Scenario], wanted: Iterable[str]) -> list[Scenario]:
     """Filter by ``--scenario``: a full id (flow/name), a bare scenario name, or a flow id."""
     wanted = [w.strip() for w in wanted if w.strip()]
@@ -176,62 +146,3 @@ def select(scenarios: list[Scenario], wanted: Iterable[str]) -> list[Scenario]:
             raise PlanError(f"no scenario '{w}'; run with --list to see the scenario ids")
         out.extend(h for h in hits if h not in out)
     return [s for s in scenarios if s in out]
-
-
-# ----------------------------------------------------------- referenced inputs
-
-_INPUT = re.compile(r"\$\{\s*inputs\.([A-Za-z_][A-Za-z0-9_-]*)\s*\}")
-
-
-def _strings(obj) -> Iterable[str]:
-    from pydantic import BaseModel
-
-    if isinstance(obj, BaseModel):
-        names = set(obj.model_fields_set)
-        if getattr(obj, "auth", None) in ("client_secret_basic", "client_secret_post") and hasattr(obj, "client_id"):
-            names |= {"client_id", "client_secret"}  # their defaults name inputs
-        for name in names:
-            yield from _strings(getattr(obj, name, None))
-    elif isinstance(obj, dict):
-        for v in obj.values():
-            yield from _strings(v)
-    elif isinstance(obj, (list, tuple)):
-        for v in obj:
-            yield from _strings(v)
-    elif isinstance(obj, str):
-        yield obj
-
-
-def referenced_inputs(flow: Flow, transitions: Iterable[Transition], failure: Failure | None) -> set[str]:
-    names: set[str] = set()
-
-    def scan(obj) -> None:
-        for s in _strings(obj):
-            if "${" not in s:
-                continue
-            try:
-                for ref in iter_refs(s):
-                    if ref.path[0] == "inputs" and len(ref.path) == 2:
-                        names.add(ref.path[1])
-            except ExprError:
-                pass
-
-    receivers: set[str] = set()
-    for t in transitions:
-        if t.internal or not t.is_http:
-            continue
-        receivers.add(t.receiver)
-        scan(t.request)
-        scan(t.response)
-        scan(t.wait)
-    if failure is not None:
-        scan(failure.provoke)
-        scan(failure.response)
-    for a in receivers:
-        actor = flow.actors.get(a)
-        if actor and actor.base_url:
-            scan(actor.base_url)
-    for g in flow.generate.values():
-        if g.secret:
-            scan(g.secret)
-    return {n for n in names if n in flow.inputs}

@@ -346,12 +346,6 @@ class Redactor:
             return self.add(value, label) or self.placeholder(str(value)) or f"«{label}»"
         return self.redact_obj(value, depth + 1)
 
-    def register_json(self, obj: Any, depth: int = 0) -> None:
-        """Register the secrets found in a parsed JSON document (by key name and by shape)."""
-        from ._detect import register_data
-
-        register_data(self, obj)
-
 
 def scrub(obj: Any, redact: Callable[[str], str], depth: int = 0) -> Any:
     """A copy of JSON-like data with every string value passed through ``redact``.

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
+from .._version import __version__
+
 PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
@@ -184,8 +186,6 @@ class RunResult:
         return EXIT_OK
 
     def to_dict(self) -> dict:
-        from .._version import __version__
-
         return {
             "flowdoc": __version__,
             "started": self.started,

@@ -15,6 +15,14 @@ from pathlib import Path
 
 import pytest
 
+from ..config import load_config
+from ..diagnostics import FlowError
+from ..report.terminal import failure_text
+from . import InputError, Verifier, VerifyError, VerifyOptions, load_flows, parse_input_args
+from ._result import PASSED, SKIPPED
+from ._runner import ScenarioRun
+
+
 def pytest_addoption(parser: pytest.Parser) -> None:
     g = parser.getgroup("flowdoc", "flowdoc: verify documented authentication flows")
     g.addoption("--flowdoc-base-url", default=None, metavar="URL",
@@ -65,10 +73,6 @@ class FlowdocScenario(pytest.Item):
         self.add_marker("flowdoc")
 
     def runtest(self) -> None:
-        from . import VerifyError
-        from ._runner import ScenarioRun
-        from ._result import PASSED, SKIPPED
-
         verifier = self.config.stash.get(_verifier_key, None)
         if verifier is None:  # pragma: no cover - created at collection
             raise FlowdocUsageError("the flowdoc verifier was not set up")
@@ -86,8 +90,6 @@ class FlowdocScenario(pytest.Item):
 
     def repr_failure(self, excinfo, style=None):
         if isinstance(excinfo.value, ScenarioFailed):
-            from ..report.terminal import failure_text
-
             verifier = self.config.stash.get(_verifier_key, None)
             text = failure_text(excinfo.value.result)
             return verifier.redactor.redact(text) if verifier else text
@@ -110,9 +112,6 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
     if not _enabled(config):
         return
-    from ..diagnostics import FlowError
-    from . import InputError, Verifier, VerifyError, VerifyOptions, load_flows, parse_input_args
-
     paths = config.getoption("flowdoc_flows") or [_default_flows(config)]
     try:
         flows = load_flows(paths)
@@ -148,9 +147,6 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 def _default_flows(config: pytest.Config) -> str:
     try:
-        from ..config import load_config
-
-        cfg = load_config(Path(str(config.rootpath)))
-        return str(cfg.root / cfg.flows)
+        return load_config(Path(str(config.rootpath))).flows
     except Exception:
         return "flows"

@@ -1,0 +1,92 @@
+"""What every scenario of a run shares: one connection pool, reusable clients, the JWKS cache."""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+
+from ._http import BadResponse, Exchanger, Outgoing, TimedOut, Unreachable
+from ._inputs import InputSources
+from ._jwt import JwksCache, JwksError
+from ._limits import install_deadline
+from ._redact import Redactor
+
+
+class SharedTransport(httpx.BaseTransport):
+    """One connection pool for the whole run; closing a scenario's client leaves it open."""
+
+    def __init__(self, inner: httpx.BaseTransport):
+        self.inner = inner
+        install_deadline(inner)  # --timeout bounds each whole exchange, not each socket read
+
+    def handle_request(self, request: httpx.Request) -> httpx.Response:
+        return self.inner.handle_request(request)
+
+    def close(self) -> None:  # closed by the run
+        pass
+
+
+@dataclass
+class RunContext:
+    """The run's settings and shared resources, handed to every scenario."""
+
+    redactor: Redactor
+    inputs: InputSources
+    base_url: str | None
+    timeout: float
+    allow_insecure_http: bool
+    max_wait: float
+    transport: httpx.BaseTransport
+    user_agent: str
+    jwks: JwksCache = field(init=False)
+    _meta: httpx.Client = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._meta = self.new_client()
+        self.jwks = JwksCache(self._fetch_json)
+        self._idle: list[httpx.Client] = []
+        self._idle_lock = threading.Lock()
+
+    def acquire_client(self) -> httpx.Client:
+        """A client with an empty cookie jar (clients are reused; their jars never are)."""
+        with self._idle_lock:
+            if self._idle:
+                return self._idle.pop()
+        return self.new_client()
+
+    def release_client(self, client: httpx.Client) -> None:
+        client.cookies.clear()
+        with self._idle_lock:
+            self._idle.append(client)
+
+    def new_client(self) -> httpx.Client:
+        return httpx.Client(
+            transport=SharedTransport(self.transport),
+            follow_redirects=False,
+            trust_env=False,  # no proxies and no .netrc credentials slipped in from the environment
+            timeout=self.timeout,
+            headers={"User-Agent": self.user_agent},
+        )
+
+    def exchanger(self, client: httpx.Client) -> Exchanger:
+        return Exchanger(client, self.redactor, allow_insecure_http=self.allow_insecure_http)
+
+    def _fetch_json(self, url: str) -> Any:
+        try:
+            _req, got = self.exchanger(self._meta).send(
+                Outgoing("GET", url, [("Accept", "application/json")], timeout=self.timeout))
+        except (Unreachable, TimedOut, BadResponse) as exc:
+            raise JwksError(f"GET {url}: {exc}") from None
+        if got.status != 200 or got.json is None:
+            raise JwksError(f"GET {url} answered {got.status}")
+        return got.json
+
+    def close(self) -> None:
+        self._meta.close()
+        with self._idle_lock:
+            for c in self._idle:
+                c.close()
+            self._idle.clear()
