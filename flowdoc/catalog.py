@@ -12,8 +12,9 @@
     FlowSet.from_git("v1.2.0", ["flows/"])          # the flow files as they stood at a git revision
     FlowSet.from_text(text, "flow.yaml")            # one flow from its text
 
-Each file is read, modelled and graph-checked (:func:`flowdoc.check.validate_file`); then, across
-the set, one id + version is defined once (``duplicate-flow``) and each ``requires`` names a flow
+Each file is read, modelled, graph-checked and claim-checked (:func:`flowdoc.check.validate_file`;
+a text, such as a file at a git revision, is graph-checked only: :func:`~flowdoc.check.validate_text`);
+then, across the set, one id + version is defined once (``duplicate-flow``) and each ``requires`` names a flow
 that exists: among the set, else among the valid flows beside the requiring file (its folder is
 read once, however many requirements miss). ``lint=True`` lints the flows that stay valid. Loading
 from paths is lazy: ``files`` is known at once, the files are read on first use of anything else.

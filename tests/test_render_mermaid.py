@@ -130,7 +130,9 @@ def test_sequence_round_trips(parsed, name):
     failures = [(t, f) for t in flow.transitions for f in t.failures]
     assert len(elses) == len(failures)
     got = Counter((n(s["text"]), tuple((n(i["text"]), i["arrow"]) for i in s["items"])) for s in elses)
-    want = Counter((n(D.failure_condition(f)), ((n(D.failure_label(flow, f)), "--x"),)) for _, f in failures)
+    # a failure that runs on through later steps is drawn where it shows, after the step that provoked it
+    want = Counter((n(D.failure_condition(f) if not f.through else f"after {t.id}: {D.failure_condition(f)}"),
+                    ((n(D.failure_label(flow, f)), "--x"),)) for t, f in failures)
     assert got == want
     for _, f in failures:
         if f.response.outcome == "response":

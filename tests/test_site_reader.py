@@ -379,7 +379,12 @@ def _search(page, theme: str, query: str) -> list[tuple[str, str]]:
         box, results = "#mkdocs-search-query", "#mkdocs-search-results article h3 a"
         page.locator("a[data-bs-target='#mkdocs_search_modal']").click()
     page.locator(box).press_sequentially(query)
-    page.wait_for_function("(sel) => document.querySelectorAll(sel).length > 0", arg=results, timeout=30_000)
+    # the mkdocs theme listens for keys only once its worker has built the index (a larger site
+    # takes longer): until results show, a key is released again, as a reader would type on
+    page.wait_for_function(
+        """([sel, box]) => document.querySelectorAll(sel).length > 0
+             || (document.querySelector(box).dispatchEvent(new KeyboardEvent('keyup')), false)""",
+        arg=[results, box], timeout=30_000, polling=500)
     page.wait_for_timeout(300)
     return page.eval_on_selector_all(
         results, "as => as.map(a => [((a.querySelector('h1, h2') || a).textContent || '').trim().split('\\n')[0], a.href])")

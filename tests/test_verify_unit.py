@@ -303,7 +303,7 @@ def test_plan_latest_versions_routes_and_selection(tmp_path):
         no_token = plan[2]
         assert [t.id for t in no_token.route] == ["get_token"] and no_token.target.id == "call"
         assert no_token.follow_up.id == "get_token"  # the branch leads back to 'start'
-        assert plan[1].follow_up is None  # 'rejected' is terminal
+        assert plan[1].follow_up is None and plan[1].follow_route == []  # 'rejected' is terminal
     with Verifier(VerifyOptions(all_versions=True, scenarios=["probe@1.0.0/no_token", "bad_secret"])) as v:
         assert [s.id for s in v.plan(flows)] == ["probe@1.2.0/bad_secret", "probe@1.0.0/bad_secret",
                                                  "probe@1.0.0/no_token"]

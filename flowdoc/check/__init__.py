@@ -13,6 +13,7 @@ from typing import Iterator
 from ..diagnostics import DiagnosticList
 from ..load import read_flow, read_flow_text
 from ..model.flow import Flow
+from .claims import check_claims
 from .graph import check_graph
 from .lint import RULES, LintConfig, run_lint
 
@@ -38,18 +39,25 @@ def gc_paused() -> Iterator[None]:
 
 
 def validate_file(path: str | os.PathLike[str]) -> tuple[Flow | None, DiagnosticList]:
-    """Load, model and graph-check one file. The flow is None when it has errors."""
+    """Load, model, graph-check and claim-check one file. The flow is None when it has errors.
+
+    (Older revisions read from git for diffs and published versions get the graph checks only:
+    a rule about what a page can prove never makes history unreadable.)"""
     with gc_paused():
         flow, diags = read_flow(path)
         if flow is not None:
             check_graph(flow, diags)
+            check_claims(flow, diags)
             if diags.errors:
                 flow = None
     return flow, diags
 
 
 def validate_text(text: bytes | str, file: str = "<string>") -> tuple[Flow | None, DiagnosticList]:
-    """Load, model and graph-check one flow from its text (``file`` names it in diagnostics)."""
+    """Load, model and graph-check one flow from its text (``file`` names it in diagnostics).
+
+    No claim checks: texts are older revisions read from git (see :func:`validate_file`), scaffolds
+    and imported skeletons, whose files ``flowdoc validate`` then checks in full."""
     with gc_paused():
         flow, diags = read_flow_text(text, file)
         if flow is not None:

@@ -49,10 +49,14 @@ certificate rejected."""
               help="Scenarios run at the same time.")
 @click.option("--max-wait", type=float, default=120.0, show_default=True,
               help="Longest wait (e.g. a token TTL) a scenario may take; longer ones are skipped.")
+@click.option("--probe", is_flag=True,
+              help="Also send each documented parameter and credential left out, one at a time: the server "
+                   "should refuse each (see 'optional' on a request).")
+@click.option("--strict", is_flag=True, help="With --probe: a parameter the server does without fails (else a warning).")
 @click.option("--list", "list_only", is_flag=True, help="List the scenarios and exit.")
 @click.option("--quiet", "-q", is_flag=True, help="No live progress.")
 def command(paths, base_url, inputs, env_file, scenarios, junit, report_json, timeout, ca_bundle,
-            allow_insecure_http, all_versions, jobs, max_wait, list_only, quiet) -> None:
+            allow_insecure_http, all_versions, jobs, max_wait, probe, strict, list_only, quiet) -> None:
     """Verify that a server behaves as the flows document (PATHS: files or folders)."""
     config = config_or_exit()
     res = load_flows(paths, config)
@@ -64,7 +68,7 @@ def command(paths, base_url, inputs, env_file, scenarios, junit, report_json, ti
         options = VerifyOptions(
             base_url=base_url, inputs=values, env_file=env_file, scenarios=list(scenarios), timeout=timeout,
             ca_bundle=ca_bundle, allow_insecure_http=allow_insecure_http, all_versions=all_versions, jobs=jobs,
-            max_wait=max_wait,
+            max_wait=max_wait, probe=probe, strict=strict,
         )
         with Verifier(options) as verifier:
             plan = verifier.plan(res.flows)

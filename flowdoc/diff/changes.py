@@ -387,6 +387,10 @@ KINDS: tuple[ChangeKind, ...] = (
     ChangeKind("failure-branch-removed", "info", "{subject} was removed (was {old})",
                "A documented failure no longer happens.",
                "Handling it anyway does no harm."),
+    ChangeKind("failure-moved", "warning", "{subject} now shows at {new} (was at {old})",
+               "The step where a failure's documented answer shows changed (through: the later steps it runs on "
+               "through); the answers of the two steps are not compared.",
+               "A client looks for the failure at the old step."),
     ChangeKind("failure-target-changed", "warning", "{subject} now leads to {new} (was {old})",
                "Where a failure leads (its state) changed.",
                "A client recovers from the failure the old way."),

@@ -207,14 +207,12 @@ class ExchangeDiffer(Recorder):
                      old=_failure_label(f.response))
         for fa, fb in pairs:
             self.failure(path + ("failures", fb.id), f"failure '{fb.id}' of {tsub}", fa, fb,
-                         (fa.to or a.from_, fb.to or b.from_))
+                         (fa.to or a.from_, fb.to or b.from_), ((fa.through or [a.id])[-1], (fb.through or [b.id])[-1]))
         for f in new:
             self.add("failure-branch-added", path + ("failures", f.id), f"failure '{f.id}' of {tsub}",
                      new=C.Shown(f"{_failure_label(f.response)} when {f.when}"))
 
-    def failure(self, p: tuple, subject: str, fa, fb, targets: tuple[str, str]) -> None:
-        """Two versions of a failure branch; ``targets``: the states each leads to."""
-        ra, rb = fa.response, fb.response
+    def failure_response(self, p: tuple, subject: str, ra, rb) -> None:
         sa = ra.status if ra.outcome == "response" else C.Shown(ra.outcome)
         sb = rb.status if rb.outcome == "response" else C.Shown(rb.outcome)
         if sa != sb:
@@ -223,6 +221,15 @@ class ExchangeDiffer(Recorder):
         self.body(p + ("response",), subject, ra.fields, {}, rb.fields, {})
         self.keyed(p + ("response", "headers"), subject, "response header", ra.headers, rb.headers, fold_case=True)
         self.redirect(p + ("response", "redirect"), subject, ra.redirect, rb.redirect)
+
+    def failure(self, p: tuple, subject: str, fa, fb, targets: tuple[str, str], ends: tuple[str, str]) -> None:
+        """Two versions of a failure branch; ``targets``: the states each leads to; ``ends``: the steps
+        where each shows (its own, or the last of ``through``)."""
+        ra, rb = fa.response, fb.response
+        if ends[0] != ends[1]:  # answers of two different steps: where it shows is the change
+            self.add("failure-moved", p + ("through",), subject, *ends)
+        else:
+            self.failure_response(p, subject, ra, rb)
         if targets[0] != targets[1]:
             self.add("failure-target-changed", p + ("to",), subject, *targets)
         self.changed("failure-retry-changed", p, subject, fa, fb, "retry")

@@ -82,6 +82,9 @@ def _failure_refusals(failure: Failure) -> list[Unexpressible]:
                                  "Arazzo has no step timeout"))
     if pv.request is not None and pv.request.url:
         out.append(Unexpressible("url-from-response", "requests a URL taken from an earlier response"))
+    if failure.through:
+        out.append(Unexpressible("through", f"shows only at a later step ('{failure.through[-1]}'), after "
+                                 "the provoked one answers as it documents"))
     return out
 
 

@@ -262,7 +262,13 @@ class Request(Base):
     timeout: Duration | None = None
     retry: Retry | None = None
     key_params: list[str] | None = Field(
-        None, description="Parameters to show on the diagram arrow (default: all query and form keys)"
+        None, description="Parameters to show on the diagram arrow (default: all query and form keys); "
+        "each must be sent (checked by validate, or by verify for a url or submit_form request)"
+    )
+    optional: list[str] = Field(
+        default_factory=list,
+        description="Documented parameters the server does not insist on (state, nonce, prompt ...): "
+        "flowdoc verify --probe expects a rejection without each of the others",
     )
 
     @model_validator(mode="after")
@@ -342,7 +348,10 @@ class Response(Base):
     body: dict[str, Value] = Field(default_factory=dict, description="Body fields with an exact expected value")
     headers: dict[str, Value] = Field(default_factory=dict, description="Headers: null means 'present'")
     content_type: str | None = None
-    error: str | None = Field(None, description="OAuth error code (RFC 6749/6750), in body, Location or WWW-Authenticate")
+    error: str | None = Field(
+        None, description="OAuth error code (RFC 6749/6750): in the JSON body, WWW-Authenticate, the Location's query "
+        "or fragment, or an HTML or plain-text error page"
+    )
     redirect: Redirect | None = None
     form: bool = Field(False, description="The body is an HTML page with a form (captured as 'form')")
     capture: dict[str, Union[str, Capture]] = Field(
@@ -406,7 +415,10 @@ class Provoke(Base):
 
 class FailureResponse(Base):
     status: StatusCode | None = None
-    error: str | None = Field(None, description="OAuth error code (invalid_client, invalid_grant, ...)")
+    error: str | None = Field(
+        None, description="OAuth error code (invalid_client, invalid_grant, ...): in the JSON body, WWW-Authenticate, "
+        "the Location's query or fragment, or an HTML or plain-text error page"
+    )
     description: str | None = None
     fields: list[str] = Field(default_factory=list)
     headers: dict[str, Value] = Field(default_factory=dict)
@@ -429,6 +441,11 @@ class Failure(Base):
     provoke: Provoke = Field(default_factory=Provoke)
     response: FailureResponse
     to: Id | None = Field(None, description="The state the failure leads to (default: the transition's source)")
+    through: list[Id] = Field(
+        default_factory=list,
+        description="Later steps the failure runs on through until its documented response shows (consent "
+        "denied: the callback carries error=access_denied); the response is that of the last one",
+    )
     remedy: Text
     retry: bool = Field(False, description="Whether the client may retry as is")
 
@@ -467,7 +484,12 @@ class Transition(Base):
     internal: bool = Field(
         False,
         description="The exchange happens inside the system under test (e.g. gateway → auth server): "
-        "documented, and checked by verify through the next step a client can see",
+        "documented, and counted by verify as unobservable unless 'observed_by' names a step that shows it",
+    )
+    observed_by: Id | None = Field(
+        None,
+        description="For an internal step: a later step whose documented answer shows that this one took place "
+        "(its request and response details stay unobservable)",
     )
     failures: list[Failure] = Field(default_factory=list)
 
@@ -506,6 +528,11 @@ class TokenLifecycle(Base):
     description: str | None = None
     format: Literal["jwt", "opaque"] | None = None
     ttl: Duration | None = Field(None, description="Lifetime")
+    ttl_input: Id | None = Field(
+        None,
+        description="An input holding this lifetime in seconds on the server under test (default: ttl); its "
+        "default must equal ttl. flowdoc verify checks expires_in and a JWT's exp - iat against it",
+    )
     idle_ttl: Duration | None = Field(None, description="Expires after this long unused")
     refresh_ahead: Duration | None = Field(None, description="Refresh this long before it expires")
     rotation: str | None = Field(None, description="How and when it is rotated")

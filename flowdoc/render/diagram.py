@@ -106,6 +106,14 @@ class Sequence:
         yield from rec(self.items)
 
 
+def failures_shown_at(flow: Flow, t: Transition) -> list[tuple[Transition, Failure]]:
+    """The failure branches whose answer shows at ``t``: its own, and those of earlier steps that
+    run on ``through`` later steps and end at ``t`` (as (owner, failure))."""
+    own = [(t, f) for f in t.failures if not f.through]
+    moved = [(u, f) for u in flow.transitions for f in u.failures if f.through and f.through[-1] == t.id]
+    return own + moved
+
+
 def _step_items(flow: Flow, t: Transition) -> list[SeqItem]:
     a, b = t.sender, t.receiver
     items: list[SeqItem] = []
@@ -119,12 +127,14 @@ def _step_items(flow: Flow, t: Transition) -> list[SeqItem]:
         items.append(Message(a, b, t.action or t.title, "action", t.id))
         ok = None  # type: ignore[assignment]
         back_from, back_to = b, a
-    if t.failures:
+    shown = failures_shown_at(flow, t)
+    if shown:
         first = Section(t.guard.text if t.guard else "success", [ok] if ok is not None else [])
         sections = [first]
-        for f in t.failures:
-            msg = Message(back_from, back_to, failure_label(flow, f), "failure", t.id, f.id)
-            sections.append(Section(failure_condition(f), [msg], failure=f.id))
+        for owner, f in shown:
+            msg = Message(back_from, back_to, failure_label(flow, f), "failure", owner.id, f.id)
+            cond = failure_condition(f) if owner is t else f"after {owner.id}: {failure_condition(f)}"
+            sections.append(Section(cond, [msg], failure=f.id))
         items.append(Block("alt", sections, t.id))
     elif ok is not None:
         items.append(ok)

@@ -32,7 +32,7 @@ def _case(suite: ET.Element, flow_key: str, s: ScenarioResult, file: str, result
     elif s.status == SKIPPED:
         ET.SubElement(case, "skipped", {"message": clean(s.reason)})
     out = ET.SubElement(case, "system-out")
-    out.text = "\n".join(
+    out.text = "".join(f"warning: {clean(w)}\n" for w in s.warnings) + "\n".join(
         f"{clean(r.role)}: {clean(r.transition)} {clean(r.method)} {clean(r.url)} -> "
         f"{r.status if r.status is not None else clean(r.outcome)}"
         for r in s.steps
@@ -62,11 +62,14 @@ def junit_xml(result: RunResult) -> str:
         })
         props = ET.SubElement(suite, "properties")
         cov = fr.coverage
+        not_run = [e.text for e in cov.elements if e.result == "not-run"]
         for name, value in (
             ("flow.version", clean(fr.version or "")),
-            ("coverage.transitions", f"{len(cov.transitions_covered)}/{len(cov.transitions)}"),
-            ("coverage.failures", f"{len(cov.failures_covered)}/{len(cov.failures)}"),
-            ("coverage.missed", clean(" ".join(cov.transitions_missed + cov.failures_missed))),
+            ("coverage.transitions", f"{len(cov.proven('transition'))}/{len(cov.observable('transition'))}"),
+            ("coverage.failures", f"{len(cov.proven('failure'))}/{len(cov.observable('failure'))}"),
+            ("coverage.statements", f"{len(cov.proven('statement'))}/{len(cov.observable('statement'))}"),
+            ("coverage.missed", clean(" ".join(not_run))),
+            ("coverage.unobservable", clean("; ".join(f"{e.text}: {e.reason}" for e in cov.unobservable()))),
         ):
             ET.SubElement(props, "property", {"name": name, "value": value})
         for s in fr.scenarios:

@@ -61,6 +61,8 @@ class Progress:
                     line += " — " + self.clean(res.failure.summary())
                 elif res.status in (ERROR, SKIPPED) and res.reason:
                     line += " — " + self.clean(res.reason)
+                for w in res.warnings:
+                    line += "\n        warning: " + self.clean(w)
                 self._write(line)
 
     def _write(self, line: str) -> None:
@@ -122,24 +124,60 @@ def summary(result: RunResult, color: bool = False) -> str:
         for s in fr.scenarios:
             rows.append([clean(fr.key), clean(s.name), clean(s.kind), s.status, f"{s.duration:.2f}s"])
     lines = _table(rows, ["flow", "scenario", "kind", "result", "time"]) if rows else ["(no scenarios)"]
-    lines.append("")
-    lines.append("coverage:")
-    crow = []
-    for fr in result.flows:
-        c = fr.coverage
-        missed = [clean(x) for x in c.transitions_missed + c.failures_missed]
-        crow.append([
-            clean(fr.key),
-            f"transitions {len(c.transitions_covered)}/{len(c.transitions)} ({c.transition_pct:g}%)",
-            f"failure branches {len(c.failures_covered)}/{len(c.failures)} ({c.failure_pct:g}%)",
-            ("missed: " + ", ".join(missed)) if missed else "",
-        ])
-    if crow:
-        w = [max(len(r[i]) for r in crow) for i in range(4)]
-        lines += ["  " + "  ".join(x.ljust(w[i]) for i, x in enumerate(r)).rstrip() for r in crow]
+    lines += _warnings(result, clean)
+    lines += _coverage(result, clean)
     n = len(result.scenarios)
+    warned = sum(len(s.warnings) for s in result.scenarios)
     tail = (f"{n} scenario{'s' if n != 1 else ''}: {result.count(PASSED)} passed, {result.count(FAILED)} failed, "
-            f"{result.count(ERROR)} errors, {result.count(SKIPPED)} skipped in {result.duration:.1f} s")
+            f"{result.count(ERROR)} errors, {result.count(SKIPPED)} skipped"
+            + (f", {warned} warning{'s' if warned != 1 else ''}" if warned else "")
+            + f" in {result.duration:.1f} s")
     status = PASSED if result.exit_code == 0 else (ERROR if result.exit_code in (2, 3) else FAILED)
     lines += ["", _c(tail, _COLOR[status], color)]
     return "\n".join(lines) + "\n"
+
+
+def _warnings(result: RunResult, clean: Callable[..., str]) -> list[str]:
+    found = [(fr.key, w) for fr in result.flows for s in fr.scenarios for w in s.warnings]
+    if not found:
+        return []
+    return ["", "warnings:", *(f"  {clean(key)}: {clean(w)}" for key, w in found)]
+
+
+def _coverage(result: RunResult, clean: Callable[..., str]) -> list[str]:
+    """Proven of observable per kind; not run named; the unobservable ones listed apart, with why."""
+    lines = ["", "coverage (proven of observable; unobservable listed apart):"]
+    crow = []
+    for fr in result.flows:
+        c = fr.coverage
+        missed = [clean(e.text) for e in c.elements if e.result == "not-run"]
+        hidden = c.unobservable()
+        crow.append([
+            clean(fr.key),
+            f"transitions {c.ratio('transition')}",
+            f"failure branches {c.ratio('failure')}",
+            f"statements {c.ratio('statement')}",
+            f"unobservable {len(hidden)}" if hidden else "",
+            ("not run: " + ", ".join(missed)) if missed else "",
+        ])
+    if crow:
+        w = [max(len(r[i]) for r in crow) for i in range(len(crow[0]))]
+        lines += ["  " + "  ".join(x.ljust(w[i]) for i, x in enumerate(r)).rstrip() for r in crow]
+    hidden = [line for fr in result.flows for line in _unobservable_lines(fr.key, fr.coverage.unobservable(), clean)]
+    if hidden:
+        lines += ["", "unobservable (not counted above):", *hidden]
+    return lines
+
+
+def _unobservable_lines(key: str, elements: list, clean: Callable[..., str]) -> list[str]:
+    """One line per element; the states failures lead to, for one reason, on one line."""
+    states: dict[str, list[str]] = {}
+    out: list[str] = []
+    for e in elements:
+        if e.id.startswith("state:"):
+            states.setdefault(e.reason, []).append(e.id.split("/", 1)[-1])
+        else:
+            out.append(f"  {clean(key)}  {clean(e.text)} — {clean(e.reason)}")
+    for reason, failures in states.items():
+        out.insert(0, f"  {clean(key)}  the state after {clean(', '.join(failures))} — {clean(reason)}")
+    return out

@@ -29,10 +29,10 @@ from .._version import __version__
 from ..catalog import FlowSet
 from ..diagnostics import Diagnostic, FlowError
 from ..model.flow import Flow
-from ..model.refs import inputs_used
 from ._inputs import InputError, InputSources, missing_message, parse_env_file, parse_input_args
-from ._plan import PlanError, Scenario, flow_key, plan_flow, select
+from ._plan import PlanError, Scenario, flow_key, plan_flow, requirements_of, run_inputs, select
 from ._pool import RunContext
+from ._probe import plan_probes
 from ._redact import Redactor
 from ._result import (
     ERROR,
@@ -52,6 +52,7 @@ from ._result import (
     StepRecord,
 )
 from ._runner import ScenarioRun
+from ._statements import coverage
 
 __all__ = [
     "EXIT_FAILED",
@@ -111,6 +112,8 @@ class VerifyOptions:
     all_versions: bool = False
     jobs: int = 1  # scenarios run concurrently
     max_wait: float = 120.0  # longest wait (TTL) a scenario may ask for
+    probe: bool = False  # --probe: one more scenario per documented parameter, left out
+    strict: bool = False  # --strict: a probe finding fails its scenario (else a warning)
 
 
 Event = Callable[[str, object], None]  # ("plan", [Scenario]) / ("start", Scenario) / ("done", ScenarioResult)
@@ -166,6 +169,7 @@ class Verifier:
             max_wait=float(options.max_wait),
             transport=transport,
             user_agent=f"flowdoc-verify/{__version__}",
+            strict=options.strict,
         )
 
     def __enter__(self) -> "Verifier":
@@ -196,7 +200,10 @@ class Verifier:
         out: list[Scenario] = []
         try:
             for f in chosen:
-                out += plan_flow(f, flow_key(f, versions[f.id] > 1), catalog)
+                key = flow_key(f, versions[f.id] > 1)
+                out += plan_flow(f, key, catalog)
+                if self.options.probe:
+                    out += plan_probes(f, key, requirements_of(f, catalog))
             return select(out, self.options.scenarios)
         except PlanError as exc:
             raise VerifyError(str(exc)) from None
@@ -208,9 +215,9 @@ class Verifier:
             needed = self._needed.get(id(scn))
             if needed is None:
                 parts = [(scn.flow, list(scn.route) + ([scn.target] if scn.target else [])
-                          + ([scn.follow_up] if scn.follow_up else []), scn.failure)]
+                          + scn.through + scn.follow_route, scn.failure)]
                 parts += [(rf, rf.happy_path(), None) for _n, _r, rf in scn.requirements]
-                needed = self._needed[id(scn)] = (scn, [(flow, inputs_used(flow, transitions, failure))
+                needed = self._needed[id(scn)] = (scn, [(flow, run_inputs(flow, transitions, failure))
                                                         for flow, transitions, failure in parts])
             for flow, names in needed[1]:
                 for name in names:
@@ -273,24 +280,12 @@ class Verifier:
             fr = by_key.get(scn.flow_key)
             if fr is None:
                 f = scn.flow
-                declared_t = [t.id for t in f.transitions]
-                declared_f = [f"{t.id}/{x.id}" for t in f.transitions for x in t.failures]
-                fr = by_key[scn.flow_key] = FlowResult(
-                    f.id, scn.flow_key, f.version, f.title, f.file, [],
-                    Coverage(declared_t, [], declared_f, []),
-                )
+                fr = by_key[scn.flow_key] = FlowResult(f.id, scn.flow_key, f.version, f.title, f.file, [],
+                                                       Coverage([], [], [], []))
             fr.scenarios.append(res)
-            cov = fr.coverage
-            for t in res.covered_transitions:
-                if t in cov.transitions and t not in cov.transitions_covered:
-                    cov.transitions_covered.append(t)
-            if res.covered_failure and res.covered_failure not in cov.failures_covered:
-                cov.failures_covered.append(res.covered_failure)
-        for fr in by_key.values():
-            order_t = {t: i for i, t in enumerate(fr.coverage.transitions)}
-            order_f = {t: i for i, t in enumerate(fr.coverage.failures)}
-            fr.coverage.transitions_covered.sort(key=order_t.__getitem__)
-            fr.coverage.failures_covered.sort(key=order_f.__getitem__)
+        flow_of = {scn.flow_key: scn.flow for scn in plan}
+        for key, fr in by_key.items():
+            fr.coverage = coverage(flow_of[key], fr.scenarios)
         opts = self.options
         return RunResult(
             flows=list(by_key.values()),
@@ -305,6 +300,8 @@ class Verifier:
                 "scenarios": list(opts.scenarios),
                 "inputs": sorted(opts.inputs),  # names only
                 "allow_insecure_http": opts.allow_insecure_http,
+                "probe": opts.probe,
+                "strict": opts.strict,
             },
             redact=self.redactor.redact,
         )

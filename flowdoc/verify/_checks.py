@@ -19,9 +19,10 @@ from ..model.expr import as_text, lookup
 from ..model.flow import Capture, FailureResponse, JwtCheck, Redirect, Response
 from ._extract import MISSING, captured, source_part
 from ._jwt import JwksCache, JwksError, verify_jwt
-from ._received import Received
+from ._received import LOOKED_IN, Received
 from ._redact import Redactor
 from ._result import CheckFailure
+from ._statements import TokenClaim
 
 
 @dataclass(frozen=True)
@@ -39,11 +40,12 @@ class Expected:
     form: bool = False
     capture: Mapping[str, Capture] = field(default_factory=dict)
     jwt: tuple[JwtCheck, ...] = ()
+    tokens: tuple[TokenClaim, ...] = ()  # lifecycle statements of the tokens it carries
 
     @classmethod
-    def of_step(cls, spec: Response) -> "Expected":
+    def of_step(cls, spec: Response, tokens: tuple[TokenClaim, ...] = ()) -> "Expected":
         return cls(tuple(spec.statuses), False, spec.error, tuple(spec.fields), spec.body, spec.headers,
-                   spec.content_type, spec.redirect, spec.form, spec.capture, tuple(spec.jwt))
+                   spec.content_type, spec.redirect, spec.form, spec.capture, tuple(spec.jwt), tokens)
 
     @classmethod
     def of_failure(cls, spec: FailureResponse) -> "Expected":
@@ -65,6 +67,8 @@ class CheckContext:
     jwks: JwksCache
     jar: httpx.Cookies | None = None  # the scenario's cookies
     issuer: Callable[[], str] = lambda: ""  # the receiver's base URL: the default issuer of a JWT check
+    #: a check proved a statement (reason None), or found it cannot be observed here (the reason)
+    observe: Callable[..., None] = lambda statement, reason=None: None
 
 
 CheckFn = Callable[[CheckContext, Expected, Received], Iterable[CheckFailure]]
@@ -152,8 +156,8 @@ def error(ctx: CheckContext, exp: Expected, got: Received) -> Iterable[CheckFail
     elif exp.error:
         found = got.error_codes()
         if not any(code == exp.error for _where, code in found):
-            yield CheckFailure("error", exp.error,
-                               _codes(found) or "no error code (body, Location or WWW-Authenticate)")
+            yield CheckFailure("error", exp.error, (_codes(found) + f"; no {exp.error} in " if found
+                                                    else "no error code in ") + LOOKED_IN)
 
 
 @check("content-type")

@@ -13,7 +13,7 @@ import httpx
 
 from ..model.expr import lookup
 from ..model.flow import Capture
-from ._outcomes import UsageProblem
+from ._outcomes import MissingValue
 from ._received import Received
 from ._redact import Redactor
 
@@ -138,11 +138,11 @@ def step_value(step: StepData, parts: tuple[str, ...], jar: httpx.Cookies | None
             try:
                 return lookup(value, parts[1:])
             except KeyError:
-                raise UsageProblem(f"capture '{name}' has no '{'.'.join(parts[1:])}'") from None
+                raise MissingValue(f"capture '{name}' has no '{'.'.join(parts[1:])}'") from None
         return value
     if step.got is None:
-        raise UsageProblem(f"'{'.'.join(parts)}' is not available: the step sent no request")
+        raise MissingValue(f"'{'.'.join(parts)}' is not available: the step sent no request")
     value = response_part(step.got, parts, jar)
     if value is MISSING:
-        raise UsageProblem(f"the response of the step has no '{'.'.join(parts)}'")
+        raise MissingValue(f"the response of the step has no '{'.'.join(parts)}'")
     return value

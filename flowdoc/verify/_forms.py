@@ -1,5 +1,12 @@
 """HTML pages: forms (action, method, the fields a browser would submit) and error texts.
 
+Error texts come from the markup the common servers use: elements marked as errors
+(``id="error"``, class ``error``, ``errorlist``, ``alert-error``, ``kc-feedback-text``,
+Keycloak's ``id="kc-error-message"``, ``role="alert"``), and from the visible text of any page
+as ``error: CODE`` / ``error=CODE`` (oidc-provider's stock page
+``<pre><strong>error</strong>: invalid_redirect_uri</pre>``, django-oauth-toolkit's
+``Error: invalid_request``) or ``[CODE]`` (Spring's whitelabel page ``[invalid_request] ...``).
+
 A page is hostile input, so it is read by a small tokenizer of our own that only moves forward
 (every step consumes input; ``str.find`` and patterns that cannot backtrack), in time
 proportional to the page: the standard library's :mod:`html.parser` takes quadratic time on
@@ -31,6 +38,13 @@ _CLOSERS: dict[str, re.Pattern[str]] = {t: re.compile(rf"</{t}(?=[\t\n\f\r />]|$
 # can make that fail); html.unescape turns such references into U+FFFD as well
 _HUGE_CHARREF = re.compile(r"&#(?:[xX]0*+[0-9a-fA-F]{7,}+|0*+[0-9]{8,}+);?")
 MAX_TITLE, MAX_ERRORS, MAX_ERROR_TEXT = 200, 20, 300
+MAX_SCANNED_TEXT = 1 << 20  # visible text kept for `error: CODE` patterns
+_ERROR_IDS = frozenset({"error", "kc-error-message", "input-error"})
+_ERROR_CLASSES = frozenset({"error", "errorlist", "alert-error", "kc-feedback-text", "error-message"})
+# `error: CODE`, `error=CODE`, `"error": "CODE"`; `[CODE]`: no nested quantifier, linear on any text
+_CODE_AFTER_ERROR = re.compile(r"(?i)\berror(?:_code)?\"?\s{0,8}[:=]\s{0,8}\"?([A-Za-z][A-Za-z0-9_.-]{0,79})")
+_CODE_IN_BRACKETS = re.compile(r"\[([a-z][a-z0-9]*(?:_[a-z0-9]+)+)\]")
+_SNAKE_CODE = re.compile(r"\b[a-z][a-z0-9]*(?:_[a-z0-9]+)+\b")
 
 _VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "track", "wbr"}
 _NOT_SUBMITTED = {"submit", "button", "image", "reset", "file"}
@@ -166,12 +180,17 @@ class _PageParser(_Tokenizer):
         self._error_tag: str | None = None
         self._error_text: list[str] = []
         self._in_title = False
+        self._raw = 0  # >0 inside script or style: not visible text
+        self.text: list[str] = []
+        self._text_size = 0
 
     # ------------------------------------------------------------------ tags
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         a = {k.lower(): (v if v is not None else "") for k, v in attrs}
         if tag == "title":
             self._in_title = True
+        elif tag in ("script", "style"):
+            self._raw += 1
         if self._opens_error(tag, a):
             return
         if tag == "form":
@@ -185,7 +204,7 @@ class _PageParser(_Tokenizer):
         """An element that holds an error text starts here (id="error", class "error", role="alert")."""
         if self._error_tag is None and tag not in _VOID:
             classes = a.get("class", "").split()
-            if a.get("id") == "error" or "error" in classes or a.get("role") == "alert":
+            if a.get("id") in _ERROR_IDS or _ERROR_CLASSES.intersection(classes) or a.get("role") == "alert":
                 self._error_tag, self._error_depth, self._error_text = tag, 1, []
                 return True
         elif self._error_tag == tag:
@@ -214,6 +233,8 @@ class _PageParser(_Tokenizer):
     def handle_endtag(self, tag: str) -> None:
         if tag == "title":
             self._in_title = False
+        elif tag in ("script", "style") and self._raw:
+            self._raw -= 1
         if self._error_tag == tag:
             self._close_error()
         if tag == "form":
@@ -261,6 +282,9 @@ class _PageParser(_Tokenizer):
     def handle_data(self, data: str) -> None:
         if self._in_title:
             self._title.append(data)
+        elif not self._raw and self._text_size < MAX_SCANNED_TEXT:
+            self.text.append(data[:MAX_SCANNED_TEXT - self._text_size])
+            self._text_size += len(self.text[-1])
         if self._error_tag is not None:
             self._error_text.append(data)
         if self._textarea is not None:
@@ -273,14 +297,41 @@ class _PageParser(_Tokenizer):
 class Page:
     title: str
     forms: list[HtmlForm]
-    errors: list[str]
+    errors: list[str]  # texts of the elements marked as errors
+    codes: list[str] = field(default_factory=list)  # `error: CODE` and `[CODE]` in the visible text
+
+    def error_codes(self) -> list[tuple[str, str]]:
+        """(where, code): each marked error text (whole, and the codes in it), then the codes of the text."""
+        out: list[tuple[str, str]] = []
+        for text in self.errors:
+            out.append(("page", text))
+            out += [("page", c) for c in _SNAKE_CODE.findall(text) + text_codes(text) if c != text]
+        out += [("page text", c) for c in self.codes]
+        return _unique(out)
+
+
+def text_codes(text: str) -> list[str]:
+    """Error codes written in a text as ``error: CODE``, ``error=CODE`` or ``[CODE]``."""
+    found = [m.group(1).rstrip(".") for m in _CODE_AFTER_ERROR.finditer(text)]
+    found += _CODE_IN_BRACKETS.findall(text)
+    return [c for c in dict.fromkeys(found)][:MAX_ERRORS]
+
+
+def _unique(items: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    seen: set[str] = set()
+    out = []
+    for where, code in items:
+        if code not in seen:
+            seen.add(code)
+            out.append((where, code))
+    return out
 
 
 def parse_page(page: str) -> Page:
     p = _PageParser()
     p.feed(page)
     title = " ".join("".join(p._title)[:MAX_TITLE * 4].split())[:MAX_TITLE]
-    return Page(title, p.forms, p.errors)
+    return Page(title, p.forms, p.errors, text_codes(" ".join(p.text)))
 
 
 def looks_like_html(content_type: str, text: str) -> bool:

@@ -22,5 +22,10 @@ class UsageProblem(Halt):
     """The run cannot proceed as configured (missing input, insecure transport, bad reference)."""
 
 
+class MissingValue(UsageProblem):
+    """A ``${steps.ID...}`` value no step of the scenario produced (the step did not run, or its
+    answer lacked it): a usage problem, unless the flow claims a state that needs it."""
+
+
 class SkipScenario(Halt):
     """The scenario cannot run here (e.g. it would wait longer than --max-wait)."""

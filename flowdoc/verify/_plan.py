@@ -2,7 +2,9 @@
 
 A flow yields its happy path, one scenario per further declared path, and one per failure
 branch: the route to the branch's transition (the happy path up to it, or a declared path,
-or the shortest route from the initial state), then the provoked request.
+or the shortest route from the initial state), then the provoked request. A failure of a step
+a client cannot send (internal, or an action) is not planned: it is unobservable. With
+``--probe``, one more scenario per documented parameter of each step (see ``_probe``).
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from typing import Iterable
 
 from ..catalog import FlowSet
 from ..model.flow import Failure, Flow, Requirement, Transition, latest_versions
+from ..model.refs import inputs_used
+from ._statements import follow_route
 
 HAPPY = "happy-path"
 
@@ -33,25 +37,29 @@ class Scenario:
     target: Transition | None = None
     failure: Failure | None = None
     requirements: list[tuple[str, Requirement, Flow]] = field(default_factory=list)
+    omit: str | None = None  # a probe: the documented parameter left out of the target's request
+
+    @property
+    def follow_route(self) -> list[Transition]:
+        """After a failure: the actions, then the step a client sends, that show the flow is in the
+        state the branch leads to ([] when no such step leaves it)."""
+        if self.failure is None or self.target is None:
+            return []
+        return follow_route(self.flow, self.failure.to or self.target.from_)
 
     @property
     def follow_up(self) -> Transition | None:
-        """After a failure: the step that shows the flow is in the state the branch leads to."""
-        if self.failure is None or self.target is None:
-            return None
-        state_id = self.failure.to or self.target.from_
-        state = self.flow.state_map.get(state_id)
-        if state is None or state.terminal:
-            return None
-        happy = self.flow.happy_path()
-        cand = [t for t in happy if t.from_ == state_id] or [
-            t for t in self.flow.transitions
-            if t.from_ == state_id and not self.flow.state_map.get(t.to, state).failure
-        ]
-        t = cand[0] if cand else None
-        if t is None or t.parallel or not t.is_http or t.internal:
-            return None
-        return t
+        """The step a client sends from the state a failure leads to (the end of ``follow_route``)."""
+        route = self.follow_route
+        return route[-1] if route else None
+
+    @property
+    def through(self) -> list[Transition]:
+        """The later steps a failure runs on through until its response shows."""
+        if self.failure is None:
+            return []
+        tm = self.flow.transition_map
+        return [tm[s] for s in self.failure.through if s in tm]
 
 
 def _route_to(flow: Flow, target: Transition) -> list[Transition] | None:
@@ -123,6 +131,8 @@ def plan_flow(flow: Flow, key: str, catalog: FlowSet) -> list[Scenario]:
         out.append(Scenario(f"{key}/{p.id}", p.id, "path", p.title or p.id, flow, key,
                             [tm[s] for s in p.steps if s in tm], requirements=reqs))
     for t in flow.transitions:
+        if t.internal or not t.is_http:
+            continue  # unobservable: a client cannot send this step
         for f in t.failures:
             route = _route_to(flow, t)
             scn = Scenario(f"{key}/{f.id}", f.id, "failure", f.title or f.when, flow, key, route or [], t, f, reqs)
@@ -131,6 +141,11 @@ def plan_flow(flow: Flow, key: str, catalog: FlowSet) -> list[Scenario]:
                 scn.kind = "unreachable"
             out.append(scn)
     return out
+
+
+def route_to(flow: Flow, target: Transition) -> list[Transition] | None:
+    """The steps that lead to ``target`` (the happy path up to it, a declared path, or the shortest route)."""
+    return _route_to(flow, target)
 
 
 def select(scenarios: list[Scenario], wanted: Iterable[str]) -> list[Scenario]:
@@ -146,3 +161,12 @@ def select(scenarios: list[Scenario], wanted: Iterable[str]) -> list[Scenario]:
             raise PlanError(f"no scenario '{w}'; run with --list to see the scenario ids")
         out.extend(h for h in hits if h not in out)
     return [s for s in scenarios if s in out]
+
+
+def run_inputs(flow: Flow, transitions: Iterable[Transition], failure: Failure | None) -> set[str]:
+    """The inputs one run needs: those its steps reference (:func:`~flowdoc.model.refs.inputs_used`),
+    and the lifetimes on the server under test that lifecycle tokens name by ``ttl_input``."""
+    names = inputs_used(flow, transitions, failure)
+    tokens = flow.lifecycle.tokens.values() if flow.lifecycle else ()
+    names.update(tok.ttl_input for tok in tokens if tok.ttl_input and tok.ttl_input in flow.inputs)
+    return names

@@ -41,6 +41,7 @@ class RunContext:
     max_wait: float
     transport: httpx.BaseTransport
     user_agent: str
+    strict: bool = False  # --strict: a --probe finding fails its scenario (else a warning)
     jwks: JwksCache = field(init=False)
     _meta: httpx.Client = field(init=False)
 

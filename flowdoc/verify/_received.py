@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import httpx
 
 from ._challenge import www_authenticate_params
-from ._forms import Page, looks_like_html, parse_page
+from ._forms import Page, looks_like_html, parse_page, text_codes
 from ._limits import parse_json
 
 
@@ -101,20 +101,36 @@ class Received:
         return page.forms[index].as_capture(self.url)
 
     def error_codes(self) -> list[tuple[str, str]]:
-        """OAuth error codes found in the response: (where, code)."""
+        """OAuth error codes found in the response: (where, code), from every place servers put
+        them (see :data:`LOOKED_IN`)."""
         out: list[tuple[str, str]] = []
         body = self.json
         if isinstance(body, dict) and isinstance(body.get("error"), str):
             out.append(("body", body["error"]))
         if "error" in self.location_query:
-            out.append(("Location", self.location_query["error"]))
-        elif "error" in self.location_fragment:
-            out.append(("Location", self.location_fragment["error"]))
+            out.append(("Location query", self.location_query["error"]))
+        if "error" in self.location_fragment:
+            out.append(("Location fragment", self.location_fragment["error"]))
         for value in self.headers.get_list("www-authenticate"):
             err = www_authenticate_params(value).get("error")
             if err:
                 out.append(("WWW-Authenticate", err))
         if self.page is not None:
-            for text in self.page.errors:
-                out.append(("page", text))
+            out += self.page.error_codes()
+        elif body is None and self.body and self.content_type.split(";")[0].strip().lower() in ("text/plain", ""):
+            out += self._text_codes()
         return out
+
+    def _text_codes(self) -> list[tuple[str, str]]:
+        """A plain-text body: ``error=CODE``, ``error: CODE``, ``[CODE]``, or a body that is one code."""
+        text = self.text[:1 << 20]
+        codes = text_codes(text)
+        word = text.strip()
+        if not codes and word and len(word) <= 80 and word.replace("_", "").replace(".", "").isalnum():
+            codes = [word]
+        return [("text body", c) for c in codes]
+
+
+#: where :meth:`Received.error_codes` looks, for messages that say a code was not found
+LOOKED_IN = ("the JSON body's error, WWW-Authenticate, the Location's query and fragment, the HTML page "
+             "(error elements, 'error: CODE', '[CODE]') and a plain-text body")

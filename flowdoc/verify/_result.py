@@ -64,6 +64,9 @@ class ScenarioResult:
     failure: FailureDetail | None = None
     covered_transitions: list[str] = field(default_factory=list)
     covered_failure: str | None = None  # "transition/failure"
+    proven: list[str] = field(default_factory=list)  # statements proven (see flowdoc.verify._statements)
+    unobserved: dict[str, str] = field(default_factory=dict)  # statements it could not observe: why
+    warnings: list[str] = field(default_factory=list)  # e.g. --probe: a parameter the server does without
     unreachable: bool = False
     usage_error: bool = False
     reason: str = ""  # why skipped / errored
@@ -81,47 +84,93 @@ def _ms(seconds: float) -> float:
     return round(seconds, 3)
 
 
+PROVEN, UNOBSERVABLE, NOT_RUN = "proven", "unobservable", "not-run"
+
+
+@dataclass
+class Element:
+    """One thing a flow states, and what the run made of it."""
+
+    id: str  # transition:ID, failure:T/F, state:T/F, lifecycle:TOKEN.FIELD, troubleshooting:N, key_params:ID
+    kind: str  # transition | failure | statement
+    text: str
+    result: str  # proven | unobservable | not-run
+    reason: str = ""  # why it cannot be observed
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
 @dataclass
 class Coverage:
+    """Per flow: of the elements a server can show, which were proven; the others apart.
+
+    Percentages count observable elements only: 100 % means every observable one was proven."""
+
     transitions: list[str]
     transitions_covered: list[str]
     failures: list[str]
     failures_covered: list[str]
+    elements: list[Element] = field(default_factory=list)
+
+    def _of(self, kind: str, result: str | None = None) -> list[Element]:
+        return [e for e in self.elements if e.kind == kind and (result is None or e.result == result)]
+
+    def observable(self, kind: str) -> list[Element]:
+        return [e for e in self._of(kind) if e.result != UNOBSERVABLE]
+
+    def proven(self, kind: str) -> list[Element]:
+        return self._of(kind, PROVEN)
+
+    def unobservable(self, kind: str | None = None) -> list[Element]:
+        return [e for e in self.elements if e.result == UNOBSERVABLE and (kind is None or e.kind == kind)]
+
+    def missed(self, kind: str) -> list[str]:
+        return [e.text for e in self._of(kind, NOT_RUN)]
 
     @property
     def transitions_missed(self) -> list[str]:
-        return [t for t in self.transitions if t not in self.transitions_covered]
+        return self.missed("transition")
 
     @property
     def failures_missed(self) -> list[str]:
-        return [f for f in self.failures if f not in self.failures_covered]
+        return self.missed("failure")
 
     @staticmethod
     def _pct(a: int, b: int) -> float:
         return 100.0 if b == 0 else round(100.0 * a / b, 1)
 
+    def pct(self, kind: str) -> float:
+        return self._pct(len(self.proven(kind)), len(self.observable(kind)))
+
     @property
     def transition_pct(self) -> float:
-        return self._pct(len(self.transitions_covered), len(self.transitions))
+        return self.pct("transition")
 
     @property
     def failure_pct(self) -> float:
-        return self._pct(len(self.failures_covered), len(self.failures))
+        return self.pct("failure")
+
+    def ratio(self, kind: str) -> str:
+        """``8/8 (100%)``: proven of observable."""
+        return f"{len(self.proven(kind))}/{len(self.observable(kind))} ({self.pct(kind):g}%)"
+
+    def _part(self, kind: str, declared: int) -> dict:
+        return {
+            "declared": declared,
+            "observable": len(self.observable(kind)),
+            "exercised": len(self.proven(kind)),
+            "percent": self.pct(kind),
+            "missed": self.missed(kind),
+            "unobservable": [{"id": e.text, "reason": e.reason} for e in self.unobservable(kind)],
+        }
 
     def to_dict(self) -> dict:
         return {
-            "transitions": {
-                "declared": len(self.transitions),
-                "exercised": len(self.transitions_covered),
-                "percent": self.transition_pct,
-                "missed": self.transitions_missed,
-            },
-            "failures": {
-                "declared": len(self.failures),
-                "exercised": len(self.failures_covered),
-                "percent": self.failure_pct,
-                "missed": self.failures_missed,
-            },
+            "transitions": self._part("transition", len(self.transitions)),
+            "failures": self._part("failure", len(self.failures)),
+            "statements": self._part("statement", len(self._of("statement"))),
+            "elements": [e.to_dict() for e in self.elements],
         }
 
 
@@ -197,6 +246,7 @@ class RunResult:
                 "failed": self.count(FAILED),
                 "errors": self.count(ERROR),
                 "skipped": self.count(SKIPPED),
+                "warnings": sum(len(s.warnings) for s in self.scenarios),
             },
             "warnings": list(self.warnings),
             "options": dict(self.options),

@@ -1,8 +1,9 @@
 """Running one scenario: the requirements, the route, the provoked failure, the state it leads to.
 
 The runner composes the parts: values (``_values``), request building (``_request``, ``_auth``),
-the exchange (``_http``), extraction (``_extract``) and checks (``_checks``). Every exchange is
-recorded in one place, :meth:`ScenarioRun._exchanged`.
+the exchange (``_http``), extraction (``_extract``), checks (``_checks``, ``_lifecycle``), failure
+branches (``_failures``) and parameter probes (``_probe``). Every exchange is recorded in one
+place, :meth:`ScenarioRun._exchanged`; every statement proven, in :meth:`ScenarioRun._observe`.
 """
 
 from __future__ import annotations
@@ -13,13 +14,17 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
+from urllib.parse import parse_qsl, urlsplit
+
 import httpx
 
 from ..model.expr import ExprError, Guard, as_text
-from ..model.flow import Failure, FailureResponse, Flow, RequestPatch, Transition, parallel_groups
+from ..model.flow import Flow, RequestPatch, Transition, parallel_groups
+from . import _lifecycle  # noqa: F401  (registers the lifecycle check)
 from ._checks import CheckContext, Expected, run_checks
 from ._detect import Publicity, note_request, register_response
 from ._extract import StepData, captured, register_secret_captures, step_value
+from ._failures import FailureSteps
 from ._http import (
     BadResponse,
     InsecureTransport,
@@ -34,8 +39,10 @@ from ._http import (
 from ._outcomes import ConformanceFailure, SkipScenario, UsageProblem
 from ._plan import Scenario
 from ._pool import RunContext
+from ._probe import ProbeStep
 from ._request import NO_PATCH, Building, build_request
 from ._result import ERROR, FAILED, PASSED, SKIPPED, CheckFailure, FailureDetail, ScenarioResult, StepRecord
+from ._statements import token_claims
 from ._values import FlowState, seconds
 
 __all__ = ["Exchange", "ScenarioRun"]
@@ -56,7 +63,7 @@ class Exchange:
     note: str = ""
 
 
-class ScenarioRun:
+class ScenarioRun(FailureSteps, ProbeStep):
     def __init__(self, ctx: RunContext, scenario: Scenario):
         self.ctx = ctx
         self.scn = scenario
@@ -68,8 +75,10 @@ class ScenarioRun:
             title=scenario.title,
         )
         self._records_lock = threading.Lock()
-        self._pending_internal: list[str] = []
+        self._pending_internal: list[Transition] = []
         self._covered: list[str] = []
+        self._proven: list[str] = []  # statements proven (ids of flowdoc.verify._statements)
+        self._unobserved: dict[str, str] = {}  # statements this run found it cannot observe: why
         self._current: str | None = None
         # which response values are public: per transition, from its flow (the scenario's or a required one)
         self._public: dict[int, Publicity] = {}
@@ -101,6 +110,9 @@ class ScenarioRun:
         res.covered_transitions = list(dict.fromkeys(self._covered))
         if res.status == PASSED and self.scn.failure is not None:
             res.covered_failure = f"{self.scn.target.id}/{self.scn.failure.id}"
+        if res.status == PASSED:
+            res.proven = list(dict.fromkeys(self._proven))
+            res.unobserved = {k: v for k, v in self._unobserved.items() if k not in res.proven}
         res.duration = time.monotonic() - started
         return res
 
@@ -112,10 +124,11 @@ class ScenarioRun:
         for name, req, rflow in scn.requirements:
             provided[name] = self._run_requirement(name, req, rflow, provided)
         state = self._state(scn.flow, provided)
-        self._run_route(state, scn.route, role="step", cover=True)
-        if scn.failure is not None:
+        self._run_route(state, scn.route, role="step", cover=scn.omit is None)
+        if scn.omit is not None:
+            self._probe(state, scn.target, scn.omit)
+        elif scn.failure is not None:
             self._provoke(state, scn.target, scn.failure)
-        self._covered.extend(self._pending_internal)
 
     def _errored(self, exc: Exception, role: str, text: str | None = None) -> None:
         res = self.result
@@ -154,14 +167,16 @@ class ScenarioRun:
         self._current = t.id
         if t.internal or not t.is_http:
             self._wait(state, t.wait, t.id)
-            self._record(StepRecord(t.id, role, outcome="internal" if t.internal else "action",
-                                    note="checked through the next step" if t.internal else "no HTTP exchange"))
-            if cover:
-                (self._pending_internal if t.internal else self._covered).append(t.id)
+            note = ("no HTTP exchange" if not t.internal else f"shown by '{t.observed_by}'" if t.observed_by
+                    else "unobservable: it happens behind the server under test")
+            self._record(StepRecord(t.id, role, outcome="internal" if t.internal else "action", note=note))
+            if cover and t.internal and t.observed_by:
+                self._pending_internal.append(t)
             return
         self._wait(state, t.wait, t.id)
         self._check_guard(state, t, role)
         out = self._prepare(state, t)
+        self._key_params_sent(state, t, out, role)
         self._exchange_step(state, t, out, role=role)
         if cover:
             self._cover([t.id])
@@ -191,10 +206,33 @@ class ScenarioRun:
             self._cover([t.id for t in group])
 
     def _cover(self, ids: list[str]) -> None:
-        """Steps that passed cover themselves, and the internal steps before them."""
-        self._covered.extend(self._pending_internal)
-        self._pending_internal.clear()
+        """Steps that passed cover themselves, and the internal steps they show (``observed_by``)."""
+        shown = [t for t in self._pending_internal if t.observed_by in ids]
+        self._covered.extend(t.id for t in shown)
+        self._pending_internal = [t for t in self._pending_internal if t not in shown]
         self._covered.extend(ids)
+
+    def _observe(self, state: FlowState, statement: str, reason: str | None = None) -> None:
+        """A statement of the scenario's own flow was proven (no reason) or cannot be observed (why)."""
+        if state.flow is not self.scn.flow:
+            return
+        if reason is None:
+            self._proven.append(statement)
+        else:
+            self._unobserved.setdefault(statement, reason)
+
+    def _key_params_sent(self, state: FlowState, t: Transition, out: Outgoing, role: str) -> None:
+        """Each key parameter drawn on the arrow of a request built from an earlier step is sent."""
+        req = t.request
+        if req is None or not req.key_params or not (req.url or req.submit_form):
+            return
+        sent = _sent_names(out)
+        missing = [k for k in req.key_params if k.split("=", 1)[0].split(":", 1)[0].strip().lower() not in sent]
+        if missing:
+            raise self._fail(t, role, "a key parameter drawn on the arrow is not sent",
+                             [CheckFailure(f"key parameter {k}", "sent (query, form, JSON or header)", "not sent")
+                              for k in missing])
+        self._observe(state, f"key_params:{t.id}")
 
     def _check_guard(self, state: FlowState, t: Transition, role: str) -> None:
         """A step's guard expression must hold when the scenario takes it, as the page says."""
@@ -247,7 +285,8 @@ class ScenarioRun:
 
     def _check_context(self, state: FlowState, t: Transition, overrides: dict[str, Any]) -> CheckContext:
         return CheckContext(state.renderer(overrides), self.ctx.redactor, self.ctx.jwks, self.client.cookies,
-                            lambda: self._base_url(state, t.receiver))
+                            lambda: self._base_url(state, t.receiver),
+                            lambda statement, reason=None: self._observe(state, statement, reason))
 
     # ---------------------------------------------------------------- exchanges
     def _send(self, t: Transition, out: Outgoing, role: str) -> tuple[httpx.Request, Received]:
@@ -301,8 +340,10 @@ class ScenarioRun:
             response_excerpt(got, red) if got is not None else None,
         )
 
-    def _exchange_step(self, state: FlowState, t: Transition, out: Outgoing, *, role: str) -> Received:
-        """A step's exchange: the documented response, then its captures for later steps."""
+    def _exchange_step(self, state: FlowState, t: Transition, out: Outgoing, *, role: str,
+                       overrides: dict[str, Any] | None = None) -> Received:
+        """A step's exchange: the documented response (and the lifecycle statements of the tokens
+        it carries), then its captures for later steps."""
         try:
             req, got = self._send(t, out, role)
         except TimedOut as exc:
@@ -311,7 +352,8 @@ class ScenarioRun:
         spec = t.response
         assert spec is not None
         register_secret_captures(self.ctx.redactor, got, spec.capture, self.client.cookies)
-        verdict = run_checks(self._check_context(state, t, {}), Expected.of_step(spec), got)
+        expected = Expected.of_step(spec, token_claims(state.flow, t))
+        verdict = run_checks(self._check_context(state, t, overrides or {}), expected, got)
         if not verdict.ok:
             message = ("a value to capture is missing" if verdict.failed == ["captures"]
                        else "the response differs from the documentation")
@@ -319,69 +361,12 @@ class ScenarioRun:
         state.steps[t.id] = StepData(got, captured(got, spec.capture, self.client.cookies))
         return got
 
-    def _exchange_failure(self, state: FlowState, t: Transition, f: Failure, out: Outgoing,
-                          overrides: dict[str, Any], *, role: str) -> None:
-        """A provoked exchange: the failure's documented response (or timeout, or network error)."""
-        spec: FailureResponse = f.response
-        try:
-            req, got = self._send(t, out, role)
-        except TimedOut as exc:
-            if spec.outcome == "timeout":
-                return
-            raise self._fail(t, role, str(exc), [CheckFailure("response", _expected_text(spec), "timeout")]) from None
-        except Unreachable:
-            if spec.outcome == "network-error":
-                return
-            raise
-        if spec.outcome != "response":
-            raise self._fail(t, role, f"expected {spec.outcome}, the server answered",
-                             [CheckFailure("outcome", spec.outcome, f"HTTP {got.status}")], req, got)
-        verdict = run_checks(self._check_context(state, t, overrides), Expected.of_failure(spec), got)
-        if not verdict.ok:
-            raise self._fail(t, role, f"failure '{f.id}' was not answered as documented", verdict.failures, req, got)
 
-    # ---------------------------------------------------------------- failures
-    def _provoke(self, state: FlowState, t: Transition, f: Failure) -> None:
-        pv = f.provoke
-        tm = state.flow.transition_map
-        for b in pv.before:
-            self._run_transition(state, tm[b], role="before", cover=True)
-        self._current = t.id
-        if pv.wait is not None:
-            self._sleep(self._seconds_of(state, pv.wait, f"{t.id}/{f.id}"), f"{t.id}/{f.id}")
-        overrides = {k: state.render(v, {}) for k, v in pv.inputs.items()}
-        if pv.replay:
-            out = self._prepare(state, t, timeout=pv.timeout)
-            self._exchange_step(state, t, out, role="first send (to replay)")
-            self._exchange_failure(state, t, f, out, overrides, role="replay")
-        else:
-            out = self._prepare(state, t, pv.request, overrides, timeout=pv.timeout)
-            for i in range(pv.attempts - 1):
-                try:
-                    self._send(t, out, f"attempt {i + 1}/{pv.attempts}")
-                except TimedOut:
-                    pass
-            role = "provoke" if pv.attempts == 1 else f"attempt {pv.attempts}/{pv.attempts}"
-            self._exchange_failure(state, t, f, out, overrides, role=role)
-        self._follow_up(state, t, f)
-
-    def _follow_up(self, state: FlowState, t: Transition, f: Failure) -> None:
-        """One step from the state the failure leads to: the server is in it."""
-        nxt = self.scn.follow_up
-        if nxt is None:
-            return
-        try:
-            out = self._prepare(state, nxt)
-        except UsageProblem as exc:
-            self._record(StepRecord(nxt.id, "then", outcome="skipped", ok=True,
-                                    note=self.ctx.redactor.redact(f"state check skipped: {exc}")))
-            return
-        self._wait(state, nxt.wait, nxt.id)
-        self._exchange_step(state, nxt, out, role=f"then (in state '{f.to or t.from_}')")
-        self._covered.append(nxt.id)
-
-
-def _expected_text(spec: FailureResponse) -> str:
-    if spec.outcome != "response":
-        return spec.outcome
-    return f"HTTP {spec.status}" + (f" {spec.error}" if spec.error else "")
+def _sent_names(out: Outgoing) -> set[str]:
+    """Lower-case names of everything a request sends: query, form and JSON keys, headers."""
+    names = {k.lower() for k, _v in parse_qsl(urlsplit(out.url).query, keep_blank_values=True)}
+    names |= {k.lower() for k in out.form or {}}
+    if isinstance(out.json_body, dict):
+        names |= {str(k).lower() for k in out.json_body}
+    names |= {k.lower() for k, _v in out.headers}
+    return names

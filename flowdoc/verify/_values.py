@@ -24,7 +24,7 @@ from ..model.expr import ExprError, render
 from ..model.flow import Flow, GenerateKind, Generator, parse_duration
 from ._extract import StepData, step_value
 from ._inputs import InputSources
-from ._outcomes import UsageProblem
+from ._outcomes import MissingValue, UsageProblem
 from ._redact import Redactor
 
 Render = Callable[[Any], Any]
@@ -149,7 +149,7 @@ class FlowState:
     def _step_value(self, path: tuple[str, ...]) -> Any:
         step = self.steps.get(path[1])
         if step is None:
-            raise UsageProblem(f"'${{{'.'.join(path)}}}': step '{path[1]}' has not run in this scenario")
+            raise MissingValue(f"'${{{'.'.join(path)}}}': step '{path[1]}' has not run in this scenario")
         return step_value(step, path[2:], self.jar)
 
     def render(self, value: Any, overrides: dict[str, Any]) -> Any:

@@ -30,6 +30,8 @@
 //   maxOtpFailures  3
 //   requireCsrf     true      login/otp/confirm forms carry a hidden `csrf` field that must be
 //                             posted back (400 `csrf_mismatch` otherwise)
+//   stockErrorPage  false     true: oidc-provider's own error page (`<pre><strong>error</strong>:
+//                             invalid_redirect_uri</pre>`) instead of ours (id="error")
 //
 // Interaction (devInteractions disabled; our own HTML forms):
 //   GET  /interaction/:uid          login form (username, password, csrf) -> POST /interaction/:uid/login
@@ -118,6 +120,7 @@ const DEFAULTS = {
   redirectUris: ['http://127.0.0.1:8765/callback'],
   maxOtpFailures: 3,
   requireCsrf: true,
+  stockErrorPage: false,
 };
 
 function isObject(v) { return v && typeof v === 'object' && !Array.isArray(v); }
@@ -384,7 +387,7 @@ const configuration = {
       },
     },
   },
-  renderError: async (ctx, out, error) => {
+  renderError: CFG.stockErrorPage ? undefined : async (ctx, out, error) => {
     ctx.type = 'html';
     ctx.body = page('Error', `<h1>${esc(out.error)}</h1>
 <p class="error" id="error">${esc(out.error)}</p>
