@@ -48,13 +48,14 @@ class SiteConfig(BaseModel):
     )
     mermaid_js: str | None = Field(
         None,
-        description="Mermaid's script: a local file (copied into the site, works offline) or a URL; "
-        "default: a pinned CDN URL (flowdoc.publish.DEFAULT_MERMAID_JS)",
+        description="Mermaid's script: a local file (copied into the site) or a URL (a CDN, opt-in); "
+        "default: the Mermaid shipped with flowdoc (flowdoc.publish.DEFAULT_MERMAID_JS), works offline",
     )
     prefix: str = Field("", description="URL folder of the generated flow pages ('' = the site root)")
     versions: bool = Field(True, description="Publish a page per major version, a version selector and changelogs")
     cache_dir: str | None = Field(None, description="Build cache folder; default: .flowdoc-cache beside the output")
     strict: bool = Field(False, description="Fail the build on MkDocs warnings (broken links ...)")
+    file_urls: bool = Field(False, description="A site that works opened from disk (file://): NAME.html pages, no search")
     port: int = Field(8000, ge=0, le=65535, description="Port of flowdoc serve (on 127.0.0.1)")
     git_versions: list[str] = Field(
         default_factory=list,

@@ -60,11 +60,11 @@ def test_default_theme_strict_build(project):
     # the embed fences of the user's pages: a view, a view of an older version, a whole page
     home = (site / "index.html").read_text()
     assert "```flowdoc" not in home and "flowdoc fence" not in home
-    pres = re.findall(r'<pre class="mermaid">(\w+)', home)
+    pres = re.findall(r'<pre class="flowdoc-mermaid" data-search-exclude>(\w+)', home)
     assert pres == ["sequenceDiagram", "stateDiagram"]
     guide = (site / "guide/index.html").read_text()
     assert "Sign in with the implicit flow" in guide and "flowchart" in guide
-    assert guide.count('<pre class="mermaid">') == 4  # the embedded page's three views, the flowchart
+    assert guide.count('<pre class="flowdoc-mermaid"') == 4  # the embedded page's three views, the flowchart
     v1 = (site / "flows/authorization-code-pkce/v1/index.html").read_text()
     assert "flowdoc-banner-deprecated" in v1 and 'href="../latest/"' in v1
     assert '<script src="../../../assets/flowdoc/mermaid.min.js"></script>' in v1
@@ -77,12 +77,15 @@ def test_material_theme_strict_build(project):
     site = project / "site-material"
     latest = (site / "flows/client-credentials/latest/index.html").read_text()
     assert "assets/stylesheets/main" in latest  # it is Material
-    assert latest.count('<pre class="mermaid">') == 3
-    # Material draws pre.mermaid itself (using the global mermaid when loaded): no flowdoc.js
-    assert "assets/flowdoc/mermaid.min.js" in latest and "assets/flowdoc/flowdoc.js" not in latest
-    assert "flowdoc-versions" in latest
+    assert latest.count('<pre class="flowdoc-mermaid"') == 3
+    # flowdoc.js draws the diagrams (Material's own Mermaid draws into a closed shadow root, at
+    # the column's width): Material finds no pre.mermaid to take
+    assert "assets/flowdoc/mermaid.min.js" in latest and "assets/flowdoc/flowdoc.js" in latest
+    assert '<pre class="mermaid"' not in latest and "flowdoc-versions" in latest
     home = (site / "index.html").read_text()
-    assert re.findall(r'<pre class="mermaid">(\w+)', home) == ["sequenceDiagram", "stateDiagram"]
+    assert re.findall(r'<pre class="flowdoc-mermaid" data-search-exclude>(\w+)', home) == ["sequenceDiagram", "stateDiagram"]
+    # offline by default: Material's fonts from Google are turned off (the project does not set them)
+    assert "fonts.googleapis.com" not in latest
 
 
 def test_invalid_flow_fails_with_file_line_col(project):

@@ -99,8 +99,12 @@ def test_example_pages_versions_banner_and_changelog():
     latest = pages["authorization-code-pkce/latest.md"].content
     v1 = pages["authorization-code-pkce/v1.md"].content
     v3 = pages["authorization-code-pkce/v3.md"].content
-    # the selector sits under the title, the current version in bold
-    assert latest.startswith("# Sign in with the authorization code flow")
+    # a front matter for navigation and search, then the title; the selector sits under the title,
+    # the current version in bold
+    assert latest.split("\n---\n\n", 1)[1].startswith("# Sign in with the authorization code flow")
+    assert '"kind": "latest"' in latest and '"canonical"' not in latest
+    assert '"canonical": "authorization-code-pkce/latest.md"' in v3 and 'search: {"exclude": true}' in v3
+    assert 'status: "deprecated"' in v1 and '"label": "v1, deprecated"' in v1
     assert f'<strong class="flowdoc-current">latest ({newest.version})</strong>' in latest
     assert "[v1 (deprecated)](v1.md)" in latest and "[Changelog](changelog.md)" in latest
     assert '<strong class="flowdoc-current">v1 (deprecated)</strong>' in v1
@@ -127,7 +131,7 @@ def test_example_pages_versions_banner_and_changelog():
     assert "| [Sign in with the authorization code flow, PKCE and state](authorization-code-pkce/latest.md) |" in index
     row = next(line for line in index.splitlines() if "authorization-code-pkce/latest.md" in line)
     assert "current" in row and f"| {newest.version} |" in row and f"| {newest.updated.isoformat()} |" in row
-    assert "[v3](authorization-code-pkce/v3.md) · [v1](authorization-code-pkce/v1.md)" in row
+    assert "[v3](authorization-code-pkce/v3.md) · [v1 (deprecated)](authorization-code-pkce/v1.md)" in row
 
 
 def test_older_version_gets_banner_with_link_to_latest(tmp_path):
@@ -180,9 +184,9 @@ def test_embed_fences():
 def test_mermaid_extension_makes_pre_mermaid():
     md = markdown.Markdown(extensions=["flowdoc.publish.markdown", "fenced_code"])
     html = md.convert("# T\n\n```mermaid\nsequenceDiagram\n  A->>B: x < y & z\n```\n\n```python\nprint(1)\n```\n")
-    assert '<pre class="mermaid">sequenceDiagram\n  A-&gt;&gt;B: x &lt; y &amp; z</pre>' in html
+    assert '<pre class="flowdoc-mermaid" data-search-exclude>sequenceDiagram\n  A-&gt;&gt;B: x &lt; y &amp; z</pre>' in html
     assert '<code class="language-python">' in html
-    assert mermaid_html("graph TD\n  a-->b\n") == '<pre class="mermaid">graph TD\n  a--&gt;b</pre>'
+    assert mermaid_html("graph TD\n  a-->b\n") == '<pre class="flowdoc-mermaid" data-search-exclude>graph TD\n  a--&gt;b</pre>'
 
 
 # ------------------------------------------------------------------- build
@@ -205,7 +209,7 @@ def test_build_example_site_offline(tmp_path):
         assert (out / path).is_file(), path
     assert (out / "assets/flowdoc/mermaid.min.js").read_bytes() == MERMAID_JS.read_bytes()
     latest = (out / "authorization-code-pkce/latest/index.html").read_text()
-    assert latest.count('<pre class="mermaid">') == 3
+    assert latest.count('<pre class="flowdoc-mermaid"') == 3
     assert 'src="../../assets/flowdoc/mermaid.min.js"' in latest
     # with a local Mermaid the site needs no internet: no page names a CDN
     for html in out.rglob("*.html"):
@@ -217,14 +221,22 @@ def test_build_example_site_offline(tmp_path):
     assert sorted(p.name for p in out.parent.iterdir()) == ["site"]
 
 
-def test_default_mermaid_is_a_pinned_cdn_url(tmp_path):
+def test_default_mermaid_is_the_pinned_one_shipped_with_flowdoc(tmp_path):
+    """Offline by default: the Mermaid of the package (the version the tests pin) is copied into
+    the site; a CDN is opt-in (a URL)."""
+    from flowdoc.publish.assets import MERMAID_CDN_URL, MERMAID_VERSION
+
     pinned = json.loads((ROOT / "tests/node/package.json").read_text())["dependencies"]["mermaid"]
-    assert DEFAULT_MERMAID_JS == f"https://cdn.jsdelivr.net/npm/mermaid@{pinned}/dist/mermaid.min.js"
+    assert MERMAID_VERSION == pinned and MERMAID_CDN_URL.endswith(f"/mermaid@{pinned}/dist/mermaid.min.js")
+    assert Path(DEFAULT_MERMAID_JS).read_bytes() == MERMAID_JS.read_bytes()  # the very file the tests parse with
+    assert (Path(DEFAULT_MERMAID_JS).parent / "LICENSE").is_file()
     s = settings(tmp_path, FLOWS, mermaid_js=None)
     build_site(s)
     html = (s.out_dir / "client-credentials/latest/index.html").read_text()
-    assert f'<script src="{DEFAULT_MERMAID_JS}"></script>' in html
-    assert not (s.out_dir / "assets/flowdoc/mermaid.min.js").exists()
+    assert '<script src="../../assets/flowdoc/mermaid.min.js"></script>' in html
+    assert (s.out_dir / "assets/flowdoc/mermaid.min.js").read_bytes() == MERMAID_JS.read_bytes()
+    for page in s.out_dir.rglob("*.html"):
+        assert "cdn.jsdelivr" not in page.read_text() and "cdnjs" not in page.read_text(), page
     s2 = settings(tmp_path / "b", FLOWS, mermaid_js="https://example.org/m.js")
     build_site(s2)
     assert '<script src="https://example.org/m.js"></script>' in (s2.out_dir / "index.html").read_text()
@@ -392,7 +404,7 @@ def test_user_project_pages_with_embeds_and_clashes(tmp_path):
     s = settings(tmp_path, FLOWS, config_file=project / "mkdocs.yml", prefix="flows", strict=True)
     r = build_site(s)
     guide = (s.out_dir / "guide/index.html").read_text()
-    assert guide.count('<pre class="mermaid">sequenceDiagram') == 1
+    assert guide.count('<pre class="flowdoc-mermaid" data-search-exclude>sequenceDiagram') == 1
     assert (s.out_dir / "flows/client-credentials/latest/index.html").is_file()
     # the embed is cached like a page: unchanged → not expanded again, MkDocs not run
     assert build_site(s).mkdocs_ran is False

@@ -44,6 +44,10 @@ def test_wheel_lists_every_template(wheel):
     for t in templates:
         assert f"flowdoc/render/templates/{t}" in names
     assert "flowdoc/escape.py" in names and "flowdoc/render/page.py" in names
+    # the site's assets: flowdoc's script and stylesheet, and Mermaid with its licence (offline sites)
+    for asset in ("data/site/flowdoc.js", "data/site/flowdoc.css", "data/mermaid/mermaid.min.js", "data/mermaid/LICENSE"):
+        assert f"flowdoc/{asset}" in names, asset
+    assert wheel.stat().st_size < 3_000_000  # Mermaid is about 1 MB of it, compressed
 
 
 def test_installed_package_renders_pages_without_the_checkout(wheel, tmp_path):

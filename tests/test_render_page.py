@@ -20,10 +20,17 @@ import flowdoc  # noqa: E402
 from flowdoc.load import read_flow_text  # noqa: E402
 from flowdoc.render import render_diagram, render_page  # noqa: E402
 from flowdoc.render import diagram as D  # noqa: E402
+from flowdoc.render import labels as L  # noqa: E402
+from tests.flowkit import base, to_yaml  # noqa: E402
 from tests.data.render.hostile_flows import SECRET_DEFAULT, hostile_data, hostile_flow, hostile_flows  # noqa: E402
 from tests.data.render.injection import TEXTS as INJECTION_TEXTS  # noqa: E402
 
 MD = MarkdownIt("commonmark").enable("table")
+#: the HTML blocks the page template writes itself (no author text in them)
+OWN_HTML_BLOCK = re.compile(
+    r'(<div class="flowdoc-table" markdown="1">|</div>|</details>'
+    r'|<details class="flowdoc-details[a-z -]*" markdown="1"( open)?>\n<summary>[^<>]*</summary>)\n?'
+)
 
 EXAMPLE_FILES = sorted((ROOT / "flows").glob("*.yaml"))
 FLOWS = {p.name: flowdoc.load_flow(p) for p in EXAMPLE_FILES}
@@ -137,8 +144,9 @@ def test_page_structure(pages, name):
     md = pages[name]
     page = parse(md)
 
-    # title and sections
-    assert page.headings[0] == ("h1", flow.title.strip())
+    # title and sections (a deprecated flow says so in its title)
+    deprecated = flow.status.value == "deprecated"
+    assert page.headings[0] == ("h1", flow.title.strip() + (" (deprecated)" if deprecated else ""))
     h2 = [t for h, t in page.headings if h == "h2"]
     for section in ["Participants", "Sequence", "Steps", "States", "Decisions", "Next: authorization"]:
         assert section in h2
@@ -191,12 +199,11 @@ def test_page_structure(pages, name):
     else:
         assert table is None
 
+    # troubleshooting: only what the failure table does not say
     trouble = page.table(TROUBLE)
-    n_trouble = len(failures) + len(flow.troubleshooting)
-    assert (trouble is None) if not n_trouble else len(trouble["rows"]) == n_trouble
-    if n_trouble:
-        extra = trouble["rows"][len(failures):]
-        assert [(r[0], r[2], r[3]) for r in extra] == [
+    assert (trouble is None) if not flow.troubleshooting else len(trouble["rows"]) == len(flow.troubleshooting)
+    if flow.troubleshooting:
+        assert [(r[0], r[2], r[3]) for r in trouble["rows"]] == [
             (x.error.strip(), x.cause.strip(), x.remedy.strip()) for x in flow.troubleshooting
         ]
 
@@ -228,9 +235,13 @@ def test_hostile_text_reaches_the_reader(pages, name):
     assert label.strip() in text
     changelog = [t for h, t in page.headings if h == "h3"]
     assert "1.0.0 — " not in changelog  # no date given
-    # the raw Markdown never lets author text start a block of its own
-    toks = [t.type for t in MD.parse(pages[name])]
-    assert "html_block" not in toks and "code_block" not in toks
+    # the raw Markdown never lets author text start a block of its own: the only HTML blocks
+    # are the page's own boxes (tables that scroll, collapsible sections)
+    toks = MD.parse(pages[name])
+    assert "code_block" not in [t.type for t in toks]
+    for t in toks:
+        if t.type == "html_block":
+            assert OWN_HTML_BLOCK.fullmatch(t.content), t.content
 
 
 class _Elements(HTMLParser):
@@ -271,11 +282,12 @@ def test_page_as_mkdocs_reads_it_has_no_author_html(name):
     md = markdown.Markdown(extensions=["toc", "tables", "admonition", "md_in_html", "attr_list", "flowdoc.publish.markdown"])
     tree = _Elements(md.convert(render_page(flow)))
     allowed = {"h1", "h2", "h3", "p", "a", "code", "strong", "em", "table", "thead", "tbody", "tr", "th", "td",
-               "br", "ul", "li", "blockquote", "pre"}
+               "br", "ul", "li", "blockquote", "pre", "div", "details", "summary"}
+    classes = {"flowdoc-mermaid", "flowdoc-table", "flowdoc-details", "flowdoc-details flowdoc-changes"}
     for tag, attrs in tree.found:
         assert tag in allowed, (tag, attrs)
-        assert set(attrs) <= {"id", "href", "class"}, (tag, attrs)
-        assert attrs.get("class", "mermaid") == "mermaid", (tag, attrs)
+        assert set(attrs) <= {"id", "href", "class", "open", "data-search-exclude"}, (tag, attrs)
+        assert attrs.get("class", "flowdoc-mermaid") in classes, (tag, attrs)
         href = attrs.get("href", "https://")
         assert not re.match(r"\s*[a-z][a-z0-9+.-]*:", href, re.I) or href.startswith(("http://", "https://")), href
     assert " ".join(tree.h1[0].split()) == " ".join(flow.title.split())
@@ -376,7 +388,7 @@ def test_current_flows_have_no_banner(pages):
 def test_changelog_argument_replaces_the_flows_notes():
     flow = FLOWS["client-credentials.yaml"]
     log = [
-        {"version": "1.2.0", "date": dt.date(2026, 12, 1), "notes": ["Shorter tokens."],
+        {"version": "1.2.0", "date": dt.date(2026, 12, 1), "notes": ["Shorter tokens."], "since": "1.0.0",
          "changes": [{"id": "ttl-shortened", "level": "breaking", "message": "access_token TTL 10 min → 5 min"},
                      {"id": "doc-only", "level": "info", "message": "Wording"}]},
         {"version": "1.1.0", "date": None, "notes": [], "changes": []},
@@ -386,8 +398,13 @@ def test_changelog_argument_replaces_the_flows_notes():
     h3 = [t for h, t in page.headings if h == "h3"]
     assert "1.2.0 — 2026-12-01" in h3 and "1.1.0" in h3
     text = "".join(page.text)
-    assert "Breaking (ttl-shortened): access_token TTL 10 min → 5 min" in text
-    assert "Info (doc-only): Wording" in text
+    # grouped by level under the release that made them, counted from the version before, as
+    # on the changelog page
+    assert "Changes since 1.0.0: 1 breaking, 1 do not break" in text
+    assert "Breaking: a client built from the older page breaks (1)" in text
+    assert "access_token TTL 10 min → 5 min (ttl-shortened)" in text
+    assert text.index("Breaking:") < text.index("access_token TTL") < text.index("Does not break (1)")
+    assert "Wording (doc-only)" in text
     assert "Document invalid_scope" not in text  # the flow's own notes are replaced
     assert "Document invalid_scope" in render_page(flow)
 
@@ -554,3 +571,119 @@ def test_link_syntax_in_links_builds_with_flowdoc_and_the_plugin(tmp_path):
     page = (project / "site" / "flows" / "mini" / "latest" / "index.html").read_text(encoding="utf-8")
     assert '<a href="!%5Bx%5D(y)">Authorization Guide</a>' in page
     shutil.rmtree(project / "site")
+
+
+# ------------------------------------------------------------- what a reader reads
+#
+# No template internals on a page: an input is its example (or «NAME», linked to the Inputs
+# table), a step's value reads "the login URL from step 1", a required flow is a link.
+
+
+def _mkdocs_html(md_text: str) -> str:
+    import markdown
+
+    return markdown.Markdown(
+        extensions=["toc", "tables", "admonition", "md_in_html", "attr_list", "flowdoc.publish.markdown"]
+    ).convert(md_text)
+
+
+class _Visible(HTMLParser):
+    """The text a reader sees: without the diagrams' sources (drawn in the browser)."""
+
+    def __init__(self, html: str) -> None:
+        super().__init__(convert_charrefs=True)
+        self.out: list[str] = []
+        self._pre = 0
+        self.feed(html)
+        self.close()
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "pre" and "flowdoc-mermaid" in (dict(attrs).get("class") or ""):
+            self._pre += 1
+
+    def handle_endtag(self, tag):
+        if tag == "pre" and self._pre:
+            self._pre -= 1
+
+    def handle_data(self, data):
+        if not self._pre:
+            self.out.append(data)
+
+
+@pytest.mark.parametrize("name", list(FLOWS))
+def test_example_pages_show_no_template_internals(pages, name):
+    text = "".join(_Visible(_mkdocs_html(pages[name])).out)
+    assert "${" not in text and "\\\\" not in text and "\\&" not in text, name
+    # and the diagrams' labels: every reference read as words too
+    for view in ("sequence", "state", "flowchart"):
+        assert "${" not in render_diagram(FLOWS[name], view), (name, view)
+
+
+def test_inputs_show_their_example_or_a_placeholder_linked_to_the_inputs_table():
+    data = base()
+    data["inputs"]["issuer"]["example"] = "https://login.example.com"
+    data["inputs"]["tenant"] = {"description": "Tenant"}
+    data["actors"]["api"] = {"name": "API", "kind": "resource-server", "base_url": "${inputs.tenant}/api/${inputs.client_secret}"}
+    data["transitions"][0]["response"]["redirect"] = {"to": "${inputs.tenant}/cb", "query": {"code": None}}
+    data["transitions"][0]["response"]["status"] = 302
+    flow, diags = read_flow_text(to_yaml(data), "t.yaml")
+    assert flow is not None, [d.message for d in diags.items]
+    md = render_page(flow)
+    page = parse(md)
+    rows = {r[0]: r[2] for r in page.table(PARTICIPANTS)["rows"]}
+    assert rows["Auth"] == "https://login.example.com"  # the example, as code
+    assert rows["API"] == "«tenant»/api/«client_secret»"  # placeholders, the secret never its value
+    assert ("#inputs", "«tenant»") in page.links and ("#inputs", "«client_secret»") in page.links
+    steps = page.table(STEPS)["rows"]
+    assert "Location: «tenant»/cb?code" in steps[0][5]
+    assert "[«tenant»](#inputs)/cb?code" in md
+    assert "${" not in "".join(page.text)
+
+
+def test_step_references_read_as_words():
+    data = base()
+    data["transitions"][0]["response"]["capture"]["login_url"] = "location"
+    data["states"].insert(1, {"id": "mid"})
+    data["transitions"][0]["to"] = "mid"
+    data["transitions"].append({
+        "id": "open_login", "from": "mid", "to": "done", "by": "app -> auth", "title": "Open the login page",
+        "request": {"method": "GET", "path": "/login", "url": "${steps.get_token.login_url}"},
+        "response": {"status": 200, "fields": ["form"]},
+    })
+    flow, diags = read_flow_text(to_yaml(data), "t.yaml")
+    assert flow is not None, [d.message for d in diags.items]
+    page = parse(render_page(flow))
+    row = page.table(STEPS)["rows"][1]
+    assert row[3] == "/login\nat the login URL from step 1"
+    assert L.readable(flow, "${steps.get_token.access_token}") == "the access token from step 1"
+
+
+def test_required_flow_is_a_link_on_a_site_and_its_values_are_words():
+    flow = FLOWS["silent-refresh-rotation.yaml"]
+    alone = parse(render_page(flow))
+    assert not any("authorization-code-pkce" in (h or "") for h, _ in alone.links)
+    md = render_page(flow, context={"flow_links": {"authorization-code-pkce": "../authorization-code-pkce/latest.md"}})
+    page = parse(md)
+    req = flow.requires["signin"]
+    assert ("../authorization-code-pkce/latest.md", req.title) in page.links
+    text = "".join(page.text)
+    assert "which provides the access token and refresh token used here" in text
+    assert "${" not in text
+
+
+def test_page_is_short_to_read():
+    """What happens next is said near the top; the decisions flowchart and the guard table fold
+    away; troubleshooting repeats no failure row."""
+    flow = FLOWS["authorization-code-pkce.yaml"]
+    md = render_page(flow)
+    page = parse(md)
+    assert page.quotes[0].strip().startswith("What happens next:")
+    assert md.index("**What happens next:**") < md.index("## Participants")
+    decisions = md.split("## Decisions", 1)[1].split("\n## ", 1)[0]
+    assert decisions.lstrip().startswith('<details class="flowdoc-details"') and "```mermaid\nflowchart" in decisions
+    guards = md.split("### Guards and triggers", 1)[1].split("\n## ", 1)[0]
+    assert guards.lstrip().startswith("<details")
+    trouble = page.table(TROUBLE)["rows"]
+    failures = page.table(FAILURES)["rows"]
+    assert len(trouble) == len(flow.troubleshooting) < len(failures)
+    assert {r[3] for r in trouble}.isdisjoint({r[4] for r in failures})

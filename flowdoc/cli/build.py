@@ -13,9 +13,9 @@ from ..publish.output import MARKER
 from ._common import config_or_exit, fail, use_color
 
 MERMAID_HELP = (
-    "Mermaid's script: a local file, copied into the site so it works with no internet, "
-    "or a URL. Default: the pinned CDN URL flowdoc.publish.DEFAULT_MERMAID_JS "
-    "(https://cdn.jsdelivr.net/npm/mermaid@11.17.2/dist/mermaid.min.js)."
+    "Mermaid's script: a local file, copied into the site, or a URL (a CDN: the site then needs the "
+    "network, e.g. https://cdn.jsdelivr.net/npm/mermaid@11.17.2/dist/mermaid.min.js). Default: the "
+    "Mermaid 11.17.2 shipped with flowdoc, copied into the site, so it works with no network."
 )
 
 
@@ -64,6 +64,12 @@ def site_options(f):
             click.option("--versions/--no-versions", default=None, help="A page per major version, selector, changelogs [on]."),
             click.option("--cache-dir", type=click.Path(file_okay=False), help="Build cache [.flowdoc-cache beside the output]."),
             click.option("--strict/--no-strict", default=None, help="Fail on MkDocs warnings (broken links ...)."),
+            click.option(
+                "--file-urls/--no-file-urls",
+                "file_urls",
+                default=None,
+                help="A site that works opened from disk (file://): pages as NAME.html, no search [off].",
+            ),
             click.option(
                 "--git-versions",
                 "git_versions",

@@ -11,8 +11,10 @@ Modules: :mod:`.pages` (the page set and its URLs, ```flowdoc embeds), :mod:`.si
 (the atomic, incremental build, in phases), :mod:`.settings` (its settings and result),
 :mod:`.cache` (with the page key the build and the plugin share), :mod:`.serve` (live preview),
 :mod:`.plugin` (MkDocs plugin), :mod:`.markdown` (```mermaid fences → ``pre.mermaid``),
-:mod:`.templates` (index, version header, changelog; CSS and JS), :mod:`.gitversions`
-(versions from git history: ``git_versions``, ``flowdoc build --git-versions``).
+:mod:`.templates` (index, version header, changelog), :mod:`.assets` (flowdoc's CSS and JS,
+the Mermaid it ships), :mod:`.pagemeta` (front matter, navigation, canonical links, search
+index), :mod:`.gitversions` (versions from git history: ``git_versions``,
+``flowdoc build --git-versions``).
 """
 
 from __future__ import annotations

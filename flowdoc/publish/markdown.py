@@ -1,10 +1,11 @@
-"""A Python-Markdown extension: ```mermaid fences become ``<pre class="mermaid">``.
+"""A Python-Markdown extension: ```mermaid fences become ``<pre class="flowdoc-mermaid">``.
 
-Mermaid (and mkdocs-material's Mermaid support) draws every ``pre.mermaid``
-element in the browser. MkDocs' default theme knows nothing of Mermaid, and a
-plain fenced code block becomes ``<pre><code class="language-mermaid">``, which
-Mermaid ignores; this extension emits the element Mermaid looks for, with the
-source HTML-escaped (Mermaid decodes the entities).
+flowdoc's script (``assets/flowdoc/flowdoc.js``) draws every ``pre.flowdoc-mermaid`` element
+in the browser with Mermaid, in every theme. MkDocs' default theme knows nothing of Mermaid;
+mkdocs-material draws ``pre.mermaid`` itself, but into a closed shadow root, at the width of
+the column and in its own colours, so the class is flowdoc's own and no theme takes the
+element. The source is HTML-escaped (Mermaid decodes the entities) and stays readable as text
+when the script cannot run.
 
 Use it by name in any mkdocs.yml (``markdown_extensions: [flowdoc.publish.markdown]``);
 ``flowdoc build`` and the MkDocs plugin add it themselves. It handles fences at
@@ -39,9 +40,14 @@ FENCE = re.compile(
 )
 
 
+#: The class of the element flowdoc's script draws.
+DIAGRAM_CLASS = "flowdoc-mermaid"
+
+
 def mermaid_html(source: str) -> str:
-    """The element Mermaid draws: ``<pre class="mermaid">`` with the escaped source."""
-    return f'<pre class="mermaid">{html_text(source.strip())}</pre>'
+    """The element flowdoc's script draws: ``<pre class="flowdoc-mermaid">`` with the escaped source
+    (``data-search-exclude``: mkdocs-material leaves the source out of its search index)."""
+    return f'<pre class="{DIAGRAM_CLASS}" data-search-exclude>{html_text(source.strip())}</pre>'
 
 
 def _dedent(code: str, indent: str) -> str:

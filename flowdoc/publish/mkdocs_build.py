@@ -19,8 +19,8 @@ from mkdocs.config import load_config
 from .cache import digest, digest_json
 from .markdown import EXTENSION
 from .output import check_replaceable, new_temp, swap_in, write_marker
-from .csp import CspPlugin
 from .errors import PublishError
+from .pagemeta import SitePlugin
 from .pages import Layout, add_assets
 from .templates import templates_digest
 
@@ -153,8 +153,8 @@ def run_mkdocs(
         cfg.strict = True
     ensure_extensions(cfg)
     add_assets(cfg, extra_css, extra_js)
-    if "flowdoc-csp" not in cfg.plugins:  # a Content-Security-Policy in every page (csp.py)
-        cfg.plugins["flowdoc-csp"] = CspPlugin()
+    if "flowdoc-csp" not in cfg.plugins:  # a Content-Security-Policy (csp.py), navigation, search (pagemeta.py)
+        cfg.plugins["flowdoc-csp"] = SitePlugin()
     with _removed_on_failure(tmp, warnings):
         with mkdocs_logs(warnings):
             build(cfg)

@@ -33,16 +33,17 @@ from typing import Any, Iterable, Sequence
 import yaml
 
 from ..catalog import FlowSet
-from ..config import is_url
 from ..diagnostics import Diagnostic
 from ..diff.versions import changelog_entries, flow_history
 from ..model.flow import Flow
 from ..model.version import Version
 from .. import render as renderer
 from ..render import RenderError
+from .assets import ASSET_DIR, DEFAULT_MERMAID_JS, Asset, add_assets, is_url, site_assets
 from .errors import PublishError
 from .gitversions import GitHistory
-from .templates import FLOWDOC_CSS, FLOWDOC_JS, SiteTemplates, overlay_templates
+from .pagemeta import flow_page_meta, front_matter, is_deprecated, readable_changes
+from .templates import SiteTemplates, overlay_templates
 
 __all__ = [
     "ASSET_DIR",
@@ -53,15 +54,12 @@ __all__ = [
     "Layout",
     "Page",
     "PublishError",
+    "add_assets",
     "is_url",
     "load_site",
     "site_assets",
 ]
 
-#: Mermaid's script when none is named: the version the tests pin (tests/node/package.json).
-DEFAULT_MERMAID_JS = "https://cdn.jsdelivr.net/npm/mermaid@11.17.2/dist/mermaid.min.js"
-#: Where flowdoc's own assets go in the site.
-ASSET_DIR = "assets/flowdoc"
 
 VIEWS = ("sequence", "state", "flowchart", "page")
 
@@ -80,27 +78,11 @@ class Page:
         return hashlib.sha256(self.content.encode("utf-8")).hexdigest()
 
 
-@dataclass(frozen=True)
-class Asset:
-    """A file flowdoc adds to the site: in-memory ``content`` or a copy of ``path``."""
-
-    src_uri: str
-    content: bytes | None = None
-    path: Path | None = None
-
-    def data(self) -> bytes:
-        return self.content if self.content is not None else Path(self.path).read_bytes()  # type: ignore[arg-type]
-
-
 # ------------------------------------------------------------------- versions
 
 def major_of(flow: "Flow") -> int | None:
     v = Version.of(flow.version)
     return v.major if v is not None else None
-
-
-def is_deprecated(flow: "Flow") -> bool:
-    return flow.deprecation is not None or getattr(flow.status, "value", flow.status) == "deprecated"
 
 
 def _status(flow: "Flow") -> str:
@@ -265,18 +247,28 @@ class FlowSite:
 
     def changelog(self, fid: str) -> list[dict]:
         if fid not in self._changelogs:
-            self._changelogs[fid] = changelog_for(self.entries[fid]) if self.layout.versions else []
+            self._changelogs[fid] = readable_changes(self.entries[fid], changelog_for(self.entries[fid])) if self.layout.versions else []
         return self._changelogs[fid]
 
     def deps_key(self, fid: str) -> str:
-        """What this flow's pages show of other flows (the flow that replaces a deprecated one)."""
+        """What this flow's pages show of other flows (the flow that replaces a deprecated one,
+        and links to the flows it requires)."""
         out = []
         for f in self.entries[fid].history:
             dep = f.deprecation.replaced_by if f.deprecation else None
             if dep and dep != fid:
                 other = self.entries.get(dep)
                 out.append([dep, other.latest.title if other else None])
+            out += [["requires", r.flow, r.flow in self.entries] for r in f.requires.values()]
         return json.dumps(out, sort_keys=True)
+
+    def _flow_links(self, flow: "Flow", here: str) -> dict[str, str]:
+        """Links from a page to the latest page of each other flow it names (required flows, the
+        flow that replaces it) that this site publishes."""
+        names = [r.flow for r in flow.requires.values()]
+        if flow.deprecation is not None:
+            names.append(flow.deprecation.replaced_by)
+        return {n: relative(here, self.layout.latest(n)) for n in names if n in self.entries}
 
     def _render_page(self, flow: "Flow", changelog: list[dict] | None, context: dict, *, embed: bool = False) -> str:
         templates = self.templates_dir if embed else self.page_templates_dir
@@ -354,6 +346,7 @@ class FlowSite:
             "version_label": current,
             "latest_version": fv.latest.version,
             "is_latest": flow is fv.latest,
+            "flow_links": self._flow_links(flow, uri),
         }
         body = self._render_page(flow, entries if self.layout.versions else None, context)
         if self.layout.versions:
@@ -366,7 +359,8 @@ class FlowSite:
         else:
             banner = self._banner(fv, flow, uri) if is_deprecated(flow) else None
             header = self._site_template("site-header.md.j2", choices=[], changelog=None, banner=banner)
-        return Page(uri, _insert_after_title(body, header), kind, fv.id)
+        meta = flow_page_meta(fv, flow, kind, current, self.layout.latest(fv.id))
+        return Page(uri, front_matter(meta) + _insert_after_title(body, header), kind, fv.id)
 
     # ---------------------------------------------------------------- pages
     def pages_for(self, fid: str) -> list[Page]:
@@ -385,7 +379,8 @@ class FlowSite:
             entries=self.changelog(fid),
             choices=self._choices(fv, uri, "changelog"),
         )
-        pages.append(Page(uri, content, "changelog", fid))
+        meta = flow_page_meta(fv, fv.latest, "changelog", "changelog", self.layout.latest(fid))
+        pages.append(Page(uri, front_matter(meta) + content, "changelog", fid))
         return pages
 
     def index_page(self) -> Page:
@@ -403,7 +398,12 @@ class FlowSite:
                     "version": f.version,
                     "updated": f.updated.isoformat() if f.updated else None,
                     "versions": [
-                        {"label": f"v{m}", "link": relative(here, lay.version(fid, m))} for m, _ in fv.majors()
+                        {
+                            "label": f"v{m}" + (" (deprecated)" if is_deprecated(vf) else ""),
+                            "link": relative(here, lay.version(fid, m)),
+                            "deprecated": is_deprecated(vf),
+                        }
+                        for m, vf in fv.majors()
                     ]
                     if lay.versions
                     else [],
@@ -518,39 +518,3 @@ def load_site(
         sources=sources,
         warnings=warnings,
     )
-
-
-def add_assets(cfg: Any, css: Iterable[str], js: Iterable[str]) -> None:
-    """Add flowdoc's stylesheets and scripts to a MkDocs config, once each (build and plugin)."""
-    for item in css:
-        if item not in cfg.extra_css:
-            cfg.extra_css.append(item)
-    have = {str(j) for j in cfg.extra_javascript}
-    for item in js:
-        if item not in have:
-            cfg.extra_javascript.append(item)
-
-
-def site_assets(mermaid_js: str | None, *, init: bool = True) -> tuple[list[Asset], list[str], list[str]]:
-    """flowdoc's assets: (files to add, extra_css entries, extra_javascript entries).
-
-    ``mermaid_js`` is a URL (used as is) or a local file (copied into the site, so it works
-    offline); None means :data:`DEFAULT_MERMAID_JS`. ``init`` adds the script that draws the
-    diagrams (off for mkdocs-material, which draws ``pre.mermaid`` itself).
-    """
-    assets = [Asset(f"{ASSET_DIR}/flowdoc.css", FLOWDOC_CSS.encode())]
-    css = [f"{ASSET_DIR}/flowdoc.css"]
-    js: list[str] = []
-    src = mermaid_js or DEFAULT_MERMAID_JS
-    if is_url(src):
-        js.append(src)
-    else:
-        path = Path(src).expanduser()
-        if not path.is_file():
-            raise PublishError(f"mermaid_js: {src}: no such file (give a local mermaid.min.js or a URL)")
-        assets.append(Asset(f"{ASSET_DIR}/mermaid.min.js", path=path.resolve()))
-        js.append(f"{ASSET_DIR}/mermaid.min.js")
-    if init:
-        assets.append(Asset(f"{ASSET_DIR}/flowdoc.js", FLOWDOC_JS.encode()))
-        js.append(f"{ASSET_DIR}/flowdoc.js")
-    return assets, css, js

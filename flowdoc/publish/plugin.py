@@ -9,7 +9,8 @@
           templates_dir: null     # templates overriding the built-in ones
           prefix: flows           # URL folder of the generated pages
           versions: true          # a page per major version, version selector, changelogs
-          mermaid_js: null        # local mermaid.min.js (copied into the site) or URL
+          mermaid_js: null        # local mermaid.min.js or URL (a CDN); default: the one flowdoc ships
+          offline: true           # no CDN: the mkdocs theme's highlight.js off, Material's fonts local
           git_versions: []        # git revisions whose flow files add versions: tags, commits, 'v*'
           csp: true               # a Content-Security-Policy <meta> tag in every page
 
@@ -32,11 +33,13 @@ from mkdocs.structure.files import File, Files
 
 from ..catalog import FlowSet
 from ..diagnostics import format_text
+from .assets import offline_theme
 from .cache import flow_key, pages_env_key
 from .csp import add_csp
 from .errors import PublishError
 from .gitversions import GitHistory
 from .mkdocs_build import ensure_extensions
+from .pagemeta import SitePages
 from .pages import FlowSite, add_assets, is_url, load_site, site_assets
 
 log = get_plugin_logger(__name__)
@@ -53,6 +56,8 @@ class FlowdocPluginConfig(base.Config):
     git_versions = c.ListOfItems(c.Type(str), default=[])
     #: a Content-Security-Policy <meta> tag in every page (flowdoc/publish/csp.py)
     csp = c.Type(bool, default=True)
+    #: a site that loads nothing from outside (see offline_theme)
+    offline = c.Type(bool, default=True)
 
 
 def _link_targets(flows_dir: str) -> list[str]:
@@ -79,6 +84,7 @@ class FlowdocPlugin(BasePlugin[FlowdocPluginConfig]):
         self._memo: dict[str, list] = {}
         self._git_watch: list[str] = []
         self._serving = False
+        self._site_pages = SitePages()  # navigation, canonical links, search index (pagemeta.py)
 
     # ---------------------------------------------------------------- config
     def on_startup(self, *, command, dirty) -> None:
@@ -90,12 +96,13 @@ class FlowdocPlugin(BasePlugin[FlowdocPluginConfig]):
 
     def on_config(self, config):
         ensure_extensions(config)
-        material = config.theme.name == "material"
+        if self.config.offline:
+            offline_theme(config, log)
         mermaid = self.config.mermaid_js
         if mermaid and not is_url(mermaid) and not os.path.isabs(mermaid):
             mermaid = os.path.join(os.path.dirname(config.config_file_path or "."), mermaid)
         try:
-            self._assets, css, js = site_assets(mermaid, init=not material)
+            self._assets, css, js = site_assets(mermaid)
         except PublishError as exc:
             raise _plugin_error(exc) from None
         add_assets(config, css, js)
@@ -131,7 +138,19 @@ class FlowdocPlugin(BasePlugin[FlowdocPluginConfig]):
                 else:
                     files.append(File.generated(config, asset.src_uri, content=asset.content))
         log.info("added %d pages of %d flows under %s/", len(pages), len(self.site.entries), self.config.prefix or ".")
+        self._site_pages.on_files(files)
         return files
+
+    def on_nav(self, nav, /, *, config, files):
+        return self._site_pages.on_nav(nav)
+
+    def on_page_context(self, context, /, *, page, config, nav):
+        self._site_pages.on_page_context(page)
+        return context
+
+    @event_priority(-100)  # after the search plugin wrote its index
+    def on_post_build(self, *, config) -> None:
+        self._site_pages.on_post_build(config)
 
     def _history(self):
         """The revisions of ``git_versions``, resolved (None without it)."""
@@ -170,6 +189,7 @@ class FlowdocPlugin(BasePlugin[FlowdocPluginConfig]):
 
     @event_priority(-100)  # last: the policy hashes the page's final inline scripts
     def on_post_page(self, output: str, /, *, page, config) -> str:
+        output = self._site_pages.on_post_page(output, page, config)
         return add_csp(output, page.content) if self._csp() else output
 
     @event_priority(-100)

@@ -31,6 +31,8 @@ class BuildSettings:
     force: bool = False
     #: git revisions whose flow files add versions: tags, branches, commits, tag globs (``v*``)
     git_versions: list[str] = field(default_factory=list)
+    #: a site that works opened from disk (file://): NAME.html pages, no search (assets.for_file_urls)
+    file_urls: bool = False
 
     @classmethod
     def from_config(cls, config: "Config", **overrides) -> "BuildSettings":
@@ -57,6 +59,7 @@ class BuildSettings:
             cache_dir=rel(site.cache_dir),
             strict=site.strict,
             git_versions=list(site.git_versions),
+            file_urls=site.file_urls,
         )
         for k, v in overrides.items():
             if v is not None:

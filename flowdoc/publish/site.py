@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Callable
 
 from ..catalog import FlowSet
 from ..diagnostics import Diagnostic
+from .assets import for_file_urls
 from .cache import (Manifest, clear_cache, digest, digest_json, flow_key, pages_env_key, remove_path, stray_files,
                     verify_staged)
 from .errors import PublishError
@@ -227,6 +228,8 @@ def _project(job: _Job) -> _Project:
     s = job.settings
     config_file = Path(s.config_file).resolve() if s.config_file else default_project(job.cache, job.layout)
     cfg = load_mkdocs_config(config_file, job.result.warnings)
+    if s.file_urls:
+        for_file_urls(cfg)
     if "flowdoc" in cfg.plugins:
         raise PublishError(
             f"{config_file} uses the flowdoc MkDocs plugin: build it with `mkdocs build`, "
@@ -237,7 +240,7 @@ def _project(job: _Job) -> _Project:
     if cfg.theme.custom_dir:
         job.result.watch.append(Path(cfg.theme.custom_dir))
     check_not_replacing(job.out, [docs_dir, config_file.parent])
-    assets, extra_css, extra_js = site_assets(s.mermaid_js, init=cfg.theme.name != "material")
+    assets, extra_css, extra_js = site_assets(s.mermaid_js)
     return _Project(config_file, cfg, docs_dir, assets, extra_css, extra_js)
 
 
@@ -429,6 +432,7 @@ def _site_key(job: _Job, project: _Project, tree: _Tree) -> str:
             "staged": tree.desired,
             "project": project_digest(project.config_file, project.cfg),
             "strict": job.settings.strict,
+            "file_urls": job.settings.file_urls,
             "css": project.extra_css,
             "js": project.extra_js,
         }

@@ -21,6 +21,7 @@ import jinja2
 
 from .. import escape
 from ..render.sandbox import BuiltinLoader, TemplateSandbox, render_template
+from .assets import FLOWDOC_CSS, FLOWDOC_JS  # noqa: F401 - their home before assets.py
 
 __all__ = [
     "TEMPLATE_NAMES",
@@ -47,9 +48,9 @@ No flows yet.
 
 HEADER = """\
 {% if choices -%}
-<div class="flowdoc-versions" markdown="1">
+<nav class="flowdoc-versions" aria-label="Versions of this flow" markdown="1">
 Version:{% for v in choices %} {% if v.current %}<strong class="flowdoc-current">{{ v.label | md }}</strong>{% else %}{{ v.label | link(v.link) }}{% endif %}{% if not loop.last %} ·{% endif %}{% endfor %}{% if changelog %} · {{ "Changelog" | link(changelog) }}{% endif %}
-</div>
+</nav>
 {% endif %}
 {% if banner %}
 <div class="flowdoc-banner flowdoc-banner-{{ banner.kind | attr }}" role="note" markdown="1">
@@ -185,51 +186,3 @@ def templates_digest(templates_dir: str | Path | None) -> str:
             h.update(f.relative_to(root).as_posix().encode() + b"\0")
             h.update(f.read_bytes() + b"\0")
     return h.hexdigest()
-
-
-FLOWDOC_CSS = """\
-/* flowdoc: version selector, banners, status and change levels */
-.flowdoc-versions { font-size: .9em; margin: .25em 0 1em; padding: .4em .75em;
-  border-left: 3px solid #8a9ba8; background: rgba(138, 155, 168, .12); }
-.flowdoc-versions p { margin: 0; }
-.flowdoc-current { font-weight: 700; }
-.flowdoc-banner { margin: 0 0 1.25em; padding: .75em 1em; border-radius: 4px;
-  border: 1px solid #d9a400; border-left-width: 6px; background: #fff8db; color: #3d3100; }
-.flowdoc-banner p { margin: .2em 0; }
-.flowdoc-banner-deprecated { border-color: #c0392b; background: #fdecea; color: #5c1a12; }
-.flowdoc-banner a { text-decoration: underline; }
-.flowdoc-status, .flowdoc-level { display: inline-block; padding: 0 .45em; border-radius: 3px;
-  font-size: .85em; font-weight: 600; border: 1px solid currentColor; }
-.flowdoc-status-current { color: #1e7a3c; }
-.flowdoc-status-draft { color: #6b6b6b; }
-.flowdoc-status-deprecated { color: #b02a1a; }
-.flowdoc-level-breaking { color: #b02a1a; }
-.flowdoc-level-warning { color: #9a6700; }
-.flowdoc-level-info { color: #1d5fa8; }
-pre.mermaid { background: transparent; border: 0; padding: 0; margin: 1em 0; text-align: center;
-  white-space: pre; overflow-x: auto; }
-pre.mermaid svg { max-width: 100%; height: auto; }
-"""
-
-# Draws every pre.mermaid once Mermaid's script (loaded before this one) is there. Without
-# Mermaid (offline, blocked CDN) the diagram's source stays readable as text.
-FLOWDOC_JS = """\
-(function () {
-  "use strict";
-  function draw() {
-    if (typeof window.mermaid === "undefined") {
-      return;
-    }
-    var dark = document.documentElement.getAttribute("data-bs-theme") === "dark";
-    window.mermaid.initialize({ startOnLoad: false, securityLevel: "strict", theme: dark ? "dark" : "default" });
-    window.mermaid.run({ querySelector: "pre.mermaid" }).catch(function (err) {
-      console.warn("flowdoc: a diagram could not be drawn:", err);
-    });
-  }
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", draw);
-  } else {
-    draw();
-  }
-})();
-"""

@@ -258,8 +258,14 @@ def _state_edges(sid: str, outs: list[Transition], edges: list[StateEdge], choic
             c = choice_key(t.id)
             edges.append(StateEdge(entry, c, label, "transition", t.id))
             edges.append(StateEdge(c, t.to, success_label(t), "success", t.id))
+            # failure branches to the same state: one arrow, a line each (parallel arrows'
+            # labels land on top of each other in Mermaid's layout)
+            by_target: dict[str, list[Failure]] = {}
             for f in t.failures:
-                edges.append(StateEdge(c, failure_target(t, f), failure_edge_label(f), "failure", t.id, f.id))
+                by_target.setdefault(failure_target(t, f), []).append(f)
+            for target, fs in by_target.items():
+                label = "\n".join(failure_edge_label(f) for f in fs)
+                edges.append(StateEdge(c, target, label, "failure", t.id, fs[0].id))
         else:
             edges.append(StateEdge(entry, t.to, label, "transition", t.id))
 

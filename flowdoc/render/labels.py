@@ -5,10 +5,12 @@ renderers escape it); secret inputs are shown as «NAME», never their value.
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from ..model.expr import ExprError, Ref, iter_refs
 from ..model.flow import Failure, Flow, Request, Response, Transition
+
 
 def secret_values(flow: Flow) -> dict[str, str]:
     """Secret input name → its default as text (values that must never be printed)."""
@@ -47,6 +49,98 @@ def redact(flow: Flow, text: str) -> str:
             last = ref.end
     out.append(text[last:])
     return "".join(out)
+
+
+# ------------------------------------------------------- references, as a reader reads them
+
+#: words written in capitals when a capture or input name is read out (``login_url`` → login URL)
+_ACRONYMS = {"url": "URL", "uri": "URI", "id": "ID", "otp": "OTP", "totp": "TOTP", "pkce": "PKCE",
+             "jwt": "JWT", "acr": "ACR", "ttl": "TTL", "mfa": "MFA", "csrf": "CSRF", "uid": "UID",
+             "jwks": "JWKS", "oidc": "OIDC", "api": "API", "html": "HTML", "http": "HTTP"}
+
+
+def name_words(name: str) -> str:
+    """``login_url`` → ``login URL``, ``consentResumeUrl`` → ``consent resume URL``."""
+    spaced = []
+    for i, ch in enumerate(name):
+        if ch in "_-.":
+            spaced.append(" ")
+        elif ch.isupper() and i and name[i - 1].islower():
+            spaced.append(" " + ch.lower())
+        else:
+            spaced.append(ch)
+    words = "".join(spaced).split()
+    return " ".join(_ACRONYMS.get(w.lower(), w) for w in words)
+
+
+def input_shown(flow: Flow, name: str) -> str:
+    """What a page shows for ``${inputs.NAME}``: its example, else its default, else «NAME»
+    (always «NAME» for a secret)."""
+    inp = flow.inputs.get(name)
+    if inp is None or inp.secret:
+        return f"«{name}»"
+    if inp.example is not None and str(inp.example) != "":
+        return str(inp.example)
+    if inp.default is not None and not isinstance(inp.default, (dict, list)) and value_text(inp.default) != "":
+        return value_text(inp.default)
+    return f"«{name}»"
+
+
+def _step_numbers(flow: Flow) -> dict[str, int]:
+    return {t.id: n for n, t in enumerate(ordered_transitions(flow), 1)}
+
+
+def _ref_words(flow: Flow, path: tuple[str, ...], steps: dict[str, int]) -> str:
+    """One reference in words: an input's example or «NAME», ``the login URL from step 1``,
+    ``the PKCE challenge``, ``the access token from the authorization-code-pkce flow``."""
+    head = path[0]
+    if head == "inputs" and len(path) == 2:
+        return input_shown(flow, path[1])
+    if head == "steps" and len(path) >= 3:
+        n = steps.get(path[1])
+        what = "status" if path[2] == "status" else name_words(path[-1])
+        return f"the {what} from step {n}" if n else f"the {what} from step {path[1]}"
+    gen = flow.generate.get(head)
+    if gen is not None:
+        kind = gen.kind.value
+        if len(path) >= 2:
+            return f"the {name_words(head)} {name_words(path[-1])}"
+        return f"the {'TOTP code' if kind == 'totp' else 'generated ' + name_words(head)}"
+    req = flow.requires.get(head)
+    if req is not None and len(path) >= 2:
+        return f"the {name_words(path[-1])} from the {req.flow} flow"
+    return f"«{'.'.join(path)}»"
+
+
+def readable(flow: Flow, text: str) -> str:
+    """Text with each ``${...}`` as a reader reads it (see :func:`_ref_words`); a secret input
+    is «NAME», never its value. ``$${`` is a literal ``${``. Text that does not parse (an
+    invalid flow) keeps no reference visible: each becomes «...»."""
+    if "${" not in text:
+        return text
+    refs = _refs(text)
+    if refs is None:
+        return redact(flow, text)
+    steps = _step_numbers(flow) if any(r.path[0] == "steps" for r in refs) else {}
+    out, last = [], 0
+    for ref in refs:
+        out += [text[last:ref.start], _ref_words(flow, ref.path, steps)]
+        last = ref.end
+    out.append(text[last:])
+    return "".join(out).replace("$${", "${")
+
+
+#: a reference inside generated text (a change message quoting a value): ``${path}``
+_LOOSE_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_\-]{0,100}(?:\.[A-Za-z0-9_\-]{1,100}){0,8})\}")
+
+
+def readable_loose(flow: Flow, text: str) -> str:
+    """Like :func:`readable`, for text that is not a flow value (a change message that quotes
+    ``'${pkce.challenge}'``): each well-formed ``${path}`` in words, the rest as it is."""
+    if "${" not in text:
+        return text
+    steps = _step_numbers(flow) if "${steps." in text else {}
+    return _LOOSE_REF.sub(lambda m: _ref_words(flow, tuple(m.group(1).split(".")), steps), text)
 
 
 def value_text(v: Any) -> str:
@@ -135,7 +229,7 @@ def status_text(status: int | list[int] | None) -> str:
 
 
 def _redirect_text(flow: Flow, redirect) -> str:
-    to = redact(flow, redirect.to) if redirect.to else ""
+    to = readable(flow, redirect.to) if redirect.to else ""
     keys = list(redirect.query)
     text = "Location" + (f": {to}" if to else "")
     if keys:
@@ -242,7 +336,7 @@ def wait_text(flow: Flow, wait: Any) -> str:
         if isinstance(default, int) and not isinstance(default, bool):
             return f"Wait {name} ({duration_text(default)} by default)"
         return f"Wait {name} (seconds)"
-    return "Wait " + redact(flow, str(wait)) + " s"
+    return "Wait " + readable(flow, str(wait)) + " s"
 
 
 def ordered_transitions(flow: Flow) -> list[Transition]:

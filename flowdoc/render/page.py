@@ -36,6 +36,7 @@ import jinja2
 from .. import escape
 from ..model.flow import Flow
 from . import diagram as D
+from . import labels as L
 from . import mermaid as M
 from .sandbox import TemplateSandbox, render_template
 
@@ -142,6 +143,10 @@ class PageData:
     authorization_guide: str | None
     related: list[dict]
     secret_inputs: list[str] = field(default_factory=list)
+    #: the names of the flow's inputs (``inputs_linked`` and ``value_cell`` link their «NAME»)
+    input_names: list[str] = field(default_factory=list)
+    #: what happens after the happy path (a handoff), shown near the top: {"state", "title", "text"}
+    next: dict | None = None
 
 
 def _input_shown(name: str, inp) -> str | None:
@@ -160,7 +165,7 @@ _URL_ONLY = re.compile(r"^https?://\S+$")
 def _changelog(flow: Flow, given: list[dict] | None) -> list[dict]:
     if given is None:
         return [
-            {"version": c.version, "date": c.date, "notes": list(c.notes), "changes": []}
+            {"version": c.version, "date": c.date, "notes": list(c.notes), "changes": [], "since": None}
             for c in flow.changelog
         ]
     out = []
@@ -172,6 +177,7 @@ def _changelog(flow: Flow, given: list[dict] | None) -> list[dict]:
                 "date": entry.get("date"),
                 "notes": [notes] if isinstance(notes, str) else list(notes),
                 "changes": [dict(c) for c in entry.get("changes") or []],
+                "since": str(entry["since"]) if entry.get("since") else None,
             }
         )
     return out
@@ -202,7 +208,7 @@ def build_page_data(flow: Flow, changelog: list[dict] | None = None) -> PageData
                 states=f"{state_title(t.from_)} → {state_title(t.to)}",
                 method=req.method if req else None,
                 endpoint=req.path if req else None,
-                url=D.redact(flow, req.url) if req and req.url else None,
+                url=L.readable(flow, req.url) if req and req.url else None,
                 params=D.key_params(flow, req) if req else [],
                 auth=D.client_auth(req) if req else None,
                 response=D.response_label(flow, resp) if resp else None,
@@ -254,27 +260,8 @@ def build_page_data(flow: Flow, changelog: list[dict] | None = None) -> PageData
         for x in flow.troubleshooting
     ]
 
-    lifecycle = None
-    if flow.lifecycle is not None:
-        lc = flow.lifecycle
-        lifecycle = {
-            "tokens": [{"name": name, **tok.model_dump()} for name, tok in lc.tokens.items()],
-            "storage": [{"platform": k, "where": v} for k, v in lc.storage.items()],
-            "reauthenticate": list(lc.reauthenticate),
-            "caching": list(lc.caching),
-            "notes": lc.notes,
-        }
-
-    dep = None
-    if flow.deprecation is not None:
-        d = flow.deprecation
-        dep = {
-            "replaced_by": d.replaced_by,
-            "migration": d.migration,
-            "migration_url": d.migration.strip() if _URL_ONLY.match(d.migration.strip()) else None,
-            "sunset": d.sunset,
-            "reason": d.reason,
-        }
+    lifecycle = _lifecycle(flow)
+    dep = _deprecation(flow)
 
     handoffs = [{"state": s.id, "title": s.label, "text": s.handoff} for s in flow.states if s.handoff]
 
@@ -287,9 +274,12 @@ def build_page_data(flow: Flow, changelog: list[dict] | None = None) -> PageData
         updated=flow.updated,
         tags=list(flow.tags),
         deprecation=dep,
-        requires=[{"id": k, "flow": r.flow, "title": r.title} for k, r in flow.requires.items()],
+        requires=[
+            {"id": k, "flow": r.flow, "title": r.title, "provides": _and_list([L.name_words(n) for n in r.provides])}
+            for k, r in flow.requires.items()
+        ],
         participants=[
-            {"id": k, "name": a.name, "kind": a.kind.value, "base_url": D.redact(flow, a.base_url) if a.base_url else None,
+            {"id": k, "name": a.name, "kind": a.kind.value, "base_url": L.readable(flow, a.base_url) if a.base_url else None,
              "description": a.description}
             for k, a in actors.items()
         ],
@@ -312,7 +302,49 @@ def build_page_data(flow: Flow, changelog: list[dict] | None = None) -> PageData
         authorization_guide=flow.links.authorization_guide,
         related=[{"title": k, "url": v} for k, v in flow.links.related.items()],
         secret_inputs=flow.secret_inputs(),
+        input_names=list(flow.inputs),
+        next=_next_handoff(flow, handoffs),
     )
+
+
+def _lifecycle(flow: Flow) -> dict | None:
+    if flow.lifecycle is None:
+        return None
+    lc = flow.lifecycle
+    return {
+        "tokens": [{"name": name, **tok.model_dump()} for name, tok in lc.tokens.items()],
+        "storage": [{"platform": k, "where": v} for k, v in lc.storage.items()],
+        "reauthenticate": list(lc.reauthenticate),
+        "caching": list(lc.caching),
+        "notes": lc.notes,
+    }
+
+
+def _deprecation(flow: Flow) -> dict | None:
+    if flow.deprecation is None:
+        return None
+    d = flow.deprecation
+    return {
+        "replaced_by": d.replaced_by,
+        "migration": d.migration,
+        "migration_url": d.migration.strip() if _URL_ONLY.match(d.migration.strip()) else None,
+        "sunset": d.sunset,
+        "reason": d.reason,
+    }
+
+
+def _next_handoff(flow: Flow, handoffs: list[dict]) -> dict | None:
+    """The handoff of the state the happy path ends in (else the first one): what happens next."""
+    happy = flow.happy_path()
+    end = happy[-1].to if happy else None
+    return next((h for h in handoffs if h["state"] == end), handoffs[0] if handoffs else None)
+
+
+def _and_list(words: list[str]) -> str:
+    """``a``, ``a and b``, ``a, b and c``."""
+    if len(words) <= 1:
+        return "".join(words)
+    return ", ".join(words[:-1]) + " and " + words[-1]
 
 
 # ------------------------------------------------------------------ templates
@@ -326,6 +358,44 @@ def _date(v: Any) -> str:
     if isinstance(v, (_dt.date, _dt.datetime)):
         return v.isoformat()
     return "" if v is None else escape.md_text(str(v))
+
+
+_PLACEHOLDER = re.compile(r"«([A-Za-z0-9][A-Za-z0-9_.\-]{0,200})»")
+
+
+def _inputs_linked(markdown: str, names: Any) -> str:
+    """Escaped Markdown with each «NAME» of an input as a link to the page's Inputs table."""
+    known = set(names or ())
+    if "«" not in markdown or not known:
+        return markdown
+    return _PLACEHOLDER.sub(lambda m: f"[{m.group(0)}](#inputs)" if m.group(1) in known else m.group(0), markdown)
+
+
+def _plain_cell(value: Any) -> str:
+    """A table cell of generated text (a response, a URL in words): like ``cell``, but a URL in
+    it (an example value) is not made a link."""
+    if value in (None, ""):
+        return "—"
+    lines = str(value).replace("\r\n", "\n").replace("\r", "\n").strip().split("\n")
+    return "<br>".join(escape.md_text(line.strip(), autolink=False) for line in lines)
+
+
+def _value_cell(value: Any, names: Any) -> str:
+    """A value for a table cell: code, with each «NAME» of an input as a link to the Inputs table."""
+    if value in (None, ""):
+        return "—"
+    text, known = str(value), set(names or ())
+    out, last = [], 0
+    for m in _PLACEHOLDER.finditer(text):
+        if m.group(1) not in known:
+            continue
+        if text[last:m.start()].strip():
+            out.append(escape.md_code_cell(text[last:m.start()]))
+        out.append(f"[{m.group(0)}](#inputs)")
+        last = m.end()
+    if text[last:].strip():
+        out.append(escape.md_code_cell(text[last:]))
+    return "".join(out) or "—"
 
 
 def _blockquote(text: str) -> str:
@@ -385,6 +455,9 @@ def _cached_env(templates_dir: str | None, signature: tuple) -> TemplateSandbox:
         duration=D.duration_text,
         date=_date,
         blockquote=_blockquote,
+        inputs_linked=_inputs_linked,
+        plain_cell=_plain_cell,
+        value_cell=_value_cell,
     )
     return env
 
