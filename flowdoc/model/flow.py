@@ -360,6 +360,8 @@ class Redirect(Base):
 
 
 StatusCode = Annotated[int, Field(ge=100, le=599)]
+TEXT_HELP = ("Texts the answer shows, each found in the visible text of an HTML page (or a text body), "
+             "spaces and case as a reader sees them: 'Invalid username or password'")
 
 
 class Response(Base):
@@ -376,6 +378,7 @@ class Response(Base):
         "or fragment, or an HTML or plain-text error page"
     )
     redirect: Redirect | None = None
+    text: list[Text] = Field(default_factory=list, description=TEXT_HELP)
     form: bool = Field(False, description="The body is an HTML page with a form (captured as 'form')")
     capture: dict[str, Union[str, Capture]] = Field(
         default_factory=dict, description="name: source — values later steps use as ${steps.ID.name}"
@@ -443,15 +446,22 @@ class FailureResponse(Base):
         "the Location's query or fragment, or an HTML or plain-text error page"
     )
     description: str | None = None
-    fields: list[str] = Field(default_factory=list)
-    headers: dict[str, Value] = Field(default_factory=dict)
+    fields: list[str] = Field(default_factory=list, description="Key body fields (checked present)")
+    body: dict[str, Value] = Field(default_factory=dict, description="Body fields with an exact expected value "
+                                   "(introspection of a revoked token: active: false)")
+    headers: dict[str, Value] = Field(default_factory=dict, description="Headers: null means 'present'")
+    content_type: str | None = None
     redirect: Redirect | None = None
+    text: list[Text] = Field(default_factory=list, description=TEXT_HELP)
+    jwt: list[JwtCheck] = Field(default_factory=list)
     outcome: Literal["response", "timeout", "network-error"] = "response"
 
     @model_validator(mode="after")
     def _need_status(self) -> "FailureResponse":
         if self.outcome == "response" and self.status is None:
             raise ValueError("a failure response needs 'status'")
+        if self.outcome != "response" and (self.fields or self.body or self.headers or self.text or self.jwt):
+            raise ValueError(f"a {self.outcome} has no answer to check: remove fields, body, headers, text and jwt")
         return self
 
     @property

@@ -34,6 +34,7 @@ from .labels import (  # noqa: F401 - the text helpers, also used as diagram.NAM
     response_label,
     failure_outcome,
     failure_label,
+    telling_fields,
     failure_name,
     failure_condition,
     failure_target,
@@ -119,9 +120,10 @@ def _step_items(flow: Flow, t: Transition) -> list[SeqItem]:
     items: list[SeqItem] = []
     if t.wait is not None:
         items.append(Note([a], wait_text(flow, t.wait), "wait"))
+    tell = telling_fields(t)
     if t.request is not None and t.response is not None:
         items.append(Message(a, b, request_label(flow, t.request), "request", t.id))
-        ok: SeqItem = Message(b, a, response_label(flow, t.response), "response", t.id)
+        ok: SeqItem = Message(b, a, response_label(flow, t.response, tell), "response", t.id)
         back_from, back_to = b, a
     else:
         items.append(Message(a, b, t.action or t.title, "action", t.id))
@@ -132,7 +134,7 @@ def _step_items(flow: Flow, t: Transition) -> list[SeqItem]:
         first = Section(t.guard.text if t.guard else "success", [ok] if ok is not None else [])
         sections = [first]
         for owner, f in shown:
-            msg = Message(back_from, back_to, failure_label(flow, f), "failure", owner.id, f.id)
+            msg = Message(back_from, back_to, failure_label(flow, f, tell if owner is t else telling_fields(owner)), "failure", owner.id, f.id)
             cond = failure_condition(f) if owner is t else f"after {owner.id}: {failure_condition(f)}"
             sections.append(Section(cond, [msg], failure=f.id))
         items.append(Block("alt", sections, t.id))
