@@ -290,7 +290,7 @@ def build_page_data(flow: Flow, changelog: list[dict] | None = None) -> PageData
             for k, i in flow.inputs.items()
         ],
         generated=[{"name": k, "kind": g.kind.value, "parts": list(g.parts)} for k, g in flow.generate.items()],
-        sequence=M.sequence(D.build_sequence(flow, order)),
+        sequence=M.sequence(D.build_sequence(flow)),
         state=M.state(D.build_state_graph(flow)),
         flowchart=M.flowchart(D.build_flowchart(flow, order)),
         steps=steps,
