@@ -5,7 +5,6 @@ success only by that value; an HTML error page is checked by what it says."""
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 import pytest
@@ -116,7 +115,7 @@ def _run(srv, folder: Path, scenarios: list[str]):
 
 
 @pytest.mark.node
-def test_failure_bodies_are_checked_against_the_real_server(oidc_server_verify, tmp_path):  # noqa: F811
+def test_failure_bodies_are_checked_against_the_real_server(oidc_server_verify, tmp_path):
     srv = oidc_server_verify
     result = _run(srv, _folder(tmp_path, "right", INTROSPECTION), ["introspection-check"])
     ours = [s for s in result.scenarios if s.flow == "introspection-check"]
@@ -134,8 +133,8 @@ def test_failure_bodies_are_checked_against_the_real_server(oidc_server_verify, 
 
     # a wrong body value, a wrong text and a wrong content type of a failure are each caught, named
     wrong = {
-        "revoked_token": ("body: {active: false}, fields: [active]}", "body: {active: false, scope: nope}, "
-                          "fields: [active]}", "body scope"),
+        "revoked_token": ("body: {active: false}, fields: [active]}",
+                          "body: {active: false, scope: nope}, fields: [active]}", "body scope"),
         "wrong_secret": ("text: [client authentication failed]", "text: [the password is wrong]",
                          "text 'the password is wrong'"),
     }
@@ -150,7 +149,7 @@ def test_failure_bodies_are_checked_against_the_real_server(oidc_server_verify, 
 
 
 @pytest.mark.node
-def test_html_failure_page_is_checked_by_its_text(oidc_server_verify, tmp_path):  # noqa: F811
+def test_html_failure_page_is_checked_by_its_text(oidc_server_verify, tmp_path):
     """The login page answered to a wrong password: the same form as before, told apart by what it says."""
     srv = oidc_server_verify
     flow = (ROOT / "flows" / "authorization-code-pkce.yaml").read_text()

@@ -19,7 +19,6 @@ from typing import Literal, Union
 
 from ..model.flow import Failure, Flow, Transition, parallel_groups
 
-from .routes import find_routes, happy_label
 from .labels import (  # noqa: F401 - the text helpers, also used as diagram.NAME
     secret_values,
     redact,
@@ -43,6 +42,7 @@ from .labels import (  # noqa: F401 - the text helpers, also used as diagram.NAM
     wait_text,
     ordered_transitions,
 )
+from .routes import find_routes, happy_label
 
 
 # ------------------------------------------------------------------ sequence
