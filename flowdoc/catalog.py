@@ -30,7 +30,7 @@ from typing import Iterable, Mapping
 from .check import gc_paused, run_lint, validate_file, validate_text
 from .check.graph import check_requirements
 from .config import LintConfig
-from .diagnostics import Diagnostic, DiagnosticList, FlowError
+from .diagnostics import Diagnostic, DiagnosticList, FlowError, Suppressed
 from .git import Repo, locate
 from .load import discover
 from .model.flow import Flow, latest_versions
@@ -226,6 +226,11 @@ class FlowSet:
         for entry in self._load().values():
             out += entry.diagnostics.items
         return out
+
+    @property
+    def suppressed(self) -> list[Suppressed]:
+        """The lint findings the flows switched off (``lint: {disable, reason}``), in file order."""
+        return [s for entry in self._load().values() for s in entry.diagnostics.suppressed]
 
     @property
     def errors(self) -> list[Diagnostic]:

@@ -61,6 +61,8 @@ def documented_params(req: Request) -> dict[str, str]:
         out[name.lower()] = "header"
     for name in AUTH_SENDS.get(req.auth, frozenset()):
         out.setdefault(name, "client authentication")
+    for name in req.omit:  # left out: not sent, whatever else says so
+        out.pop(name.lower(), None)
     return out
 
 
@@ -75,11 +77,14 @@ def sent_at_runtime(req: Request) -> bool:
 
 
 def _key_params(flow: Flow, i: int, req: Request, diags: DiagnosticList) -> None:
-    if not req.key_params or sent_at_runtime(req):
-        return  # a request built from an earlier step's URL or form: verify checks what it sends
+    if not req.key_params:
+        return
+    omitted = {o.lower() for o in req.omit}
+    runtime = sent_at_runtime(req)  # a request built from an earlier step's URL or form: verify checks what it sends
     known = documented_params(req)
     for k, shown in enumerate(req.key_params):
-        if _param_name(shown) not in known:
+        name = _param_name(shown)
+        if name in omitted or (not runtime and name not in known):
             diags.add("key-param-not-sent",
                       f"key parameter {quote(shown)} is drawn on the arrow of '{flow.transitions[i].id}' but the "
                       "request does not send it", flow.pos("transitions", i, "request", "key_params", k),
