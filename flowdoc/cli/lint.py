@@ -7,7 +7,13 @@ import json
 import click
 
 from ..check import RULES
-from ..diagnostics import Diagnostic, Suppressed, format_github, format_json, format_suppressed
+from ..diagnostics import (
+    Diagnostic,
+    Suppressed,
+    format_github,
+    format_json,
+    format_suppressed,
+)
 from ._common import config_or_exit, emit, format_option, load_flows
 
 

@@ -56,6 +56,9 @@ class SourceMap:
 
     values: dict[Path, Pos] = field(default_factory=dict)
     keys: dict[Path, Pos] = field(default_factory=dict)
+    #: a key of a flow mapping ``{...}`` that follows an unquoted value: path -> the key of that value
+    #: (``{when: a, refresh token held}``: an unquoted comma may have cut the value in two)
+    after_plain: dict[Path, str] = field(default_factory=dict)
 
     def value(self, path: Path) -> Pos | None:
         """Position of the value at ``path``, or of its nearest ancestor."""
@@ -102,9 +105,9 @@ def _short_tag(tag: str) -> str:
 
 
 class _Frame:
-    __slots__ = ("kind", "value", "path", "key", "key_mark", "keys_seen", "anchor", "size")
+    __slots__ = ("kind", "value", "path", "key", "key_mark", "keys_seen", "anchor", "size", "flow", "plain_key")
 
-    def __init__(self, kind: str, value: Any, path: Path, anchor: str | None):
+    def __init__(self, kind: str, value: Any, path: Path, anchor: str | None, flow: bool = False):
         self.kind = kind
         self.value = value
         self.path = path
@@ -113,6 +116,8 @@ class _Frame:
         self.keys_seen: dict[str, Pos] = {}
         self.anchor = anchor
         self.size = 1
+        self.flow = flow  # written {...}
+        self.plain_key: str | None = None  # the key whose value, just read, was an unquoted scalar
 
 
 _NO_KEY = object()
@@ -282,6 +287,8 @@ def parse_yaml(text: str, diags: DiagnosticList) -> tuple[Any, SourceMap]:
                         parent.keys_seen[key] = pos
                     parent.key = key
                     parent.key_mark = pos
+                    if parent.plain_key is not None:
+                        b.source.after_plain[parent.path + (key,)] = parent.plain_key
                     continue
                 if parent is None:
                     path: Path = ()
@@ -323,7 +330,8 @@ def parse_yaml(text: str, diags: DiagnosticList) -> tuple[Any, SourceMap]:
                             help="remove the tag",
                         )
                     kind = "map" if cls is yaml.MappingStartEvent else "seq"
-                    stack.append(_Frame(kind, {} if kind == "map" else [], path, ev.anchor))
+                    stack.append(_Frame(kind, {} if kind == "map" else [], path, ev.anchor,
+                                        bool(kind == "map" and ev.flow_style)))
                     if not b.count(1, pos):
                         raise YamlError()
                     continue
@@ -334,6 +342,8 @@ def parse_yaml(text: str, diags: DiagnosticList) -> tuple[Any, SourceMap]:
                     root, have_root = value, True
                 elif parent.kind == "map":
                     parent.value[parent.key] = value
+                    parent.plain_key = (parent.key if parent.flow and cls is yaml.ScalarEvent and not ev.style
+                                        and ev.value else None)
                     parent.key = _NO_KEY
                     parent.size += size
                 else:
@@ -347,6 +357,7 @@ def parse_yaml(text: str, diags: DiagnosticList) -> tuple[Any, SourceMap]:
                     parent = stack[-1]
                     if parent.kind == "map":
                         parent.value[parent.key] = frame.value
+                        parent.plain_key = None
                         parent.key = _NO_KEY
                     else:
                         parent.value.append(frame.value)
@@ -394,11 +405,26 @@ def _report_syntax(exc: yaml.MarkedYAMLError, text: str, diags: DiagnosticList) 
             help = "close the quote, or escape a quote inside the value"
         elif "end of stream" in problem:
             help = "a bracket, brace or quote is not closed"
+        else:
+            help = _colon_help(problem, exc.context or "", line, mark.column)
     if "nesting depth" in problem:  # newer libyaml stops very deep documents itself
         diags.add("yaml-too-deep", f"the document nests too deep ({problem})", pos,
                   help="flatten the structure; flow files need only a few levels")
         return
     diags.add("yaml-syntax", message, pos, help=help)
+
+
+def _colon_help(problem: str, context: str, line: str, column: int) -> str | None:
+    """A ': ' inside an unquoted value: in {...} or [...] it ends the value; in a block it starts a
+    mapping the line cannot hold. Either way the value wants quotes."""
+    at_colon = line[column:column + 1] == ":" or line[max(column - 1, 0):column] == ":"
+    if "flow mapping" in context or "flow sequence" in context:
+        if at_colon or "expected ','" in problem:
+            return ("an unquoted ': ' or ',' inside a value of {...} or [...] ends the value; quote the value, "
+                    'e.g. {when: "error: the token expired, or was revoked"}')
+    if "mapping values are not allowed" in problem:
+        return 'a value holding ": " must be quoted, e.g. remedy: "Retry later: wait 5 s"'
+    return None
 
 
 def too_large(size: int, diags: DiagnosticList) -> None:
