@@ -105,7 +105,7 @@ def _short_tag(tag: str) -> str:
 
 
 class _Frame:
-    __slots__ = ("kind", "value", "path", "key", "key_mark", "keys_seen", "anchor", "size", "flow", "plain_key")
+    __slots__ = ("anchor", "flow", "key", "key_mark", "keys_seen", "kind", "path", "plain_key", "size", "value")
 
     def __init__(self, kind: str, value: Any, path: Path, anchor: str | None, flow: bool = False):
         self.kind = kind
@@ -418,9 +418,8 @@ def _colon_help(problem: str, context: str, line: str, column: int) -> str | Non
     """A ': ' inside an unquoted value: in {...} or [...] it ends the value; in a block it starts a
     mapping the line cannot hold. Either way the value wants quotes."""
     at_colon = line[column:column + 1] == ":" or line[max(column - 1, 0):column] == ":"
-    if "flow mapping" in context or "flow sequence" in context:
-        if at_colon or "expected ','" in problem:
-            return ("an unquoted ': ' or ',' inside a value of {...} or [...] ends the value; quote the value, "
+    if ("flow mapping" in context or "flow sequence" in context) and (at_colon or "expected ','" in problem):
+        return ("an unquoted ': ' or ',' inside a value of {...} or [...] ends the value; quote the value, "
                     'e.g. {when: "error: the token expired, or was revoked"}')
     if "mapping values are not allowed" in problem:
         return 'a value holding ": " must be quoted, e.g. remedy: "Retry later: wait 5 s"'
