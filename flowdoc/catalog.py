@@ -71,6 +71,9 @@ class FlowSet:
     across: bool = True
     #: problems of the selection itself (an empty selection: ``no-flows``), errors make it invalid
     notes: list[Diagnostic] = field(default_factory=list)
+    #: folders searched (with their subfolders) for a required flow that is neither in the set nor
+    #: beside the requiring file: the configured flow folders
+    search: list[str] = field(default_factory=list)
     _entries: dict[str, FlowFile] | None = field(default=None, init=False, repr=False)
     _flows: list[Flow] = field(default_factory=list, init=False, repr=False)
     _index: dict[str, list[Flow]] = field(default_factory=dict, init=False, repr=False)
@@ -79,10 +82,12 @@ class FlowSet:
     # ------------------------------------------------------------ building
     @classmethod
     def from_paths(cls, paths: Iterable[PathLike], *, lint: bool = False, lint_config: LintConfig | None = None,
-                   across: bool = True) -> "FlowSet":
-        """The flow files of ``paths`` (files, and ``*.yaml`` / ``*.yml`` under folders); read on first use."""
+                   across: bool = True, search: Iterable[PathLike] = ()) -> "FlowSet":
+        """The flow files of ``paths`` (files, and ``*.yaml`` / ``*.yml`` under folders); read on first use.
+        ``search``: folders where a required flow may live too (see :meth:`required`)."""
         files, missing = discover(paths)
-        return cls([_Source(str(f), path=f) for f in files], missing, lint=lint, lint_config=lint_config, across=across)
+        return cls([_Source(str(f), path=f) for f in files], missing, lint=lint, lint_config=lint_config, across=across,
+                   search=[str(p) for p in search])
 
     @classmethod
     def from_texts(cls, texts: Mapping[str, bytes | str], *, lint: bool = False,
@@ -181,11 +186,15 @@ class FlowSet:
 
     def required(self, flow: Flow, name: str) -> list[Flow]:
         """The flows that may meet requirement ``name`` of ``flow``: that id in the set, else the valid
-        flows of that id beside the file of ``flow``."""
+        flows of that id beside the file of ``flow``, else in the ``search`` folders (each read once)."""
         self._load()
         wanted = flow.requires[name].flow
-        if wanted not in self._index and flow.file:
+        if wanted not in self._index and flow.file and not flow.file.startswith("<"):
             self._load_folder(Path(flow.file).parent)
+        for folder in self.search:
+            if wanted in self._index:
+                break
+            self._load_folder(Path(folder))
         return self._index.get(wanted, [])
 
     def _load_folder(self, folder: Path) -> None:
