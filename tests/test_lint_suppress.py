@@ -189,3 +189,13 @@ def test_the_verifier_leaves_an_omitted_field_out(tmp_path):
         posted = [s for s in srv.requests if s.method == "POST"]
     assert result.exit_code == 0, [s.failure for s in result.scenarios]
     assert posted and all(b"confirm" not in s.body and b"uid=u1" in s.body for s in posted)
+
+
+def test_an_html_page_without_a_form_is_complete_with_what_it_says(tmp_path):
+    data = _flow()
+    data["transitions"][1]["response"] = {"status": 200, "text": ["Signed out"]}
+    p = _write(tmp_path, data)
+    r = run("lint", str(p))
+    assert "arrow-complete" not in r.stdout, r.stdout
+    [flow] = FlowSet.from_paths([p]).flows
+    assert "200 — “Signed out”" in render_diagram(flow, "sequence", "mermaid")

@@ -128,7 +128,7 @@ def test_sequence_round_trips(parsed, name):
                   for s in elses)
     # a failure that runs on through later steps is drawn where it shows, after the step that provoked it
     want = Counter((n(D.failure_condition(f) if not f.through else f"after {t.id}: {D.failure_condition(f)}"),
-                    ((n(D.failure_label(flow, f)), "--x"),)) for t, f in failures)
+                    ((n(D.failure_label(flow, f, D.telling_fields(t))), "--x"),)) for t, f in failures)
     assert got == want
     for _, f in failures:
         if f.response.outcome == "response":

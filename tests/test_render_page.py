@@ -170,7 +170,7 @@ def test_page_structure(pages, name):
             assert row[3].split("\n")[0] == t.request.path.strip() or row[3].split("\n")[0] == t.request.path
             for p in D.key_params(flow, t.request):
                 assert p in row[4]
-            assert row[5] == D.response_label(flow, t.response).strip()
+            assert row[5] == D.response_label(flow, t.response, D.telling_fields(t)).strip()
 
     # every guard in the guard table
     guards = page.table(GUARDS)

@@ -14,7 +14,6 @@ from ..diagnostics import Diagnostic, escape_control, format_text
 from ..render import GraphvizMissing, RenderError, render_diagram, render_page
 from ._common import config_or_exit, fail, flow_folders, use_color, write_output
 
-
 EPILOG = """\b
 Exit codes: 0 rendered, 2 no such file, an invalid flow (nothing is written),
 no Graphviz `dot` (or a limit of it passed), a template error, an -o FILE that

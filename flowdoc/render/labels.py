@@ -282,6 +282,7 @@ def response_fields(flow: Flow, resp: Response, tell: frozenset[str] = frozenset
     fields += _header_items(flow, resp.headers)
     if resp.form:
         fields.append("HTML form")
+    fields += [f"“{readable(flow, t)}”" for t in resp.text]
     return fields
 
 
