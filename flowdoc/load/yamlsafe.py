@@ -232,6 +232,28 @@ class _Builder:
             )
         return True
 
+    # -- keys ----------------------------------------------------------------
+    def take_key(self, parent: _Frame, ev: Any, pos: Pos) -> None:
+        """A mapping key (a scalar): no tag, no duplicate; one that follows an unquoted value in {...}
+        is noted (a comma may have cut that value)."""
+        key = ev.value
+        if ev.tag and ev.tag != "!" and ev.tag not in _ALLOWED_TAGS:
+            self.diags.add("yaml-tag", f"the tag {quote(_short_tag(ev.tag))} is not allowed on a key", pos)
+        if key in parent.keys_seen:
+            first = parent.keys_seen[key]
+            self.diags.add(
+                "duplicate-key",
+                f"duplicate key {quote(key)} (first defined at line {first[0]})",
+                pos,
+                help="YAML keeps only the last value silently; remove or rename one of them",
+            )
+        else:
+            parent.keys_seen[key] = pos
+        parent.key = key
+        parent.key_mark = pos
+        if parent.plain_key is not None:
+            self.source.after_plain[parent.path + (key,)] = parent.plain_key
+
     # -- aliases -------------------------------------------------------------
     def count(self, n: int, pos: Pos) -> bool:
         """Count values; False (reported once) past either limit."""
@@ -272,23 +294,7 @@ def parse_yaml(text: str, diags: DiagnosticList) -> tuple[Any, SourceMap]:
                     if cls is not yaml.ScalarEvent:
                         diags.add("yaml-key", "a mapping key must be a plain value, not a list, mapping or alias", pos)
                         raise YamlError()
-                    key = ev.value
-                    if ev.tag and ev.tag != "!" and ev.tag not in _ALLOWED_TAGS:
-                        diags.add("yaml-tag", f"the tag {quote(_short_tag(ev.tag))} is not allowed on a key", pos)
-                    if key in parent.keys_seen:
-                        first = parent.keys_seen[key]
-                        diags.add(
-                            "duplicate-key",
-                            f"duplicate key {quote(key)} (first defined at line {first[0]})",
-                            pos,
-                            help="YAML keeps only the last value silently; remove or rename one of them",
-                        )
-                    else:
-                        parent.keys_seen[key] = pos
-                    parent.key = key
-                    parent.key_mark = pos
-                    if parent.plain_key is not None:
-                        b.source.after_plain[parent.path + (key,)] = parent.plain_key
+                    b.take_key(parent, ev, pos)
                     continue
                 if parent is None:
                     path: Path = ()
