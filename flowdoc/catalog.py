@@ -102,9 +102,10 @@ class FlowSet:
         return cls.from_texts({file: text}, **options)
 
     @classmethod
-    def from_flows(cls, flows: Iterable[Flow]) -> "FlowSet":
-        """A set of flows already loaded (and checked): for their index and requirements."""
-        fs = cls()
+    def from_flows(cls, flows: Iterable[Flow], *, search: Iterable[PathLike] = ()) -> "FlowSet":
+        """A set of flows already loaded (and checked): for their index and requirements.
+        ``search``: folders where a required flow may live too (see :meth:`required`)."""
+        fs = cls(search=[str(p) for p in search])
         fs._entries = {}
         for f in flows:
             fs._entries.setdefault(f.file or f"<{f.id}@{f.version}>", FlowFile(f.file, f, DiagnosticList(f.file)))
