@@ -17,7 +17,7 @@ from flowdoc.load import read_flow_text
 from flowdoc.load.yamlsafe import MAX_BYTES
 
 ALIAS_BOMB = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
-    f"{n}: &{n} [{', '.join(['*' + p] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi")
+    f"{n}: &{n} [{', '.join(['*' + p] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True)
 )
 
 # (name, input, expected code, expected line, expected column); line None = whole file

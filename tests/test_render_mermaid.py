@@ -44,7 +44,7 @@ def parsed() -> dict:
     keys = [(name, view) for name in NAMES for view in VIEWS]
     sources = [render_diagram(FLOWS[name], view) for name, view in keys]
     results = parse_mermaid(sources)
-    return {k: (src, res) for k, src, res in zip(keys, sources, results)}
+    return {k: (src, res) for k, src, res in zip(keys, sources, results, strict=True)}
 
 
 def get(parsed, name, view) -> dict:
@@ -96,7 +96,7 @@ def test_sequence_round_trips(parsed, name):
     assert [(p["name"], p["type"]) for p in lab["participants"]] == [
         (a.name, "actor" if a.kind.value == "person" else "participant") for a in flow.actors.values()
     ]
-    key_of = {p["id"]: k for p, k in zip(lab["participants"], flow.actors)}
+    key_of = {p["id"]: k for p, k in zip(lab["participants"], flow.actors, strict=True)}
 
     # the whole tree, in order, equals the model
     assert _seq_parsed(lab["body"], key_of) == _seq_model(model.items)
@@ -161,7 +161,7 @@ def test_state_diagram_round_trips(parsed, name):
         ("choice" if nd.kind == "choice" else "default", n(nd.label) if nd.kind == "state" else "")
         for nd in graph.nodes
     ]
-    key_of = {s["id"]: nd.key for s, nd in zip(declared, graph.nodes)}
+    key_of = {s["id"]: nd.key for s, nd in zip(declared, graph.nodes, strict=True)}
     for s in lab["states"]:
         if s["type"] == "start":
             key_of[s["id"]] = None
@@ -171,7 +171,7 @@ def test_state_diagram_round_trips(parsed, name):
     assert got == [(e.src, e.dst, n(e.label)) for e in graph.edges]
 
     # states: every title, initial and terminal markers, failure states styled apart
-    by_key = {nd.key: s for s, nd in zip(declared, graph.nodes)}
+    by_key = {nd.key: s for s, nd in zip(declared, graph.nodes, strict=True)}
     for st in flow.states:
         assert n(by_key[st.id]["text"]) == n(st.label)
         assert ("failure" in by_key[st.id]["classes"]) == st.failure
@@ -211,7 +211,7 @@ def test_flowchart_round_trips(parsed, name):
     fc = D.build_flowchart(flow)
     shapes = {"start": "stadium", "end": "stadium", "state": "round", "step": "square", "decision": "diamond"}
     assert [(v["type"], n(v["text"])) for v in lab["vertices"]] == [(shapes[x.shape], n(x.text)) for x in fc.nodes]
-    key_of = {v["id"]: x.key for v, x in zip(lab["vertices"], fc.nodes)}
+    key_of = {v["id"]: x.key for v, x in zip(lab["vertices"], fc.nodes, strict=True)}
     assert [(key_of[e["start"]], key_of[e["end"]], n(e["text"]), e["stroke"]) for e in lab["edges"]] == [
         (e.src, e.dst, n(e.label), "dotted" if e.dotted else "normal") for e in fc.edges
     ]

@@ -15,7 +15,6 @@ from pathlib import Path
 import pytest
 
 from flowdoc import load_flow
-from tests.support.fixtures import oidc_server_verify  # noqa: F401
 from tests.support.verify_inputs import secrets_of, verify_inputs
 
 pytestmark = pytest.mark.node

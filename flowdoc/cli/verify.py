@@ -82,7 +82,7 @@ def command(paths, base_url, inputs, env_file, scenarios, junit, report_json, ti
             result = verifier.run(res.flows, on_event=progress, scenarios=plan)
     except (VerifyError, InputError) as exc:
         click.echo(f"flowdoc: error: {exc}", err=True)
-        raise SystemExit(2)
+        raise SystemExit(2) from None
     color = use_color(sys.stdout)
     click.echo("")
     click.echo(summary(result, color), nl=False)

@@ -234,7 +234,7 @@ def match_path(desc: Description, path: str) -> tuple[str, dict] | None:
                 continue
             ok = all(
                 (t.startswith("{") and t.endswith("}")) if s == "\x00" else _segment_matches(t, s)
-                for t, s in zip(tsegs, segs)
+                for t, s in zip(tsegs, segs, strict=True)
             )
             if ok:
                 score = sum(1 for t in tsegs if "{" not in t)

@@ -109,7 +109,7 @@ class Version:
             return "none"
         if new._key < self._key:
             return "decrease"
-        for name, a, b in zip(("major", "minor", "patch"), self.core, new.core):
+        for name, a, b in zip(("major", "minor", "patch"), self.core, new.core, strict=True):
             if _num_key(a) != _num_key(b):
                 return name  # type: ignore[return-value]
         return "prerelease"

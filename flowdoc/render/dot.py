@@ -24,6 +24,7 @@ import os
 import shutil
 import signal
 import subprocess
+from itertools import pairwise
 from typing import Iterator
 
 try:
@@ -167,7 +168,7 @@ def sequence(seq: Sequence, name: str = "sequence") -> str:
         shape = 'shape=box, style="rounded,filled", fillcolor="#eef3fb"'
         lines.append(f"  {dot_id(ids[p.key])} [label={_label(p.name, 20)}, {shape}];")
     lines.append("  { rank=same; " + " ".join(dot_id(ids[k]) for k in keys) + " }")
-    for a, b in zip(keys, keys[1:]):
+    for a, b in pairwise(keys):
         lines.append(f"  {dot_id(ids[a])} -> {dot_id(ids[b])} [style=invis];")
 
     def pt(k: str, r: int) -> str:
@@ -177,7 +178,7 @@ def sequence(seq: Sequence, name: str = "sequence") -> str:
         lines.append("  { rank=same; " + " ".join(f"{pt(k, r)} [shape=point, width=0.03, label=\"\"];" for k in keys) + " }")
     for k in keys:
         chain = [dot_id(ids[k])] + [pt(k, r) for r in range(len(rows))]
-        for a, b in zip(chain, chain[1:]):
+        for a, b in pairwise(chain):
             lines.append(f"  {a} -> {b} [arrowhead=none, style=dashed, color=gray60, weight=100];")
     for r, (kind, item) in enumerate(rows):
         if kind == "msg":

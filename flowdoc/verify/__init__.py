@@ -55,6 +55,10 @@ from ._runner import ScenarioRun
 from ._statements import coverage
 
 __all__ = [
+    "ERROR",
+    "FAILED",
+    "PASSED",
+    "SKIPPED",
     "EXIT_FAILED",
     "EXIT_OK",
     "EXIT_UNREACHABLE",
@@ -276,7 +280,7 @@ class Verifier:
     def _assemble(self, flows: list[Flow], plan: list[Scenario], results: list[ScenarioResult],
                   started: str, duration: float) -> RunResult:
         by_key: dict[str, FlowResult] = {}
-        for scn, res in zip(plan, results):
+        for scn, res in zip(plan, results, strict=True):
             fr = by_key.get(scn.flow_key)
             if fr is None:
                 f = scn.flow

@@ -198,7 +198,7 @@ class ScenarioRun(FailureSteps, ProbeStep):
             self._exchange_step(state, t, out, role=role + " (parallel)")
 
         with ThreadPoolExecutor(len(group), thread_name_prefix="flowdoc-parallel") as pool:
-            futures = [pool.submit(go, t, o) for t, o in zip(group, outs)]
+            futures = [pool.submit(go, t, o) for t, o in zip(group, outs, strict=True)]
             errors = [exc for exc in (fut.exception() for fut in futures) if exc is not None]
         if errors:
             raise errors[0]
