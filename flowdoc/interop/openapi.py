@@ -300,7 +300,9 @@ class _Checker:
 
     # -- one step
     def transition(self, i: int, t: Transition) -> None:
-        r = t.request
+        r, resp = t.request, t.response
+        if r is None or resp is None:
+            return  # not an HTTP step: nothing to compare
         at = ("transitions", i)
         self.totals.requests += 1
         label = f"{r.method} {r.path}"
@@ -323,7 +325,6 @@ class _Checker:
             return
         op_ptr = f"{item_ptr}/{r.method.lower()}"
         self.params(at, r, item, op, op_ptr, label)
-        resp = t.response
         for s in resp.statuses:
             obj = self.status(s, at + ("response", "status"), op, op_ptr, label)
             if obj is not None:

@@ -93,6 +93,9 @@ _TRAILING_ZERO = re.compile(r"\.[0-9]*0$")
 _SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
 
 
+_TAG_TYPES: dict[str, type | tuple[type, ...]] = {"int": int, "float": (int, float), "bool": bool}
+
+
 def _is_int(text: str) -> bool:
     return bool(_INT.match(text) or _HEX.match(text) or _OCT12.match(text))
 
@@ -155,7 +158,7 @@ class _Builder:
         if kind == "null":
             return None
         value = self._plain(text, pos, report=False)
-        want = {"int": int, "float": (int, float), "bool": bool}.get(kind)
+        want = _TAG_TYPES.get(kind)
         if want is not None and (not isinstance(value, want) or (kind == "int" and isinstance(value, bool))):
             if not (_is_int(text) and self._too_long(text, pos)):
                 self.diags.add("yaml-tag", f"{quote(text)} is not a valid !!{kind}", pos)

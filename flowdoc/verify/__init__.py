@@ -21,7 +21,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import httpx
 
@@ -136,7 +136,7 @@ def load_flows(paths: Iterable[str | os.PathLike[str]]) -> list[Flow]:
 class Verifier:
     """A verify session: one connection pool, one JWKS cache, one redactor for every run."""
 
-    def __init__(self, options: VerifyOptions | None = None, *, transport=None):
+    def __init__(self, options: VerifyOptions | None = None, *, transport: httpx.BaseTransport | None = None):
         self.options = options = options or VerifyOptions()
         if options.timeout <= 0:
             raise VerifyError("--timeout must be positive")
@@ -158,8 +158,8 @@ class Verifier:
             transport = httpx.HTTPTransport(verify=verify, retries=0,
                                             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20))
         self._transport = transport
-        self._needed: dict[int, tuple] = {}
-        self._warnings: tuple | None = None  # scenario -> the inputs it references (computed once)
+        self._needed: dict[int, tuple[Any, ...]] = {}
+        self._warnings: tuple[Any, ...] | None = None  # scenario -> the inputs it references (computed once)
         # httpx logs request URLs (which may carry codes) at INFO: scrub them too
         self._log_filter = _RedactingFilter(self.redactor.redact)
         for name in _HTTP_LOGGERS:
@@ -179,7 +179,7 @@ class Verifier:
     def __enter__(self) -> "Verifier":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:

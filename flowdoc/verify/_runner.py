@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlsplit
 import httpx
 
 from ..model.expr import ExprError, Guard, as_text
-from ..model.flow import Flow, RequestPatch, Transition, parallel_groups
+from ..model.flow import Flow, RequestPatch, Requirement, Transition, parallel_groups
 from . import _lifecycle  # noqa: F401  (registers the lifecycle check)
 from ._checks import CheckContext, Expected, run_checks
 from ._detect import Publicity, note_request, register_response
@@ -61,6 +61,13 @@ class Exchange:
     outcome: str = "response"  # response | timeout | network-error
     ok: bool = True
     note: str = ""
+
+
+def _target(scn: Scenario) -> Transition:
+    """The step a failure, probe or unreachable scenario is about (the planner always names it)."""
+    if scn.target is None:  # pragma: no cover - the planner sets it for these kinds
+        raise UsageProblem(f"scenario '{scn.id}' names no step")
+    return scn.target
 
 
 class ScenarioRun(FailureSteps, ProbeStep):
@@ -108,7 +115,7 @@ class ScenarioRun(FailureSteps, ProbeStep):
         finally:
             self.ctx.release_client(self.client)
         res.covered_transitions = list(dict.fromkeys(self._covered))
-        if res.status == PASSED and self.scn.failure is not None:
+        if res.status == PASSED and self.scn.failure is not None and self.scn.target is not None:
             res.covered_failure = f"{self.scn.target.id}/{self.scn.failure.id}"
         if res.status == PASSED:
             res.proven = list(dict.fromkeys(self._proven))
@@ -119,16 +126,16 @@ class ScenarioRun(FailureSteps, ProbeStep):
     def _play(self) -> None:
         scn = self.scn
         if scn.kind == "unreachable":
-            raise UsageProblem(f"no route from the initial state reaches transition '{scn.target.id}'")
+            raise UsageProblem(f"no route from the initial state reaches transition '{_target(scn).id}'")
         provided: dict[str, dict[str, Any]] = {}
         for name, req, rflow in scn.requirements:
             provided[name] = self._run_requirement(name, req, rflow, provided)
         state = self._state(scn.flow, provided)
         self._run_route(state, scn.route, role="step", cover=scn.omit is None)
         if scn.omit is not None:
-            self._probe(state, scn.target, scn.omit)
+            self._probe(state, _target(scn), scn.omit)
         elif scn.failure is not None:
-            self._provoke(state, scn.target, scn.failure)
+            self._provoke(state, _target(scn), scn.failure)
 
     def _errored(self, exc: Exception, role: str, text: str | None = None) -> None:
         res = self.result
@@ -143,7 +150,7 @@ class ScenarioRun(FailureSteps, ProbeStep):
         with self._records_lock:
             self.result.steps.append(rec)
 
-    def _run_requirement(self, name: str, req, rflow: Flow, provided: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    def _run_requirement(self, name: str, req: Requirement, rflow: Flow, provided: dict[str, dict[str, Any]]) -> dict[str, Any]:
         state = self._state(rflow, {k: v for k, v in provided.items() if k in rflow.requires})
         self._run_route(state, rflow.happy_path(), role=f"requires {name}", cover=False)
         values: dict[str, Any] = {}
@@ -279,6 +286,8 @@ class ScenarioRun(FailureSteps, ProbeStep):
     def _prepare(self, state: FlowState, t: Transition, patch: RequestPatch | None = None,
                  overrides: dict[str, Any] | None = None, *, timeout: float | None = None) -> Outgoing:
         self._current = t.id
+        if t.request is None:
+            raise UsageProblem(f"step '{t.id}' sends no request")
         building = Building(t.id, t.request, patch or NO_PATCH, state.renderer(overrides or {}),
                             lambda: self._base_url(state, t.receiver), self.ctx.redactor)
         return build_request(building, timeout=timeout, default_timeout=self.ctx.timeout)
