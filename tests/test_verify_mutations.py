@@ -74,7 +74,7 @@ def _run(srv, folder: Path, m: Mutation | None, scenarios: list[str]) -> Outcome
 
 
 @pytest.fixture(scope="module")
-def outcomes(oidc_server_verify, tmp_path_factory):  # noqa: F811
+def outcomes(oidc_server_verify, tmp_path_factory):
     """Every mutation, and the baseline (the unmutated flows, every scenario a mutation runs but the probes)."""
     srv = oidc_server_verify
     base = tmp_path_factory.mktemp("mutations")
