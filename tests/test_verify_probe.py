@@ -10,7 +10,7 @@ import xml.etree.ElementTree as ET
 import pytest
 
 from tests.support.verify_inputs import verify_inputs
-from tests.test_verify_server import FLOWS, run_verify
+from tests.helpers import FLOWS, run_verify
 
 pytestmark = pytest.mark.node
 

@@ -10,18 +10,16 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 import yaml
 
 from flowdoc import load_flow
+from tests.helpers import FLOWS, ROOT, run_verify
 from tests.support.verify_inputs import secrets_of, verify_inputs
 
 pytestmark = pytest.mark.node
 
-ROOT = Path(__file__).resolve().parent.parent
-FLOWS = ROOT / "flows"
 
 
 def _versions_on_disk() -> dict[str, list[str]]:
@@ -36,14 +34,6 @@ def _versions_on_disk() -> dict[str, list[str]]:
 
 VERSIONS = _versions_on_disk()
 EXAMPLES = sorted(VERSIONS)
-
-
-def run_verify(args: list[str], cwd: Path = ROOT, env: dict | None = None, timeout: float = 150):
-    e = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDOC_")}
-    e.update({"NO_COLOR": "1", "PYTHONPATH": str(ROOT)})
-    e.update(env or {})
-    return subprocess.run([sys.executable, "-m", "flowdoc", "verify", *args], cwd=cwd, env=e,
-                          capture_output=True, text=True, timeout=timeout)
 
 
 @pytest.fixture(scope="module")

@@ -15,11 +15,9 @@ from urllib.parse import parse_qs, unquote
 import httpx
 import pytest
 import respx
-from click.testing import CliRunner
 from joserfc import jwt
 from joserfc.jwk import OctKey, RSAKey
 
-from flowdoc.cli import cli
 from flowdoc.load import read_flow_text
 from flowdoc.model.flow import CLIENT_SECRET_AUTH, ClientAuth, latest_versions
 from flowdoc.model.version import Version
@@ -39,6 +37,7 @@ from flowdoc.verify._forms import parse_page
 from flowdoc.verify._inputs import InputSources
 from flowdoc.verify._jwt import JwksCache, verify_jwt
 from flowdoc.verify._redact import Redactor
+from tests.helpers import run
 from tests.support.hostile_http import HostileServer
 
 API = "http://127.0.0.1:9"  # never contacted: respx answers (or, unmocked, the port is closed)
@@ -114,8 +113,7 @@ SECRET = "p@ss:w/rd é+&="
 
 
 def run_cli(args: list[str], env: dict | None = None):
-    runner = CliRunner()
-    return runner.invoke(cli, ["verify", *args], env={"NO_COLOR": "1", **(env or {})}, catch_exceptions=False)
+    return run("verify", *args, env={"NO_COLOR": "1", **(env or {})})
 
 
 def token_api(router: respx.MockRouter, *, secret: str = SECRET, calls: list | None = None) -> None:
