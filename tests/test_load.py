@@ -186,7 +186,7 @@ from flowdoc.model.expr import ExprError, Guard, iter_refs
 from flowdoc.model.flow import parse_duration, CAPTURE_SOURCE, ROUTE
 from flowdoc.model.version import Version
 from flowdoc.check.lint import _VAGUE, _AUTHZ
-from flowdoc.verify._inputs import parse_env_file, parse_input_args
+from flowdoc.verify import parse_env_file, parse_input_args
 import tempfile, os
 
 N = 100_000
