@@ -106,6 +106,14 @@ def http_get(url: str) -> tuple[int, str]:
         return exc.code, exc.read().decode("utf-8")
 
 
+def line_of(path: Path, needle: str) -> int:
+    """The number (from 1) of the first line of a text file that contains ``needle`` (it must be there)."""
+    for i, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if needle in line:
+            return i
+    raise AssertionError(f"{needle!r} not in {path}")
+
+
 def change(path: Path, old: str, new: str) -> None:
     """Replace the first ``old`` in a text file with ``new`` (it must be there)."""
     text = path.read_text(encoding="utf-8")

@@ -15,6 +15,7 @@ from ..diagnostics import DiagnosticList, quote
 from ..model.expr import RESPONSE_PARTS, ExprError, Guard, iter_refs
 from ..model.flow import Flow, Transition, latest_versions
 from ..model.refs import walk_strings
+from .assumptions import check_assumptions
 from .dominators import Dominance
 
 Pos = tuple[int, int] | None
@@ -184,6 +185,12 @@ def reserved_names(ctx: GraphContext) -> None:
     for name in set(flow.generate) & set(flow.requires):
         ctx.diags.add("duplicate-id", f"{quote(name)} names both a generated value and a requirement",
                       flow.key_pos("requires", name))
+
+
+@graph_check
+def assumptions(ctx: GraphContext) -> None:
+    """The behaviours the flow assumes are listed once, and every name of one is listed."""
+    check_assumptions(ctx.flow, ctx.diags, ctx.hints.near)
 
 
 @graph_check
