@@ -5,12 +5,10 @@ from __future__ import annotations
 import json
 
 import yaml
-from click.testing import CliRunner
-
 from flowdoc.catalog import FlowSet
-from flowdoc.cli import cli
 from flowdoc.render import render_diagram, render_page
 from tests.flowkit import base, to_yaml
+from tests.helpers import run
 
 REVOKE = {
     "id": "revoke",
@@ -38,8 +36,6 @@ def _flow(*, step_lint=None, flow_lint=None) -> dict:
     return data
 
 
-def run(*args):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 def _write(tmp_path, data, name="f.yaml"):

@@ -6,20 +6,13 @@ from __future__ import annotations
 
 import json
 import shutil
-from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
-
 from flowdoc.catalog import FlowSet
-from flowdoc.cli import cli
-
-ROOT = Path(__file__).resolve().parent.parent
-FLOWS = ROOT / "flows"
+from tests.helpers import FLOWS, run
 
 
-def run(*args):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+
 
 
 @pytest.fixture

@@ -139,7 +139,7 @@ def test_mermaid_parses_alt_and_opt_routes_as_the_model_says():
                                     "steps: [request_code, poll_pending]}")]
     sources = [render_diagram(_flow(t), "sequence", "mermaid") for t in texts]
     results = parse_mermaid(sources)
-    for src, res in zip(sources, results):
+    for src, res in zip(sources, results, strict=True):
         assert res["ok"], (res.get("error"), src)
     body = results[0]["labels"]["body"]
     blocks = [(b["block"], [unwrap(s["text"]) for s in b["sections"]]) for b in body if b["kind"] == "block"]

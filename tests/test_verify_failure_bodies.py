@@ -12,9 +12,9 @@ import pytest
 from flowdoc.catalog import FlowSet
 from flowdoc.render import render_diagram
 from flowdoc.verify import Verifier, VerifyOptions, load_flows
+from tests.helpers import FLOWS
 from tests.support.verify_inputs import verify_inputs
 
-ROOT = Path(__file__).resolve().parent.parent
 
 INTROSPECTION = """\
 id: introspection-check
@@ -102,7 +102,7 @@ def _folder(tmp_path: Path, name: str, text: str, pkce: str | None = None) -> Pa
     folder = tmp_path / name
     folder.mkdir()
     (folder / "introspection-check.yaml").write_text(text)
-    pkce_text = pkce if pkce is not None else (ROOT / "flows" / "authorization-code-pkce.yaml").read_text()
+    pkce_text = pkce if pkce is not None else (FLOWS / "authorization-code-pkce.yaml").read_text()
     (folder / "authorization-code-pkce.yaml").write_text(pkce_text)
     return folder
 
@@ -152,7 +152,7 @@ def test_failure_bodies_are_checked_against_the_real_server(oidc_server_verify, 
 def test_html_failure_page_is_checked_by_its_text(oidc_server_verify, tmp_path):
     """The login page answered to a wrong password: the same form as before, told apart by what it says."""
     srv = oidc_server_verify
-    flow = (ROOT / "flows" / "authorization-code-pkce.yaml").read_text()
+    flow = (FLOWS / "authorization-code-pkce.yaml").read_text()
     old = "response: {status: 401, error: invalid_credentials}"
     assert flow.count(old) == 1
     results = {}

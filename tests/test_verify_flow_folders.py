@@ -5,20 +5,14 @@ flow_folders), and the run signs in with it first, against the real OIDC test se
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 
 from flowdoc.verify import Verifier, VerifyError, VerifyOptions, load_flows
-from tests.support.fixtures import oidc_server_verify  # noqa: F401
+from tests.helpers import FLOWS, run_verify
 from tests.support.verify_inputs import verify_inputs
 
-ROOT = Path(__file__).resolve().parent.parent
-FLOWS = ROOT / "flows"
 ALONE = "flows/refresh/silent-refresh-rotation.yaml"
 
 
@@ -33,13 +27,6 @@ def project(tmp_path):
     return tmp_path
 
 
-def verify(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDOC_")}
-    env.update({"NO_COLOR": "1", "PYTHONPATH": str(ROOT)})
-    return subprocess.run([sys.executable, "-m", "flowdoc", "verify", *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=150)
-
-
 def test_the_plan_finds_a_requirement_in_the_flow_folders(project):
     flows = load_flows([project / ALONE], search=[project / "flows", project / "shared"])
     with Verifier(VerifyOptions(flow_folders=[str(project / "shared")])) as v:
@@ -50,21 +37,21 @@ def test_the_plan_finds_a_requirement_in_the_flow_folders(project):
 
 
 def test_verify_list_of_a_lone_flow(project):
-    r = verify(project, ALONE, "--list")
+    r = run_verify([ALONE, "--list"], cwd=project)
     assert r.returncode == 0, r.stdout + r.stderr
     assert "silent-refresh-rotation/happy-path\thappy" in r.stdout
     (project / "pyproject.toml").write_text('[tool.flowdoc]\nflows = "flows"\n')
-    r = verify(project, ALONE, "--list")  # validate refuses it before any plan, at FILE:LINE:COL
+    r = run_verify([ALONE, "--list"], cwd=project)  # validate refuses it before any plan, at FILE:LINE:COL
     assert r.returncode == 2 and f"{ALONE}:" in r.stdout and "error[undefined-flow]" in r.stdout
     assert "Traceback" not in r.stderr
 
 
 @pytest.mark.node
-def test_verify_of_a_lone_flow_signs_in_with_the_required_flow(project, oidc_server_verify):  # noqa: F811
+def test_verify_of_a_lone_flow_signs_in_with_the_required_flow(project, oidc_server_verify):
     cli, env_text = verify_inputs(oidc_server_verify)
     (project / "s.env").write_text(env_text)
-    r = verify(project, ALONE, *cli, "--env-file", "s.env", "--scenario", "silent-refresh-rotation/happy-path",
-               "--report-json", "r.json")
+    r = run_verify([ALONE, *cli, "--env-file", "s.env", "--scenario", "silent-refresh-rotation/happy-path",
+                    "--report-json", "r.json"], cwd=project)
     assert r.returncode == 0, r.stdout[-4000:] + r.stderr[-2000:]
     data = json.loads((project / "r.json").read_text())
     [flow] = data["flows"]

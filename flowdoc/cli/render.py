@@ -100,6 +100,15 @@ _SUFFIX = {"mermaid": "mmd", "dot": "dot", "svg": "svg"}
 _COMMENT = {"mermaid": "%% {}", "dot": "// {}", "markdown": "<!-- {} -->"}
 
 
+def _first_repeated(names: list[str]) -> str | None:
+    seen: set[str] = set()
+    for name in names:
+        if name in seen:
+            return name
+        seen.add(name)
+    return None
+
+
 def _render_many(models, view: str, fmt: str, templates: str | None, config, output: str | None) -> None:
     """Several flows: every one rendered first (nothing written if one fails), then written."""
     texts = [(m, _render(m, view, fmt, templates, config)) for m in models]
@@ -111,8 +120,8 @@ def _render_many(models, view: str, fmt: str, templates: str | None, config, out
     if os.path.exists(output) and not os.path.isdir(output):
         fail(f"-o {output}: several flows are written to a folder, and this is a file")
     names = [Path(m.file).stem + (".md" if fmt == "markdown" else f".{view}.{_SUFFIX[fmt]}") for m, _ in texts]
-    twice = next((n for n in names if names.count(n) > 1), None)
+    twice = _first_repeated(names)
     if twice is not None:
         fail(f"two flow files would both be written as {twice}; render them one at a time with -o FILE")
-    for name, (_m, text) in zip(names, texts):
+    for name, (_m, text) in zip(names, texts, strict=True):
         write_output(text, os.path.join(output, name))
