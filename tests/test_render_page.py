@@ -202,7 +202,7 @@ def _assert_steps_table(page, flow, order) -> None:
             assert row[3].split("\n")[0] == t.request.path.strip() or row[3].split("\n")[0] == t.request.path
             for p in D.key_params(flow, t.request):
                 assert p in row[4]
-            assert row[5] == D.response_label(flow, t.response).strip()
+            assert row[5] == D.response_label(flow, t.response, D.telling_fields(t)).strip()
 
 
 def _assert_guards_table(page, flow, order) -> None:
