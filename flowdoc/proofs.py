@@ -18,6 +18,8 @@ from __future__ import annotations
 import datetime as _dt
 import hashlib
 import json
+import os
+import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -36,6 +38,8 @@ __all__ = [
     "proof_file_name",
     "proof_json_schema",
     "proof_json_schema_text",
+    "proof_text",
+    "write_proofs",
 ]
 
 FORMAT = 1
@@ -260,3 +264,35 @@ def proof_json_schema() -> dict[str, Any]:
 
 def proof_json_schema_text() -> str:
     return json.dumps(proof_json_schema(), indent=2, ensure_ascii=False) + "\n"
+
+
+def proof_text(proof: Proof) -> str:
+    """The file's text: sorted keys, two-space indent, one newline at the end (diffable)."""
+    data = proof.model_dump(mode="json", by_alias=True, exclude_defaults=False, exclude_none=True)
+    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+def write_proofs(folder: str | Path, proofs: list[tuple[str, Proof]]) -> list[Path]:
+    """Write each proof into ``folder`` atomically (a temporary file, then renamed); raise OSError."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for name, proof in proofs:
+        target = folder / name
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
+                fh.write(proof_text(proof))
+            os.chmod(tmp, 0o666 & ~_umask())
+            os.replace(tmp, target)
+        except BaseException:
+            Path(tmp).unlink(missing_ok=True)
+            raise
+        written.append(target)
+    return written
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -42,6 +42,8 @@ class RunContext:
     transport: httpx.BaseTransport
     user_agent: str
     strict: bool = False  # --strict: a --probe finding fails its scenario (else a warning)
+    #: called with (scenario, exchange) for every exchange (``--proof``: see ``_proofs.ProofRecorder``)
+    recorder: Any = None
     jwks: JwksCache = field(init=False)
     _meta: httpx.Client = field(init=False)
 

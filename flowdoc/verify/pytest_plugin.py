@@ -17,10 +17,17 @@ import pytest
 
 from ..config import load_config
 from ..diagnostics import FlowError
+from ..proofs import write_proofs
 from ..report.terminal import failure_text
-from . import InputError, Verifier, VerifyError, VerifyOptions, load_flows, parse_input_args
+from . import (
+    InputError,
+    Verifier,
+    VerifyError,
+    VerifyOptions,
+    load_flows,
+    parse_input_args,
+)
 from ._result import PASSED, SKIPPED
-from ._runner import ScenarioRun
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -38,6 +45,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--flowdoc-ca-bundle", default=None, metavar="FILE", help="CA certificates for TLS verification.")
     g.addoption("--flowdoc-allow-insecure-http", action="store_true", default=False,
                 help="Allow credentials over plain http to non-loopback hosts.")
+    g.addoption("--flowdoc-proof", default=None, metavar="DIR",
+                help="Write a proof file per flow and version into DIR when the session ends (as verify --proof).")
+    g.addoption("--flowdoc-env-name", default=None, metavar="NAME",
+                help="The environment the proof files name (default: the host of the issuer or base URL).")
     g.addoption("--flowdoc-all-versions", action="store_true", default=False,
                 help="Verify every version of a flow, not only the latest.")
 
@@ -81,7 +92,7 @@ class FlowdocScenario(pytest.Item):
         except VerifyError as exc:
             raise FlowdocUsageError(str(exc)) from None
         verifier._register_secrets([self.scenario])
-        result = ScenarioRun(verifier.ctx, self.scenario).run()
+        result = verifier.run_scenario(self.scenario)
         self.user_properties.append(("flowdoc.scenario", result.id))
         if result.status == SKIPPED:
             pytest.skip(result.reason)
@@ -102,6 +113,7 @@ class FlowdocScenario(pytest.Item):
 
 
 _verifier_key = pytest.StashKey["object"]()
+_flows_key = pytest.StashKey["list"]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -124,6 +136,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             ca_bundle=config.getoption("flowdoc_ca_bundle"),
             allow_insecure_http=config.getoption("flowdoc_allow_insecure_http"),
             all_versions=config.getoption("flowdoc_all_versions"),
+            record=bool(config.getoption("flowdoc_proof")),
         )
         verifier = Verifier(options)
         plan = verifier.plan(flows)
@@ -132,6 +145,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     except (VerifyError, InputError) as exc:
         raise pytest.UsageError(f"flowdoc: {exc}") from None
     config.stash[_verifier_key] = verifier
+    config.stash[_flows_key] = flows
+    if verifier.recorder is not None:
+        verifier.recorder.planned(plan)
     config.add_cleanup(verifier.close)
     for w in verifier.warnings(flows):
         config.issue_config_time_warning(pytest.PytestWarning(f"flowdoc: {w}"), stacklevel=2)
@@ -143,6 +159,23 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         coll = FlowdocFlow.from_parent(session, name=f"flowdoc::{key}", nodeid=f"flowdoc::{key}", path=file,
                                        scenarios=scns)
         items.extend(coll.collect())
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With --flowdoc-proof: the proof files of the scenarios that ran."""
+    config = session.config
+    folder = config.getoption("flowdoc_proof", None) if _enabled(config) else None
+    verifier = config.stash.get(_verifier_key, None)
+    if not folder or verifier is None:
+        return
+    name = config.getoption("flowdoc_env_name") or verifier.env_name(config.stash.get(_flows_key, []))
+    try:
+        written = write_proofs(folder, verifier.proofs(name))
+    except OSError as exc:
+        raise pytest.UsageError(f"flowdoc: cannot write proof files to {folder}: {exc.strerror or exc}") from None
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and written:
+        reporter.write_line(f"flowdoc: {len(written)} proof file(s) written to {folder}")
 
 
 def _default_flows(config: pytest.Config) -> str:
