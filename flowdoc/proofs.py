@@ -19,6 +19,7 @@ import datetime as _dt
 import hashlib
 import json
 import os
+import re
 import tempfile
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -266,10 +267,15 @@ def proof_json_schema_text() -> str:
     return json.dumps(proof_json_schema(), indent=2, ensure_ascii=False) + "\n"
 
 
+#: a ``[name, value]`` pair (a header, a form or query parameter) written on one line
+_PAIR = re.compile(r'\[\n\s+("(?:[^"\\\n]|\\.)*"),\n\s+("(?:[^"\\\n]|\\.)*")\n\s+\]')
+
+
 def proof_text(proof: Proof) -> str:
     """The file's text: sorted keys, two-space indent, one newline at the end (diffable)."""
     data = proof.model_dump(mode="json", by_alias=True, exclude_defaults=False, exclude_none=True)
-    return json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+    text = json.dumps(data, indent=2, sort_keys=True, ensure_ascii=False)
+    return _PAIR.sub(r"[\1, \2]", text) + "\n"
 
 
 def write_proofs(folder: str | Path, proofs: list[tuple[str, Proof]]) -> list[Path]:

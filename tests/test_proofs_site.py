@@ -294,3 +294,14 @@ def test_code_tabs_switch_and_the_badge_links_to_the_proof(chromium, proved, tmp
         finally:
             visit.close()
     assert problems == [] and visit.outside == []
+
+
+def test_proofs_folder_and_max_age_from_pyproject(tmp_path):
+    from flowdoc.config import ConfigError, load_config
+
+    (tmp_path / "pyproject.toml").write_text('[tool.flowdoc.site]\nproofs = "proofs"\nproof_max_age = 7\n')
+    settings = BuildSettings.from_config(load_config(tmp_path))
+    assert settings.proofs_dir == tmp_path / "proofs" and settings.proof_max_age == 7
+    (tmp_path / "pyproject.toml").write_text('[tool.flowdoc.site]\nproof_max_age = -1\n')
+    with pytest.raises(ConfigError, match="proof_max_age"):
+        load_config(tmp_path)

@@ -64,6 +64,8 @@ class BuildSettings:
             strict=site.strict,
             git_versions=list(site.git_versions),
             file_urls=site.file_urls,
+            proofs_dir=rel(site.proofs),
+            proof_max_age=site.proof_max_age,
         )
         for k, v in overrides.items():
             if v is not None:
