@@ -43,7 +43,7 @@ __all__ = [
     "write_proofs",
 ]
 
-FORMAT = 1
+FORMAT: Literal[1] = 1
 PROOF_SCHEMA_ID = f"https://flowdoc.dev/schema/proof-{FORMAT}.json"
 #: a proof file larger than this is refused (the writer keeps them far smaller: bodies are capped)
 MAX_FILE = 8 * 1024 * 1024
@@ -222,7 +222,7 @@ def _depth_ok(data: Any) -> bool:
     return True
 
 
-def _where(err: dict) -> str:
+def _where(err: Any) -> str:
     return ".".join(str(p) for p in err.get("loc", ())) or "(top)"
 
 

@@ -305,3 +305,39 @@ def test_proofs_folder_and_max_age_from_pyproject(tmp_path):
     (tmp_path / "pyproject.toml").write_text('[tool.flowdoc.site]\nproof_max_age = -1\n')
     with pytest.raises(ConfigError, match="proof_max_age"):
         load_config(tmp_path)
+
+
+def test_plugin_option_proofs_dir(proved, tmp_path):
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    _srv, proofs, _verifier, _flows = proved
+    project = tmp_path / "project"
+    (project / "docs").mkdir(parents=True)
+    (project / "docs" / "index.md").write_text("# Home\n", encoding="utf-8")
+    shutil.copytree(FLOWS, project / "flows")
+    shutil.copytree(proofs, project / "proofs")
+    (project / "mkdocs.yml").write_text(
+        "site_name: t\nplugins:\n  - flowdoc:\n      flows_dir: flows\n      proofs_dir: proofs\n      proof_max_age: 7\n",
+        encoding="utf-8")
+    build(load_config(str(project / "mkdocs.yml"), site_dir=str(project / "site"), strict=True))
+    html = (project / "site" / "flows" / "client-credentials" / "latest" / "index.html").read_text()
+    assert "Verified against staging on" in html and 'id="proof"' in html and 'class="flowdoc-tabs"' in html
+    assert "verified: staging" in (project / "site" / "flows" / "index.html").read_text()
+
+
+def test_a_failing_proof_says_which_scenarios_did_not_pass(proved, tmp_path):
+    _srv, proofs, _verifier, flows = proved
+    mine = tmp_path / "proofs"
+    mine.mkdir()
+    src = proofs / f"client-credentials@{_latest(flows, 'client-credentials').version}.proof.json"
+    data = json.loads(src.read_text())
+    bad = next(s for s in data["scenarios"] if s["name"] == "bad_scope")
+    bad["status"], bad["message"] = "failed", "step 'request_token' (provoke): status: expected 400, got 200"
+    data["summary"]["passed"] -= 1
+    data["summary"]["failed"] = 1
+    (mine / src.name).write_text(json.dumps(data))
+    html = _html(_build(tmp_path, mine), "client-credentials")
+    n = data["summary"]["scenarios"]
+    assert f"Verification failed against staging on {TODAY} — {n - 1}/{n} scenarios" in html
+    assert "flowdoc-proof-failing" in html and "<code>bad_scope</code> (failed)" in html

@@ -246,6 +246,11 @@ def proof_section(flow: Flow, status: ProofStatus) -> str:
                        + (f", {s.skipped} skipped" if s.skipped else "") + "."))
     if status.stale:
         out += ["", f"**{md_text(status.text)}.** The examples below show what the server answered then."]
+    unproven = [scn for scn in proof.scenarios if scn.status != "passed"]
+    if unproven:
+        out += ["", "Not passed:", ""]
+        out += [f"- {md_code(scn.name)} ({md_text(scn.status)}): {md_text(' '.join(scn.message.split()) or '—')}"
+                for scn in unproven]
     out += ["", "Secrets, codes, tokens and cookies are shown as placeholders; the code reads each from the "
             "environment variable of the same name (see Inputs)."]
     steps = _step_exchanges(proof)

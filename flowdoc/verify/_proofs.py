@@ -287,8 +287,8 @@ def _response_body(got: Received, red: Redactor) -> dict:
                   "fields": [red.redact(n) for n in f.fields]} for f in page.forms[:20]]
         return {"kind": "html", "html": {"title": red.redact(page.title) if page.title else None,
                                          "errors": [red.redact(e) for e in page.errors[:50]], "forms": forms}}
-    text, cut = _clip(red.redact(got.text))
-    return {"kind": "text", "text": text, "truncated": cut}
+    shown, left = _clip(red.redact(got.text))
+    return {"kind": "text", "text": shown, "truncated": left}
 
 
 def _volatile(exchanges: list[Any]) -> Redactor:
