@@ -27,6 +27,11 @@ TLS is verified. A server certificate that is not trusted (pass its CA with
 anything is sent, with exit code 3 and a message naming the problem.
 
 \b
+--proof DIR writes one proof file per flow and version (FLOW@VERSION.proof.json,
+redacted, stable: commit it) for `flowdoc build --proofs DIR`; it is written
+when scenarios fail too, and the pages then say so.
+
+\b
 Exit codes: 0 all passed, 1 a conformance failure, 2 invalid flow, a report
 file that cannot be written or usage error, 3 server unreachable or its TLS
 certificate rejected."""
