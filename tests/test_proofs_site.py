@@ -341,3 +341,50 @@ def test_a_failing_proof_says_which_scenarios_did_not_pass(proved, tmp_path):
     n = data["summary"]["scenarios"]
     assert f"Verification failed against staging on {TODAY} — {n - 1}/{n} scenarios" in html
     assert "flowdoc-proof-failing" in html and "<code>bad_scope</code> (failed)" in html
+
+
+HOSTILE = ["it's", 'say "hi"', "back\\slash", "new\nline", "${HOME}", "`id`", "$(id)", "\u2028\u2029", "</script>",
+           "«not a placeholder", "tab\there", "%41%", "& = ?"]
+
+
+def test_samples_quote_hostile_text_in_every_language(tmp_path):
+    """Every literal of a proof reaches the code as the same text: Python and JavaScript parse,
+    the shell passes each word as it is (curl itself is not run: a stand-in prints its arguments)."""
+    import ast
+
+    from flowdoc.proofs import ProofRequest
+
+    req = ProofRequest.model_validate({
+        "method": "POST", "url": "http://127.0.0.1:9/x", "base": "http://127.0.0.1:9/x",
+        "query": [[f"q{i}", v] for i, v in enumerate(HOSTILE)],
+        "headers": [["X-Evil", v.replace("\n", " ")] for v in HOSTILE],
+        "body": {"kind": "form", "form": [[v, v] for v in HOSTILE] + [["secret", "«client_secret»"], ["d", "1"],
+                                                                       ["d", "2"]]},
+    })
+    codes = {label: code for label, _lang, code in request_samples(req, lambda ph: "FLOWDOC_CLIENT_SECRET")}
+    tree = ast.parse(codes["Python"])
+    constants = {n.value for n in ast.walk(tree) if isinstance(n, ast.Constant) and isinstance(n.value, str)}
+    assert set(HOSTILE) <= constants
+    call = next(n for n in ast.walk(tree) if isinstance(n, ast.Call) and getattr(n.func, "attr", "") == "request")
+    sent = {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords if kw.arg in ("headers", "params")}
+    data = next(kw.value for kw in call.keywords if kw.arg == "data")
+    assert ast.literal_eval(data.values[-1]) == ["1", "2"]  # a name sent twice keeps both values
+    assert sent["headers"] == [("X-Evil", v.replace("\n", " ")) for v in HOSTILE]
+    assert sent["params"] == [(f"q{i}", v) for i, v in enumerate(HOSTILE)]
+    shown = subprocess.run(["bash", "-c", 'curl() { printf "%s\\0" "$@"; }\n' + codes["curl"]], cwd=tmp_path,
+                           env={"PATH": os.environ["PATH"], "FLOWDOC_CLIENT_SECRET": "s3cr3t"},
+                           capture_output=True, text=True, timeout=30)
+    args = shown.stdout.split("\0")
+    for v in HOSTILE:
+        assert f"{v}={v}" in args
+    assert "secret=s3cr3t" in args and args.index("d=1") < args.index("d=2")
+    stand_in = "await ((url, o) => ({status: 0, text: async () => JSON.stringify([url, o.headers, [...o.body]])}))("
+    js = tmp_path / "sample.mjs"
+    js.write_text(codes["JavaScript"].replace("await fetch(", stand_in))
+    node = subprocess.run([node_executable(), str(js)], env={"FLOWDOC_CLIENT_SECRET": "s3cr3t"}, capture_output=True,
+                          text=True, timeout=30)
+    assert node.returncode == 0, node.stderr
+    url, headers, body = json.loads(node.stdout.split(" ", 1)[1])
+    assert [[v, v] for v in HOSTILE] + [["secret", "s3cr3t"], ["d", "1"], ["d", "2"]] == body
+    assert headers == [["X-Evil", v.replace("\n", " ")] for v in HOSTILE]  # every one, in order
+    assert url.startswith("http://127.0.0.1:9/x?q0=it%27s")

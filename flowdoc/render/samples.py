@@ -87,6 +87,13 @@ def _js_str(text: str, var: Var) -> str:
     return " + ".join(pieces) or '""'
 
 
+def _py_pairs(pairs: list[tuple[str, str]], var: Var) -> str:
+    """Headers: a dict, or a list of pairs when a name comes more than once (httpx takes both)."""
+    if len({k.lower() for k, _v in pairs}) == len(pairs):
+        return "{" + ", ".join(f"{_py_str(k, var)}: {_py_str(v, var)}" for k, v in pairs) + "}"
+    return "[" + ", ".join(f"({_py_str(k, var)}, {_py_str(v, var)})" for k, v in pairs) + "]"
+
+
 def _py_value(value: Any, var: Var, depth: int = 0) -> str:
     if depth > 32:
         return "None"
@@ -188,10 +195,16 @@ def python_sample(req: Any, var: Var) -> str:
         lines.append(f"    auth=({_py_str(req.auth.username, var)}, {_py_str(req.auth.password, var)}),")
     headers = _headers(req)
     if headers:
-        lines.append("    headers={" + ", ".join(f"{_py_str(k, var)}: {_py_str(v, var)}" for k, v in headers) + "},")
+        lines.append(f"    headers={_py_pairs(headers, var)},")
     kind, body = _body(req)
     if kind == "form":
-        lines.append("    data={" + ", ".join(f"{_py_str(k, var)}: {_py_str(v, var)}" for k, v in body) + "},")
+        grouped: dict[str, list[str]] = {}
+        for k, v in body:
+            grouped.setdefault(k, []).append(v)
+        lines.append("    data={" + ", ".join(
+            f"{_py_str(k, var)}: " + (_py_str(vs[0], var) if len(vs) == 1 else
+                                      "[" + ", ".join(_py_str(v, var) for v in vs) + "]")
+            for k, vs in grouped.items()) + "},")
     elif kind == "json":
         lines.append(f"    json={_py_value(body, var)},")
     elif kind == "text":
@@ -207,16 +220,18 @@ def js_sample(req: Any, var: Var) -> str:
     if req.query:
         pairs = ", ".join(f"[{_js_str(k, var)}, {_js_str(v, var)}]" for k, v in req.query)
         url = f'{url} + "?" + new URLSearchParams([{pairs}])'
-    headers = [f"{json.dumps(k)}: {_js_str(v, var)}" for k, v in _headers(req)]
+    pairs = [(json.dumps(k), _js_str(v, var)) for k, v in _headers(req)]
     if req.auth is not None:
         cred = _js_str(req.auth.username + ":" + req.auth.password, var)
-        headers.insert(0, f'"Authorization": "Basic " + btoa({cred})')
+        pairs.insert(0, ('"Authorization"', f'"Basic " + btoa({cred})'))
     kind, body = _body(req)
     opts = [f"  method: {json.dumps(req.method)},"]
     if kind == "json":
-        headers.append('"Content-Type": "application/json"')
-    if headers:
-        opts.append("  headers: {" + ", ".join(headers) + "},")
+        pairs.append(('"Content-Type"', '"application/json"'))
+    if pairs and len({k.lower() for k, _v in pairs}) == len(pairs):
+        opts.append("  headers: {" + ", ".join(f"{k}: {v}" for k, v in pairs) + "},")
+    elif pairs:  # a header sent more than once: as pairs, which keep every one
+        opts.append("  headers: [" + ", ".join(f"[{k}, {v}]" for k, v in pairs) + "],")
     if kind == "form":
         opts.append(f"  body: new URLSearchParams([{', '.join(f'[{_js_str(k, var)}, {_js_str(v, var)}]' for k, v in body)}]),")
     elif kind == "json":
