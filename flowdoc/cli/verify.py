@@ -96,10 +96,11 @@ def command(paths, base_url, inputs, env_file, scenarios, junit, report_json, ti
                 click.echo(f"flowdoc: warning: {w}", err=True)
             progress = None if quiet else Progress(sys.stderr, use_color(sys.stderr), verifier.redactor.redact)
             result = verifier.run(res.flows, on_event=progress, scenarios=plan)
-            proofs = verifier.proofs(env_name or verifier.env_name(res.flows)) if proof_dir is not None else []
     except (VerifyError, InputError) as exc:
         click.echo(f"flowdoc: error: {exc}", err=True)
         raise SystemExit(2)
+    # made after the run (and the connections closed): every secret of the run is known by then
+    proofs = verifier.proofs(env_name or verifier.env_name(res.flows)) if proof_dir is not None else []
     color = use_color(sys.stdout)
     click.echo("")
     click.echo(summary(result, color), nl=False)
