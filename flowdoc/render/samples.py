@@ -166,7 +166,7 @@ def curl_sample(req: Any, var: Var) -> str:
     if req.method != "GET":
         args.append(f"-X {req.method}")
     if req.follow_redirects:
-        args.append("-L")
+        args.append("-L -b ''")  # follow, sending the cookies the redirects set (as verify did)
     if req.query and req.method == "GET" and req.body is None:
         args.append(f"-G {_sh(req.base, var)}")
         args += [f"--data-urlencode {_sh(f'{k}={v}', var)}" for k, v in req.query]

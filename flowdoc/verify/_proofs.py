@@ -157,6 +157,8 @@ def _exchange(ex: Any, red: Redactor) -> dict:
     short = ex.role.startswith("requires ")
     if ex.request is not None:
         request = _request(ex.request, red, short=short)
+        if ex.out.follow_redirects:
+            request["follow_redirects"] = True
     else:
         request = {"method": ex.out.method, "url": redact_url(ex.out.url, red),
                    "base": redact_url(_base(ex.out.url), red)}
