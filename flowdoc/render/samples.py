@@ -238,9 +238,12 @@ def js_sample(req: Any, var: Var) -> str:
         opts.append(f"  body: JSON.stringify({_js_value(body, var)}),")
     elif kind == "text":
         opts.append(f"  body: {_js_str(body, var)},")
-    if not req.follow_redirects:
+    head = []
+    if req.follow_redirects:  # fetch's default; a browser sends the cookies the redirects set, Node's fetch does not
+        head.append("// follows redirects: in a browser with the cookies they set (Node's fetch keeps none)")
+    else:
         opts.append('  redirect: "manual",')
-    return "\n".join([f"const response = await fetch({url}, {{", *opts, "});",
+    return "\n".join([*head, f"const response = await fetch({url}, {{", *opts, "});",
                       "console.log(response.status, await response.text());"])
 
 
