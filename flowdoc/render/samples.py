@@ -218,9 +218,9 @@ def python_sample(req: Any, var: Var) -> str:
 def js_sample(req: Any, var: Var) -> str:
     url = _js_str(req.base, var)
     if req.query:
-        pairs = ", ".join(f"[{_js_str(k, var)}, {_js_str(v, var)}]" for k, v in req.query)
-        url = f'{url} + "?" + new URLSearchParams([{pairs}])'
-    pairs = [(json.dumps(k), _js_str(v, var)) for k, v in _headers(req)]
+        query = ", ".join(f"[{_js_str(k, var)}, {_js_str(v, var)}]" for k, v in req.query)
+        url = f'{url} + "?" + new URLSearchParams([{query}])'
+    pairs: list[tuple[str, str]] = [(json.dumps(k), _js_str(v, var)) for k, v in _headers(req)]
     if req.auth is not None:
         cred = _js_str(req.auth.username + ":" + req.auth.password, var)
         pairs.insert(0, ('"Authorization"', f'"Basic " + btoa({cred})'))
