@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 from openapi_spec_validator import validate as validate_spec
 
-from flowdoc.cli import cli
 from flowdoc.interop.openapi import Description, _segment_matches, load_description, match_path
+from tests.helpers import run
 from tests.support.hostile_http import HostileServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,9 +21,6 @@ SPEC = ROOT / "tests" / "data" / "openapi" / "test-server.yaml"
 FLOWS = str(ROOT / "flows")
 BASE = yaml.safe_load(SPEC.read_text())
 
-
-def run(*args):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 def write(tmp_path, doc, name="api.yaml") -> str:
@@ -57,8 +53,9 @@ def test_example_flows_pass_against_the_test_server_description():
                   r.stderr)
     assert m, r.stderr
     requests, statuses, fields, params, errors = map(int, m.groups())
-    # every HTTP step of the seven flow files is compared, not skipped
-    assert requests >= 40 and statuses >= 70 and fields >= 50 and params >= 50 and errors >= 25
+    # every HTTP step of the seven flow files is compared, not skipped (a step that follows redirects
+    # compares its request only: its documented answer may come from another operation)
+    assert requests >= 38 and statuses >= 60 and fields >= 50 and params >= 50 and errors >= 25
 
 
 def test_the_same_description_as_json_passes(tmp_path):

@@ -6,30 +6,18 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 from urllib.parse import parse_qsl, quote, quote_plus, urlsplit
 
 import jsonschema
 import pytest
 
-from flowdoc.proofs import (
-    ProofError,
-    load_proof,
-    proof_json_schema_text,
-    proof_text,
-    write_proofs,
-)
 from flowdoc import load_flow
-from flowdoc.verify import Verifier, VerifyOptions, load_flows, parse_input_args
-from tests.support.fixtures import oidc_server_verify  # noqa: F401
-from tests.support.verify_inputs import secrets_of, verify_inputs
+from flowdoc.proofs import ProofError, load_proof, proof_json_schema_text, proof_text, write_proofs
+from flowdoc.verify import Verifier, VerifyOptions, load_flows
+from tests.helpers import FLOWS, ROOT, run_module, run_verify
+from tests.support.verify_inputs import secrets_of, verify_inputs, verify_values
 
-ROOT = Path(__file__).resolve().parent.parent
-FLOWS = ROOT / "flows"
 SCHEMA = ROOT / "flowdoc" / "data" / "proof.schema.json"
 EXAMPLES = ["authorization-code-pkce", "client-credentials", "gateway-login", "mfa-step-up", "silent-refresh-rotation"]
 SECRET_NAMES = {"access_token", "refresh_token", "id_token", "code", "client_secret", "password", "code_verifier",
@@ -44,18 +32,12 @@ def test_the_committed_schema_is_the_models_schema():
 # ------------------------------------------------------------------ a full run
 
 
-def _env_and_inputs(srv, tmp: Path) -> tuple[dict, dict]:
-    cli, env_text = verify_inputs(srv)
-    env = dict(line.split("=", 1) for line in env_text.splitlines() if "=" in line and not line.startswith("#"))
-    return env, parse_input_args([cli[i + 1] for i in range(0, len(cli), 2)])
-
-
 @pytest.fixture(scope="module")
-def proof_run(oidc_server_verify, tmp_path_factory):  # noqa: F811
+def proof_run(oidc_server_verify, tmp_path_factory):
     """Every example flow against the test server, recorded, with its proof files written."""
     srv = oidc_server_verify
     out = tmp_path_factory.mktemp("proofs")
-    env, inputs = _env_and_inputs(srv, out)
+    inputs, env = verify_values(srv)
     flows = load_flows([FLOWS])
     with Verifier(VerifyOptions(inputs=inputs, env=env, jobs=6, record=True)) as verifier:
         result = verifier.run(flows)
@@ -190,43 +172,36 @@ def test_proof_files_are_valid_stable_and_say_what_ran(proof_run):
 # ------------------------------------------------------------------ the CLI and the plugin
 
 
-def _run(args: list[str], cwd: Path, timeout: float = 120) -> subprocess.CompletedProcess:
-    e = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDOC_")}
-    e.update({"NO_COLOR": "1", "PYTHONPATH": str(ROOT)})
-    return subprocess.run([sys.executable, *args], cwd=cwd, env=e, capture_output=True, text=True, timeout=timeout)
-
-
 def _cc_file() -> str:
     flow = load_flow(FLOWS / "client-credentials.yaml")
     return f"client-credentials@{flow.version}.proof.json"
 
 
-def test_verify_proof_option_names_the_environment(oidc_server_verify, tmp_path):  # noqa: F811
+def test_verify_proof_option_names_the_environment(oidc_server_verify, tmp_path):
     srv = oidc_server_verify
     cli, env_text = verify_inputs(srv)
     (tmp_path / "s.env").write_text(env_text)
-    base = ["-m", "flowdoc", "verify", str(FLOWS / "client-credentials.yaml"), *cli, "--env-file",
-            str(tmp_path / "s.env"), "-q"]
-    proc = _run([*base, "--proof", str(tmp_path / "p"), "--env-name", "staging"], tmp_path)
+    base = [str(FLOWS / "client-credentials.yaml"), *cli, "--env-file", str(tmp_path / "s.env"), "-q"]
+    proc = run_verify([*base, "--proof", str(tmp_path / "p"), "--env-name", "staging"], tmp_path, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "1 proof file written to" in proc.stderr
     proof = load_proof(tmp_path / "p" / _cc_file())
     assert proof.environment == "staging" and proof.summary.passed == proof.summary.scenarios >= 5
     assert (tmp_path / "p" / _cc_file()).stat().st_mode & 0o044  # readable as any new file: not 0600
-    bad = _run([*base, "--proof", str(tmp_path / "q"), "--env-name", ""], tmp_path)
+    bad = run_verify([*base, "--proof", str(tmp_path / "q"), "--env-name", ""], tmp_path, timeout=120)
     assert bad.returncode == 2 and "--env-name" in bad.stderr and "Traceback" not in bad.stderr
     assert not (tmp_path / "q").exists()
 
 
-def test_pytest_plugin_writes_proofs(oidc_server_verify, tmp_path):  # noqa: F811
+def test_pytest_plugin_writes_proofs(oidc_server_verify, tmp_path):
     srv = oidc_server_verify
     cli, env_text = verify_inputs(srv)
     (tmp_path / "s.env").write_text(env_text)
     inputs = [a.replace("--input", "--flowdoc-input") for a in cli]
-    proc = _run(["-m", "pytest", "-p", "no:cacheprovider", "-p", "no:flowdoc", "-p", "flowdoc.verify.pytest_plugin",
-                 "--flowdoc-base-url", srv.issuer, "--flowdoc-flows", str(FLOWS / "client-credentials.yaml"),
-                 "--flowdoc-env-file", str(tmp_path / "s.env"), *inputs, "-q", "--rootdir", str(tmp_path),
-                 "--flowdoc-proof", str(tmp_path / "proofs")], tmp_path)
+    proc = run_module("pytest", "-p", "no:cacheprovider", "-p", "no:flowdoc", "-p", "flowdoc.verify.pytest_plugin",
+                      "--flowdoc-base-url", srv.issuer, "--flowdoc-flows", str(FLOWS / "client-credentials.yaml"),
+                      "--flowdoc-env-file", str(tmp_path / "s.env"), *inputs, "-q", "--rootdir", str(tmp_path),
+                      "--flowdoc-proof", str(tmp_path / "proofs"), cwd=tmp_path, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     proof = load_proof(tmp_path / "proofs" / _cc_file())
     assert proof.environment == "127.0.0.1" and proof.summary.passed == proof.summary.scenarios >= 5
@@ -255,10 +230,10 @@ def test_a_broken_proof_file_is_a_clear_error(tmp_path, content, message):
     assert str(path) in str(info.value) and message in str(info.value)
 
 
-def test_two_runs_give_the_same_proof(oidc_server_verify, tmp_path):  # noqa: F811
+def test_two_runs_give_the_same_proof(oidc_server_verify, tmp_path):
     """Codes, tokens, cookies, state, nonce and PKCE values change on every run; the file does not."""
     srv = oidc_server_verify
-    env, inputs = _env_and_inputs(srv, tmp_path)
+    inputs, env = verify_values(srv)
     flows = load_flows([FLOWS / "authorization-code-pkce.yaml"])
     texts = []
     for n in range(2):

@@ -4,6 +4,7 @@ samples run against the test server; and the tabs and the badge in a real browse
 
 from __future__ import annotations
 
+import ast
 import datetime as _dt
 import json
 import os
@@ -15,33 +16,32 @@ import sys
 from pathlib import Path
 
 import pytest
+from mkdocs.commands.build import build as mkdocs_build
+from mkdocs.config import load_config as load_mkdocs_config
 
+from flowdoc.config import ConfigError, load_config
 from flowdoc.model.version import Version
-from flowdoc.proofs import load_proof, write_proofs
+from flowdoc.proofs import ProofRequest, load_proof, write_proofs
 from flowdoc.publish import BuildSettings, build_site
 from flowdoc.render.labels import ordered_transitions
 from flowdoc.render.samples import env_names, request_samples
-from flowdoc.verify import Verifier, VerifyOptions, load_flows, parse_input_args
-from tests.support.fixtures import oidc_server_verify  # noqa: F401
+from flowdoc.verify import Verifier, VerifyOptions, load_flows
+from tests.helpers import FLOWS, SITE_CONFIG, copy_flows, run_flowdoc
 from tests.support.mermaid import node_executable
 from tests.support.site_browser import Visit, serve
-from tests.support.verify_inputs import secrets_of, verify_inputs
+from tests.support.verify_inputs import secrets_of, verify_values
 
-ROOT = Path(__file__).resolve().parent.parent
-FLOWS = ROOT / "flows"
 EXAMPLES = ["authorization-code-pkce", "client-credentials", "gateway-login", "mfa-step-up", "silent-refresh-rotation"]
 TODAY = _dt.datetime.now(_dt.UTC).date().isoformat()
 
 
 @pytest.fixture(scope="module")
-def proved(oidc_server_verify, tmp_path_factory):  # noqa: F811
+def proved(oidc_server_verify, tmp_path_factory):
     """Every example flow verified against the test server as 'staging', its proofs written; the
     verifier's inputs kept to fill the code samples' placeholders."""
     srv = oidc_server_verify
     out = tmp_path_factory.mktemp("proved")
-    cli, env_text = verify_inputs(srv)
-    env = dict(line.split("=", 1) for line in env_text.splitlines() if "=" in line and not line.startswith("#"))
-    inputs = parse_input_args([cli[i + 1] for i in range(0, len(cli), 2)])
+    inputs, env = verify_values(srv)
     flows = load_flows([FLOWS])
     verifier = Verifier(VerifyOptions(inputs=inputs, env=env, jobs=6, record=True))
     try:
@@ -54,7 +54,7 @@ def proved(oidc_server_verify, tmp_path_factory):  # noqa: F811
 
 def _build(tmp: Path, proofs: Path | None, *, flows: Path = FLOWS, name: str = "site", **kw) -> Path:
     out = tmp / name / "site"
-    build_site(BuildSettings(flows_dir=flows, out_dir=out, config_file=ROOT / "site" / "mkdocs.yml", strict=True,
+    build_site(BuildSettings(flows_dir=flows, out_dir=out, config_file=SITE_CONFIG, strict=True,
                              proofs_dir=proofs, cache_dir=tmp / name / "cache", **kw))
     return out
 
@@ -128,8 +128,7 @@ def test_a_page_without_a_proof_builds_as_before(proved, tmp_path):
 
 def test_an_edited_flow_or_an_old_proof_reads_as_stale(proved, tmp_path):
     _srv, proofs, _verifier, _flows = proved
-    flows = tmp_path / "flows"
-    shutil.copytree(FLOWS, flows)
+    flows = copy_flows(tmp_path / "flows")
     mine = tmp_path / "proofs"
     shutil.copytree(proofs, mine)
     out = _build(tmp_path, mine, flows=flows)
@@ -183,10 +182,8 @@ def test_a_broken_proof_file_stops_the_build_with_exit_2(tmp_path):
     proofs = tmp_path / "proofs"
     proofs.mkdir()
     (proofs / "client-credentials@1.1.0.proof.json").write_text('{"format": 1, "flow": "x"}')
-    e = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDOC_")}
-    e["PYTHONPATH"] = str(ROOT)
-    proc = subprocess.run([sys.executable, "-m", "flowdoc", "build", "--flows", str(FLOWS), "--out", str(tmp_path / "o"),
-                           "--proofs", str(proofs)], cwd=tmp_path, env=e, capture_output=True, text=True, timeout=120)
+    proc = run_flowdoc("build", "--flows", str(FLOWS), "--out", str(tmp_path / "o"), "--proofs", str(proofs),
+                       cwd=tmp_path, timeout=120)
     assert proc.returncode == 2, proc.stderr
     assert "client-credentials@1.1.0.proof.json: not a valid proof file" in proc.stderr
     assert "Traceback" not in proc.stderr and not (tmp_path / "o").exists()
@@ -245,7 +242,7 @@ def test_generated_samples_get_the_documented_answer(proved, tmp_path):
     for flow, proof, ex, env in runnable:
         statuses, fields = _documented(flow, ex.transition)
         var = env_names(proof.placeholders, flow.inputs)
-        codes = {label: code for label, _lang, code in request_samples(ex.request, lambda ph: var.get(ph, "X"))}
+        codes = {label: code for label, _lang, code in request_samples(ex.request, lambda ph, v=var: v.get(ph, "X"))}
         assert all(f"«{n}»" not in codes["curl"] for n in flow.inputs)  # placeholders became variables
         curl = subprocess.run(["bash", "-c", codes["curl"]], env=env, capture_output=True, text=True, timeout=30)
         assert curl.returncode == 0, (flow.id, ex.transition, curl.stderr)
@@ -304,8 +301,6 @@ def test_code_tabs_switch_and_the_badge_links_to_the_proof(chromium, proved, tmp
 
 
 def test_proofs_folder_and_max_age_from_pyproject(tmp_path):
-    from flowdoc.config import ConfigError, load_config
-
     (tmp_path / "pyproject.toml").write_text('[tool.flowdoc.site]\nproofs = "proofs"\nproof_max_age = 7\n')
     settings = BuildSettings.from_config(load_config(tmp_path))
     assert settings.proofs_dir == tmp_path / "proofs" and settings.proof_max_age == 7
@@ -315,19 +310,16 @@ def test_proofs_folder_and_max_age_from_pyproject(tmp_path):
 
 
 def test_plugin_option_proofs_dir(proved, tmp_path):
-    from mkdocs.commands.build import build
-    from mkdocs.config import load_config
-
     _srv, proofs, _verifier, _flows = proved
     project = tmp_path / "project"
     (project / "docs").mkdir(parents=True)
     (project / "docs" / "index.md").write_text("# Home\n", encoding="utf-8")
-    shutil.copytree(FLOWS, project / "flows")
+    copy_flows(project / "flows")
     shutil.copytree(proofs, project / "proofs")
     (project / "mkdocs.yml").write_text(
         "site_name: t\nplugins:\n  - flowdoc:\n      flows_dir: flows\n      proofs_dir: proofs\n      proof_max_age: 7\n",
         encoding="utf-8")
-    build(load_config(str(project / "mkdocs.yml"), site_dir=str(project / "site"), strict=True))
+    mkdocs_build(load_mkdocs_config(str(project / "mkdocs.yml"), site_dir=str(project / "site"), strict=True))
     html = (project / "site" / "flows" / "client-credentials" / "latest" / "index.html").read_text()
     assert "Verified against staging on" in html and 'id="proof"' in html and 'class="flowdoc-tabs"' in html
     assert "verified: staging" in (project / "site" / "flows" / "index.html").read_text()
@@ -357,10 +349,6 @@ HOSTILE = ["it's", 'say "hi"', "back\\slash", "new\nline", "${HOME}", "`id`", "$
 def test_samples_quote_hostile_text_in_every_language(tmp_path):
     """Every literal of a proof reaches the code as the same text: Python and JavaScript parse,
     the shell passes each word as it is (curl itself is not run: a stand-in prints its arguments)."""
-    import ast
-
-    from flowdoc.proofs import ProofRequest
-
     req = ProofRequest.model_validate({
         "method": "POST", "url": "http://127.0.0.1:9/x", "base": "http://127.0.0.1:9/x",
         "query": [[f"q{i}", v] for i, v in enumerate(HOSTILE)],

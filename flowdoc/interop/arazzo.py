@@ -214,8 +214,9 @@ class _Exporter:
             except LeftOut as exc:
                 if plan.mode == "provoke":
                     for r in exc.reasons:
+                        fid = plan.failure.id if plan.failure else None
                         self.note(Unexpressed(r.kind, r.reason, "workflow left out", plan.transition.id,
-                                              plan.failure.id, pos=self._pos(plan.transition, plan.failure.id)), wid)
+                                              fid, pos=self._pos(plan.transition, fid)), wid)
                     return None
         for u in pending:
             self.note(u, wid)
@@ -255,7 +256,7 @@ class _Exporter:
         if f is not None and scn.target is not None:
             to = f.to or scn.target.from_
             wf["description"] = (f"Failure branch '{f.id}' of step '{scn.target.id}': when {f.when}. "
-                                 f"Expected answer: HTTP {f.response.status}"
+                                 f"Expected answer: HTTP {'/'.join(map(str, f.response.statuses))}"
                                  + (f" {f.response.error}" if f.response.error else "")
                                  + f"; the flow is then in state '{to}'. Remedy: {f.remedy}")
             wf["x-flowdoc-failure"] = {"step": scn.target.id, "failure": f.id, "to": to}

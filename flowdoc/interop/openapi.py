@@ -29,6 +29,7 @@ import httpx
 from ..diagnostics import Diagnostic, DiagnosticList
 from ..load.yamlsafe import YamlError, parse_yaml
 from ..model.flow import Flow, Transition
+from ..render.labels import param_name
 from .openapi_schema import enum_values, properties
 
 __all__ = ["OpenApiError", "OpenApiFinding", "Description", "Totals", "load_description", "check_flows"]
@@ -234,7 +235,7 @@ def match_path(desc: Description, path: str) -> tuple[str, dict] | None:
                 continue
             ok = all(
                 (t.startswith("{") and t.endswith("}")) if s == "\x00" else _segment_matches(t, s)
-                for t, s in zip(tsegs, segs)
+                for t, s in zip(tsegs, segs, strict=True)
             )
             if ok:
                 score = sum(1 for t in tsegs if "{" not in t)
@@ -300,7 +301,9 @@ class _Checker:
 
     # -- one step
     def transition(self, i: int, t: Transition) -> None:
-        r = t.request
+        r, resp = t.request, t.response
+        if r is None or resp is None:
+            return  # not an HTTP step: nothing to compare
         at = ("transitions", i)
         self.totals.requests += 1
         label = f"{r.method} {r.path}"
@@ -323,7 +326,8 @@ class _Checker:
             return
         op_ptr = f"{item_ptr}/{r.method.lower()}"
         self.params(at, r, item, op, op_ptr, label)
-        resp = t.response
+        if r.follow_redirects:
+            return  # the documented answer may come from another operation, after the redirects
         for s in resp.statuses:
             obj = self.status(s, at + ("response", "status"), op, op_ptr, label)
             if obj is not None:
@@ -332,9 +336,10 @@ class _Checker:
             if f.response.status is None:
                 continue
             fat = at + ("failures", j, "response")
-            obj = self.status(f.response.status, fat + ("status",), op, op_ptr, label)
-            if obj is not None:
-                self.body(fat, f.response, obj, label, f.response.status)
+            for s in f.response.statuses:
+                obj = self.status(s, fat + ("status",), op, op_ptr, label)
+                if obj is not None:
+                    self.body(fat, f.response, obj, label, s)
 
     # -- parameters
     def params(self, at, r, item, op, op_ptr, label) -> None:
@@ -370,10 +375,14 @@ class _Checker:
                             f"{rb_ptr}/content/{_escape(mt)}/schema") for mt, obj in media]
         for name in values:
             self.totals.params += 1
-            if not any(p.knows(name) for p in props):
+            if not any(p.knows(self.field_name(name)) for p in props):
                 self.report("openapi-unknown-param", f"{label}: {what} parameter '{name}' is not in the request "
                             "body's schema", at + ("request", kind, name), self._schema_ptr(media[0], rb_ptr),
                             "add the property to the schema, or remove it from the flow", key=True)
+
+    def field_name(self, name: str) -> str:
+        """A field named by an input (``${inputs.login_field}``) is checked by that input's default."""
+        return param_name(self.flow, name) if "${" in name and self.flow is not None else name
 
     # -- responses
     def status(self, status: int, ypath, op, op_ptr, label) -> tuple[dict, str] | None:

@@ -11,7 +11,7 @@ import datetime as _dt
 import re
 from enum import Enum
 from functools import cached_property
-from typing import Annotated, Any, Iterable, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Final, Iterable, Literal, Union
 
 from pydantic import (
     AfterValidator,
@@ -30,7 +30,7 @@ from .expr import RESPONSE_PARTS
 from .expr import Guard as _ExprGuard
 from .version import SEMVER_PATTERN, Version
 
-FORMAT_VERSION = 1
+FORMAT_VERSION: Final = 1
 
 # ------------------------------------------------------------------- scalars
 
@@ -89,7 +89,7 @@ def parse_duration(v: Any) -> int:
     raise ValueError(f"{_quote(v)} is not a duration; {_DURATION_HELP}")
 
 
-def _duration_schema(s: dict) -> None:
+def _duration_schema(s: dict[str, Any]) -> None:
     s.clear()
     s.update(
         {
@@ -225,6 +225,13 @@ HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 #: The client authentication methods that send the client id and secret (RFC 6749 §2.3.1).
 CLIENT_SECRET_AUTH: tuple[str, ...] = ("client_secret_basic", "client_secret_post")
 ClientAuth = Literal[(*CLIENT_SECRET_AUTH, "bearer", "none")]  # type: ignore[valid-type]
+#: endpoints a request may name by their name in the server's metadata (OpenID Connect Discovery,
+#: RFC 8414); verify reads the real URL from the discovery document of the receiver's base URL
+ENDPOINTS = ("authorization_endpoint", "token_endpoint", "device_authorization_endpoint", "introspection_endpoint",
+             "revocation_endpoint", "userinfo_endpoint", "end_session_endpoint", "jwks_uri")
+EndpointName = Literal["authorization_endpoint", "token_endpoint", "device_authorization_endpoint",
+                       "introspection_endpoint", "revocation_endpoint", "userinfo_endpoint", "end_session_endpoint",
+                       "jwks_uri"]
 
 
 class Retry(Base):
@@ -238,6 +245,12 @@ class Request(Base):
     method: HttpMethod
     path: str = Field(
         pattern=r"^/", description="Path on the receiver, as documented; {name} marks a variable segment"
+    )
+    endpoint: EndpointName | None = Field(
+        None,
+        description="The endpoint by its name in the server's metadata (token_endpoint, authorization_endpoint, "
+        "...): verify requests the URL the receiver's discovery document names (with 'url': checks that URL "
+        "is at that endpoint); pages show 'path'",
     )
     url: str | None = Field(
         None,
@@ -258,7 +271,11 @@ class Request(Base):
     token: str | None = Field(None, description="The bearer token, with auth: bearer")
     client_id: str = Field("${inputs.client_id}", description="With client_secret_*: the client id")
     client_secret: str = Field("${inputs.client_secret}", description="With client_secret_*: the secret")
-    follow_redirects: bool = False
+    follow_redirects: bool | Literal["same-origin"] = Field(
+        False,
+        description="Follow redirects; same-origin: only within the receiver's origin (a browser inside the "
+        "authorization server), stopping at a redirect elsewhere (the client's redirect_uri)",
+    )
     timeout: Duration | None = None
     retry: Retry | None = None
     key_params: list[str] | None = Field(
@@ -269,6 +286,11 @@ class Request(Base):
         default_factory=list,
         description="Documented parameters the server does not insist on (state, nonce, prompt ...): "
         "flowdoc verify --probe expects a rejection without each of the others",
+    )
+    assumes: Id | None = Field(
+        None,
+        description="The server behaviour (an id under 'assumes') the documented path relies on, e.g. where a "
+        "login page lives; where switched off, verify does not compare the request URL with 'path'",
     )
 
     @model_validator(mode="after")
@@ -325,6 +347,7 @@ class JwtCheck(Base):
     exp: bool = Field(True, description="Reject an expired token")
     claims: dict[str, Value] = Field(default_factory=dict, description="Claims with an exact expected value")
     required: list[str] = Field(default_factory=list, description="Claims that must be present")
+    assumes: Id | None = Field(None, description="The server behaviour (an id under 'assumes') this check relies on")
 
 
 class Redirect(Base):
@@ -354,14 +377,17 @@ class Response(Base):
     )
     redirect: Redirect | None = None
     form: bool = Field(False, description="The body is an HTML page with a form (captured as 'form')")
-    capture: dict[str, Union[str, Capture]] = Field(
-        default_factory=dict, description="name: source — values later steps use as ${steps.ID.name}"
-    )
+    if TYPE_CHECKING:  # what the field holds once validated: _sources makes each source a Capture
+        capture: dict[str, Capture] = Field(default_factory=dict)
+    else:
+        capture: dict[str, Union[str, Capture]] = Field(
+            default_factory=dict, description="name: source — values later steps use as ${steps.ID.name}"
+        )
     jwt: list[JwtCheck] = Field(default_factory=list)
 
     @field_validator("capture", mode="after")
     @classmethod
-    def _sources(cls, v: dict) -> dict:
+    def _sources(cls, v: dict[str, Any]) -> dict[str, Any]:
         out = {}
         for name, cap in v.items():
             cap = Capture.model_validate({"from": cap}) if isinstance(cap, str) else cap
@@ -414,7 +440,7 @@ class Provoke(Base):
 
 
 class FailureResponse(Base):
-    status: StatusCode | None = None
+    status: StatusCode | list[StatusCode] | None = None
     error: str | None = Field(
         None, description="OAuth error code (invalid_client, invalid_grant, ...): in the JSON body, WWW-Authenticate, "
         "the Location's query or fragment, or an HTML or plain-text error page"
@@ -430,6 +456,12 @@ class FailureResponse(Base):
         if self.outcome == "response" and self.status is None:
             raise ValueError("a failure response needs 'status'")
         return self
+
+    @property
+    def statuses(self) -> list[int]:
+        if self.status is None:
+            return []
+        return list(self.status) if isinstance(self.status, list) else [self.status]
 
 
 class Failure(Base):
@@ -448,6 +480,11 @@ class Failure(Base):
     )
     remedy: Text
     retry: bool = Field(False, description="Whether the client may retry as is")
+    assumes: list[Id] = Field(
+        default_factory=list,
+        description="Server behaviours (ids under 'assumes') this branch relies on; verify skips it, naming "
+        "the behaviour, where an input says the server does not behave so",
+    )
 
 
 class Guard(Base):
@@ -475,7 +512,10 @@ class Transition(Base):
     title: Text = Field(description="What happens, in a few words: 'Exchange the code for tokens'")
     description: str | None = None
     trigger: str | None = Field(None, description="What starts this step (for the guard table)")
-    guard: Union[Text, Guard, None] = Field(None, description="When this step is taken: text, or {text, expr}")
+    if TYPE_CHECKING:  # what the field holds once validated: _guard makes a text a Guard
+        guard: Guard | None = None
+    else:
+        guard: Union[Text, Guard, None] = Field(None, description="When this step is taken: text, or {text, expr}")
     action: str | None = Field(None, description="For a step with no HTTP exchange: what the actor does")
     request: Request | None = None
     response: Response | None = None
@@ -527,6 +567,12 @@ class Transition(Base):
 class TokenLifecycle(Base):
     description: str | None = None
     format: Literal["jwt", "opaque"] | None = None
+    format_assumes: Id | None = Field(
+        None,
+        description="The server behaviour (an id under 'assumes') the format relies on, e.g. JWT access tokens "
+        "(RFC 9068); where an input switches it off, verify does not check the format and lists it as "
+        "unobservable, naming the behaviour",
+    )
     ttl: Duration | None = Field(None, description="Lifetime")
     ttl_input: Id | None = Field(
         None,
@@ -539,6 +585,12 @@ class TokenLifecycle(Base):
     rotates: bool | None = None
     revocation: str | None = None
     single_use: bool | None = None
+
+    @model_validator(mode="after")
+    def _format_assumed(self) -> "TokenLifecycle":
+        if self.format_assumes is not None and self.format is None:
+            raise ValueError("format_assumes names the behaviour a format relies on: give the format too")
+        return self
 
 
 class Lifecycle(Base):
@@ -618,6 +670,18 @@ def _link(url: str) -> str:
 LinkUrl = Annotated[str, AfterValidator(_link)]
 
 
+class Assumption(Base):
+    """A server behaviour the flow relies on, beyond the standards it names (shown on its page)."""
+
+    id: Id
+    text: Text = Field(description="The behaviour, in words: 'a wrong password answers 401 invalid_credentials'")
+    input: Id | None = Field(
+        None,
+        description="A boolean input that says whether the server under test behaves so (default: its "
+        "default); where it is false, verify skips the branches and checks that name this behaviour",
+    )
+
+
 class Links(Base):
     authorization_guide: LinkUrl | None = None
     related: dict[str, LinkUrl] = Field(default_factory=dict)
@@ -660,6 +724,11 @@ class Flow(Base):
     paths: list[PathSpec] = Field(default_factory=list, description="Named routes; the first is the happy path")
     lifecycle: Lifecycle | None = None
     troubleshooting: list[Trouble] = Field(default_factory=list)
+    assumes: list[Assumption] = Field(
+        default_factory=list,
+        description="Server behaviours the flow relies on beyond the standards (login form, error codes a server "
+        "invents, optional claims); each may name a boolean input that switches it off for a server that differs",
+    )
     public: list[PublicName] = Field(
         default_factory=list,
         description="Response fields (sub, body.user.id) and headers (headers.X-Request-Id) whose values are not "

@@ -77,7 +77,7 @@ def group_versions(flows: list["Flow"]) -> dict[str, FlowVersions]:
     return {fid: FlowVersions(fid, list(lst)) for fid, lst in sorted(flow_history(flows).items())}
 
 
-def changelog_for(fv: FlowVersions) -> list[dict]:
+def changelog_for(fv: FlowVersions) -> list[dict[str, Any]]:
     """Merged changelog of a flow (newest first): authors' notes and the generated changes."""
     return list(changelog_entries(fv.history))
 

@@ -250,4 +250,4 @@ def js_sample(req: Any, var: Var) -> str:
 def request_samples(req: Any, var: Var) -> list[tuple[str, str, str]]:
     """(tab label, code language, code) for HTTP, curl, Python and JavaScript."""
     codes = [http_sample(req), curl_sample(req, var), python_sample(req, var), js_sample(req, var)]
-    return [(label, lang, code) for (label, lang), code in zip(LANGUAGES, codes)]
+    return [(label, lang, code) for (label, lang), code in zip(LANGUAGES, codes, strict=True)]

@@ -20,15 +20,17 @@ import ssl
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Callable, Iterable, Mapping
+from datetime import date, datetime, timezone
+from typing import Any, Callable, Iterable, Mapping
 
 import httpx
 
 from .._version import __version__
 from ..catalog import FlowSet
-from ..diagnostics import Diagnostic, FlowError
+from ..check.assumptions import assumptions_off
+from ..diagnostics import Diagnostic, FlowError, escape_control
 from ..model.flow import Flow
+from ..proofs import Proof
 from ._inputs import InputError, InputSources, missing_message, parse_env_file, parse_input_args
 from ._plan import PlanError, Scenario, flow_key, plan_flow, requirements_of, run_inputs, select
 from ._pool import RunContext
@@ -56,6 +58,10 @@ from ._runner import ScenarioRun
 from ._statements import coverage
 
 __all__ = [
+    "ERROR",
+    "FAILED",
+    "PASSED",
+    "SKIPPED",
     "EXIT_FAILED",
     "EXIT_OK",
     "EXIT_UNREACHABLE",
@@ -134,7 +140,7 @@ def load_flows(paths: Iterable[str | os.PathLike[str]]) -> list[Flow]:
 class Verifier:
     """A verify session: one connection pool, one JWKS cache, one redactor for every run."""
 
-    def __init__(self, options: VerifyOptions | None = None, *, transport=None):
+    def __init__(self, options: VerifyOptions | None = None, *, transport: httpx.BaseTransport | None = None):
         self.options = options = options or VerifyOptions()
         if options.timeout <= 0:
             raise VerifyError("--timeout must be positive")
@@ -156,8 +162,8 @@ class Verifier:
             transport = httpx.HTTPTransport(verify=verify, retries=0,
                                             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20))
         self._transport = transport
-        self._needed: dict[int, tuple] = {}
-        self._warnings: tuple | None = None  # scenario -> the inputs it references (computed once)
+        self._needed: dict[int, tuple[Any, ...]] = {}
+        self._warnings: tuple[Any, ...] | None = None  # scenario -> the inputs it references (computed once)
         # httpx logs request URLs (which may carry codes) at INFO: scrub them too
         self.recorder = ProofRecorder() if options.record else None
         self._log_filter = _RedactingFilter(self.redactor.redact)
@@ -179,7 +185,7 @@ class Verifier:
     def __enter__(self) -> "Verifier":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:
@@ -216,6 +222,8 @@ class Verifier:
         """Every input a planned scenario needs has a value; raise VerifyError naming all that lack one."""
         problems: dict[str, tuple[Flow, set[str]]] = {}
         for scn in scenarios:
+            if self.skipped_by_assumption(scn):
+                continue  # skipped, naming the behaviour: its inputs are not needed
             needed = self._needed.get(id(scn))
             if needed is None:
                 parts = [(scn.flow, list(scn.route) + ([scn.target] if scn.target else [])
@@ -229,6 +237,18 @@ class Verifier:
                         problems.setdefault(flow.id + "@" + str(flow.version), (flow, set()))[1].add(name)
         if problems:
             raise VerifyError("; ".join(missing_message(f, names) for f, names in problems.values()))
+
+    def skipped_by_assumption(self, scn: Scenario) -> bool:
+        """The scenario's failure branch relies on a server behaviour an input switches off."""
+        if scn.failure is None or not scn.failure.assumes:
+            return False
+
+        def value(name: str) -> Any:
+            found = self.inputs.lookup(scn.flow, name)
+            return None if found is None else found[0]
+
+        off = assumptions_off(scn.flow, value)
+        return any(name in off for name in scn.failure.assumes)
 
     def _register_secrets(self, plan: Iterable[Scenario]) -> None:
         """Secret inputs are redacted from the first byte of output, used or not."""
@@ -244,6 +264,11 @@ class Verifier:
                         if found is not None:
                             self.redactor.add(found[0], self.inputs.label(flow, name), numbered=False,
                                               declared=True)
+
+    def discovery_findings(self) -> list[str]:
+        """Where a server's discovery document contradicts a flow (found while the run read it)."""
+        return [self.redactor.redact(escape_control(f"{d.location}: {d.severity}[{d.code}]: {d.message}"))
+                for d in self.ctx.discovery.findings()]
 
     def warnings(self, flows: Iterable[Flow]) -> list[str]:
         flows = list(flows)
@@ -296,7 +321,7 @@ class Verifier:
                 return name
         return env_name_of(self.options.base_url) or "unnamed"
 
-    def proofs(self, environment: str, day=None) -> list:
+    def proofs(self, environment: str, day: date | None = None) -> list[tuple[str, Proof]]:
         """(file name, :class:`~flowdoc.proofs.Proof`) per flow and version run, redacted
         (``VerifyOptions.record`` must be on)."""
         if self.recorder is None:
@@ -306,7 +331,7 @@ class Verifier:
     def _assemble(self, flows: list[Flow], plan: list[Scenario], results: list[ScenarioResult],
                   started: str, duration: float) -> RunResult:
         by_key: dict[str, FlowResult] = {}
-        for scn, res in zip(plan, results):
+        for scn, res in zip(plan, results, strict=True):
             fr = by_key.get(scn.flow_key)
             if fr is None:
                 f = scn.flow
@@ -319,7 +344,7 @@ class Verifier:
         opts = self.options
         return RunResult(
             flows=list(by_key.values()),
-            warnings=[self.redactor.redact(w) for w in self.warnings(flows)],
+            warnings=[self.redactor.redact(w) for w in self.warnings(flows)] + self.discovery_findings(),
             duration=duration,
             started=started,
             options={

@@ -1,18 +1,24 @@
-"""What every scenario of a run shares: one connection pool, reusable clients, the JWKS cache."""
+"""What every scenario of a run shares: one connection pool, reusable clients, the JWKS cache and
+the servers' discovery documents (read once per run and base URL)."""
 
 from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import httpx
 
+from ._discovery import Discovery
 from ._http import BadResponse, Exchanger, Outgoing, TimedOut, Unreachable
 from ._inputs import InputSources
 from ._jwt import JwksCache, JwksError
 from ._limits import install_deadline
 from ._redact import Redactor
+
+if TYPE_CHECKING:
+    from ._plan import Scenario
+    from ._runner import Exchange
 
 
 class SharedTransport(httpx.BaseTransport):
@@ -43,13 +49,15 @@ class RunContext:
     user_agent: str
     strict: bool = False  # --strict: a --probe finding fails its scenario (else a warning)
     #: called with (scenario, exchange) for every exchange (``--proof``: see ``_proofs.ProofRecorder``)
-    recorder: Any = None
+    recorder: Callable[[Scenario, Exchange], None] | None = None
     jwks: JwksCache = field(init=False)
+    discovery: Discovery = field(init=False)
     _meta: httpx.Client = field(init=False)
 
     def __post_init__(self) -> None:
         self._meta = self.new_client()
         self.jwks = JwksCache(self._fetch_json)
+        self.discovery = Discovery(lambda out: self.exchanger(self._meta).send(out), self.timeout)
         self._idle: list[httpx.Client] = []
         self._idle_lock = threading.Lock()
 

@@ -17,7 +17,7 @@ import datetime as _dt
 import json
 import re
 import threading
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qsl, unquote_plus, urlsplit, urlunsplit
 
 import httpx
@@ -37,6 +37,12 @@ from ._http import (
 from ._received import Received
 from ._redact import Redactor, is_secret_key, scrub
 from ._result import ERROR, FAILED, PASSED, SKIPPED, ScenarioResult
+
+if TYPE_CHECKING:
+    from ._plan import Scenario
+    from ._runner import Exchange
+
+Json = dict[str, Any]
 
 __all__ = ["ProofRecorder", "env_name_of"]
 
@@ -68,32 +74,32 @@ class ProofRecorder:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._exchanges: dict[int, list[Any]] = {}
-        self._done: list[tuple[Any, ScenarioResult]] = []
+        self._exchanges: dict[int, list[Exchange]] = {}
+        self._done: list[tuple[Scenario, ScenarioResult]] = []
         self._order: dict[int, int] = {}
 
-    def planned(self, scenarios: list[Any]) -> None:
+    def planned(self, scenarios: list[Scenario]) -> None:
         """The plan's order: scenarios appear in proof files in it, however they finished."""
         with self._lock:
             for scn in scenarios:
                 self._order.setdefault(id(scn), len(self._order))
 
-    def exchanged(self, scenario: Any, exchange: Any) -> None:
+    def exchanged(self, scenario: Scenario, exchange: Exchange) -> None:
         with self._lock:
             self._exchanges.setdefault(id(scenario), []).append(exchange)
 
-    def finished(self, scenario: Any, result: ScenarioResult) -> None:
+    def finished(self, scenario: Scenario, result: ScenarioResult) -> None:
         with self._lock:
             self._done.append((scenario, result))
 
-    def raw_exchanges(self) -> list[Any]:
+    def raw_exchanges(self) -> list[Exchange]:
         """Every exchange recorded (unredacted: for tests that look for leaks)."""
         return [ex for lst in self._exchanges.values() for ex in lst]
 
     def proofs(self, redactor: Redactor, environment: str, day: _dt.date | None = None) -> list[tuple[str, Proof]]:
         """(file name, proof) per flow and version that ran, in the order the flows first ran."""
         day = day or _dt.datetime.now(_dt.timezone.utc).date()
-        groups: dict[tuple[str, str | None], list[tuple[Any, ScenarioResult]]] = {}
+        groups: dict[tuple[str, str | None], list[tuple[Scenario, ScenarioResult]]] = {}
         done = sorted(self._done, key=lambda d: self._order.get(id(d[0]), len(self._order)))
         for scn, res in done:
             groups.setdefault((scn.flow.id, scn.flow.version), []).append((scn, res))
@@ -104,11 +110,11 @@ class ProofRecorder:
             out.append((proof_file_name(fid, version), Proof.model_validate(data)))
         return out
 
-    def _proof_data(self, flow: Flow, runs: list[tuple[Any, ScenarioResult]], red: Redactor, environment: str,
-                    day: _dt.date) -> dict:
+    def _proof_data(self, flow: Flow, runs: list[tuple[Scenario, ScenarioResult]], red: Redactor, environment: str,
+                    day: _dt.date) -> Json:
         scenarios = [self._scenario(scn, res, red) for scn, res in runs]
         statuses = [s["status"] for s in scenarios]
-        data = {
+        data: Json = {
             "$schema": PROOF_SCHEMA_ID,
             "format": 1,
             "flowdoc": __version__,
@@ -125,7 +131,7 @@ class ProofRecorder:
         data["placeholders"] = _placeholders(data, flow)
         return data
 
-    def _scenario(self, scn: Any, res: ScenarioResult, red: Redactor) -> dict:
+    def _scenario(self, scn: Scenario, res: ScenarioResult, red: Redactor) -> Json:
         message = ""
         if res.status in (FAILED, ERROR) and res.failure is not None:
             message = res.failure.summary()
@@ -137,11 +143,11 @@ class ProofRecorder:
                 "branch": branch, "message": red.redact(message), "exchanges": exchanges}
 
 
-def _ordered(exchanges: list[Any]) -> list[Any]:
+def _ordered(exchanges: list[Exchange]) -> list[Exchange]:
     """The exchanges in the order they were sent; those of one parallel group by step id (they
     finish in any order)."""
-    out: list[Any] = []
-    run: list[Any] = []
+    out: list[Exchange] = []
+    run: list[Exchange] = []
     for ex in [*exchanges, None]:
         if ex is not None and "(parallel)" in ex.role and (not run or run[0].role == ex.role):
             run.append(ex)
@@ -153,7 +159,7 @@ def _ordered(exchanges: list[Any]) -> list[Any]:
     return out
 
 
-def _exchange(ex: Any, red: Redactor) -> dict:
+def _exchange(ex: Exchange, red: Redactor) -> Json:
     short = ex.role.startswith("requires ")
     if ex.request is not None:
         request = _request(ex.request, red, short=short)
@@ -189,7 +195,7 @@ def _query(url: str, red: Redactor) -> list[list[str]]:
     return pairs
 
 
-def _basic(value: str, red: Redactor) -> dict | None:
+def _basic(value: str, red: Redactor) -> Json | None:
     """``Authorization: Basic`` decoded: the client id, and the secret as its placeholder."""
     scheme, _, cred = value.partition(" ")
     if scheme.lower() != "basic" or not cred:
@@ -205,7 +211,7 @@ def _basic(value: str, red: Redactor) -> dict | None:
     return {"scheme": "basic", "username": red.redact(user), "password": shown}
 
 
-def _request_headers(req: httpx.Request, red: Redactor) -> tuple[list[list[str]], dict | None]:
+def _request_headers(req: httpx.Request, red: Redactor) -> tuple[list[list[str]], Json | None]:
     headers, auth = [], None
     for k, v in req.headers.multi_items():
         low = k.lower()
@@ -220,7 +226,7 @@ def _request_headers(req: httpx.Request, red: Redactor) -> tuple[list[list[str]]
     return headers, auth
 
 
-def _request(req: httpx.Request, red: Redactor, *, short: bool = False) -> dict:
+def _request(req: httpx.Request, red: Redactor, *, short: bool = False) -> Json:
     raw = str(req.url)
     out: dict[str, Any] = {"method": req.method, "url": redact_url(raw, red), "base": redact_url(_base(raw), red)}
     if short:
@@ -235,7 +241,7 @@ def _request(req: httpx.Request, red: Redactor, *, short: bool = False) -> dict:
     return out
 
 
-def _request_body(content: bytes, ctype: str, red: Redactor) -> dict:
+def _request_body(content: bytes, ctype: str, red: Redactor) -> Json:
     text = content.decode("utf-8", "replace")
     if "x-www-form-urlencoded" in ctype:
         pairs = []
@@ -253,7 +259,7 @@ def _request_body(content: bytes, ctype: str, red: Redactor) -> dict:
     return {"kind": "text", "text": body, "truncated": cut}
 
 
-def _response(got: Received, red: Redactor, *, short: bool = False) -> dict:
+def _response(got: Received, red: Redactor, *, short: bool = False) -> Json:
     out: dict[str, Any] = {"status": got.status, "reason": red.redact(got.reason or "")}
     if short:
         return out
@@ -274,7 +280,7 @@ def _response(got: Received, red: Redactor, *, short: bool = False) -> dict:
     return out
 
 
-def _response_body(got: Received, red: Redactor) -> dict:
+def _response_body(got: Received, red: Redactor) -> Json:
     body = got.json
     if body is not None:
         data = red.redact_obj(body)
@@ -293,7 +299,7 @@ def _response_body(got: Received, red: Redactor) -> dict:
     return {"kind": "text", "text": shown, "truncated": left}
 
 
-def _volatile(exchanges: list[Any]) -> Redactor:
+def _volatile(exchanges: list[Exchange]) -> Redactor:
     """Placeholders for the values a client makes fresh for each run and sends (``state``,
     ``nonce``, ``code_challenge``): not secret, but different every time."""
     named = Redactor()
@@ -312,7 +318,7 @@ def _volatile(exchanges: list[Any]) -> Redactor:
     return named
 
 
-def _renumber(data: Any) -> Any:
+def _renumber(data: Json) -> Json:
     """Number each placeholder label's values in order of appearance in this file (``«code#7»`` of
     the run is ``«code#1»`` here when it is the first code of the file)."""
     numbers: dict[str, dict[str, int]] = {}
@@ -325,10 +331,11 @@ def _renumber(data: Any) -> Any:
         return f"«{label}#{seen[n]}»"
 
     text = json.dumps(data, ensure_ascii=False)  # in document order (dicts keep their insertion order)
-    return json.loads(_NUMBERED.sub(sub, text))
+    out: Json = json.loads(_NUMBERED.sub(sub, text))
+    return out
 
 
-def _placeholders(data: Any, flow: Flow) -> dict[str, dict[str, str]]:
+def _placeholders(data: Json, flow: Flow) -> dict[str, dict[str, str]]:
     text = json.dumps(data, ensure_ascii=False)
     out: dict[str, dict[str, str]] = {}
     generated = set(flow.generate or {})

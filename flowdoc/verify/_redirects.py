@@ -1,5 +1,9 @@
 """Following a redirect when a step asks (``follow_redirects: true``), without leaking credentials.
 
+``follow_redirects: same-origin`` follows only redirects within the origin and stops at the first one
+that leaves it (a browser inside the authorization server, up to the client's redirect_uri): that
+redirect is the step's response, and nothing is sent to its target.
+
 An origin is (scheme, host, port). The rules, checked before anything is sent to the new URL:
 
 * **same origin**: the request is re-sent as HTTP says (303, and 301/302 after a POST, become a
@@ -16,6 +20,8 @@ An origin is (scheme, host, port). The rules, checked before anything is sent to
 """
 
 from __future__ import annotations
+
+from typing import Callable
 
 import httpx
 
@@ -44,6 +50,14 @@ def is_redirect(resp: httpx.Response) -> bool:
     return resp.status_code in REDIRECT_STATUSES and "location" in resp.headers
 
 
+def leaves_origin(req: httpx.Request, resp: httpx.Response) -> bool:
+    """The redirect goes to another origin (``follow_redirects: same-origin`` stops there, unsent)."""
+    try:
+        return origin(req.url.join(resp.headers["location"])) != origin(req.url)
+    except (httpx.InvalidURL, ValueError, KeyError):
+        return False  # not followable: next_request names the problem
+
+
 def _target(req: httpx.Request, resp: httpx.Response) -> httpx.URL:
     location = resp.headers["location"]
     try:
@@ -65,7 +79,7 @@ def _check_chain(url: httpx.URL, chain: list[str]) -> None:
                           "not followed further")
 
 
-def _check_transport(req: httpx.Request, url: httpx.URL, status: int, is_loopback) -> None:
+def _check_transport(req: httpx.Request, url: httpx.URL, status: int, is_loopback: Callable[[str], bool]) -> None:
     if req.url.scheme == "https" and url.scheme == "http":
         raise RedirectRefused(f"the server redirected ({status}) from https to plain http "
                               f"({_origin_text(url)}): not followed, nothing was sent there")
@@ -88,7 +102,7 @@ def _hop_headers(req: httpx.Request, *, same: bool, with_body: bool, redactor: R
 
 
 def next_request(client: httpx.Client, req: httpx.Request, resp: httpx.Response, chain: list[str],
-                 redactor: Redactor, *, no_cookies: bool, is_loopback) -> httpx.Request:
+                 redactor: Redactor, *, no_cookies: bool, is_loopback: Callable[[str], bool]) -> httpx.Request:
     """The request that follows redirect ``resp`` of ``req`` (``chain``: the URLs requested so far);
     RedirectRefused if it must not be followed."""
     status = resp.status_code
