@@ -56,6 +56,9 @@ class SiteConfig(BaseModel):
     cache_dir: str | None = Field(None, description="Build cache folder; default: .flowdoc-cache beside the output")
     strict: bool = Field(False, description="Fail the build on MkDocs warnings (broken links ...)")
     file_urls: bool = Field(False, description="A site that works opened from disk (file://): NAME.html pages, no search")
+    proofs: str | None = Field(None, description="Proof files of flowdoc verify --proof: badges, real exchanges and "
+                               "code on the pages")
+    proof_max_age: int = Field(30, ge=0, description="A proof older than this many days reads as stale")
     port: int = Field(8000, ge=0, le=65535, description="Port of flowdoc serve (on 127.0.0.1)")
     git_versions: list[str] = Field(
         default_factory=list,
@@ -97,6 +100,7 @@ class Config(BaseModel):
         site = self.site
         site.config_file = _resolve(root, site.config_file)
         site.cache_dir = _resolve(root, site.cache_dir)
+        site.proofs = _resolve(root, site.proofs)
         if site.mermaid_js and not is_url(site.mermaid_js):
             site.mermaid_js = _resolve(root, site.mermaid_js)
         return self

@@ -32,15 +32,21 @@ def run(*args: object, **kw: Any) -> Result:
     return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False, **kw)
 
 
-def run_flowdoc(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None,
-                timeout: float = 60) -> subprocess.CompletedProcess[str]:
-    """``python -m flowdoc ARGS`` in a process of its own, as a user runs it: no colour, none of
+def run_module(module: str, *args: str, cwd: Path = ROOT, env: dict[str, str] | None = None,
+               timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """``python -m MODULE ARGS`` in a process of its own, as a user runs it: no colour, none of
     the test run's ``FLOWDOC_*`` variables, this checkout's flowdoc."""
     e = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDOC_")}
     e.update({"NO_COLOR": "1", "PYTHONPATH": str(ROOT)})
     e.update(env or {})
-    return subprocess.run([sys.executable, "-m", "flowdoc", *args], cwd=cwd, env=e, capture_output=True,
+    return subprocess.run([sys.executable, "-m", module, *args], cwd=cwd, env=e, capture_output=True,
                           text=True, timeout=timeout)
+
+
+def run_flowdoc(*args: str, cwd: Path = ROOT, env: dict[str, str] | None = None,
+                timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """``python -m flowdoc ARGS`` in a process of its own (see :func:`run_module`)."""
+    return run_module("flowdoc", *args, cwd=cwd, env=env, timeout=timeout)
 
 
 def run_verify(args: list[str], cwd: Path = ROOT, env: dict[str, str] | None = None,

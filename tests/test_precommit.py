@@ -193,3 +193,29 @@ def test_schema_has_a_stable_versioned_id():
     assert SCHEMA_ID == f"https://flowdoc.dev/schema/flow-{FORMAT_VERSION}.json"
     committed = json.loads((ROOT / "flowdoc" / "data" / "flow.schema.json").read_text())
     assert committed["$id"] == SCHEMA_ID == flow_json_schema()["$id"]
+
+
+PROOFS_WORKFLOW = ROOT / "docs" / "ci" / "proofs.yml"
+
+
+def test_proof_publishing_workflow_verifies_then_builds_with_the_proofs_then_deploys():
+    wf = yaml.safe_load(PROOFS_WORKFLOW.read_text())
+    on = wf.get("on", wf.get(True))
+    assert {"push", "schedule"} <= set(on)
+    jobs = wf["jobs"]
+    assert list(jobs) == ["verify", "build", "deploy"]
+    assert jobs["build"]["needs"] == "verify" and jobs["deploy"]["needs"] == "build"
+    lines = {name: [argv for s in job["steps"] if "run" in s for argv in _flowdoc_lines(s["run"])]
+             for name, job in jobs.items()}
+    for argv in lines["verify"] + lines["build"]:
+        assert_parses(argv)
+    (verify,) = [a for a in lines["verify"] if a[0] == "verify"]
+    (build,) = [a for a in lines["build"] if a[0] == "build"]
+    proof_dir = verify[verify.index("--proof") + 1]
+    assert verify[verify.index("--env-name") + 1] == "staging"
+    assert build[build.index("--proofs") + 1] == proof_dir
+    uploaded = next(s for s in jobs["verify"]["steps"] if s.get("with", {}).get("name") == "proofs")
+    downloaded = next(s for s in jobs["build"]["steps"] if "download-artifact" in s.get("uses", ""))
+    assert uploaded["if"] == "always()" and uploaded["with"]["path"] == downloaded["with"]["path"] == proof_dir
+    assert any("deploy-pages" in s.get("uses", "") for s in jobs["deploy"]["steps"])
+    assert "secrets.STAGING_CLIENT_SECRET" in PROOFS_WORKFLOW.read_text()

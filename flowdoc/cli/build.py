@@ -75,6 +75,22 @@ def site_options(f):
                 help="A site that works opened from disk (file://): pages as NAME.html, no search [off].",
             ),
             click.option(
+                "--proofs",
+                "proofs_dir",
+                type=click.Path(file_okay=False),
+                metavar="DIR",
+                help="Proof files of `flowdoc verify --proof DIR`: each page gets a proof badge, the real "
+                "exchanges and code to call each step.",
+            ),
+            click.option(
+                "--proof-max-age",
+                "proof_max_age",
+                type=click.IntRange(0, 100_000),
+                default=None,
+                metavar="DAYS",
+                help="A proof older than this reads as stale [30].",
+            ),
+            click.option(
                 "--git-versions",
                 "git_versions",
                 multiple=True,

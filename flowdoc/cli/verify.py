@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import click
 
+from ..proofs import proof_text
 from ..report import Progress, failure_details, json_report, junit_xml, summary
 from ..verify import InputError, Verifier, VerifyError, VerifyOptions, parse_input_args
 from ._common import config_or_exit, emit, flow_folders, load_flows, use_color, write_output
@@ -30,6 +32,11 @@ flow's FILE:LINE:COL.
 TLS is verified. A server certificate that is not trusted (pass its CA with
 --ca-bundle), names another host, or has expired stops the scenario before
 anything is sent, with exit code 3 and a message naming the problem.
+
+\b
+--proof DIR writes one proof file per flow and version (FLOW@VERSION.proof.json,
+redacted, stable: commit it) for `flowdoc build --proofs DIR`; it is written
+when scenarios fail too, and the pages then say so.
 
 \b
 Exit codes: 0 all passed, 1 a conformance failure, 2 invalid flow, a report
@@ -60,11 +67,20 @@ certificate rejected."""
               help="Also send each documented parameter and credential left out, one at a time: the server "
                    "should refuse each (see 'optional' on a request).")
 @click.option("--strict", is_flag=True, help="With --probe: a parameter the server does without fails (else a warning).")
+@click.option("--proof", "proof_dir", type=click.Path(file_okay=False), metavar="DIR",
+              help="Write a proof file per flow and version (FLOW@VERSION.proof.json, redacted) into DIR, "
+                   "for `flowdoc build --proofs DIR`.")
+@click.option("--env-name", metavar="NAME",
+              help="The environment the proof files name (default: the host of the issuer or --base-url).")
 @click.option("--list", "list_only", is_flag=True, help="List the scenarios and exit.")
 @click.option("--quiet", "-q", is_flag=True, help="No live progress.")
 def command(paths, base_url, inputs, env_file, scenarios, junit, report_json, timeout, ca_bundle,
-            allow_insecure_http, all_versions, jobs, max_wait, probe, strict, list_only, quiet) -> None:
+            allow_insecure_http, all_versions, jobs, max_wait, probe, strict, proof_dir, env_name, list_only,
+            quiet) -> None:
     """Verify that a server behaves as the flows document (PATHS: files or folders)."""
+    if env_name is not None and not (0 < len(env_name.strip()) <= 200):
+        click.echo("flowdoc: error: --env-name must name the environment (1 to 200 characters)", err=True)
+        raise SystemExit(2)
     config = config_or_exit()
     res = load_flows(paths, config)
     if res.invalid:
@@ -76,6 +92,7 @@ def command(paths, base_url, inputs, env_file, scenarios, junit, report_json, ti
             base_url=base_url, inputs=values, env_file=env_file, scenarios=list(scenarios), timeout=timeout,
             ca_bundle=ca_bundle, allow_insecure_http=allow_insecure_http, all_versions=all_versions, jobs=jobs,
             max_wait=max_wait, probe=probe, strict=strict, flow_folders=flow_folders(config),
+            record=proof_dir is not None,
         )
         with Verifier(options) as verifier:
             plan = verifier.plan(res)  # requirements found where validate found them
@@ -92,6 +109,8 @@ def command(paths, base_url, inputs, env_file, scenarios, junit, report_json, ti
     except (VerifyError, InputError) as exc:
         click.echo(f"flowdoc: error: {exc}", err=True)
         raise SystemExit(2) from None
+    # made after the run (and the connections closed): every secret of the run is known by then
+    proofs = verifier.proofs(env_name or verifier.env_name(res.flows)) if proof_dir is not None else []
     color = use_color(sys.stdout)
     click.echo("")
     click.echo(summary(result, color), nl=False)
@@ -103,4 +122,8 @@ def command(paths, base_url, inputs, env_file, scenarios, junit, report_json, ti
         write_output(junit_xml(result), junit)
     if report_json:
         write_output(json_report(result), report_json)
+    for name, proof in proofs:
+        write_output(proof_text(proof), str(Path(proof_dir) / name))
+    if proofs:
+        click.echo(f"{len(proofs)} proof file{'s' if len(proofs) != 1 else ''} written to {proof_dir}", err=True)
     raise SystemExit(result.exit_code)

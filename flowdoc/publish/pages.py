@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import posixpath
 import re
 import shutil
 import tempfile
@@ -32,17 +31,33 @@ from typing import Any, Iterable, Sequence
 
 import yaml
 
+from .. import render as renderer
 from ..catalog import FlowSet
 from ..diagnostics import Diagnostic
-from ..diff.versions import changelog_entries, flow_history
 from ..model.flow import Flow
 from ..model.version import Version
-from .. import render as renderer
 from ..render import RenderError
-from .assets import ASSET_DIR, DEFAULT_MERMAID_JS, Asset, add_assets, is_url, site_assets
+from .assets import (
+    ASSET_DIR,
+    DEFAULT_MERMAID_JS,
+    Asset,
+    add_assets,
+    is_url,
+    site_assets,
+)
 from .errors import PublishError
 from .gitversions import GitHistory
+from .layout import (
+    FlowVersions,
+    Layout,
+    changelog_for,
+    group_versions,
+    major_of,
+    relative,
+    status_of,
+)
 from .pagemeta import flow_page_meta, front_matter, is_deprecated, readable_changes
+from .proofpage import ProofSet, badge, index_cell, proof_section
 from .templates import SiteTemplates, overlay_templates
 
 __all__ = [
@@ -52,6 +67,8 @@ __all__ = [
     "FlowSite",
     "FlowVersions",
     "Layout",
+    "major_of",
+    "relative",
     "Page",
     "PublishError",
     "add_assets",
@@ -76,106 +93,6 @@ class Page:
     @property
     def digest(self) -> str:
         return hashlib.sha256(self.content.encode("utf-8")).hexdigest()
-
-
-# ------------------------------------------------------------------- versions
-
-def major_of(flow: "Flow") -> int | None:
-    v = Version.of(flow.version)
-    return v.major if v is not None else None
-
-
-def _status(flow: "Flow") -> str:
-    return str(getattr(flow.status, "value", flow.status))
-
-
-@dataclass
-class FlowVersions:
-    """Every version of one flow id, oldest first."""
-
-    id: str
-    history: list["Flow"]
-
-    @property
-    def latest(self) -> "Flow":
-        return self.history[-1]
-
-    def majors(self) -> list[tuple[int, "Flow"]]:
-        """(major, newest flow of that major), newest major first."""
-        best: dict[int, Flow] = {}
-        for f in self.history:
-            m = major_of(f)
-            if m is not None and (m not in best or Version.key(f.version) >= Version.key(best[m].version)):
-                best[m] = f
-        return sorted(best.items(), key=lambda kv: kv[0], reverse=True)
-
-    def find(self, spec: Any) -> "Flow | None":
-        """``latest``, a major (``2``, ``v2``), or an exact version (``2.0.0``)."""
-        if spec is None:
-            return self.latest
-        s = str(spec).strip()
-        if s in ("", "latest"):
-            return self.latest
-        for f in self.history:
-            if f.version == s:
-                return f
-        m = re.fullmatch(r"v?(\d+)(?:\.x)?", s)
-        if m:
-            return dict(self.majors()).get(int(m.group(1)))
-        m = re.fullmatch(r"v?(\d+)\.(\d+)", s)
-        if m:
-            cands = [f for f in self.history if (f.version or "").startswith(f"{m.group(1)}.{m.group(2)}.")]
-            return cands[-1] if cands else None
-        return None
-
-    def files(self) -> list[str]:
-        return sorted(f.file for f in self.history)
-
-
-def group_versions(flows: list["Flow"]) -> dict[str, FlowVersions]:
-    """Group flows by id, each oldest first."""
-    return {fid: FlowVersions(fid, list(lst)) for fid, lst in sorted(flow_history(flows).items())}
-
-
-def changelog_for(fv: FlowVersions) -> list[dict]:
-    """Merged changelog of a flow (newest first): authors' notes and the generated changes."""
-    return list(changelog_entries(fv.history))
-
-
-# --------------------------------------------------------------------- layout
-
-
-@dataclass(frozen=True)
-class Layout:
-    prefix: str = ""
-    versions: bool = True
-
-    def _p(self, *parts: str) -> str:
-        pre = self.prefix.strip("/")
-        return "/".join([pre, *parts] if pre else parts)
-
-    @property
-    def index(self) -> str:
-        return self._p("index.md")
-
-    def latest(self, fid: str) -> str:
-        return self._p(fid, "latest.md") if self.versions else self._p(fid, "index.md")
-
-    def version(self, fid: str, major: int) -> str:
-        return self._p(fid, f"v{major}.md")
-
-    def changelog(self, fid: str) -> str:
-        return self._p(fid, "changelog.md")
-
-    def flow_uris(self, fv: FlowVersions) -> list[str]:
-        if not self.versions:
-            return [self.latest(fv.id)]
-        return [self.latest(fv.id), *(self.version(fv.id, m) for m, _ in fv.majors()), self.changelog(fv.id)]
-
-
-def relative(from_uri: str, to_uri: str) -> str:
-    """A relative link from one docs page to another (MkDocs resolves ``.md`` links)."""
-    return posixpath.relpath(to_uri, posixpath.dirname(from_uri) or ".")
 
 
 def _is_link(value: str) -> bool:
@@ -220,8 +137,11 @@ class FlowSite:
         work_dir: str | Path | None = None,
         sources: dict[str, str] | None = None,
         warnings: Iterable[Diagnostic] = (),
+        proofs: ProofSet | None = None,
     ):
         self.layout = Layout(prefix, versions)
+        #: proof files (``--proofs DIR``): a badge, a proof section and a status in the index
+        self.proofs = proofs
         self.templates_dir = Path(templates_dir) if templates_dir else None
         self.templates = SiteTemplates(self.templates_dir)
         if work_dir is None:
@@ -359,6 +279,10 @@ class FlowSite:
         else:
             banner = self._banner(fv, flow, uri) if is_deprecated(flow) else None
             header = self._site_template("site-header.md.j2", choices=[], changelog=None, banner=banner)
+        status = self.proofs.status(flow) if self.proofs is not None else None
+        if status is not None:
+            header = header.rstrip("\n") + "\n\n" + badge(status) + "\n"
+            body = body.rstrip("\n") + "\n\n" + proof_section(flow, status)
         meta = flow_page_meta(fv, flow, kind, current, self.layout.latest(fv.id))
         return Page(uri, front_matter(meta) + _insert_after_title(body, header), kind, fv.id)
 
@@ -394,7 +318,7 @@ class FlowSite:
                     "id": fid,
                     "title": f.title,
                     "link": relative(here, lay.latest(fid)),
-                    "status": _status(f),
+                    "status": status_of(f),
                     "version": f.version,
                     "updated": f.updated.isoformat() if f.updated else None,
                     "versions": [
@@ -410,7 +334,10 @@ class FlowSite:
                     "changelog": relative(here, lay.changelog(fid)) if lay.versions else None,
                 }
             )
-        content = self._site_template("site-index.md.j2", title=self.title, flows=rows, versions=lay.versions)
+            if self.proofs is not None:
+                rows[-1]["proof"] = index_cell(self.proofs.status(f), relative(here, lay.latest(fid)) + "#proof")
+        content = self._site_template("site-index.md.j2", title=self.title, flows=rows, versions=lay.versions,
+                                      proofs=self.proofs is not None)
         return Page(here, content, "index")
 
     def all_pages(self) -> list[Page]:
@@ -482,6 +409,7 @@ def load_site(
     work_dir: str | Path | None = None,
     git_versions: "Sequence[str] | GitHistory | None" = None,
     flows: FlowSet | None = None,
+    proofs: ProofSet | None = None,
 ) -> FlowSite:
     """Load and check every flow in the folder; raise :class:`PublishError` on an invalid one.
 
@@ -517,4 +445,5 @@ def load_site(
         work_dir=work_dir,
         sources=sources,
         warnings=warnings,
+        proofs=proofs,
     )

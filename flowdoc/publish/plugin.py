@@ -40,6 +40,7 @@ from .errors import PublishError
 from .gitversions import GitHistory
 from .mkdocs_build import ensure_extensions
 from .pagemeta import SitePages
+from .proofpage import DEFAULT_MAX_AGE, ProofSet
 from .pages import FlowSite, add_assets, is_url, load_site, site_assets
 
 log = get_plugin_logger(__name__)
@@ -58,6 +59,10 @@ class FlowdocPluginConfig(base.Config):
     csp = c.Type(bool, default=True)
     #: a site that loads nothing from outside (see offline_theme)
     offline = c.Type(bool, default=True)
+    #: proof files of ``flowdoc verify --proof DIR`` (badges, real exchanges and code on the pages)
+    proofs_dir = c.Optional(c.Dir(exists=True))
+    #: a proof older than this many days reads as stale
+    proof_max_age = c.Type(int, default=DEFAULT_MAX_AGE)
 
 
 def _link_targets(flows_dir: str) -> list[str]:
@@ -118,6 +123,7 @@ class FlowdocPlugin(BasePlugin[FlowdocPluginConfig]):
                 versions=self.config.versions,
                 templates_dir=self.config.templates_dir,
                 git_versions=self._history(),
+                proofs=self._proofs(),
             )
             pages = self._pages(self.site)
         except PublishError as exc:
@@ -160,10 +166,17 @@ class FlowdocPlugin(BasePlugin[FlowdocPluginConfig]):
         self._git_watch = [str(p) for p in history.watch if p.exists()]
         return history
 
+    def _proofs(self) -> ProofSet | None:
+        if not self.config.proofs_dir:
+            return None
+        return ProofSet.load(self.config.proofs_dir, max_age=self.config.proof_max_age)
+
     def _pages(self, site: FlowSite) -> list:
         """All pages; a flow's pages are reused from an earlier build when their key is unchanged
         (the key ``flowdoc build`` uses too: :func:`~flowdoc.publish.cache.flow_key`)."""
         env = pages_env_key(site.templates_dir, site.layout)
+        if site.proofs is not None:
+            env += site.proofs.key
         pages = [site.index_page()]
         memo: dict[str, list] = {}
         for fid in site.entries:
@@ -208,6 +221,8 @@ class FlowdocPlugin(BasePlugin[FlowdocPluginConfig]):
             server.watch(folder, recursive=False)
         if self.config.templates_dir:
             server.watch(self.config.templates_dir)
+        if self.config.proofs_dir:
+            server.watch(self.config.proofs_dir)
         for path in self._git_watch:  # a new tag or a moved branch
             server.watch(path)
         return server

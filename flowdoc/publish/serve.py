@@ -244,6 +244,8 @@ class PreviewServer:
         paths = [Path(s.flows_dir)]
         if s.templates_dir:
             paths.append(Path(s.templates_dir))
+        if s.proofs_dir:
+            paths.append(Path(s.proofs_dir))  # a new proof file (flowdoc verify --proof) rebuilds
         if s.mermaid_js and not is_url(s.mermaid_js):
             paths.append(Path(s.mermaid_js))
         if self.last_result is not None:

@@ -33,6 +33,10 @@ class BuildSettings:
     git_versions: list[str] = field(default_factory=list)
     #: a site that works opened from disk (file://): NAME.html pages, no search (assets.for_file_urls)
     file_urls: bool = False
+    #: proof files of ``flowdoc verify --proof`` (badges, examples and code on the pages)
+    proofs_dir: Path | None = None
+    #: a proof older than this many days is stale
+    proof_max_age: int = 30
 
     @classmethod
     def from_config(cls, config: "Config", **overrides) -> "BuildSettings":
@@ -60,10 +64,12 @@ class BuildSettings:
             strict=site.strict,
             git_versions=list(site.git_versions),
             file_urls=site.file_urls,
+            proofs_dir=rel(site.proofs),
+            proof_max_age=site.proof_max_age,
         )
         for k, v in overrides.items():
             if v is not None:
-                if k in ("flows_dir", "out_dir", "config_file", "templates_dir", "cache_dir"):
+                if k in ("flows_dir", "out_dir", "config_file", "templates_dir", "cache_dir", "proofs_dir"):
                     v = Path(v)
                 elif k == "git_versions":
                     v = [v] if isinstance(v, str) else list(v)

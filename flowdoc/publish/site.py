@@ -36,6 +36,7 @@ from .gitversions import GitHistory
 from .mkdocs_build import (MkDocsFailed, default_project, ensure_extensions, load_mkdocs_config, project_digest,
                            run_mkdocs, swap_site)
 from .output import cache_lock, check_cache, check_layout, check_not_replacing, check_replaceable, output_lock, sweep
+from .proofpage import ProofSet
 from .pages import Asset, FlowSite, Layout, load_site, site_assets
 from .settings import BuildResult, BuildSettings, Reporter
 
@@ -171,6 +172,8 @@ class _Inputs:
     staged_ok: bool
     #: no flow file and no revision changed: the flows need not be read at all
     unchanged: bool
+    #: the proof files (--proofs DIR), or None
+    proofs: ProofSet | None = None
 
 
 @dataclass
@@ -259,6 +262,10 @@ def _discover(job: _Job) -> _Inputs:
         job.result.timings["git"] = time.perf_counter() - t
     git_key = history.key if history is not None else ""
     env_key = pages_env_key(job.templates_dir, job.layout)
+    proofs = None
+    if job.settings.proofs_dir is not None:
+        proofs = ProofSet.load(job.settings.proofs_dir, max_age=job.settings.proof_max_age)
+        env_key = digest(f"{env_key}\0proofs\0{proofs.key}".encode())
     manifest = Manifest.load(job.manifest_path)
     if job.settings.force or manifest.env_key != env_key or not manifest.complete:
         manifest = Manifest()
@@ -270,7 +277,7 @@ def _discover(job: _Job) -> _Inputs:
         and bool(manifest.ids)
         and all((job.staged_dir / u).is_file() for u in manifest.flow_pages)
     )
-    return _Inputs(catalog, file_hashes, history, git_key, env_key, manifest, staged_ok, unchanged)
+    return _Inputs(catalog, file_hashes, history, git_key, env_key, manifest, staged_ok, unchanged, proofs)
 
 
 def _load_flows(job: _Job, inputs: _Inputs) -> FlowSite:
@@ -285,6 +292,7 @@ def _load_flows(job: _Job, inputs: _Inputs) -> FlowSite:
         work_dir=job.cache / "work",
         git_versions=inputs.history,
         flows=inputs.catalog,
+        proofs=inputs.proofs,
     )
     job.result.timings["check"] = time.perf_counter() - t
     return site

@@ -36,10 +36,10 @@ INDEX = """\
 # {{ title | heading }}
 
 {% if flows -%}
-| Flow | Status | Latest version | Last updated |{% if versions %} Versions |{% endif %}
-| --- | --- | --- | --- |{% if versions %} --- |{% endif %}
+| Flow | Status | Latest version | Last updated |{% if versions %} Versions |{% endif %}{% if proofs %} Proof |{% endif %}
+| --- | --- | --- | --- |{% if versions %} --- |{% endif %}{% if proofs %} --- |{% endif %}
 {% for f in flows -%}
-| {{ f.title | link(f.link) }} | <span class="flowdoc-status flowdoc-status-{{ f.status | attr }}">{{ f.status | html }}</span> | {{ f.version | cell or "—" }} | {{ f.updated | cell or "—" }} |{% if versions %} {% for v in f.versions %}{{ v.label | link(v.link) }}{{ " · " }}{% endfor %}{{ "changelog" | link(f.changelog) }} |{% endif %}
+| {{ f.title | link(f.link) }} | <span class="flowdoc-status flowdoc-status-{{ f.status | attr }}">{{ f.status | html }}</span> | {{ f.version | cell or "—" }} | {{ f.updated | cell or "—" }} |{% if versions %} {% for v in f.versions %}{{ v.label | link(v.link) }}{{ " · " }}{% endfor %}{{ "changelog" | link(f.changelog) }} |{% endif %}{% if proofs %} {{ f.proof }} |{% endif %}
 {% endfor %}
 {%- else -%}
 No flows yet.

@@ -29,13 +29,13 @@ import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 import jinja2
 
 from .. import escape
 from ..model.flow import Flow
 from . import diagram as D
+from . import filters as F
 from . import labels as L
 from . import mermaid as M
 from .sandbox import TemplateSandbox, render_template
@@ -351,59 +351,6 @@ def _and_list(words: list[str]) -> str:
 # ------------------------------------------------------------------ templates
 
 
-def _md_prose(text: Any) -> str:
-    return "" if text is None else escape.md_text(str(text))
-
-
-def _date(v: Any) -> str:
-    if isinstance(v, (_dt.date, _dt.datetime)):
-        return v.isoformat()
-    return "" if v is None else escape.md_text(str(v))
-
-
-_PLACEHOLDER = re.compile(r"«([A-Za-z0-9][A-Za-z0-9_.\-]{0,200})»")
-
-
-def _inputs_linked(markdown: str, names: Any) -> str:
-    """Escaped Markdown with each «NAME» of an input as a link to the page's Inputs table."""
-    known = set(names or ())
-    if "«" not in markdown or not known:
-        return markdown
-    return _PLACEHOLDER.sub(lambda m: f"[{m.group(0)}](#inputs)" if m.group(1) in known else m.group(0), markdown)
-
-
-def _plain_cell(value: Any) -> str:
-    """A table cell of generated text (a response, a URL in words): like ``cell``, but a URL in
-    it (an example value) is not made a link."""
-    if value in (None, ""):
-        return "—"
-    lines = str(value).replace("\r\n", "\n").replace("\r", "\n").strip().split("\n")
-    return "<br>".join(escape.md_text(line.strip(), autolink=False) for line in lines)
-
-
-def _value_cell(value: Any, names: Any) -> str:
-    """A value for a table cell: code, with each «NAME» of an input as a link to the Inputs table."""
-    if value in (None, ""):
-        return "—"
-    text, known = str(value), set(names or ())
-    out, last = [], 0
-    for m in _PLACEHOLDER.finditer(text):
-        if m.group(1) not in known:
-            continue
-        if text[last:m.start()].strip():
-            out.append(escape.md_code_cell(text[last:m.start()]))
-        out.append(f"[{m.group(0)}](#inputs)")
-        last = m.end()
-    if text[last:].strip():
-        out.append(escape.md_code_cell(text[last:]))
-    return "".join(out) or "—"
-
-
-def _blockquote(text: str) -> str:
-    lines = str(text).strip("\n").split("\n")
-    return "\n".join(("> " + line) if line.strip() else ">" for line in lines) + "\n"
-
-
 def _env(templates_dir: str | None) -> TemplateSandbox:
     if not templates_dir:
         return _cached_env(None, ())
@@ -444,7 +391,7 @@ def _cached_env(templates_dir: str | None, signature: tuple) -> TemplateSandbox:
         auto_reload=templates_dir is not None,  # the built-in templates never change at run time
     )
     env.filters.update(
-        md=_md_prose,
+        md=F.md_prose,
         heading=escape.md_heading,
         link=escape.md_link,
         cell=lambda v: escape.md_cell(v) if v not in (None, "") else "—",
@@ -454,40 +401,13 @@ def _cached_env(templates_dir: str | None, signature: tuple) -> TemplateSandbox:
         html=escape.html_text,
         attr=escape.html_attr,
         duration=D.duration_text,
-        date=_date,
-        blockquote=_blockquote,
-        inputs_linked=_inputs_linked,
-        plain_cell=_plain_cell,
-        value_cell=_value_cell,
+        date=F.date,
+        blockquote=F.blockquote,
+        inputs_linked=F.inputs_linked,
+        plain_cell=F.plain_cell,
+        value_cell=F.value_cell,
     )
     return env
-
-
-def _tidy(text: str) -> str:
-    """At most one blank line in a row outside code fences; one newline at the end."""
-    out: list[str] = []
-    fence = ""
-    blank = False
-    for line in text.split("\n"):
-        if fence:
-            out.append(line)
-            if line.startswith(fence) and not line[len(fence):].strip(" `~\t"):
-                fence = ""
-            continue
-        stripped = line.lstrip(" ")
-        if stripped.startswith(("```", "~~~")) and len(line) - len(stripped) < 4:
-            fence = stripped[: len(stripped) - len(stripped.lstrip(stripped[0]))]
-        if not line.strip():
-            if blank or not out:
-                continue
-            blank = True
-            out.append("")
-            continue
-        blank = False
-        out.append(line)
-    while out and not out[-1].strip():
-        out.pop()
-    return "\n".join(out) + "\n"
 
 
 def _redact_page(flow: Flow, text: str) -> str:
@@ -509,4 +429,4 @@ def render_page(
     data = build_page_data(flow, changelog)
     site = dict(context or {})
     text = render_template(env, PAGE_TEMPLATE, flow=flow, page=data, site=site)
-    return _redact_page(flow, _tidy(text))
+    return _redact_page(flow, F.tidy(text))

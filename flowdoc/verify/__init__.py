@@ -20,7 +20,7 @@ import ssl
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from typing import Any, Callable, Iterable, Mapping
 
 import httpx
@@ -30,10 +30,12 @@ from ..catalog import FlowSet
 from ..check.assumptions import assumptions_off
 from ..diagnostics import Diagnostic, FlowError, escape_control
 from ..model.flow import Flow
+from ..proofs import Proof
 from ._inputs import InputError, InputSources, missing_message, parse_env_file, parse_input_args
 from ._plan import PlanError, Scenario, flow_key, plan_flow, requirements_of, run_inputs, select
 from ._pool import RunContext
 from ._probe import plan_probes
+from ._proofs import ProofRecorder, env_name_of
 from ._redact import Redactor
 from ._result import (
     ERROR,
@@ -122,6 +124,7 @@ class VerifyOptions:
     #: folders searched for a required flow that is neither among the flows given nor beside the
     #: requiring file (``[tool.flowdoc] flows`` and ``flow_folders``, as validate searches)
     flow_folders: list[str] = field(default_factory=list)
+    record: bool = False  # keep every exchange for proof files (--proof DIR; see Verifier.proofs)
 
 
 Event = Callable[[str, object], None]  # ("plan", [Scenario]) / ("start", Scenario) / ("done", ScenarioResult)
@@ -168,6 +171,7 @@ class Verifier:
         self._needed: dict[int, tuple[Any, ...]] = {}
         self._warnings: tuple[Any, ...] | None = None  # scenario -> the inputs it references (computed once)
         # httpx logs request URLs (which may carry codes) at INFO: scrub them too
+        self.recorder = ProofRecorder() if options.record else None
         self._log_filter = _RedactingFilter(self.redactor.redact)
         for name in _HTTP_LOGGERS:
             logging.getLogger(name).addFilter(self._log_filter)
@@ -181,6 +185,7 @@ class Verifier:
             transport=transport,
             user_agent=f"flowdoc-verify/{__version__}",
             strict=options.strict,
+            recorder=self.recorder.exchanged if self.recorder is not None else None,
         )
 
     def __enter__(self) -> "Verifier":
@@ -297,10 +302,12 @@ class Verifier:
         self._register_secrets(plan)
         emit = on_event or (lambda kind, payload: None)
         emit("plan", plan)
+        if self.recorder is not None:
+            self.recorder.planned(plan)
 
         def one(scn: Scenario) -> ScenarioResult:
             emit("start", scn)
-            res = ScenarioRun(self.ctx, scn).run()
+            res = self.run_scenario(scn)
             emit("done", res)
             return res
 
@@ -310,6 +317,30 @@ class Verifier:
         else:
             results = [one(s) for s in plan]
         return self._assemble(flows, plan, results, started_wall, time.monotonic() - t0)
+
+    def run_scenario(self, scn: Scenario) -> ScenarioResult:
+        """Run one planned scenario (its inputs checked and secrets registered first by the caller)."""
+        res = ScenarioRun(self.ctx, scn).run()
+        if self.recorder is not None:
+            self.recorder.finished(scn, res)
+        return res
+
+    # ---------------------------------------------------------------- proofs
+    def env_name(self, flows: Iterable[Flow]) -> str:
+        """The default environment name of proof files: the host of the issuer (or base URL)."""
+        for flow in flows:
+            found = self.inputs.lookup(flow, "issuer") if "issuer" in flow.inputs else None
+            name = env_name_of(str(found[0])) if found is not None else None
+            if name:
+                return name
+        return env_name_of(self.options.base_url) or "unnamed"
+
+    def proofs(self, environment: str, day: date | None = None) -> list[tuple[str, Proof]]:
+        """(file name, :class:`~flowdoc.proofs.Proof`) per flow and version run, redacted
+        (``VerifyOptions.record`` must be on)."""
+        if self.recorder is None:
+            raise VerifyError("proofs need VerifyOptions(record=True)")
+        return self.recorder.proofs(self.redactor, environment, day)
 
     def _assemble(self, flows: list[Flow], plan: list[Scenario], results: list[ScenarioResult],
                   started: str, duration: float) -> RunResult:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Callable
 
 import httpx
 
@@ -15,6 +15,10 @@ from ._inputs import InputSources
 from ._jwt import JwksCache, JwksError
 from ._limits import install_deadline
 from ._redact import Redactor
+
+if TYPE_CHECKING:
+    from ._plan import Scenario
+    from ._runner import Exchange
 
 
 class SharedTransport(httpx.BaseTransport):
@@ -44,6 +48,8 @@ class RunContext:
     transport: httpx.BaseTransport
     user_agent: str
     strict: bool = False  # --strict: a --probe finding fails its scenario (else a warning)
+    #: called with (scenario, exchange) for every exchange (``--proof``: see ``_proofs.ProofRecorder``)
+    recorder: Callable[[Scenario, Exchange], None] | None = None
     jwks: JwksCache = field(init=False)
     discovery: Discovery = field(init=False)
     _meta: httpx.Client = field(init=False)

@@ -352,6 +352,8 @@ class ScenarioRun(FailureSteps, ProbeStep):
         self._record(StepRecord(ex.transition, ex.role, ex.out.method, redact_url(ex.out.url, self.ctx.redactor),
                                 ex.got.status if ex.got is not None else None, ex.outcome, ex.duration, ex.ok,
                                 ex.note))
+        if self.ctx.recorder is not None:
+            self.ctx.recorder(self.scn, ex)
 
     def _register(self, t: Transition, req: httpx.Request, got: Received) -> None:
         """The secrets of a response, in whatever shape, are known before anything about it is printed."""

@@ -12,17 +12,18 @@ excerpts. Inputs come from ``--flowdoc-input``, the environment (``FLOWDOC_<NAME
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator
+from typing import TYPE_CHECKING, Any, Iterable, Iterator
 
 import pytest
 
 from ..config import load_config
 from ..diagnostics import FlowError
+from ..proofs import write_proofs
+from ..model.flow import Flow
 from ..report.terminal import failure_text
 from . import InputError, Verifier, VerifyError, VerifyOptions, load_flows, parse_input_args
 from ._plan import Scenario
 from ._result import PASSED, SKIPPED, ScenarioResult
-from ._runner import ScenarioRun
 
 if TYPE_CHECKING:
     from _pytest._code.code import TerminalRepr, TracebackStyle
@@ -43,6 +44,10 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     g.addoption("--flowdoc-ca-bundle", default=None, metavar="FILE", help="CA certificates for TLS verification.")
     g.addoption("--flowdoc-allow-insecure-http", action="store_true", default=False,
                 help="Allow credentials over plain http to non-loopback hosts.")
+    g.addoption("--flowdoc-proof", default=None, metavar="DIR",
+                help="Write a proof file per flow and version into DIR when the session ends (as verify --proof).")
+    g.addoption("--flowdoc-env-name", default=None, metavar="NAME",
+                help="The environment the proof files name (default: the host of the issuer or base URL).")
     g.addoption("--flowdoc-all-versions", action="store_true", default=False,
                 help="Verify every version of a flow, not only the latest.")
 
@@ -86,7 +91,7 @@ class FlowdocScenario(pytest.Item):
         except VerifyError as exc:
             raise FlowdocUsageError(str(exc)) from None
         verifier._register_secrets([self.scenario])
-        result = ScenarioRun(verifier.ctx, self.scenario).run()
+        result = verifier.run_scenario(self.scenario)
         self.user_properties.append(("flowdoc.scenario", result.id))
         if result.status == SKIPPED:
             pytest.skip(result.reason)
@@ -108,6 +113,7 @@ class FlowdocScenario(pytest.Item):
 
 
 _verifier_key = pytest.StashKey[Verifier]()
+_flows_key = pytest.StashKey[Iterable[Flow]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -132,6 +138,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             allow_insecure_http=config.getoption("flowdoc_allow_insecure_http"),
             all_versions=config.getoption("flowdoc_all_versions"),
             flow_folders=folders,
+            record=bool(config.getoption("flowdoc_proof")),
         )
         verifier = Verifier(options)
         plan = verifier.plan(flows)
@@ -140,6 +147,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     except (VerifyError, InputError) as exc:
         raise pytest.UsageError(f"flowdoc: {exc}") from None
     config.stash[_verifier_key] = verifier
+    config.stash[_flows_key] = flows
+    if verifier.recorder is not None:
+        verifier.recorder.planned(plan)
     config.add_cleanup(verifier.close)
     for w in verifier.warnings(flows):
         config.issue_config_time_warning(pytest.PytestWarning(f"flowdoc: {w}"), stacklevel=2)
@@ -151,6 +161,23 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         coll = FlowdocFlow.from_parent(session, name=f"flowdoc::{key}", nodeid=f"flowdoc::{key}", path=file,
                                        scenarios=scns)
         items.extend(coll.collect())
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """With --flowdoc-proof: the proof files of the scenarios that ran."""
+    config = session.config
+    folder = config.getoption("flowdoc_proof", None) if _enabled(config) else None
+    verifier = config.stash.get(_verifier_key, None)
+    if not folder or verifier is None:
+        return
+    name = config.getoption("flowdoc_env_name") or verifier.env_name(config.stash.get(_flows_key, []))
+    try:
+        written = write_proofs(folder, verifier.proofs(name))
+    except OSError as exc:
+        raise pytest.UsageError(f"flowdoc: cannot write proof files to {folder}: {exc.strerror or exc}") from None
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None and written:
+        reporter.write_line(f"flowdoc: {len(written)} proof file(s) written to {folder}")
 
 
 def _flow_folders(config: pytest.Config) -> list[str]:

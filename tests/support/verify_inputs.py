@@ -2,6 +2,7 @@
 
     env = random_server_env()                       # start_oidc_server(env=env, ...)
     args, env_file_text = verify_inputs(srv)        # CLI --input args, and an env file with the secrets
+    inputs, env = verify_values(srv)                # the same as VerifyOptions(inputs=, env=) take them
     secrets_of(srv)                                 # every secret value, to scan outputs for
 
 Non-secret inputs go on the command line; secrets go in an env file (flow-scoped variables
@@ -38,8 +39,9 @@ def secrets_of(srv) -> dict[str, str]:
     return out
 
 
-def verify_inputs(srv, *, short_ttl: bool = True) -> tuple[list[str], str]:
-    """(--input arguments, env file text) for the five example flows against ``srv``."""
+def verify_values(srv, *, short_ttl: bool = True) -> tuple[dict[str, str], dict[str, str]]:
+    """(inputs, secret environment variables) for the five example flows against ``srv``, as
+    ``VerifyOptions(inputs=..., env=...)`` take them."""
     args = {
         "issuer": srv.issuer,
         "resource_url": srv.resource,
@@ -61,6 +63,12 @@ def verify_inputs(srv, *, short_ttl: bool = True) -> tuple[list[str], str]:
         "FLOWDOC_TOTP_SECRET": srv.users["bob"]["totpSecret"],
         "FLOWDOC_LOCKED_PASSWORD": srv.users["mallory"]["password"],
     }
+    return args, env
+
+
+def verify_inputs(srv, *, short_ttl: bool = True) -> tuple[list[str], str]:
+    """(--input arguments, env file text) for the five example flows against ``srv``."""
+    args, env = verify_values(srv, short_ttl=short_ttl)
     cli: list[str] = []
     for k, v in args.items():
         cli += ["--input", f"{k}={v}"]

@@ -10,6 +10,9 @@
  *   diagram's source.
  * - Wraps tables that have no box of their own in one that scrolls sideways.
  * - The links of the version menu (.flowdoc-versions) keep the section the reader is at.
+ * - Code tabs (.flowdoc-tabs: the request of a step as HTTP, curl, Python, JavaScript) switch by
+ *   click and by the arrow, Home and End keys (WAI-ARIA tabs); the language chosen is kept for
+ *   every step of the page. Without the script every panel shows, each under its name.
  *
  * No inline handlers, no eval: the page's Content-Security-Policy allows scripts from the site only.
  */
@@ -367,6 +370,53 @@
     }
   }
 
+  // --------------------------------------------------------------- code tabs
+
+  function selectTab(box, index, focus) {
+    var tabs = box.querySelectorAll("[role=tab]");
+    var panels = box.querySelectorAll("[role=tabpanel]");
+    for (var i = 0; i < tabs.length; i++) {
+      var on = i === index;
+      tabs[i].setAttribute("aria-selected", on ? "true" : "false");
+      tabs[i].tabIndex = on ? 0 : -1;
+      if (panels[i]) { panels[i].hidden = !on; }
+    }
+    if (focus && tabs[index]) { tabs[index].focus(); }
+  }
+
+  function chooseLanguage(lang) {
+    var boxes = document.querySelectorAll(".flowdoc-tabs.flowdoc-tabs-ready");
+    for (var i = 0; i < boxes.length; i++) {
+      var tabs = boxes[i].querySelectorAll("[role=tab]");
+      for (var j = 0; j < tabs.length; j++) {
+        if (tabs[j].getAttribute("data-flowdoc-lang") === lang) { selectTab(boxes[i], j, false); }
+      }
+    }
+  }
+
+  function setUpTabs(root) {
+    var boxes = root.querySelectorAll(".flowdoc-tabs:not(.flowdoc-tabs-ready)");
+    for (var i = 0; i < boxes.length; i++) {
+      (function (box) {
+        var tabs = Array.prototype.slice.call(box.querySelectorAll("[role=tab]"));
+        box.classList.add("flowdoc-tabs-ready");
+        selectTab(box, 0, false);
+        tabs.forEach(function (tab, n) {
+          tab.addEventListener("click", function () {
+            selectTab(box, n, false);
+            chooseLanguage(tab.getAttribute("data-flowdoc-lang"));
+          });
+          tab.addEventListener("keydown", function (e) {
+            var to = { ArrowRight: n + 1, ArrowLeft: n - 1, Home: 0, End: tabs.length - 1 }[e.key];
+            if (to === undefined) { return; }
+            e.preventDefault();
+            selectTab(box, (to + tabs.length) % tabs.length, true);
+          });
+        });
+      })(boxes[i]);
+    }
+  }
+
   // ------------------------------------------------------------ version menu
 
   /* The section being read: the last heading at or above the top of the window. */
@@ -412,6 +462,7 @@
   function start() {
     var root = document.querySelector("[role=main], .md-content, main") || document.body;
     wrapTables(root);
+    setUpTabs(document);
     var fresh = [];
     var pres = document.querySelectorAll(SELECTOR);
     for (var i = 0; i < pres.length; i++) {
