@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter, defaultdict, deque
-from typing import Any
+from typing import Any, Callable
 
 from ..diagnostics import DiagnosticList, quote
 from ..model.expr import RESPONSE_PARTS, ExprError, Guard, iter_refs
@@ -259,68 +259,72 @@ def _check_refs(flow: Flow, graph: Graph, diags: DiagnosticList, hints: Hints) -
     generated = flow.generate
 
     def check(path: tuple, text: str, owner: Transition | None, allow_steps: bool = True) -> None:
-        where = flow.pos(*path)
+        if "${" not in text:  # no reference: nothing to check
+            return
+
+        def where(code: str, message: str, **kw: Any) -> None:  # the position is looked up for a problem only
+            diags.add(code, message, flow.pos(*path), **kw)
+
         try:
             refs = list(iter_refs(text))
         except ExprError as exc:
-            diags.add("bad-expression", str(exc), where)
+            where("bad-expression", str(exc))
             return
         for ref in refs:
             check_path(ref.path, where, owner, allow_steps)
 
-    def check_path(p: tuple[str, ...], where: Any, owner: Transition | None, allow_steps: bool) -> None:
+    def check_path(p: tuple[str, ...], where: Callable[..., None], owner: Transition | None, allow_steps: bool) -> None:
         root = p[0]
         if root == "inputs":
             if len(p) != 2:
-                diags.add("undefined-input", f"{quote('.'.join(p))} must be inputs.NAME", where)
+                where("undefined-input", f"{quote('.'.join(p))} must be inputs.NAME")
             elif p[1] not in flow.inputs:
-                diags.add("undefined-input", f"input {quote(p[1])} is not declared under inputs", where,
-                          help=hints.near(p[1], flow.inputs) or f"declare it: inputs: {{{p[1]}: {{description: ...}}}}")
+                where("undefined-input", f"input {quote(p[1])} is not declared under inputs",
+                      help=hints.near(p[1], flow.inputs) or f"declare it: inputs: {{{p[1]}: {{description: ...}}}}")
         elif root == "steps":
             if not allow_steps:
-                diags.add("bad-reference", f"{quote('.'.join(p))}: only inputs can be used here", where)
+                where("bad-reference", f"{quote('.'.join(p))}: only inputs can be used here")
                 return
             if len(p) < 3:
-                diags.add("undefined-capture", f"{quote('.'.join(p))} must be steps.TRANSITION.NAME", where)
+                where("undefined-capture", f"{quote('.'.join(p))} must be steps.TRANSITION.NAME")
                 return
             step = tmap.get(p[1])
             if step is None:
-                diags.add("undefined-step", f"{quote('.'.join(p))} names undefined transition {quote(p[1])}", where,
-                          help=hints.near(p[1], tmap))
+                where("undefined-step", f"{quote('.'.join(p))} names undefined transition {quote(p[1])}",
+                      help=hints.near(p[1], tmap))
                 return
             if step.response is None:
-                diags.add("undefined-capture", f"transition {quote(p[1])} has no HTTP response to capture from", where)
+                where("undefined-capture", f"transition {quote(p[1])} has no HTTP response to capture from")
                 return
             name = p[2]
             if name not in RESPONSE_PARTS and name not in step.response.capture:
-                diags.add("undefined-capture", f"transition {quote(p[1])} captures no {quote(name)}", where,
-                          help=hints.near(name, step.response.capture)
-                          or f"add it: capture: {{{name}: body.{name}}} on {quote(p[1])}")
+                where("undefined-capture", f"transition {quote(p[1])} captures no {quote(name)}",
+                      help=hints.near(name, step.response.capture)
+                      or f"add it: capture: {{{name}: body.{name}}} on {quote(p[1])}")
                 return
             if owner is not None and step.id != owner.id and start is not None:
                 if graph.reaches_around(start, owner.from_, step.id):
-                    diags.add("capture-not-produced",
-                              f"{quote('.'.join(p))} is used by '{owner.id}', but a path reaches '{owner.id}' "
-                              f"without passing '{step.id}'", where,
-                              help=f"use a value every path produces, or route all paths through '{step.id}'")
+                    where("capture-not-produced",
+                          f"{quote('.'.join(p))} is used by '{owner.id}', but a path reaches '{owner.id}' "
+                          f"without passing '{step.id}'",
+                          help=f"use a value every path produces, or route all paths through '{step.id}'")
         elif root in flow.requires:
             req = flow.requires[root]
             if len(p) != 2 or p[1] not in req.provides:
-                diags.add("undefined-reference", f"{quote('.'.join(p))}: requirement {quote(root)} provides "
-                          f"{', '.join(req.provides) or 'nothing'}", where,
-                          help=hints.near(p[-1], req.provides))
+                where("undefined-reference", f"{quote('.'.join(p))}: requirement {quote(root)} provides "
+                      f"{', '.join(req.provides) or 'nothing'}",
+                      help=hints.near(p[-1], req.provides))
         elif root in generated:
             gen = generated[root]
             if len(p) > 2 or (len(p) == 2 and p[1] not in gen.parts):
                 parts = ", ".join(f"{root}.{x}" for x in gen.parts) or root
-                diags.add("undefined-reference", f"{quote('.'.join(p))} is not a part of {quote(root)} (use {parts})", where)
+                where("undefined-reference", f"{quote('.'.join(p))} is not a part of {quote(root)} (use {parts})")
             elif len(p) == 1 and gen.parts:
-                diags.add("undefined-reference", f"{quote(root)} has parts: use {', '.join(root + '.' + x for x in gen.parts)}",
-                          where)
+                where("undefined-reference", f"{quote(root)} has parts: use {', '.join(root + '.' + x for x in gen.parts)}")
         else:
             options = ["inputs", "steps", *generated, *flow.requires]
-            diags.add("undefined-reference", f"{quote('.'.join(p))} refers to nothing: {quote(root)} is not inputs, steps "
-                      "or a generated value", where, help=hints.near(root, options))
+            where("undefined-reference", f"{quote('.'.join(p))} refers to nothing: {quote(root)} is not inputs, steps "
+                  "or a generated value", help=hints.near(root, options))
 
     for name, actor in flow.actors.items():
         if actor.base_url:
@@ -343,14 +347,15 @@ def _check_refs(flow: Flow, graph: Graph, diags: DiagnosticList, hints: Hints) -
                     diags.add("undefined-input", f"failure '{f.id}' overrides undeclared input {quote(name)}",
                               flow.key_pos(*base, "failures", j, "provoke", "inputs", name), help=hints.near(name, flow.inputs))
         if t.guard is not None and t.guard.expr:
-            where = flow.pos(*base, "guard", "expr")
+            guard = (*base, "guard", "expr")
             try:
                 g = Guard.parse(t.guard.expr)
             except ExprError as exc:  # pragma: no cover - the model parsed it already
-                diags.add("bad-expression", str(exc), where)
+                diags.add("bad-expression", str(exc), flow.pos(*guard))
                 continue
             for p in g.refs():
-                check_path(p, where, t, True)
+                check_path(p, lambda code, message, _at=guard, **kw: diags.add(code, message, flow.pos(*_at), **kw),
+                           t, True)
 
 
 def check_requirements(flow: Flow, name: str, candidates: list[Flow], diags: DiagnosticList) -> None:
@@ -365,10 +370,11 @@ def check_requirements(flow: Flow, name: str, candidates: list[Flow], diags: Dia
     for key, src in req.provides.items():
         _steps, step, *rest = src.split(".")
         t = other.transition_map.get(step)
-        where = flow.pos("requires", name, "provides", key)
+        here = ("requires", name, "provides", key)  # looked up for a problem only
         if t is None or t.response is None:
-            diags.add("undefined-step", f"flow '{other.id}' has no HTTP step {quote(step)}", where,
+            diags.add("undefined-step", f"flow '{other.id}' has no HTTP step {quote(step)}", flow.pos(*here),
                       help=hints.near(step, other.transition_map))
         elif rest and rest[0] not in RESPONSE_PARTS and rest[0] not in t.response.capture:
-            diags.add("undefined-capture", f"step {quote(step)} of flow '{other.id}' captures no {quote(rest[0])}", where,
+            diags.add("undefined-capture", f"step {quote(step)} of flow '{other.id}' captures no {quote(rest[0])}",
+                      flow.pos(*here),
                       help=hints.near(rest[0], t.response.capture))

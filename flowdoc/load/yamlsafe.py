@@ -28,7 +28,6 @@ whatever the input's depth.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -50,18 +49,53 @@ Path = tuple[Any, ...]
 Pos = tuple[int, int]  # 1-based line, column
 
 
-@dataclass
 class SourceMap:
-    """Where each value (and each mapping key) stands in the file."""
+    """Where each value (and each mapping key) stands in the file.
 
-    values: dict[Path, Pos] = field(default_factory=dict)
-    keys: dict[Path, Pos] = field(default_factory=dict)
+    A map made with ``text`` holds no position yet: they are read again from the text the first
+    time one is asked for (positions serve diagnostics, which most files never have), so a loaded
+    flow keeps its text instead of a dictionary entry per value."""
+
+    def __init__(self, values: dict[Path, Pos] | None = None, keys: dict[Path, Pos] | None = None,
+                 *, text: str | None = None):
+        self._values: dict[Path, Pos] = {} if values is None else values
+        self._keys: dict[Path, Pos] = {} if keys is None else keys
+        self._text = text
+
+    @property
+    def values(self) -> dict[Path, Pos]:
+        if self._text is not None:
+            self._read()
+        return self._values
+
+    @property
+    def keys(self) -> dict[Path, Pos]:
+        if self._text is not None:
+            self._read()
+        return self._keys
+
+    @property
+    def read(self) -> bool:
+        """True once the positions are known (always, for a map not made from a text)."""
+        return self._text is None
+
+    def _read(self) -> None:
+        text = self._text
+        if text is None:
+            return
+        try:
+            _value, full = parse_yaml(text, DiagnosticList("<positions>"))
+        except YamlError:  # pragma: no cover - the text parsed once already
+            full = SourceMap()
+        self._values, self._keys = full._values, full._keys
+        self._text = None  # last: a thread reading meanwhile reads the text again, never half a map
 
     def value(self, path: Path) -> Pos | None:
         """Position of the value at ``path``, or of its nearest ancestor."""
+        values = self.values
         path = tuple(path)
         while True:
-            pos = self.values.get(path)
+            pos = values.get(path)
             if pos is not None or not path:
                 return pos
             path = path[:-1]
@@ -245,8 +279,11 @@ class _Builder:
         return False
 
 
-def parse_yaml(text: str, diags: DiagnosticList) -> tuple[Any, SourceMap]:
+def parse_yaml(text: str, diags: DiagnosticList, *, positions: bool = True) -> tuple[Any, SourceMap]:
     """Parse one YAML document into plain values and a source map.
+
+    ``positions=False``: the source map reads the positions from ``text`` when first asked (the
+    parse itself records none: faster, and a loaded flow keeps its text instead of the map).
 
     Problems are added to ``diags``; :class:`YamlError` is raised when no usable
     document could be built (syntax errors, nothing but comments, ...).
@@ -283,21 +320,21 @@ def parse_yaml(text: str, diags: DiagnosticList) -> tuple[Any, SourceMap]:
                     parent.key = key
                     parent.key_mark = pos
                     continue
-                if parent is None:
+                if parent is None or not positions:
                     path: Path = ()
                 elif parent.kind == "map":
                     path = parent.path + (parent.key,)
                     b.source.keys[path] = parent.key_mark  # type: ignore[assignment]
                 else:
                     path = parent.path + (len(parent.value),)
-                if cls is yaml.ScalarEvent:
+                if positions:
                     b.source.values[path] = pos
+                if cls is yaml.ScalarEvent:
                     value = b.scalar(ev, pos)
                     size = 1
                     if ev.anchor:
                         b.anchors[ev.anchor] = (value, 1)
                 elif cls is yaml.AliasEvent:
-                    b.source.values[path] = pos
                     if ev.anchor not in b.anchors:
                         diags.add("yaml-syntax", f"unknown alias {quote('*' + ev.anchor)}", pos)
                         raise YamlError()
@@ -306,7 +343,6 @@ def parse_yaml(text: str, diags: DiagnosticList) -> tuple[Any, SourceMap]:
                     if not b.count(size, pos):
                         raise YamlError()
                 else:
-                    b.source.values[path] = pos
                     if len(stack) >= MAX_DEPTH:
                         diags.add(
                             "yaml-too-deep",
@@ -372,7 +408,7 @@ def parse_yaml(text: str, diags: DiagnosticList) -> tuple[Any, SourceMap]:
     if not have_root:
         diags.add("empty-file", "the file holds no YAML document", help="start from an example in flows/")
         raise YamlError()
-    return root, b.source
+    return root, (b.source if positions else SourceMap(text=text))
 
 
 def _report_syntax(exc: yaml.MarkedYAMLError, text: str, diags: DiagnosticList) -> None:
