@@ -62,8 +62,16 @@ class LatencyProxy:
         return self
 
     def __exit__(self, *exc) -> None:
+        asyncio.run_coroutine_threadsafe(self._shutdown(), self._loop).result(10)
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(10)
+
+    async def _shutdown(self) -> None:
+        self._server.close()
+        tasks = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+        for t in tasks:
+            t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
 
     def reset(self) -> None:
         with self._lock:
@@ -71,16 +79,21 @@ class LatencyProxy:
 
     def _serve(self) -> None:
         asyncio.set_event_loop(self._loop)
-        server = self._loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", 0))
-        self.url = "http://127.0.0.1:%d" % server.sockets[0].getsockname()[1]
+        self._server = self._loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", 0))
+        self.url = "http://127.0.0.1:%d" % self._server.sockets[0].getsockname()[1]
         self._ready.set()
         try:
             self._loop.run_forever()
         finally:
-            server.close()
             self._loop.close()
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            await self._relay(reader, writer)
+        except asyncio.CancelledError:  # the proxy is closing: end quietly
+            writer.close()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         with self._lock:
             self.connections += 1
         try:
@@ -89,10 +102,12 @@ class LatencyProxy:
             writer.close()
             return
         queue: asyncio.Queue = asyncio.Queue()
-        await asyncio.gather(self._read_client(reader, queue), self._deliver(queue, up_writer),
-                             self._pipe(up_reader, writer), return_exceptions=True)
-        for w in (writer, up_writer):
-            w.close()
+        try:
+            await asyncio.gather(self._read_client(reader, queue), self._deliver(queue, up_writer),
+                                 self._pipe(up_reader, writer), return_exceptions=True)
+        finally:
+            for w in (writer, up_writer):
+                w.close()
 
     async def _read_client(self, reader: asyncio.StreamReader, queue: asyncio.Queue) -> None:
         counter = RequestCounter()
