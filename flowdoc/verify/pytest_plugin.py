@@ -7,19 +7,30 @@ or ``--flowdoc-flows`` is given. Items are named ``flowdoc::FLOW::SCENARIO`` (so
 ``--junitxml`` work as usual); a failure shows the step, expected vs actual and redacted
 excerpts. Inputs come from ``--flowdoc-input``, the environment (``FLOWDOC_<NAME>``) and
 ``--flowdoc-env-file``, as with ``flowdoc verify``.
+
+Under pytest-xdist (``pytest -n 8 --flowdoc-...``) every worker collects the same items and runs
+its share of the scenarios with its own connection pool; ``--flowdoc-report-json FILE`` is
+written once, by the controller, from the results every worker sends back with its test reports
+(redacted by the worker that ran the scenario): the same report as ``flowdoc verify --report-json``.
 """
 
 from __future__ import annotations
 
+import time
+from dataclasses import asdict
+from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from ..config import load_config
 from ..diagnostics import FlowError
+from ..report.json_report import json_report
 from ..report.terminal import failure_text
 from . import InputError, Verifier, VerifyError, VerifyOptions, load_flows, parse_input_args
-from ._result import PASSED, SKIPPED
+from ._redact import scrub
+from ._result import PASSED, SKIPPED, CheckFailure, FailureDetail, ScenarioResult, StepRecord
 from ._runner import ScenarioRun
 
 
@@ -40,6 +51,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="Allow credentials over plain http to non-loopback hosts.")
     g.addoption("--flowdoc-all-versions", action="store_true", default=False,
                 help="Verify every version of a flow, not only the latest.")
+    g.addoption("--flowdoc-report-json", default=None, metavar="FILE",
+                help="Write the full result with coverage as JSON (as flowdoc verify --report-json; one file "
+                     "for all pytest-xdist workers).")
 
 
 def _enabled(config: pytest.Config) -> bool:
@@ -82,6 +96,7 @@ class FlowdocScenario(pytest.Item):
             raise FlowdocUsageError(str(exc)) from None
         verifier._register_secrets([self.scenario])
         result = ScenarioRun(verifier.ctx, self.scenario).run()
+        self.flowdoc_result = scrub(asdict(result), verifier.redactor.redact)  # sent with the report
         self.user_properties.append(("flowdoc.scenario", result.id))
         if result.status == SKIPPED:
             pytest.skip(result.reason)
@@ -106,6 +121,70 @@ _verifier_key = pytest.StashKey["object"]()
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "flowdoc: a scenario of a documented flow (flowdoc verify)")
+    if _enabled(config) and config.getoption("flowdoc_report_json") and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(ReportWriter(config), "flowdoc-report-json")
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
+    outcome = yield
+    result = getattr(item, "flowdoc_result", None)
+    if call.when == "call" and result is not None:
+        outcome.get_result().flowdoc_result = result  # plain data: pytest-xdist carries it to the controller
+
+
+class ReportWriter:
+    """The controller's (or the only process's) collector of scenario results, and the report."""
+
+    def __init__(self, config: pytest.Config):
+        self.config = config
+        self.results: dict[str, dict] = {}
+        self.started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self.t0 = time.monotonic()
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        result = getattr(report, "flowdoc_result", None)
+        if isinstance(result, dict) and "id" in result:
+            self.results[result["id"]] = result
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        config = self.config
+        try:
+            flows = load_flows(config.getoption("flowdoc_flows") or [_default_flows(config)])
+            with Verifier(_options(config)) as verifier:
+                plan = [scn for scn in verifier.plan(flows) if scn.id in self.results]
+                verifier._register_secrets(plan)
+                result = verifier._assemble(flows, plan, [_scenario_result(self.results[s.id]) for s in plan],
+                                            self.started, time.monotonic() - self.t0)
+                text = json_report(result)
+        except (FlowError, VerifyError, InputError) as exc:  # pragma: no cover - collection refused these first
+            raise pytest.UsageError(f"flowdoc: {exc}") from None
+        Path(config.getoption("flowdoc_report_json")).write_text(text, encoding="utf-8")
+
+
+def _scenario_result(data: dict[str, Any]) -> ScenarioResult:
+    """A :class:`ScenarioResult` from the plain data a worker sent (``asdict`` of one)."""
+    data = dict(data)
+    data["steps"] = [StepRecord(**step) for step in data.get("steps", [])]
+    failure = data.get("failure")
+    if failure is not None:
+        failure = dict(failure)
+        failure["checks"] = [CheckFailure(**c) for c in failure.get("checks", [])]
+        data["failure"] = FailureDetail(**failure)
+    return ScenarioResult(**data)
+
+
+def _options(config: pytest.Config) -> VerifyOptions:
+    return VerifyOptions(
+        base_url=config.getoption("flowdoc_base_url"),
+        inputs=parse_input_args(config.getoption("flowdoc_input")),
+        env_file=config.getoption("flowdoc_env_file"),
+        timeout=config.getoption("flowdoc_timeout"),
+        max_wait=config.getoption("flowdoc_max_wait"),
+        ca_bundle=config.getoption("flowdoc_ca_bundle"),
+        allow_insecure_http=config.getoption("flowdoc_allow_insecure_http"),
+        all_versions=config.getoption("flowdoc_all_versions"),
+    )
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -115,17 +194,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     paths = config.getoption("flowdoc_flows") or [_default_flows(config)]
     try:
         flows = load_flows(paths)
-        options = VerifyOptions(
-            base_url=config.getoption("flowdoc_base_url"),
-            inputs=parse_input_args(config.getoption("flowdoc_input")),
-            env_file=config.getoption("flowdoc_env_file"),
-            timeout=config.getoption("flowdoc_timeout"),
-            max_wait=config.getoption("flowdoc_max_wait"),
-            ca_bundle=config.getoption("flowdoc_ca_bundle"),
-            allow_insecure_http=config.getoption("flowdoc_allow_insecure_http"),
-            all_versions=config.getoption("flowdoc_all_versions"),
-        )
-        verifier = Verifier(options)
+        verifier = Verifier(_options(config))
         plan = verifier.plan(flows)
     except FlowError as exc:
         raise pytest.UsageError(f"flowdoc: invalid flows:\n{exc}") from None
