@@ -28,6 +28,12 @@ def bench_env(extra: dict[str, str] | None = None) -> dict[str, str]:
 
 def run(cmd: list[str], env: dict[str, str], expect: int = 0) -> tuple[float, float, str]:
     """(CPU seconds user+system, wall seconds, stdout+stderr) of one whole process."""
+    cpu, wall, _peak, text = run_usage(cmd, env, expect)
+    return cpu, wall, text
+
+
+def run_usage(cmd: list[str], env: dict[str, str], expect: int = 0) -> tuple[float, float, int, str]:
+    """(CPU seconds, wall seconds, peak resident memory in bytes, stdout+stderr) of one whole process."""
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
     out = proc.stdout.read()  # type: ignore[union-attr]
@@ -37,7 +43,7 @@ def run(cmd: list[str], env: dict[str, str], expect: int = 0) -> tuple[float, fl
     text = out.decode("utf-8", "replace")
     if proc.returncode != expect:
         raise SystemExit(f"{' '.join(cmd)} exited with {proc.returncode} (expected {expect}):\n{text[-2000:]}")
-    return usage.ru_utime + usage.ru_stime, wall, text
+    return usage.ru_utime + usage.ru_stime, wall, usage.ru_maxrss * 1024, text
 
 
 def medians(samples: list[tuple[float, float, str]]) -> tuple[float, float]:

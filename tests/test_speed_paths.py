@@ -120,3 +120,31 @@ def test_positions_read_again_are_the_positions_of_the_first_read(path):
     assert lazy.values == eager.values and lazy.keys == eager.keys and lazy.read
     flow, _ = validate_file(path)
     assert flow.pos("transitions", 0, "id") == eager.value(("transitions", 0, "id"))
+
+
+def _diagnostics(paths, keep: bool) -> tuple[list, list]:
+    fs = FlowSet.from_paths(paths, keep_flows=keep)
+    return [(d.file, d.line, d.col, d.code, d.message) for d in fs.diagnostics], fs.invalid
+
+
+def test_validate_without_the_models_reports_what_validate_with_them_does(tmp_path):
+    """keep_flows=False (flowdoc validate) keeps no model, yet the checks across the set (duplicates,
+    requirements met, requirements broken, requirements found beside the file) say the same."""
+    copy = tmp_path / "copy"
+    copy.mkdir()
+    for p in EXAMPLES:
+        (copy / p.name).write_text(p.read_text(encoding="utf-8"), encoding="utf-8")
+    broken = tmp_path / "broken"
+    broken.mkdir()
+    rotation = (ROOT / "flows" / "silent-refresh-rotation.yaml").read_text(encoding="utf-8")
+    (broken / "rotation.yaml").write_text(rotation.replace("steps.exchange_code.refresh_token",
+                                                           "steps.exchange_code.no_such_capture"), encoding="utf-8")
+    (broken / "pkce.yaml").write_text((ROOT / "flows" / "authorization-code-pkce.yaml").read_text(encoding="utf-8"),
+                                      encoding="utf-8")
+    cases = [[ROOT / "flows"], [ROOT / "flows", copy], [broken], [broken / "rotation.yaml"],
+             [ROOT / "flows" / "silent-refresh-rotation.yaml"]]
+    for paths in cases:
+        kept, slim = _diagnostics(paths, True), _diagnostics(paths, False)
+        assert kept == slim, paths
+    assert any(code == "duplicate-flow" for *_x, code, _m in _diagnostics([ROOT / "flows", copy], False)[0])
+    assert any(code == "undefined-capture" and line for _f, line, _c, code, _m in _diagnostics([broken], False)[0])

@@ -28,9 +28,23 @@ from ..config import load_config
 from ..diagnostics import FlowError
 from ..report.json_report import json_report
 from ..report.terminal import failure_text
-from . import InputError, Verifier, VerifyError, VerifyOptions, load_flows, parse_input_args
+from . import (
+    InputError,
+    Verifier,
+    VerifyError,
+    VerifyOptions,
+    load_flows,
+    parse_input_args,
+)
 from ._redact import scrub
-from ._result import PASSED, SKIPPED, CheckFailure, FailureDetail, ScenarioResult, StepRecord
+from ._result import (
+    PASSED,
+    SKIPPED,
+    CheckFailure,
+    FailureDetail,
+    ScenarioResult,
+    StepRecord,
+)
 from ._runner import ScenarioRun
 
 
