@@ -148,3 +148,37 @@ def test_validate_without_the_models_reports_what_validate_with_them_does(tmp_pa
         assert kept == slim, paths
     assert any(code == "duplicate-flow" for *_x, code, _m in _diagnostics([ROOT / "flows", copy], False)[0])
     assert any(code == "undefined-capture" and line for _f, line, _c, code, _m in _diagnostics([broken], False)[0])
+
+
+def _full_parse_policy(html: str, content: str) -> str:
+    """The policy as it was made before: the whole page parsed (content excluded by comparison)."""
+    from flowdoc.publish import csp
+
+    found = csp._Scripts(content)
+    found.feed(html)
+    found.close()
+    scripts = ["'self'", *csp._origins(found.script_urls)]
+    for text in found.inline:
+        if csp._hash(text) not in scripts:
+            scripts.append(csp._hash(text))
+    styles = ["'self'", "'unsafe-inline'", *csp._origins(found.style_urls)]
+    return "; ".join(["default-src 'self'", "script-src " + " ".join(scripts), "style-src " + " ".join(styles),
+                      *csp.FIXED_DIRECTIVES])
+
+
+@pytest.mark.parametrize("content", [
+    "<p>" + "plain text " * 100 + "</p>",
+    "<p>x</p><script>alert(1)</script>" + "<p>filler</p>" * 60,
+    '<script src="https://evil.example/x.js"></script><link rel="stylesheet" href="https://evil.example/s.css">'
+    + "<p>filler</p>" * 60,
+    "<p>var base_url = '..';</p><script>var base_url = '..';</script>" + "<p>filler</p>" * 60,
+])
+def test_the_policy_made_from_the_page_without_its_content_is_the_policy_of_the_whole_page(content):
+    from flowdoc.publish.csp import policy_for
+
+    html = ('<!DOCTYPE html><html><head><meta charset="utf-8"><script>var base_url = "..";</script>'
+            '<script src="https://cdn.example/mermaid.js"></script>'
+            '<link rel="stylesheet" href="https://fonts.example/f.css"></head><body><div role="main">'
+            + content + '</div><script src="../js/theme.js"></script><script>init();</script></body></html>')
+    assert policy_for(html, content) == _full_parse_policy(html, content)
+    assert "evil.example" not in policy_for(html, content) and "cdn.example" in policy_for(html, content)
