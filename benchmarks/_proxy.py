@@ -55,7 +55,7 @@ class LatencyProxy:
         self._thread = threading.Thread(target=self._serve, name="bench-proxy", daemon=True)
         self.url = ""
 
-    def __enter__(self) -> "LatencyProxy":
+    def __enter__(self) -> LatencyProxy:
         self._thread.start()
         if not self._ready.wait(10):
             raise RuntimeError("the proxy did not start")
@@ -80,7 +80,7 @@ class LatencyProxy:
     def _serve(self) -> None:
         asyncio.set_event_loop(self._loop)
         self._server = self._loop.run_until_complete(asyncio.start_server(self._handle, "127.0.0.1", 0))
-        self.url = "http://127.0.0.1:%d" % self._server.sockets[0].getsockname()[1]
+        self.url = f"http://127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
         self._ready.set()
         try:
             self._loop.run_forever()
