@@ -293,8 +293,11 @@ def parse_yaml(text: str, diags: DiagnosticList, *, positions: bool = True) -> t
     root: Any = None
     have_root = False
     docs = 0
+    parser = None
     try:
-        for ev in yaml.parse(text, Loader=_Loader):
+        parser = _Loader(text)
+        next_event = parser.get_event  # the parser's own loop: yaml.parse adds a generator and a check per event
+        while (ev := next_event()) is not None:
             cls = type(ev)
             if cls is yaml.ScalarEvent or cls is yaml.AliasEvent or cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
                 pos = _pos(ev.start_mark)
@@ -405,6 +408,9 @@ def parse_yaml(text: str, diags: DiagnosticList, *, positions: bool = True) -> t
     except yaml.YAMLError as exc:  # errors without a mark (reader errors)
         diags.add("yaml-syntax", str(exc).splitlines()[0])
         raise YamlError() from None
+    finally:
+        if parser is not None:
+            parser.dispose()
     if not have_root:
         diags.add("empty-file", "the file holds no YAML document", help="start from an example in flows/")
         raise YamlError()
