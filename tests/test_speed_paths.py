@@ -182,3 +182,14 @@ def test_the_policy_made_from_the_page_without_its_content_is_the_policy_of_the_
             + content + '</div><script src="../js/theme.js"></script><script>init();</script></body></html>')
     assert policy_for(html, content) == _full_parse_policy(html, content)
     assert "evil.example" not in policy_for(html, content) and "cdn.example" in policy_for(html, content)
+
+
+def test_flows_loaded_from_the_same_text_compare_equal_whether_their_positions_were_read_or_not():
+    a, _ = validate_file(EXAMPLES[0])
+    b, _ = validate_file(EXAMPLES[0])
+    assert a == b
+    b.pos("id")  # one read its positions, the other not
+    assert b.source.read and not a.source.read
+    assert a == b
+    c, _ = validate_file(EXAMPLES[1])
+    assert a != c
