@@ -77,10 +77,12 @@ MUTATIONS: list[Mutation] = [
     M("cc-missing-token-provoke", "provoke", CC, "            omit: [Authorization]", "            omit: [Cookie]",
       "leaving out the cookie makes the API refuse", "the API reads the bearer token, not cookies: 200",
       ("missing_token",), "call_api", "status"),
-    M("cc-ttl", "lifecycle ttl", CC, "      format: jwt\n      ttl: 10m", "      format: jwt\n      ttl: 1h",
+    M("cc-ttl", "lifecycle ttl", CC, "      ttl: 10m\n      ttl_input: service_token_ttl",
+      "      ttl: 1h\n      ttl_input: service_token_ttl",
       "the access token lives 1 h", "the server issues it for 600 s (expires_in and exp - iat)", HAPPY,
-      "request_token", "lifecycle access_token ttl"),
-    M("cc-format", "lifecycle format", CC, "      format: jwt\n      ttl: 10m", "      format: opaque\n      ttl: 10m",
+      "request_token", "lifecycle access_token ttl",
+      extra=(("    default: 600\n", "    default: 3600\n"),)),  # the input's default follows ttl (validate insists)
+    M("cc-format", "lifecycle format", CC, "      format: jwt\n      format_assumes:", "      format: opaque\n      format_assumes:",
       "the access token is opaque", "it is a signed JWT", HAPPY, "request_token", "lifecycle access_token format"),
     M("cc-call-field", "field", CC, "      status: 200\n      fields: [sub, scope]\n    failures:\n      - id: missing_token",
       "      status: 200\n      fields: [sub, scope, email]\n    failures:\n      - id: missing_token",
@@ -89,7 +91,9 @@ MUTATIONS: list[Mutation] = [
     M("cc-capture", "capture", CC, "          from: body.expires_in", "          from: body.expires_at",
       "later steps can use the token's expires_at", "the token response has expires_in, no expires_at", HAPPY,
       "request_token", "capture expires_in"),
-    M("cc-token-path", "path", CC, "      path: /token\n      auth: client_secret_basic",
+    # 1.2.0 names the endpoint (endpoint: token_endpoint, the documented path is for readers): the same
+    # mistake is a hard-coded path in its place
+    M("cc-token-path", "path", CC, "      path: /token\n      endpoint: token_endpoint\n      auth: client_secret_basic",
       "      path: /oauth2/token\n      auth: client_secret_basic", "the token endpoint is /oauth2/token",
       "it is /token (discovery's token_endpoint)", HAPPY, "request_token", "status"),
     M("cc-api-path", "path", CC, "      path: /api/me\n      auth: bearer", "      path: /api/orders\n      auth: bearer",
@@ -113,17 +117,21 @@ MUTATIONS: list[Mutation] = [
       ("bad_secret",), stage="validate", code="troubleshooting-contradicts"),
 
     # ------------------------------------------------------------ authorization-code-pkce
-    M("az-start-status", "status", AZ, "      status: 303\n      redirect: {to: /interaction/}\n      capture:\n        login_url",
-      "      status: 302\n      redirect: {to: /interaction/}\n      capture:\n        login_url",
-      "the authorization endpoint answers 302", "oidc-provider answers 303 See Other", HAPPY, "start", "status"),
-    M("az-start-redirect", "redirect", AZ, "      status: 303\n      redirect: {to: /interaction/}\n      capture:\n        login_url",
-      "      status: 303\n      redirect: {to: /login/}\n      capture:\n        login_url",
-      "the login page is under /login/", "the server sends the browser to /interaction/UID", HAPPY, "start",
-      "redirect"),
+    # 3.0.0 follows the server's redirects (start ends at the login form): the 303 the row edited is
+    # not documented any more; the same claim (302 Found, not 303 See Other) is on the consent's redirect
+    M("az-consent-status", "status", AZ,
+      "      status: [302, 303]\n      redirect:\n        to: ${inputs.redirect_uri}\n        query:\n          code: null",
+      "      status: 302\n      redirect:\n        to: ${inputs.redirect_uri}\n        query:\n          code: null",
+      "the authorization server answers with 302 Found", "oidc-provider answers 303 See Other (302 is Django's)",
+      HAPPY, "give_consent", "status"),
+    # was: start redirects to /login/ (the redirect is followed in 3.0.0); the same claim on the login form's path
+    M("az-login-path", "path", AZ, "      path: /interaction/{uid}/login\n", "      path: /login/{uid}\n",
+      "the login page is under /login/", "the server's login form posts to /interaction/UID/login", HAPPY,
+      "submit_credentials", "path"),
     M("az-pkce-plain", "request value", AZ, "        code_challenge_method: S256\n        prompt: consent",
       "        code_challenge_method: plain\n        prompt: consent",
       "the challenge method is plain", "the server allows only S256: it redirects with invalid_request", HAPPY,
-      "start", "redirect"),
+      "start", "status"),
     M("az-missing-pkce-error", "error code", AZ, "          error: invalid_request\n          redirect:\n            to: ${inputs.redirect_uri}",
       "          error: invalid_grant\n          redirect:\n            to: ${inputs.redirect_uri}",
       "a missing code_challenge is invalid_grant", "RFC 7636 §4.4.1: invalid_request", ("missing_pkce",), stage="validate",
@@ -140,10 +148,14 @@ MUTATIONS: list[Mutation] = [
     M("az-redirect-uri-error", "error code", AZ, "response: {status: 400, error: invalid_redirect_uri}",
       "response: {status: 400, error: invalid_request}", "the error page says invalid_request",
       "it says invalid_redirect_uri", ("redirect_uri_mismatch",), "start", "error"),
-    M("az-login-redirect", "redirect", AZ, "      status: 303\n      redirect: {to: /auth/}\n      capture:\n        resume_url",
-      "      status: 303\n      redirect: {to: /interaction/}\n      capture:\n        resume_url",
-      "after the password another interaction follows", "alice has no second factor: back to /auth/UID", HAPPY,
-      "submit_credentials", "redirect"),
+    # was: the login's 303 leads to another interaction (the redirect is followed in 3.0.0); the same kind of
+    # mistake about where the login leads: straight back to the app, no consent asked
+    M("az-login-redirect", "redirect", AZ,
+      "      status: 200\n      form: true\n      capture:\n        consent_form: {from: form, secret: false}",
+      "      status: 303\n      redirect: {to: \"${inputs.redirect_uri}\"}\n      capture:\n"
+      "        consent_form: {from: form, secret: false}",
+      "after the password the browser goes straight back to the app", "prompt=consent: the server shows the "
+      "consent form (200) first", HAPPY, "submit_credentials", "status"),
     M("az-wrong-password-status", "status", AZ, "        response: {status: 401, error: invalid_credentials}",
       "        response: {status: 200, error: invalid_credentials}", "a wrong password shows the form again with 200",
       "the test server answers 401 with the form", ("wrong_password",), "submit_credentials", "status"),
@@ -160,26 +172,33 @@ MUTATIONS: list[Mutation] = [
       "→ 2.0.1): a wrong one answers 401 invalid_credentials", ("account_locked",), "submit_credentials", "status"),
     M("az-login-json", "content type", AZ, "      status: 200\n      form: true\n      capture:\n        login_form",
       "      status: 200\n      content_type: application/json\n      form: true\n      capture:\n        login_form",
-      "the login step answers JSON", "it is an HTML page", HAPPY, "show_login", "Content-Type"),
-    M("az-consent-redirect", "redirect", AZ, "      status: 303\n      redirect: {to: /auth/}\n      capture:\n        final_url",
-      "      status: 303\n      redirect: {to: \"${inputs.redirect_uri}\"}\n      capture:\n        final_url",
-      "approving consent sends the browser straight to the app", "it resumes the authorization at /auth/UID first",
-      HAPPY, "give_consent", "redirect"),
+      "the login step answers JSON", "it is an HTML page", HAPPY, "start", "Content-Type"),
+    # was: the consent redirects straight to the app (true in 3.0.0, which follows the redirect); the
+    # mistake is now the other way round: documenting the first hop, back to the authorization endpoint
+    M("az-consent-redirect", "redirect", AZ,
+      "      redirect:\n        to: ${inputs.redirect_uri}\n        query:\n          code: null",
+      "      redirect:\n        to: /auth/\n        query:\n          code: null",
+      "approving consent ends at the authorization endpoint", "the browser follows that redirect; the server "
+      "then sends it to the callback with the code", HAPPY, "give_consent", "redirect"),
     M("az-denied-error", "error code", AZ, "          error: access_denied\n          redirect:",
       "          error: consent_required\n          redirect:", "a denied consent is consent_required",
-      "RFC 6749 §4.1.2.1: access_denied", ("access_denied",), "return_code", "error"),
-    M("az-denied-at-consent", "failure ends", AZ, "        through: [return_code]\n", "",
-      "the deny itself is answered with the error", "the deny is answered like an approval (303 to /auth/); the "
-      "error shows at the callback", ("access_denied",), "give_consent", "redirect"),
-    M("az-denied-indistinct", "indistinguishable failure", AZ,
-      "        through: [return_code]\n        response:\n          status: 303\n          error: access_denied\n"
+      "RFC 6749 §4.1.2.1: access_denied", ("access_denied",), "give_consent", "error"),
+    # was: through: [return_code] removed; 3.0.0 needs no through (the consent step follows the redirect
+    # back through the authorization endpoint): the same claim is an error answered at the consent page
+    M("az-denied-at-consent", "failure ends", AZ, "        response:\n          status: [302, 303]\n          error: access_denied\n"
       "          redirect:\n            to: ${inputs.redirect_uri}\n            query: {error: access_denied, state: \"${state}\"}\n",
-      "        response:\n          status: 303\n          redirect: {to: /auth/}\n",
-      "the deny answers 303 to /auth/ (as version 2.0.1 said)", "the approval answers exactly that: any answer "
-      "proves it, even a code issued", ("access_denied",), stage="validate", code="failure-indistinguishable"),
-    M("az-return-session-state", "redirect query", AZ, "          state: ${state}\n          iss: ${inputs.issuer}",
-      "          state: ${state}\n          iss: ${inputs.issuer}\n          session_state: null",
-      "the callback carries session_state", "the server sends code, state and iss only", HAPPY, "return_code",
+      "        response: {status: 403, error: access_denied}\n",
+      "the deny itself is answered with the error", "the deny is answered like an approval (303 to /auth/); the "
+      "error shows at the redirect to the callback", ("access_denied",), "give_consent", "status"),
+    M("az-denied-indistinct", "indistinguishable failure", AZ, "        response:\n          status: [302, 303]\n          error: access_denied\n"
+      "          redirect:\n            to: ${inputs.redirect_uri}\n            query: {error: access_denied, state: \"${state}\"}\n",
+      "        response:\n          status: [302, 303]\n          redirect: {to: \"${inputs.redirect_uri}\"}\n",
+      "the deny sends the browser back to the app's callback (no error named)", "the approval answers exactly "
+      "that: any answer proves it, even a code issued", ("access_denied",), stage="validate",
+      code="failure-indistinguishable"),
+    M("az-return-session-state", "redirect query", AZ, "          state: ${state}\n      capture:\n        code:",
+      "          state: ${state}\n          session_state: null\n      capture:\n        code:",
+      "the callback carries session_state", "the server sends code, state and iss only", HAPPY, "give_consent",
       "Location query session_state"),
     M("az-token-field", "field", AZ, "fields: [access_token, id_token, refresh_token, token_type, expires_in, scope]",
       "fields: [access_token, id_token, refresh_token, token_type, expires_in, scope, refresh_expires_in]",
@@ -187,15 +206,15 @@ MUTATIONS: list[Mutation] = [
       "exchange_code", "field refresh_expires_in"),
     M("az-token-type", "body value", AZ, "      body: {token_type: Bearer}", "      body: {token_type: DPoP}",
       "the tokens are DPoP-bound", "they are Bearer tokens", HAPPY, "exchange_code", "body token_type"),
-    M("az-jwt-nonce", "jwt", AZ, "          nonce: ${nonce}\n          required: [sub, iat, exp, auth_time]",
-      "          nonce: ${state}\n          required: [sub, iat, exp, auth_time]",
+    M("az-jwt-nonce", "jwt", AZ, "          nonce: ${nonce}\n          required: [sub, iat, exp]",
+      "          nonce: ${state}\n          required: [sub, iat, exp]",
       "the ID token's nonce is the state", "it is the nonce sent with the authorization request", HAPPY,
       "exchange_code", "nonce"),
     M("az-jwt-aud", "jwt", AZ, "          aud: ${inputs.client_id}\n          nonce: ${nonce}\n          required: [sub, iat",
       "          aud: ${inputs.issuer}\n          nonce: ${nonce}\n          required: [sub, iat",
       "the ID token's audience is the issuer", "OIDC Core §2: it is the client id", HAPPY, "exchange_code", "aud"),
-    M("az-jwt-email", "jwt", AZ, "          required: [sub, iat, exp, auth_time]",
-      "          required: [sub, iat, exp, auth_time, email]", "the ID token carries the email",
+    M("az-jwt-email", "jwt", AZ, "          required: [sub, iat, exp]\n",
+      "          required: [sub, iat, exp, email]\n", "the ID token carries the email",
       "the scope has no email: the claim is not there", HAPPY, "exchange_code", "claim email"),
     M("az-token-auth-none", "auth method", AZ, "      auth: client_secret_basic\n      form:\n        grant_type: authorization_code",
       "      auth: none\n      form:\n        grant_type: authorization_code",
@@ -235,14 +254,14 @@ MUTATIONS: list[Mutation] = [
       "      optional: [redirect_uri, state, nonce, prompt]\n      key_params: [response_type, client_id, resource]\n",
       "the arrow shows a resource parameter", "the request sends none", HAPPY, stage="validate",
       code="key-param-not-sent"),
-    M("az-wrong-password-to", "failure state", AZ, "        response: {status: 401, error: invalid_credentials}\n        to: login_shown",
-      "        response: {status: 401, error: invalid_credentials}\n        to: authenticated",
-      "after a wrong password the user is signed in", "no resume URL was issued: the consent step cannot follow",
+    M("az-wrong-password-to", "failure state", AZ, "        assumes: [login_error_code]\n        to: login_shown",
+      "        assumes: [login_error_code]\n        to: consent_shown",
+      "after a wrong password the consent form shows", "no consent form was served: the consent step cannot follow",
       ("wrong_password",), stage="validate", code="capture-not-produced"),
-    M("az-redirect-mismatch-status", "status", AZ, "        response: {status: 400, error: invalid_grant}\n        to: request_rejected\n"
-      "        remedy: Send exactly", "        response: {status: 401, error: invalid_grant}\n        to: request_rejected\n"
-      "        remedy: Send exactly", "a redirect_uri mismatch at /token answers 401", "400 invalid_grant",
-      ("token_redirect_mismatch",), stage="validate", code="troubleshooting-contradicts"),
+    M("az-redirect-mismatch-status", "status", AZ, "        response: {status: 400, error: invalid_grant}\n"
+      "        assumes: [redirect_mismatch_invalid_grant]", "        response: {status: 401, error: invalid_grant}\n"
+      "        assumes: [redirect_mismatch_invalid_grant]", "a redirect_uri mismatch at /token answers 401",
+      "400 invalid_grant", ("token_redirect_mismatch",), stage="validate", code="troubleshooting-contradicts"),
 
     # ------------------------------------------------------------ mfa-step-up
     M("mf-password-redirect", "redirect", MF, "      status: 303\n      redirect: {to: /interaction/}\n      capture:\n        challenge_url",
@@ -266,8 +285,8 @@ MUTATIONS: list[Mutation] = [
       "        response: {status: 401, error: invalid_otp}\n        to: mfa_verified",
       "a wrong code verifies the second factor", "no resume URL was issued: the next step cannot follow",
       ("wrong_otp",), stage="validate", code="capture-not-produced"),
-    M("mf-wrong-password-to", "failure state", MF, "        response: {status: 401, error: invalid_credentials}\n        to: login_shown",
-      "        response: {status: 401, error: invalid_credentials}\n        to: mfa_challenge_issued",
+    M("mf-wrong-password-to", "failure state", MF, "        assumes: [login_error_code]\n        to: login_shown",
+      "        assumes: [login_error_code]\n        to: mfa_challenge_issued",
       "a wrong password still leads to the code challenge", "no challenge was issued: its form cannot be loaded",
       ("wrong_password",), stage="validate", code="capture-not-produced"),
     M("mf-acr", "jwt", MF, 'claims: {acr: "${inputs.mfa_acr}"}', 'claims: {acr: "urn:flowdoc:acr:pwd"}',

@@ -15,16 +15,17 @@ from flowdoc.check import validate_file
 ROOT = Path(__file__).resolve().parent.parent
 FLOWS = ROOT / "flows"
 
+#: the example flow whose consent step stops at the 303 back to the authorization endpoint (version 1;
+#: the current authorization-code-pkce follows that redirect, so its deny needs no through)
+HOPS = "authorization-code-pkce.v1"
 ACCESS_DENIED = '''        provoke:
           request:
             form: {decision: deny}
-        through: [return_code]
+        through: [return_tokens]
         response:
           status: 303
           error: access_denied
-          redirect:
-            to: ${inputs.redirect_uri}
-            query: {error: access_denied, state: "${state}"}
+          redirect: {to: "${inputs.redirect_uri}"}
 '''
 
 
@@ -52,7 +53,7 @@ def test_every_example_flow_passes_the_claim_rules(name):
 
 def test_failure_answered_like_the_success_is_an_error_with_its_position(tmp_path):
     """The old access_denied branch: 303 to /auth/, as the approval answers: it proves nothing."""
-    path = edited(tmp_path, "authorization-code-pkce", ACCESS_DENIED, '''        provoke:
+    path = edited(tmp_path, HOPS, ACCESS_DENIED, '''        provoke:
           request:
             form: {decision: deny}
         response:
@@ -82,7 +83,7 @@ def test_failure_answered_like_the_success_is_an_error_with_its_position(tmp_pat
     ("{status: 303, fields: [error]}", True),                      # an error field in the body
 ])
 def test_what_tells_a_failure_apart(tmp_path, response, distinct):
-    path = edited(tmp_path, "authorization-code-pkce", ACCESS_DENIED, f'''        provoke:
+    path = edited(tmp_path, HOPS, ACCESS_DENIED, f'''        provoke:
           request:
             form: {{decision: deny}}
         response: {response}
@@ -92,17 +93,17 @@ def test_what_tells_a_failure_apart(tmp_path, response, distinct):
 
 
 def test_through_must_follow_the_steps_in_order(tmp_path):
-    path = edited(tmp_path, "authorization-code-pkce", "through: [return_code]", "through: [exchange_code]")
+    path = edited(tmp_path, HOPS, "through: [return_tokens]", "through: [show_consent]")
     found = codes(path)
     assert [c for c, *_ in found] == ["through-broken"]
-    assert found[0][1] == line_of(path, "through: [exchange_code]")
-    assert "'exchange_code' leaves 'code_received' but 'give_consent' ends in 'consented'" in found[0][3]
-    path = edited(tmp_path, "authorization-code-pkce", "through: [return_code]", "through: [return_cod]")
+    assert found[0][1] == line_of(path, "through: [show_consent]")
+    assert "'show_consent' leaves 'authenticated' but 'give_consent' ends in 'consented'" in found[0][3]
+    path = edited(tmp_path, HOPS, "through: [return_tokens]", "through: [return_token]")
     assert [c for c, *_ in codes(path)] == ["undefined-step"]
 
 
 def test_through_cannot_replay(tmp_path):
-    path = edited(tmp_path, "authorization-code-pkce", "            form: {decision: deny}\n        through:",
+    path = edited(tmp_path, HOPS, "            form: {decision: deny}\n        through:",
                   "            form: {decision: deny}\n          replay: true\n        through:")
     assert [c for c, *_ in codes(path)] == ["through-not-runnable"]
 
@@ -167,12 +168,14 @@ def test_history_read_from_git_is_not_held_to_the_new_rules():
     """A revision in git with a branch the new rule rejects still diffs (graph checks only)."""
     from flowdoc.diff.git import flow_from_text
 
-    text = (FLOWS / "authorization-code-pkce.yaml").read_text().replace(ACCESS_DENIED, '''        provoke:
+    text = (FLOWS / f"{HOPS}.yaml").read_text()
+    assert text.count(ACCESS_DENIED) == 1
+    text = text.replace(ACCESS_DENIED, '''        provoke:
           request:
             form: {decision: deny}
         response:
           status: 303
           redirect: {to: /auth/}
 ''')
-    flow = flow_from_text(text, "HEAD:flows/authorization-code-pkce.yaml")
+    flow = flow_from_text(text, f"HEAD:flows/{HOPS}.yaml")
     assert flow.id == "authorization-code-pkce"

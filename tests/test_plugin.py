@@ -50,7 +50,7 @@ def test_default_theme_strict_build(project):
         "flows/index.html",
         "flows/authorization-code-pkce/latest/index.html",
         "flows/authorization-code-pkce/v1/index.html",
-        "flows/authorization-code-pkce/v2/index.html",
+        "flows/authorization-code-pkce/v3/index.html",
         "flows/authorization-code-pkce/changelog/index.html",
         "assets/flowdoc/mermaid.min.js",
         "assets/flowdoc/flowdoc.js",

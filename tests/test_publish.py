@@ -90,20 +90,20 @@ def test_example_pages_versions_banner_and_changelog():
     pages = {p.src_uri: p for p in site.pages_for("authorization-code-pkce")}
     assert list(pages) == [
         "authorization-code-pkce/latest.md",
-        "authorization-code-pkce/v2.md",
+        "authorization-code-pkce/v3.md",
         "authorization-code-pkce/v1.md",
         "authorization-code-pkce/changelog.md",
     ]
     newest = site.entries["authorization-code-pkce"].latest
-    assert newest.version.startswith("2.")
+    assert newest.version.startswith("3.")
     latest = pages["authorization-code-pkce/latest.md"].content
     v1 = pages["authorization-code-pkce/v1.md"].content
-    v2 = pages["authorization-code-pkce/v2.md"].content
+    v3 = pages["authorization-code-pkce/v3.md"].content
     # a front matter for navigation and search, then the title; the selector sits under the title,
     # the current version in bold
     assert latest.split("\n---\n\n", 1)[1].startswith("# Sign in with the authorization code flow")
     assert '"kind": "latest"' in latest and '"canonical"' not in latest
-    assert '"canonical": "authorization-code-pkce/latest.md"' in v2 and 'search: {"exclude": true}' in v2
+    assert '"canonical": "authorization-code-pkce/latest.md"' in v3 and 'search: {"exclude": true}' in v3
     assert 'status: "deprecated"' in v1 and '"label": "v1, deprecated"' in v1
     assert f'<strong class="flowdoc-current">latest ({newest.version})</strong>' in latest
     assert "[v1 (deprecated)](v1.md)" in latest and "[Changelog](changelog.md)" in latest
@@ -116,7 +116,7 @@ def test_example_pages_versions_banner_and_changelog():
     assert "<https://docs.example.com/flows/authorization-code-pkce/v2/>" in v1
     # the renderer's own deprecation quote is replaced by the site's banner: once per page
     assert v1.count("Deprecated.") == 1
-    assert "flowdoc-banner" not in latest and "flowdoc-banner" not in v2
+    assert "flowdoc-banner" not in latest and "flowdoc-banner" not in v3
     # each page shows the changelog up to its version
     assert "## Changelog" in v1 and "### 1.0.0" in v1 and "### 2." not in v1.split("## Changelog", 1)[1]
     changelog = pages["authorization-code-pkce/changelog.md"].content
@@ -131,7 +131,7 @@ def test_example_pages_versions_banner_and_changelog():
     assert "| [Sign in with the authorization code flow, PKCE and state](authorization-code-pkce/latest.md) |" in index
     row = next(line for line in index.splitlines() if "authorization-code-pkce/latest.md" in line)
     assert "current" in row and f"| {newest.version} |" in row and f"| {newest.updated.isoformat()} |" in row
-    assert "[v2](authorization-code-pkce/v2.md) · [v1 (deprecated)](authorization-code-pkce/v1.md)" in row
+    assert "[v3](authorization-code-pkce/v3.md) · [v1 (deprecated)](authorization-code-pkce/v1.md)" in row
 
 
 def test_older_version_gets_banner_with_link_to_latest(tmp_path):
@@ -141,7 +141,7 @@ def test_older_version_gets_banner_with_link_to_latest(tmp_path):
     pages = {p.src_uri: p.content for p in site.pages_for("client-credentials")}
     v1 = pages["client-credentials/v1.md"]
     assert "flowdoc-banner-older" in v1
-    assert "You are reading version 1.1.0 of this flow; the latest is [2.0.0](latest.md)." in v1
+    assert "You are reading version 1.2.0 of this flow; the latest is [2.0.0](latest.md)." in v1
     assert "[what changed](changelog.md)" in v1
     assert "flowdoc-banner" not in pages["client-credentials/latest.md"]
     assert "flowdoc-banner" not in pages["client-credentials/v2.md"]
@@ -175,7 +175,7 @@ def test_embed_fences():
         return str(exc.value)
 
     assert error("flow: nope").startswith("docs/x.md:3: flowdoc fence: unknown flow 'nope'")
-    assert "has no version 7 (1.0.0, 1.1.0)" in error("flow: client-credentials\nversion: 7")
+    assert "has no version 7 (1.0.0, 1.2.0)" in error("flow: client-credentials\nversion: 7")
     assert "unknown view 'gantt'" in error("flow: client-credentials\nview: gantt")
     assert "unknown key 'flwo'" in error("flwo: client-credentials")
     assert "write 'flow: ID'" in error("- a list")
@@ -203,7 +203,7 @@ def test_build_example_site_offline(tmp_path):
     for path in (
         "index.html", "introduction/index.html", "how-to-read/index.html",
         "authorization-code-pkce/latest/index.html", "authorization-code-pkce/v1/index.html",
-        "authorization-code-pkce/v2/index.html", "authorization-code-pkce/changelog/index.html",
+        "authorization-code-pkce/v3/index.html", "authorization-code-pkce/changelog/index.html",
         "client-credentials/v1/index.html", "assets/flowdoc/mermaid.min.js", "assets/flowdoc/flowdoc.js",
     ):
         assert (out / path).is_file(), path
@@ -316,10 +316,10 @@ def test_incremental_rebuild_reuses_pages(tmp_path):
     assert (rerun.pages_built, rerun.mkdocs_ran) == (0, True) and (s.out_dir / "index.html").is_file()
 
     # a new version of a flow re-renders that flow only
-    bump(flows / "gateway-login.yaml", flows / "gateway-login.v2.yaml", "2.0.0")
-    v2 = build_site(s)
-    assert v2.pages_built == 5  # latest, v2, v1, changelog, index
-    assert (s.out_dir / "gateway-login/v2/index.html").is_file()
+    bump(flows / "gateway-login.yaml", flows / "gateway-login.v3.yaml", "3.0.0")
+    v3 = build_site(s)
+    assert v3.pages_built == 5  # latest, v3, v2, changelog, index
+    assert (s.out_dir / "gateway-login/v3/index.html").is_file()
     total += 1
 
     # a template change (templates folder) re-renders everything
@@ -482,7 +482,7 @@ def test_deprecated_flow_replaced_by_another_flow(tmp_path):
     assert "flowdoc-banner-deprecated" in latest
     assert "Use [Sign in with the authorization code flow, PKCE and state](../authorization-code-pkce/latest.md) instead." in latest
     assert "**Migration:** [migration guide](https://docs.example.com/migrate-from-gateway)" in latest
-    assert "[v1 (deprecated)](v1.md)" in latest
+    assert "[v2 (deprecated)](v2.md)" in latest
     assert "flowdoc-status-deprecated" in site.index_page().content
     # a replacement that is not on the site is named without a link
     f.write_text(f.read_text().replace("replaced_by: authorization-code-pkce", "replaced_by: elsewhere"))

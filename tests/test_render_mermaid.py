@@ -136,7 +136,8 @@ def test_sequence_round_trips(parsed, name):
     assert got == want
     for _, f in failures:
         if f.response.outcome == "response":
-            assert D.failure_outcome(f) == f"{f.response.status}" + (f" {f.response.error}" if f.response.error else "")
+            assert D.failure_outcome(f) == "/".join(map(str, f.response.statuses)) + (
+                f" {f.response.error}" if f.response.error else "")
 
     # parallel groups are par blocks; the handoff is a note at the end
     groups = {t.parallel for t in flow.transitions if t.parallel}

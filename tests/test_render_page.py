@@ -192,7 +192,7 @@ def test_page_structure(pages, name):
         assert table is not None and len(table["rows"]) == len(failures)
         for row, (t, f) in zip(table["rows"], failures):
             assert first_line(row[0]) == D.failure_name(f).strip()
-            assert row[1] == (str(f.response.status) if f.response.outcome == "response" else "—")
+            assert row[1] == ("/".join(map(str, f.response.statuses)) if f.response.outcome == "response" else "—")
             assert row[2] == (f.response.error or "—")
             assert row[3] == f.when.strip()
             assert row[4].startswith(f.remedy.strip())

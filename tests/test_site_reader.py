@@ -286,12 +286,12 @@ def test_state_diagrams_have_no_overlapping_labels(tours, theme):
 def test_copies_of_latest_carry_a_canonical_link_and_the_index_labels_deprecated_versions(tours):
     for theme, tour in tours.items():
         pre = tour["prefix"]
-        v2 = tour["pages"][(1280, f"{pre}authorization-code-pkce/v2/")]
-        assert v2["canonical"] == tour["base"] + f"{pre}authorization-code-pkce/latest/", theme
+        v3 = tour["pages"][(1280, f"{pre}authorization-code-pkce/v3/")]
+        assert v3["canonical"] == tour["base"] + f"{pre}authorization-code-pkce/latest/", theme
         assert tour["pages"][(1280, f"{pre}authorization-code-pkce/v1/")]["canonical"] in (None, tour["base"] + f"{pre}authorization-code-pkce/v1/")
         rows = tour["pages"][(1280, pre)]["rows"]
         row = next(r for r in rows if "Sign in with the authorization code flow" in r)
-        assert "v1 (deprecated)" in row and "v2" in row, (theme, row)
+        assert "v1 (deprecated)" in row and "v3" in row, (theme, row)
         assert not any("deprecated" in r for r in rows if "Service-to-service" in r)
 
 
@@ -300,7 +300,7 @@ def test_plugin_navigation_uses_flow_titles_latest_first(tours):
     assert "Mfa step up" not in nav and "Multi-factor sign-in with a TOTP step-up" in nav
     pkce = nav.index("Sign in with the authorization code flow, PKCE and state")
     entries = nav[pkce + 1: pkce + 5]
-    assert [e.split(" ")[0] for e in entries] == ["Latest", "v2", "v1", "Changelog"], entries
+    assert [e.split(" ")[0] for e in entries] == ["Latest", "v3", "v1", "Changelog"], entries
     assert "deprecated" in entries[2] and "deprecated" not in entries[0]
 
 
@@ -400,7 +400,7 @@ def test_search_returns_each_page_once_and_labels_deprecated_versions(chromium, 
     assert problems == []
     hrefs = [h for _, h in results]
     assert len(hrefs) == len(set(hrefs)), results  # each page (section) once
-    assert not any("/authorization-code-pkce/v2/" in h for h in hrefs), results  # the copy of latest is not indexed
+    assert not any("/authorization-code-pkce/v3/" in h for h in hrefs), results  # the copy of latest is not indexed
     v1 = [(t, h) for t, h in results if "/authorization-code-pkce/v1/" in h]
     assert v1 and all("(v1, deprecated)" in t for t, _ in v1 if t), results
     # a flow page's changelog is found on the changelog page only

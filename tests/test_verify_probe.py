@@ -77,3 +77,16 @@ def test_without_optional_the_server_default_shows(oidc_server_verify, tmp_path)
     path = _flow(tmp_path, ("      optional: [scope]\n", ""))
     proc = _probe(oidc_server_verify, tmp_path, path, "--scenario", "probe:request_token:scope")
     assert proc.returncode == 0 and "'scope' is documented as required; the server answered 200 without it" in proc.stdout
+
+
+def test_a_field_named_by_an_input_is_left_out_by_its_value(oidc_server_verify, tmp_path):
+    """The login form's user-name field is ${inputs.login_field} (username here): the probe leaves
+    out the field the request really sends, and the server refuses the login without it."""
+    name = "probe:submit_credentials:${inputs.login_field}"
+    proc = _probe(oidc_server_verify, tmp_path, FLOWS / "authorization-code-pkce.yaml", "--strict", "--scenario", name,
+                  "--report-json", str(tmp_path / "r.json"))
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    (scn,) = json.loads((tmp_path / "r.json").read_text())["flows"][0]["scenarios"]
+    assert scn["name"] == name and scn["status"] == "passed"
+    assert [(r["role"], r["status"]) for r in scn["steps"] if r["role"].startswith("probe")] == [
+        ("probe (without ${inputs.login_field})", 401)]

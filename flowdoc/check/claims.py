@@ -148,7 +148,7 @@ def _distinguishable(flow: Flow, i: int, t: Transition, j: int, f: Failure, end:
 def indistinguishable(fr: FailureResponse, ok: Response) -> bool:
     """Whether an answer can satisfy both the failure's documented response and the success one:
     same status, no error code, no redirect target, query value or header value of its own."""
-    if fr.status not in ok.statuses or fr.error:
+    if not set(fr.statuses) & set(ok.statuses) or fr.error:
         return False
     if "error" in fr.fields:
         return False
@@ -176,7 +176,7 @@ def _headers_differ(mine: dict[str, Any], theirs: dict[str, Any]) -> bool:
 
 
 def describe(fr: FailureResponse) -> str:
-    parts = [str(fr.status)]
+    parts = ["/".join(map(str, fr.statuses))]
     if fr.redirect is not None and fr.redirect.to:
         parts.append(f"redirect to {fr.redirect.to}")
     return ", ".join(parts) + ", no error code"
@@ -192,20 +192,23 @@ def documented_errors(flow: Flow) -> Iterator[tuple[str, int, str]]:
             for status in t.response.statuses:
                 yield t.response.error, status, f"step '{t.id}'"
         for f in t.failures:
-            if f.response.error and f.response.status is not None:
-                yield f.response.error, f.response.status, f"failure '{f.id}'"
+            if f.response.error:
+                for status in f.response.statuses:
+                    yield f.response.error, status, f"failure '{f.id}'"
 
 
 def _troubleshooting(flow: Flow, diags: DiagnosticList) -> None:
-    errors = list(documented_errors(flow))
+    errors: dict[tuple[str, str], list[int]] = {}  # (code, where) -> the statuses documented there (one or a list)
+    for code, status, where in documented_errors(flow):
+        errors.setdefault((code, where), []).append(status)
     for k, row in enumerate(flow.troubleshooting):
         if row.status is None:
             continue
-        for code, status, where in errors:
-            if code == row.error and status != row.status:
+        for (code, where), statuses in errors.items():
+            if code == row.error and row.status not in statuses:
                 diags.add("troubleshooting-contradicts",
                           f"troubleshooting row {quote(row.error)} says status {row.status}, but {where} documents "
-                          f"{status} {code}", flow.pos("troubleshooting", k, "status"),
+                          f"{'/'.join(map(str, statuses))} {code}", flow.pos("troubleshooting", k, "status"),
                           help="give the status the failure branch documents (or fix the branch)")
                 break
 

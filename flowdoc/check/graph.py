@@ -14,6 +14,7 @@ from ..diagnostics import DiagnosticList, quote
 from ..model.expr import RESPONSE_PARTS, ExprError, Guard, iter_refs
 from ..model.flow import Flow, Transition, latest_versions
 from ..model.refs import walk_strings
+from .assumptions import check_assumptions
 from .dominators import Dominance
 
 
@@ -145,6 +146,8 @@ def check_graph(flow: Flow, diags: DiagnosticList) -> None:
     for name in set(flow.generate) & set(flow.requires):
         diags.add("duplicate-id", f"{quote(name)} names both a generated value and a requirement",
                   flow.key_pos("requires", name))
+
+    check_assumptions(flow, diags, hints.near)
 
     # ---- initial / terminal
     initials = [i for i, s in enumerate(flow.states) if s.initial]

@@ -113,7 +113,7 @@ class InvalidCredentialsDocumented(Rule):
         for i, t in enumerate(flow.transitions):
             if t.internal or not (_sends_credentials(t) or _sends_grant(t)):
                 continue
-            if any(f.response.status in (400, 401, 403) for f in t.failures):
+            if any(s in (400, 401, 403) for f in t.failures for s in f.response.statuses):
                 continue
             yield (f"'{t.id}' sends credentials but documents no failure for rejected credentials",
                    ("transitions", i, "id"),
@@ -131,7 +131,7 @@ class ExpiredTokenDocumented(Rule):
         if not bearer:
             return
         documented = any(
-            f.response.status == 401 or f.response.error in ("invalid_token", "invalid_grant")
+            401 in f.response.statuses or f.response.error in ("invalid_token", "invalid_grant")
             for _i, t in bearer for f in t.failures
         ) or any(
             t.response is not None and 401 in t.response.statuses and t.request and t.request.auth == "bearer"

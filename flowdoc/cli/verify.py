@@ -20,6 +20,13 @@ Scenarios: the happy path of each flow, and one per failure branch. Ids are
 FLOW/NAME (see --list); --scenario takes an id, a scenario name or a flow id.
 
 \b
+A request with `endpoint: token_endpoint` (or another metadata name) goes to
+the URL the receiver's discovery document names, read once per run; where
+that document contradicts a flow (grant types, response types, PKCE methods,
+client authentication, scopes, signing algorithms), a warning names the
+flow's FILE:LINE:COL.
+
+\b
 TLS is verified. A server certificate that is not trusted (pass its CA with
 --ca-bundle), names another host, or has expired stops the scenario before
 anything is sent, with exit code 3 and a message naming the problem.
@@ -80,6 +87,8 @@ def command(paths, base_url, inputs, env_file, scenarios, junit, report_json, ti
                 click.echo(f"flowdoc: warning: {w}", err=True)
             progress = None if quiet else Progress(sys.stderr, use_color(sys.stderr), verifier.redactor.redact)
             result = verifier.run(res.flows, on_event=progress, scenarios=plan)
+            for w in verifier.discovery_findings():
+                click.echo(f"flowdoc: warning: discovery contradicts the flow: {w}", err=True)
     except (VerifyError, InputError) as exc:
         click.echo(f"flowdoc: error: {exc}", err=True)
         raise SystemExit(2)

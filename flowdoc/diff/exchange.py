@@ -269,7 +269,7 @@ def _params(r: Request) -> dict[str, dict[str, tuple[str, Any]]]:
 def _failure_label(r: FailureResponse) -> C.Shown:
     if r.outcome != "response":
         return C.Shown(r.outcome)
-    return C.Shown(f"{r.status}" + (f" {r.error}" if r.error else ""))
+    return C.Shown("/".join(map(str, r.statuses)) + (f" {r.error}" if r.error else ""))
 
 
 def _match_failures(a: Iterable, b: Iterable):
@@ -283,8 +283,9 @@ def _match_failures(a: Iterable, b: Iterable):
     rest_b = [f for f in b if f.id not in paired_b and f.id not in ids_a]
     gone = []
     for fa in rest_a:
-        sig = (fa.response.status, fa.response.error, fa.response.outcome)
-        match = next((fb for fb in rest_b if (fb.response.status, fb.response.error, fb.response.outcome) == sig), None)
+        sig = (fa.response.statuses, fa.response.error, fa.response.outcome)
+        match = next((fb for fb in rest_b if (fb.response.statuses, fb.response.error, fb.response.outcome) == sig),
+                     None)
         if match is None:
             gone.append(fa)
         else:

@@ -90,7 +90,7 @@ def _failure_refusals(failure: Failure) -> list[Unexpressible]:
 
 def _response_refusals(resp: Response | FailureResponse, follow: bool) -> list[Unexpressible]:
     out: list[Unexpressible] = []
-    statuses = resp.statuses if isinstance(resp, Response) else [resp.status]
+    statuses = resp.statuses
     redirects = [s for s in statuses if s is not None and 300 <= s < 400]
     if not follow and (redirects or resp.redirect is not None):
         what = f"a {redirects[0]} redirect" if redirects else "a redirect"
@@ -271,9 +271,7 @@ def _describe(t: Transition, plan: StepPlan) -> str:
 
 
 def _statuses(spec: Response | FailureResponse) -> list[int]:
-    if isinstance(spec, Response):
-        return spec.statuses
-    return [spec.status] if spec.status is not None else []
+    return spec.statuses
 
 
 def _status_criterion(statuses: list[int]) -> dict:

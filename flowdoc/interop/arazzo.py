@@ -255,7 +255,7 @@ class _Exporter:
         if f is not None and scn.target is not None:
             to = f.to or scn.target.from_
             wf["description"] = (f"Failure branch '{f.id}' of step '{scn.target.id}': when {f.when}. "
-                                 f"Expected answer: HTTP {f.response.status}"
+                                 f"Expected answer: HTTP {'/'.join(map(str, f.response.statuses))}"
                                  + (f" {f.response.error}" if f.response.error else "")
                                  + f"; the flow is then in state '{to}'. Remedy: {f.remedy}")
             wf["x-flowdoc-failure"] = {"step": scn.target.id, "failure": f.id, "to": to}

@@ -29,6 +29,7 @@ import httpx
 from ..diagnostics import Diagnostic, DiagnosticList
 from ..load.yamlsafe import YamlError, parse_yaml
 from ..model.flow import Flow, Transition
+from ..render.labels import param_name
 from .openapi_schema import enum_values, properties
 
 __all__ = ["OpenApiError", "OpenApiFinding", "Description", "Totals", "load_description", "check_flows"]
@@ -323,6 +324,8 @@ class _Checker:
             return
         op_ptr = f"{item_ptr}/{r.method.lower()}"
         self.params(at, r, item, op, op_ptr, label)
+        if r.follow_redirects:
+            return  # the documented answer may come from another operation, after the redirects
         resp = t.response
         for s in resp.statuses:
             obj = self.status(s, at + ("response", "status"), op, op_ptr, label)
@@ -332,9 +335,10 @@ class _Checker:
             if f.response.status is None:
                 continue
             fat = at + ("failures", j, "response")
-            obj = self.status(f.response.status, fat + ("status",), op, op_ptr, label)
-            if obj is not None:
-                self.body(fat, f.response, obj, label, f.response.status)
+            for s in f.response.statuses:
+                obj = self.status(s, fat + ("status",), op, op_ptr, label)
+                if obj is not None:
+                    self.body(fat, f.response, obj, label, s)
 
     # -- parameters
     def params(self, at, r, item, op, op_ptr, label) -> None:
@@ -370,10 +374,14 @@ class _Checker:
                             f"{rb_ptr}/content/{_escape(mt)}/schema") for mt, obj in media]
         for name in values:
             self.totals.params += 1
-            if not any(p.knows(name) for p in props):
+            if not any(p.knows(self.field_name(name)) for p in props):
                 self.report("openapi-unknown-param", f"{label}: {what} parameter '{name}' is not in the request "
                             "body's schema", at + ("request", kind, name), self._schema_ptr(media[0], rb_ptr),
                             "add the property to the schema, or remove it from the flow", key=True)
+
+    def field_name(self, name: str) -> str:
+        """A field named by an input (``${inputs.login_field}``) is checked by that input's default."""
+        return param_name(self.flow, name) if "${" in name and self.flow is not None else name
 
     # -- responses
     def status(self, status: int, ypath, op, op_ptr, label) -> tuple[dict, str] | None:

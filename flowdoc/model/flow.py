@@ -225,6 +225,13 @@ HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 #: The client authentication methods that send the client id and secret (RFC 6749 §2.3.1).
 CLIENT_SECRET_AUTH: tuple[str, ...] = ("client_secret_basic", "client_secret_post")
 ClientAuth = Literal[(*CLIENT_SECRET_AUTH, "bearer", "none")]  # type: ignore[valid-type]
+#: endpoints a request may name by their name in the server's metadata (OpenID Connect Discovery,
+#: RFC 8414); verify reads the real URL from the discovery document of the receiver's base URL
+ENDPOINTS = ("authorization_endpoint", "token_endpoint", "device_authorization_endpoint", "introspection_endpoint",
+             "revocation_endpoint", "userinfo_endpoint", "end_session_endpoint", "jwks_uri")
+EndpointName = Literal["authorization_endpoint", "token_endpoint", "device_authorization_endpoint",
+                       "introspection_endpoint", "revocation_endpoint", "userinfo_endpoint", "end_session_endpoint",
+                       "jwks_uri"]
 
 
 class Retry(Base):
@@ -238,6 +245,12 @@ class Request(Base):
     method: HttpMethod
     path: str = Field(
         pattern=r"^/", description="Path on the receiver, as documented; {name} marks a variable segment"
+    )
+    endpoint: EndpointName | None = Field(
+        None,
+        description="The endpoint by its name in the server's metadata (token_endpoint, authorization_endpoint, "
+        "...): verify requests the URL the receiver's discovery document names (with 'url': checks that URL "
+        "is at that endpoint); pages show 'path'",
     )
     url: str | None = Field(
         None,
@@ -258,7 +271,11 @@ class Request(Base):
     token: str | None = Field(None, description="The bearer token, with auth: bearer")
     client_id: str = Field("${inputs.client_id}", description="With client_secret_*: the client id")
     client_secret: str = Field("${inputs.client_secret}", description="With client_secret_*: the secret")
-    follow_redirects: bool = False
+    follow_redirects: bool | Literal["same-origin"] = Field(
+        False,
+        description="Follow redirects; same-origin: only within the receiver's origin (a browser inside the "
+        "authorization server), stopping at a redirect elsewhere (the client's redirect_uri)",
+    )
     timeout: Duration | None = None
     retry: Retry | None = None
     key_params: list[str] | None = Field(
@@ -269,6 +286,11 @@ class Request(Base):
         default_factory=list,
         description="Documented parameters the server does not insist on (state, nonce, prompt ...): "
         "flowdoc verify --probe expects a rejection without each of the others",
+    )
+    assumes: Id | None = Field(
+        None,
+        description="The server behaviour (an id under 'assumes') the documented path relies on, e.g. where a "
+        "login page lives; where switched off, verify does not compare the request URL with 'path'",
     )
 
     @model_validator(mode="after")
@@ -325,6 +347,7 @@ class JwtCheck(Base):
     exp: bool = Field(True, description="Reject an expired token")
     claims: dict[str, Value] = Field(default_factory=dict, description="Claims with an exact expected value")
     required: list[str] = Field(default_factory=list, description="Claims that must be present")
+    assumes: Id | None = Field(None, description="The server behaviour (an id under 'assumes') this check relies on")
 
 
 class Redirect(Base):
@@ -414,7 +437,7 @@ class Provoke(Base):
 
 
 class FailureResponse(Base):
-    status: StatusCode | None = None
+    status: StatusCode | list[StatusCode] | None = None
     error: str | None = Field(
         None, description="OAuth error code (invalid_client, invalid_grant, ...): in the JSON body, WWW-Authenticate, "
         "the Location's query or fragment, or an HTML or plain-text error page"
@@ -430,6 +453,12 @@ class FailureResponse(Base):
         if self.outcome == "response" and self.status is None:
             raise ValueError("a failure response needs 'status'")
         return self
+
+    @property
+    def statuses(self) -> list[int]:
+        if self.status is None:
+            return []
+        return list(self.status) if isinstance(self.status, list) else [self.status]
 
 
 class Failure(Base):
@@ -448,6 +477,11 @@ class Failure(Base):
     )
     remedy: Text
     retry: bool = Field(False, description="Whether the client may retry as is")
+    assumes: list[Id] = Field(
+        default_factory=list,
+        description="Server behaviours (ids under 'assumes') this branch relies on; verify skips it, naming "
+        "the behaviour, where an input says the server does not behave so",
+    )
 
 
 class Guard(Base):
@@ -527,6 +561,12 @@ class Transition(Base):
 class TokenLifecycle(Base):
     description: str | None = None
     format: Literal["jwt", "opaque"] | None = None
+    format_assumes: Id | None = Field(
+        None,
+        description="The server behaviour (an id under 'assumes') the format relies on, e.g. JWT access tokens "
+        "(RFC 9068); where an input switches it off, verify does not check the format and lists it as "
+        "unobservable, naming the behaviour",
+    )
     ttl: Duration | None = Field(None, description="Lifetime")
     ttl_input: Id | None = Field(
         None,
@@ -539,6 +579,12 @@ class TokenLifecycle(Base):
     rotates: bool | None = None
     revocation: str | None = None
     single_use: bool | None = None
+
+    @model_validator(mode="after")
+    def _format_assumed(self) -> "TokenLifecycle":
+        if self.format_assumes is not None and self.format is None:
+            raise ValueError("format_assumes names the behaviour a format relies on: give the format too")
+        return self
 
 
 class Lifecycle(Base):
@@ -618,6 +664,18 @@ def _link(url: str) -> str:
 LinkUrl = Annotated[str, AfterValidator(_link)]
 
 
+class Assumption(Base):
+    """A server behaviour the flow relies on, beyond the standards it names (shown on its page)."""
+
+    id: Id
+    text: Text = Field(description="The behaviour, in words: 'a wrong password answers 401 invalid_credentials'")
+    input: Id | None = Field(
+        None,
+        description="A boolean input that says whether the server under test behaves so (default: its "
+        "default); where it is false, verify skips the branches and checks that name this behaviour",
+    )
+
+
 class Links(Base):
     authorization_guide: LinkUrl | None = None
     related: dict[str, LinkUrl] = Field(default_factory=dict)
@@ -660,6 +718,11 @@ class Flow(Base):
     paths: list[PathSpec] = Field(default_factory=list, description="Named routes; the first is the happy path")
     lifecycle: Lifecycle | None = None
     troubleshooting: list[Trouble] = Field(default_factory=list)
+    assumes: list[Assumption] = Field(
+        default_factory=list,
+        description="Server behaviours the flow relies on beyond the standards (login form, error codes a server "
+        "invents, optional claims); each may name a boolean input that switches it off for a server that differs",
+    )
     public: list[PublicName] = Field(
         default_factory=list,
         description="Response fields (sub, body.user.id) and headers (headers.X-Request-Id) whose values are not "

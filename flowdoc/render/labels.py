@@ -176,10 +176,19 @@ def key_params(flow: Flow, req: Request) -> list[str]:
     for k in req.shown_params:
         v = vals.get(k)
         if k in vals and v is not None and is_literal(v) and value_text(v) not in secrets:
-            out.append(f"{k}={value_text(v)}")
+            out.append(f"{param_name(flow, k)}={value_text(v)}")
         else:
-            out.append(k)
+            out.append(param_name(flow, k))
     return out
+
+
+def param_name(flow: Flow, key: str) -> str:
+    """A field named by an input (``${inputs.login_field}``) shows as its default: ``username``."""
+    name = _input_ref(key) if "${" in key else None
+    inp = flow.inputs.get(name) if name else None
+    if inp is None or inp.secret or inp.default is None:
+        return key
+    return value_text(inp.default)
 
 
 def request_line(req: Request) -> str:

@@ -78,6 +78,7 @@ class Step:
     internal: bool
     parallel: str | None
     wait: str | None
+    discovered: str | None = None  # the endpoint's name in the server's metadata (token_endpoint ...)
 
 
 @dataclass
@@ -215,6 +216,7 @@ def build_page_data(flow: Flow, changelog: list[dict] | None = None) -> PageData
                 internal=t.internal,
                 parallel=t.parallel,
                 wait=D.wait_text(flow, t.wait) if t.wait is not None else None,
+                discovered=req.endpoint if req else None,
             )
         )
 

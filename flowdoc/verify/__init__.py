@@ -27,7 +27,8 @@ import httpx
 
 from .._version import __version__
 from ..catalog import FlowSet
-from ..diagnostics import Diagnostic, FlowError
+from ..check.assumptions import assumptions_off
+from ..diagnostics import Diagnostic, FlowError, escape_control
 from ..model.flow import Flow
 from ._inputs import InputError, InputSources, missing_message, parse_env_file, parse_input_args
 from ._plan import PlanError, Scenario, flow_key, plan_flow, requirements_of, run_inputs, select
@@ -212,6 +213,8 @@ class Verifier:
         """Every input a planned scenario needs has a value; raise VerifyError naming all that lack one."""
         problems: dict[str, tuple[Flow, set[str]]] = {}
         for scn in scenarios:
+            if self.skipped_by_assumption(scn):
+                continue  # skipped, naming the behaviour: its inputs are not needed
             needed = self._needed.get(id(scn))
             if needed is None:
                 parts = [(scn.flow, list(scn.route) + ([scn.target] if scn.target else [])
@@ -225,6 +228,18 @@ class Verifier:
                         problems.setdefault(flow.id + "@" + str(flow.version), (flow, set()))[1].add(name)
         if problems:
             raise VerifyError("; ".join(missing_message(f, names) for f, names in problems.values()))
+
+    def skipped_by_assumption(self, scn: Scenario) -> bool:
+        """The scenario's failure branch relies on a server behaviour an input switches off."""
+        if scn.failure is None or not scn.failure.assumes:
+            return False
+
+        def value(name: str):
+            found = self.inputs.lookup(scn.flow, name)
+            return None if found is None else found[0]
+
+        off = assumptions_off(scn.flow, value)
+        return any(name in off for name in scn.failure.assumes)
 
     def _register_secrets(self, plan: Iterable[Scenario]) -> None:
         """Secret inputs are redacted from the first byte of output, used or not."""
@@ -240,6 +255,11 @@ class Verifier:
                         if found is not None:
                             self.redactor.add(found[0], self.inputs.label(flow, name), numbered=False,
                                               declared=True)
+
+    def discovery_findings(self) -> list[str]:
+        """Where a server's discovery document contradicts a flow (found while the run read it)."""
+        return [self.redactor.redact(escape_control(f"{d.location}: {d.severity}[{d.code}]: {d.message}"))
+                for d in self.ctx.discovery.findings()]
 
     def warnings(self, flows: Iterable[Flow]) -> list[str]:
         flows = list(flows)
@@ -289,7 +309,7 @@ class Verifier:
         opts = self.options
         return RunResult(
             flows=list(by_key.values()),
-            warnings=[self.redactor.redact(w) for w in self.warnings(flows)],
+            warnings=[self.redactor.redact(w) for w in self.warnings(flows)] + self.discovery_findings(),
             duration=duration,
             started=started,
             options={

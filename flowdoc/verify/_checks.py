@@ -49,8 +49,7 @@ class Expected:
 
     @classmethod
     def of_failure(cls, spec: FailureResponse) -> "Expected":
-        statuses = (spec.status,) if spec.status is not None else ()
-        return cls(statuses, True, spec.error, tuple(spec.fields), headers=spec.headers, redirect=spec.redirect)
+        return cls(tuple(spec.statuses), True, spec.error, tuple(spec.fields), headers=spec.headers, redirect=spec.redirect)
 
     @property
     def reads_json(self) -> bool:

@@ -162,7 +162,7 @@ def _sibling(t: Transition, f: Failure) -> Failure | None:
 def _expected_text(spec: FailureResponse) -> str:
     if spec.outcome != "response":
         return spec.outcome
-    return f"HTTP {spec.status}" + (f" {spec.error}" if spec.error else "")
+    return "HTTP " + "/".join(map(str, spec.statuses)) + (f" {spec.error}" if spec.error else "")
 
 
 def _success_text(t: Transition) -> str:

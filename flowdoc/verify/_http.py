@@ -30,7 +30,7 @@ from ._detect import register_data
 from ._limits import MAX_BODY, BodyProblem, Clock, content_codings, deadline, decoded, too_large
 from ._received import Received
 from ._redact import Redactor, is_secret_key
-from ._redirects import RedirectRefused, is_redirect, next_request
+from ._redirects import RedirectRefused, is_redirect, leaves_origin, next_request
 from ._tls import tls_problem
 
 __all__ = ["MAX_BODY", "BadResponse", "Exchanger", "InsecureTransport", "Outgoing", "Received", "TimedOut",
@@ -87,7 +87,7 @@ class Outgoing:
     form: dict[str, str] | None = None
     json_body: Any = None
     no_cookies: bool = False
-    follow_redirects: bool = False
+    follow_redirects: bool | str = False  # True, or "same-origin": stop at a redirect to another origin
     timeout: float = 10.0
     retry_attempts: int = 1
     retry_backoff: float = 1.0
@@ -225,7 +225,8 @@ class Exchanger:
             for name, value in _set_cookies(resp).items():
                 cookies[name] = value
                 self.redactor.add(value, f"cookie:{name}")
-            if not (out.follow_redirects and is_redirect(resp)):
+            if not (out.follow_redirects and is_redirect(resp)) or (
+                    out.follow_redirects == "same-origin" and leaves_origin(current, resp)):
                 return resp, history, cookies
             resp.close()  # a hop's body is not read
             try:

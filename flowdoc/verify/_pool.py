@@ -1,4 +1,5 @@
-"""What every scenario of a run shares: one connection pool, reusable clients, the JWKS cache."""
+"""What every scenario of a run shares: one connection pool, reusable clients, the JWKS cache and
+the servers' discovery documents (read once per run and base URL)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from ._discovery import Discovery
 from ._http import BadResponse, Exchanger, Outgoing, TimedOut, Unreachable
 from ._inputs import InputSources
 from ._jwt import JwksCache, JwksError
@@ -43,11 +45,13 @@ class RunContext:
     user_agent: str
     strict: bool = False  # --strict: a --probe finding fails its scenario (else a warning)
     jwks: JwksCache = field(init=False)
+    discovery: Discovery = field(init=False)
     _meta: httpx.Client = field(init=False)
 
     def __post_init__(self) -> None:
         self._meta = self.new_client()
         self.jwks = JwksCache(self._fetch_json)
+        self.discovery = Discovery(lambda out: self.exchanger(self._meta).send(out), self.timeout)
         self._idle: list[httpx.Client] = []
         self._idle_lock = threading.Lock()
 

@@ -1,5 +1,9 @@
 """Following a redirect when a step asks (``follow_redirects: true``), without leaking credentials.
 
+``follow_redirects: same-origin`` follows only redirects within the origin and stops at the first one
+that leaves it (a browser inside the authorization server, up to the client's redirect_uri): that
+redirect is the step's response, and nothing is sent to its target.
+
 An origin is (scheme, host, port). The rules, checked before anything is sent to the new URL:
 
 * **same origin**: the request is re-sent as HTTP says (303, and 301/302 after a POST, become a
@@ -42,6 +46,14 @@ def _origin_text(url: httpx.URL) -> str:
 
 def is_redirect(resp: httpx.Response) -> bool:
     return resp.status_code in REDIRECT_STATUSES and "location" in resp.headers
+
+
+def leaves_origin(req: httpx.Request, resp: httpx.Response) -> bool:
+    """The redirect goes to another origin (``follow_redirects: same-origin`` stops there, unsent)."""
+    try:
+        return origin(req.url.join(resp.headers["location"])) != origin(req.url)
+    except (httpx.InvalidURL, ValueError, KeyError):
+        return False  # not followable: next_request names the problem
 
 
 def _target(req: httpx.Request, resp: httpx.Response) -> httpx.URL:

@@ -1,8 +1,9 @@
 """Building the request a step sends: the documented request, a failure's patch over it, rendered.
 
 ``build_request`` runs named steps, each a small merge of request and patch (patch wins):
-``_merge_omit`` → ``_merge_url`` (a URL from an earlier step, a submitted form, or the documented
-path on the receiver's base URL; checked against the documented path) → ``_merge_query`` →
+``_merge_omit`` → ``_merge_url`` (a URL from an earlier step, a submitted form, the endpoint the
+receiver's discovery document names for ``endpoint:``, or the documented path on the receiver's base
+URL; checked against the documented path, or against the named endpoint) → ``_merge_query`` →
 ``_merge_headers`` → ``_merge_body`` (form or JSON) → ``_merge_auth`` (a strategy from
 ``_auth.AUTH_METHODS``) → ``_merge_timeout``. Values render in that order, so the first missing
 value named is the first one the request needs.
@@ -18,7 +19,8 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 from ..model.expr import as_text
 from ..model.flow import Request, RequestPatch
 from ._auth import AUTH_METHODS, AuthCall
-from ._http import Outgoing, redact_url
+from ._discovery import DiscoveryError, DiscoveryUnreachable
+from ._http import Outgoing, Unreachable, redact_url
 from ._outcomes import ConformanceFailure, UsageProblem
 from ._redact import Redactor
 from ._result import CheckFailure
@@ -50,6 +52,8 @@ class Building:
     render: Render
     base_url: Callable[[], str]  # the receiver's base URL (raises UsageProblem when it has none)
     redactor: Redactor
+    endpoint: Callable[[str], str] | None = None  # endpoint name -> URL, from the receiver's discovery document
+    check_path: bool = True  # False: the documented path is this server's assumed one (a page of its own)
 
     def text(self, value: Any) -> str:
         return as_text(self.render(value))
@@ -57,7 +61,7 @@ class Building:
 
 def build_request(b: Building, *, timeout: float | None, default_timeout: float) -> Outgoing:
     req, p = b.req, b.patch
-    omit = _merge_omit(p)
+    omit = _merge_omit(b)
     method = p.method or req.method
     url, form_fields = _merge_url(b, method)
     url = _merge_query(b, url, omit)
@@ -78,9 +82,10 @@ def build_request(b: Building, *, timeout: float | None, default_timeout: float)
     )
 
 
-def _merge_omit(p: RequestPatch) -> frozenset[str]:
-    """Names (parameters, headers, form fields, cookies) the failure leaves out, lower-cased."""
-    return frozenset(o.lower() for o in p.omit)
+def _merge_omit(b: Building) -> frozenset[str]:
+    """Names (parameters, headers, form fields, cookies) the failure or probe leaves out, lower-cased;
+    a name given by an input (``${inputs.consent_field}``) is that input's value."""
+    return frozenset((b.text(o) if "${" in o else o).lower() for o in b.patch.omit)
 
 
 # ------------------------------------------------------------------ URL
@@ -90,14 +95,47 @@ def _merge_url(b: Building, method: str) -> tuple[str, dict[str, Any]]:
     """The URL to request, and the fields of a submitted form (empty otherwise)."""
     documented = b.patch.path or b.req.path
     reference = b.patch.url or b.req.url
+    named = b.req.endpoint if not b.patch.path else None
     if reference:
         url, fields = _url_of_reference(b, reference), {}
     elif b.req.submit_form:
         url, fields = _url_of_form(b, method)
+    elif named:
+        return _discovered(b, named), {}
     else:
         return _url_of_path(b, documented), {}
-    _check_path(b, documented, url)
+    if named:
+        _check_at_endpoint(b, named, url)
+    elif b.check_path:
+        _check_path(b, documented, url)
     return url, fields
+
+
+def _discovered(b: Building, name: str) -> str:
+    """``endpoint: token_endpoint``: the URL the receiver's discovery document names."""
+    if b.endpoint is None:
+        raise UsageProblem(f"'{b.step}': endpoint {name} needs the receiver's discovery document")
+    try:
+        return b.endpoint(name)
+    except DiscoveryUnreachable as exc:
+        raise Unreachable(str(exc)) from None
+    except DiscoveryError as exc:
+        raise ConformanceFailure(b.step, "step", f"the {name} could not be had from discovery",
+                                 [CheckFailure("discovery", name, b.redactor.redact(str(exc)))]) from None
+
+
+def _check_at_endpoint(b: Building, name: str, url: str) -> None:
+    """A URL from an earlier step, at the endpoint it is documented at (its path within the endpoint's)."""
+    want = urlsplit(_discovered(b, name))
+    got = urlsplit(url)
+    base = want.path.rstrip("/")
+    same = (got.scheme, got.netloc.lower()) == (want.scheme, want.netloc.lower())
+    if not same or not (got.path.rstrip("/") == base or got.path.startswith(base + "/")):
+        raise ConformanceFailure(
+            b.step, "step", f"the request URL is not at the server's {name}",
+            [CheckFailure("URL", f"{name} {want.scheme}://{want.netloc}{want.path}",
+                          redact_url(urlunsplit(got._replace(query="", fragment="")), b.redactor))],
+        )
 
 
 def _url_of_reference(b: Building, reference: str) -> str:
@@ -166,8 +204,15 @@ def _merge_form(b: Building, form_fields: dict[str, Any], omit: frozenset[str]) 
     req, p = b.req, b.patch
     if req.form is None and not req.submit_form and not p.form:
         return None
-    merged = {**form_fields, **(req.form or {}), **p.form}
+    merged = {**form_fields, **_named(b, req.form or {}), **_named(b, p.form)}
     return {k: b.text(v) for k, v in merged.items() if k.lower() not in omit and v is not None}
+
+
+def _named(b: Building, fields: dict[str, Any]) -> dict[str, Any]:
+    """Field names may come from inputs too (``${inputs.login_field}: alice``): login forms differ."""
+    if not any("${" in k for k in fields):
+        return fields
+    return {(b.text(k) if "${" in k else k): v for k, v in fields.items()}
 
 
 def _merge_json(b: Building, omit: frozenset[str]) -> Any:

@@ -11,13 +11,14 @@ from __future__ import annotations
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 
+from ..check.assumptions import assumptions_off
 from ..model.expr import ExprError, Guard, as_text
 from ..model.flow import Flow, RequestPatch, Transition, parallel_groups
 from . import _lifecycle  # noqa: F401  (registers the lifecycle check)
@@ -42,7 +43,7 @@ from ._pool import RunContext
 from ._probe import ProbeStep
 from ._request import NO_PATCH, Building, build_request
 from ._result import ERROR, FAILED, PASSED, SKIPPED, CheckFailure, FailureDetail, ScenarioResult, StepRecord
-from ._statements import token_claims
+from ._statements import TokenClaim, token_claims
 from ._values import FlowState, seconds
 
 __all__ = ["Exchange", "ScenarioRun"]
@@ -80,6 +81,7 @@ class ScenarioRun(FailureSteps, ProbeStep):
         self._proven: list[str] = []  # statements proven (ids of flowdoc.verify._statements)
         self._unobserved: dict[str, str] = {}  # statements this run found it cannot observe: why
         self._current: str | None = None
+        self._offs: dict[int, dict[str, str]] = {}  # per flow: assumed behaviours switched off, id -> reason
         # which response values are public: per transition, from its flow (the scenario's or a required one)
         self._public: dict[int, Publicity] = {}
         for f in (flow, *(rf for _n, _r, rf in scenario.requirements)):
@@ -120,6 +122,10 @@ class ScenarioRun(FailureSteps, ProbeStep):
         scn = self.scn
         if scn.kind == "unreachable":
             raise UsageProblem(f"no route from the initial state reaches transition '{scn.target.id}'")
+        off = self._off(scn.flow)
+        for name in scn.failure.assumes if scn.failure is not None else ():
+            if name in off:
+                raise SkipScenario(off[name])
         provided: dict[str, dict[str, Any]] = {}
         for name, req, rflow in scn.requirements:
             provided[name] = self._run_requirement(name, req, rflow, provided)
@@ -280,8 +286,27 @@ class ScenarioRun(FailureSteps, ProbeStep):
                  overrides: dict[str, Any] | None = None, *, timeout: float | None = None) -> Outgoing:
         self._current = t.id
         building = Building(t.id, t.request, patch or NO_PATCH, state.renderer(overrides or {}),
-                            lambda: self._base_url(state, t.receiver), self.ctx.redactor)
+                            lambda: self._base_url(state, t.receiver), self.ctx.redactor,
+                            lambda name: self._endpoint(state, t, name),
+                            t.request.assumes not in self._off(state.flow))
         return build_request(building, timeout=timeout, default_timeout=self.ctx.timeout)
+
+    def _input(self, flow: Flow, name: str) -> Any:
+        found = self.ctx.inputs.lookup(flow, name)
+        return None if found is None else found[0]
+
+    def _endpoint(self, state: FlowState, t: Transition, name: str) -> str:
+        """An endpoint from the receiver's discovery document (read once per run), cross-checked once."""
+        base = self._base_url(state, t.receiver)
+        url = self.ctx.discovery.endpoint(base, name)
+        flow = state.flow
+
+        def resolve(name: str) -> str | None:
+            value = self._input(flow, name)
+            return None if value is None else as_text(value)
+
+        self.ctx.discovery.cross_check(flow, t.receiver, base, resolve)
+        return url
 
     def _check_context(self, state: FlowState, t: Transition, overrides: dict[str, Any]) -> CheckContext:
         return CheckContext(state.renderer(overrides), self.ctx.redactor, self.ctx.jwks, self.client.cookies,
@@ -349,10 +374,10 @@ class ScenarioRun(FailureSteps, ProbeStep):
         except TimedOut as exc:
             raise self._fail(t, role, str(exc),
                              [CheckFailure("response", f"within {out.timeout:g} s", "timeout")]) from None
-        spec = t.response
+        spec = self._assumed(state.flow, t, t.response, role)
         assert spec is not None
         register_secret_captures(self.ctx.redactor, got, spec.capture, self.client.cookies)
-        expected = Expected.of_step(spec, token_claims(state.flow, t))
+        expected = Expected.of_step(spec, self._token_claims(state, t))
         verdict = run_checks(self._check_context(state, t, overrides or {}), expected, got)
         if not verdict.ok:
             message = ("a value to capture is missing" if verdict.failed == ["captures"]
@@ -360,6 +385,38 @@ class ScenarioRun(FailureSteps, ProbeStep):
             raise self._fail(t, role, message, verdict.failures, req, got)
         state.steps[t.id] = StepData(got, captured(got, spec.capture, self.client.cookies))
         return got
+
+    def _token_claims(self, state: FlowState, t: Transition) -> tuple[TokenClaim, ...]:
+        """The lifecycle statements the step's response shows, without the formats of behaviours this
+        server does not have (unobservable here, naming the behaviour)."""
+        claims = token_claims(state.flow, t)
+        off = self._off(state.flow)
+        tokens = state.flow.lifecycle.tokens if state.flow.lifecycle is not None and off else {}
+        out = []
+        for c in claims:
+            why = off.get(tokens[c.name].format_assumes or "") if c.name in tokens else None
+            if why is not None and c.format is not None:
+                self._observe(state, f"lifecycle:{c.name}.format", why)
+                c = replace(c, format=None)
+            out.append(c)
+        return tuple(out)
+
+    def _off(self, flow: Flow) -> dict[str, str]:
+        """The behaviours ``flow`` assumes that this run's inputs switch off (id -> reason)."""
+        if id(flow) not in self._offs:
+            self._offs[id(flow)] = assumptions_off(flow, lambda name: self._input(flow, name))
+        return self._offs[id(flow)]
+
+    def _assumed(self, flow: Flow, t: Transition, spec: Any, role: str) -> Any:
+        """The documented response without the JWT checks of behaviours this server does not have (noted)."""
+        off = self._off(flow)
+        if spec is None or not off or not any(j.assumes in off for j in spec.jwt):
+            return spec
+        for j in spec.jwt:
+            if j.assumes in off:
+                self._record(StepRecord(t.id, role, outcome="skipped", ok=True,
+                                        note=f"JWT check of {j.token} not run: {off[j.assumes]}"))
+        return spec.model_copy(update={"jwt": [j for j in spec.jwt if j.assumes not in off]})
 
 
 def _sent_names(out: Outgoing) -> set[str]:
