@@ -34,6 +34,7 @@ for p in sorted(pathlib.Path(sys.argv[1]).rglob('*.yaml')):
 
 
 def main() -> int:
+    """Exit status 1 when the CPU ratio is over its target (1.5x) or peak memory over 100 MB."""
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     rounds = int(sys.argv[2]) if len(sys.argv) > 2 else 5
     env = bench_env()
@@ -56,6 +57,8 @@ def main() -> int:
     ok = ratio <= RATIO_TARGET and peak <= MEMORY_TARGET
     print(f"  ratio CPU {ratio:.2f}x (wall {wall / base_wall:.2f}x); target <= {RATIO_TARGET}x and "
           f"<= {MEMORY_TARGET / 1024 / 1024:.0f} MB: {'ok' if ok else 'OVER TARGET'}")
+    if not ok:
+        print(f"OVER TARGET: ratio {ratio:.2f} (target {RATIO_TARGET}), peak {peak / 1e6:.1f} MB", file=sys.stderr)
     return 0 if ok else 1
 
 

@@ -27,7 +27,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from .check import gc_paused, run_lint, validate_file, validate_text
 from .check.graph import check_requirements
@@ -58,11 +58,11 @@ class _Slim:
 
     __slots__ = ("id", "version", "file", "requires", "_source")
 
-    def __init__(self, flow: Flow):
+    def __init__(self, flow: Flow) -> None:
         self.id, self.version, self.file, self.requires = flow.id, flow.version, flow.file, flow.requires
         self._source = flow.source
 
-    def pos(self, *path) -> tuple[int, int] | None:
+    def pos(self, *path: Any) -> tuple[int, int] | None:
         return self._source.value(path) if self._source is not None else None
 
 

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import random
 import string
-from pathlib import Path
-
 import pytest
 
 import flowdoc.verify._redact as redact_module
@@ -15,9 +13,10 @@ from flowdoc.check import validate_file
 from flowdoc.diagnostics import DiagnosticList
 from flowdoc.load.yamlsafe import parse_yaml
 from flowdoc.verify._redact import Redactor
+from tests.flowkit import S, flow_text
+from tests.helpers import FLOWS
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLES = sorted((ROOT / "flows").glob("*.yaml"))
+EXAMPLES = sorted(FLOWS.glob("*.yaml"))
 
 
 def _secrets(rng: random.Random) -> list[str]:
@@ -101,7 +100,7 @@ def test_registering_tokens_of_one_issuer_compiles_no_expression_per_token(monke
 
 def test_positions_are_read_only_for_a_diagnostic(tmp_path):
     """Valid flows (every example, validated and linted) never read their positions again."""
-    fs = FlowSet.from_paths([ROOT / "flows"], lint=True)
+    fs = FlowSet.from_paths([FLOWS], lint=True)
     assert fs.flows and not fs.errors
     assert all(not f.source.read for f in fs.flows)
     bad = tmp_path / "bad.yaml"
@@ -109,6 +108,18 @@ def test_positions_are_read_only_for_a_diagnostic(tmp_path):
     flow, diags = validate_file(bad)
     assert flow is None and diags.errors
     assert all(d.line is not None for d in diags.errors), diags.errors
+
+
+def test_a_flow_with_named_paths_reads_no_position_unless_a_path_is_broken():
+    """Every graph check of the registry (named paths, references, requirements...) looks a position
+    up for a problem only: the flowkit demo (named paths, a lifecycle, troubleshooting) stays unread."""
+    fs = FlowSet.from_texts({"demo.yaml": flow_text()}, lint=True)
+    assert [f.id for f in fs.flows] == ["demo"] and not fs.errors
+    assert not fs.flows[0].source.read
+    text = flow_text([S("paths/main/steps", ["authorize", "userinfo"])])
+    (diag,) = [d for d in FlowSet.from_texts({"demo.yaml": text}).errors if d.code == "path-broken"]
+    _value, eager = parse_yaml(text, DiagnosticList("t"))
+    assert (diag.line, diag.col) == eager.value(("paths", 0, "steps", 1))
 
 
 @pytest.mark.parametrize("path", EXAMPLES, ids=lambda p: p.name)
@@ -136,17 +147,17 @@ def test_validate_without_the_models_reports_what_validate_with_them_does(tmp_pa
         (copy / p.name).write_text(p.read_text(encoding="utf-8"), encoding="utf-8")
     broken = tmp_path / "broken"
     broken.mkdir()
-    rotation = (ROOT / "flows" / "silent-refresh-rotation.yaml").read_text(encoding="utf-8")
+    rotation = (FLOWS / "silent-refresh-rotation.yaml").read_text(encoding="utf-8")
     (broken / "rotation.yaml").write_text(rotation.replace("steps.exchange_code.refresh_token",
                                                            "steps.exchange_code.no_such_capture"), encoding="utf-8")
-    (broken / "pkce.yaml").write_text((ROOT / "flows" / "authorization-code-pkce.yaml").read_text(encoding="utf-8"),
+    (broken / "pkce.yaml").write_text((FLOWS / "authorization-code-pkce.yaml").read_text(encoding="utf-8"),
                                       encoding="utf-8")
-    cases = [[ROOT / "flows"], [ROOT / "flows", copy], [broken], [broken / "rotation.yaml"],
-             [ROOT / "flows" / "silent-refresh-rotation.yaml"]]
+    cases = [[FLOWS], [FLOWS, copy], [broken], [broken / "rotation.yaml"],
+             [FLOWS / "silent-refresh-rotation.yaml"]]
     for paths in cases:
         kept, slim = _diagnostics(paths, True), _diagnostics(paths, False)
         assert kept == slim, paths
-    assert any(code == "duplicate-flow" for *_x, code, _m in _diagnostics([ROOT / "flows", copy], False)[0])
+    assert any(code == "duplicate-flow" for *_x, code, _m in _diagnostics([FLOWS, copy], False)[0])
     assert any(code == "undefined-capture" and line for _f, line, _c, code, _m in _diagnostics([broken], False)[0])
 
 

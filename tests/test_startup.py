@@ -8,14 +8,13 @@ import json
 import subprocess
 import sys
 import textwrap
-from pathlib import Path
 
 import click
 import pytest
+from click.testing import CliRunner
 
-from flowdoc.cli import COMMANDS, SUMMARIES
-
-ROOT = Path(__file__).resolve().parents[1]
+from flowdoc.cli import COMMANDS, SUMMARIES, cli
+from tests.helpers import ROOT
 
 HEAVY = ("pydantic", "yaml", "httpx", "jinja2", "markdown", "mkdocs", "joserfc", "flowdoc.model",
          "flowdoc.catalog", "flowdoc.load", "flowdoc.check", "flowdoc.verify", "flowdoc.publish")
@@ -61,10 +60,6 @@ def test_help_and_version_load_no_command_and_no_model(option):
 
 def test_help_is_what_click_writes_with_every_command_loaded():
     """The same --help as a plain click group holding the loaded commands would print."""
-    from click.testing import CliRunner
-
-    from flowdoc.cli import cli
-
     eager = click.Group(name=cli.name, commands={name: importlib.import_module(f"flowdoc.cli.{mod}").command
                                                   for name, mod in COMMANDS.items()},
                         help=cli.help, epilog=cli.epilog, params=cli.params,

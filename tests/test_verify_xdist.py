@@ -11,20 +11,17 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
 
-from tests.support.fixtures import oidc_server_verify  # noqa: F401
+from tests.helpers import FLOWS, ROOT, run_verify
 from tests.support.verify_inputs import secrets_of, verify_inputs
 
 pytestmark = pytest.mark.node
 
-ROOT = Path(__file__).resolve().parent.parent
-FLOWS = ROOT / "flows"
 
-
-def _env() -> dict[str, str]:
+def _pytest_env() -> dict[str, str]:
+    """The environment of the pytest run under test: this checkout's flowdoc, none of our FLOWDOC_*."""
     e = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDOC_")}
     e.update({"PYTHONPATH": str(ROOT), "NO_COLOR": "1"})
     return e
@@ -36,7 +33,7 @@ def _summary(report: dict) -> tuple[dict, dict]:
     return statuses, coverage
 
 
-def test_the_plugin_under_xdist_merges_one_report(oidc_server_verify, tmp_path):  # noqa: F811
+def test_the_plugin_under_xdist_merges_one_report(oidc_server_verify, tmp_path):
     srv = oidc_server_verify
     cli, env_text = verify_inputs(srv)
     (tmp_path / "s.env").write_text(env_text)
@@ -53,16 +50,15 @@ def test_the_plugin_under_xdist_merges_one_report(oidc_server_verify, tmp_path):
             "-p", "flowdoc.verify.pytest_plugin", "-n", "2", "-v", "--flowdoc-base-url", srv.issuer,
             "--flowdoc-flows", str(flows), "--flowdoc-env-file", str(tmp_path / "s.env"), *inputs,
             "--flowdoc-report-json", str(merged), f"--junitxml={xml}", "--rootdir", str(tmp_path)]
-    proc = subprocess.run(args, cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(args, cwd=tmp_path, env=_pytest_env(), capture_output=True, text=True, timeout=300)
     out = proc.stdout + proc.stderr
     assert proc.returncode == 1, out
     assert re.search(r"\b1 failed, \d+ passed", out), out
     assert re.search(r"\[gw0\].*PASSED", out) and re.search(r"\[gw1\].*PASSED", out), "not spread over 2 workers"
 
     single = tmp_path / "single.json"
-    ref = subprocess.run([sys.executable, "-m", "flowdoc", "verify", "-q", str(flows), *cli, "--env-file",
-                          str(tmp_path / "s.env"), "--report-json", str(single)],
-                         cwd=tmp_path, env=_env(), capture_output=True, text=True, timeout=300)
+    ref = run_verify(["-q", str(flows), *cli, "--env-file", str(tmp_path / "s.env"), "--report-json", str(single)],
+                     cwd=tmp_path, timeout=300)
     assert ref.returncode == 1, ref.stdout + ref.stderr
     got, want = json.loads(merged.read_text()), json.loads(single.read_text())
     assert _summary(got) == _summary(want)

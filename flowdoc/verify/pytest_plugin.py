@@ -20,7 +20,7 @@ import time
 from dataclasses import asdict
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Generator, Iterator
 
 import pytest
 
@@ -28,24 +28,14 @@ from ..config import load_config
 from ..diagnostics import FlowError
 from ..report.json_report import json_report
 from ..report.terminal import failure_text
-from . import (
-    InputError,
-    Verifier,
-    VerifyError,
-    VerifyOptions,
-    load_flows,
-    parse_input_args,
-)
+from . import InputError, Verifier, VerifyError, VerifyOptions, load_flows, parse_input_args
+from ._plan import Scenario
 from ._redact import scrub
-from ._result import (
-    PASSED,
-    SKIPPED,
-    CheckFailure,
-    FailureDetail,
-    ScenarioResult,
-    StepRecord,
-)
+from ._result import PASSED, SKIPPED, CheckFailure, FailureDetail, ScenarioResult, StepRecord
 from ._runner import ScenarioRun
+
+if TYPE_CHECKING:
+    from _pytest._code.code import TerminalRepr, TracebackStyle
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -75,7 +65,7 @@ def _enabled(config: pytest.Config) -> bool:
 
 
 class ScenarioFailed(Exception):
-    def __init__(self, result) -> None:
+    def __init__(self, result: ScenarioResult) -> None:
         super().__init__(result.id)
         self.result = result
 
@@ -85,17 +75,17 @@ class FlowdocUsageError(Exception):
 
 
 class FlowdocFlow(pytest.Collector):
-    def __init__(self, *, scenarios, **kw) -> None:
+    def __init__(self, *, scenarios: list[Scenario], **kw: Any) -> None:
         super().__init__(**kw)
         self.scenarios = scenarios
 
-    def collect(self):
+    def collect(self) -> Iterator[FlowdocScenario]:
         for scn in self.scenarios:
             yield FlowdocScenario.from_parent(self, name=scn.name, scenario=scn)
 
 
 class FlowdocScenario(pytest.Item):
-    def __init__(self, *, scenario, **kw) -> None:
+    def __init__(self, *, scenario: Scenario, **kw: Any) -> None:
         super().__init__(**kw)
         self.scenario = scenario
         self.add_marker("flowdoc")
@@ -117,7 +107,8 @@ class FlowdocScenario(pytest.Item):
         if result.status != PASSED:
             raise ScenarioFailed(result)
 
-    def repr_failure(self, excinfo, style=None):
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: TracebackStyle | None = None) -> str | TerminalRepr:
         if isinstance(excinfo.value, ScenarioFailed):
             verifier = self.config.stash.get(_verifier_key, None)
             text = failure_text(excinfo.value.result)
@@ -126,11 +117,11 @@ class FlowdocScenario(pytest.Item):
             return f"flowdoc: {excinfo.value}"
         return super().repr_failure(excinfo, style=style)
 
-    def reportinfo(self):
+    def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, None, f"flowdoc {self.scenario.id}"
 
 
-_verifier_key = pytest.StashKey["object"]()
+_verifier_key = pytest.StashKey[Verifier]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -139,12 +130,14 @@ def pytest_configure(config: pytest.Config) -> None:
         config.pluginmanager.register(ReportWriter(config), "flowdoc-report-json")
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo):
-    outcome = yield
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item,
+                              call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
     result = getattr(item, "flowdoc_result", None)
     if call.when == "call" and result is not None:
-        outcome.get_result().flowdoc_result = result  # plain data: pytest-xdist carries it to the controller
+        report.flowdoc_result = result  # type: ignore[attr-defined]  # plain data: pytest-xdist carries it along
+    return report
 
 
 class ReportWriter:
@@ -152,7 +145,7 @@ class ReportWriter:
 
     def __init__(self, config: pytest.Config):
         self.config = config
-        self.results: dict[str, dict] = {}
+        self.results: dict[str, dict[str, Any]] = {}
         self.started = datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.t0 = time.monotonic()
 
@@ -202,7 +195,7 @@ def _options(config: pytest.Config) -> VerifyOptions:
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     if not _enabled(config):
         return
     paths = config.getoption("flowdoc_flows") or [_default_flows(config)]
@@ -218,7 +211,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     config.add_cleanup(verifier.close)
     for w in verifier.warnings(flows):
         config.issue_config_time_warning(pytest.PytestWarning(f"flowdoc: {w}"), stacklevel=2)
-    by_flow: dict[str, list] = {}
+    by_flow: dict[str, list[Scenario]] = {}
     for scn in plan:
         by_flow.setdefault(scn.flow_key, []).append(scn)
     for key, scns in by_flow.items():
