@@ -5,7 +5,9 @@
    connection pool and JWKS cache, a fresh cookie jar per scenario), against a plain httpx loop
    making the same two requests on one client. Target: ratio <= 1.3x.
 2. 50 scenarios (every scenario of client-credentials and of authorization-code-pkce, repeated)
-   one after another (--jobs 1) and concurrently (--jobs 10).
+   one after another (--jobs 1) and concurrently (--jobs 10), for information: against a loopback
+   server with no latency the run is bound by CPU, and two CPUs gain little. What concurrency buys
+   against a server with latency is measured, with a target, by bench_jobs.py.
 
 Starts its own test server (tests/node/oidc_server.mjs; needs `npm ci --prefix tests/node`).
 Run: python benchmarks/bench_verify.py [N]

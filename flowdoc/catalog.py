@@ -18,6 +18,8 @@ then, across the set, one id + version is defined once (``duplicate-flow``) and 
 that exists: among the set, else among the valid flows beside the requiring file (its folder is
 read once, however many requirements miss). ``lint=True`` lints the flows that stay valid. Loading
 from paths is lazy: ``files`` is known at once, the files are read on first use of anything else.
+``keep_flows=False`` (flowdoc validate: only the diagnostics are wanted) keeps of each valid flow
+what the checks across the set need, not its model: memory stays flat however many files there are.
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Mapping
+from typing import Any, Iterable, Mapping
 
 from .check import gc_paused, run_lint, validate_file, validate_text
 from .check.graph import check_requirements
@@ -51,6 +53,19 @@ class FlowFile:
     diagnostics: DiagnosticList
 
 
+class _Slim:
+    """What the checks across the set need of a valid flow whose model is not kept."""
+
+    __slots__ = ("id", "version", "file", "requires", "_source")
+
+    def __init__(self, flow: Flow) -> None:
+        self.id, self.version, self.file, self.requires = flow.id, flow.version, flow.file, flow.requires
+        self._source = flow.source
+
+    def pos(self, *path: Any) -> tuple[int, int] | None:
+        return self._source.value(path) if self._source is not None else None
+
+
 @dataclass
 class _Source:
     name: str
@@ -74,6 +89,8 @@ class FlowSet:
     #: folders searched (with their subfolders) for a required flow that is neither in the set nor
     #: beside the requiring file: the configured flow folders
     search: list[str] = field(default_factory=list)
+    #: False: keep of each valid flow only what the checks across the set need (see the module)
+    keep_flows: bool = True
     _entries: dict[str, FlowFile] | None = field(default=None, init=False, repr=False)
     _flows: list[Flow] = field(default_factory=list, init=False, repr=False)
     _index: dict[str, list[Flow]] = field(default_factory=dict, init=False, repr=False)
@@ -82,12 +99,12 @@ class FlowSet:
     # ------------------------------------------------------------ building
     @classmethod
     def from_paths(cls, paths: Iterable[PathLike], *, lint: bool = False, lint_config: LintConfig | None = None,
-                   across: bool = True, search: Iterable[PathLike] = ()) -> "FlowSet":
+                   across: bool = True, search: Iterable[PathLike] = (), keep_flows: bool = True) -> "FlowSet":
         """The flow files of ``paths`` (files, and ``*.yaml`` / ``*.yml`` under folders); read on first use.
         ``search``: folders where a required flow may live too (see :meth:`required`)."""
         files, missing = discover(paths)
         return cls([_Source(str(f), path=f) for f in files], missing, lint=lint, lint_config=lint_config, across=across,
-                   search=[str(p) for p in search])
+                   search=[str(p) for p in search], keep_flows=keep_flows or lint)
 
     @classmethod
     def from_texts(cls, texts: Mapping[str, bytes | str], *, lint: bool = False,
@@ -146,6 +163,8 @@ class FlowSet:
         self._entries = {}
         for src in self.sources:
             flow, diags = validate_file(src.path) if src.path is not None else validate_text(src.data or b"", src.name)
+            if flow is not None and not self.keep_flows:
+                flow = _Slim(flow)  # type: ignore[assignment]
             self._entries[src.name] = FlowFile(src.name, flow, diags)
             if flow is not None:
                 self._flows.append(flow)
@@ -196,7 +215,11 @@ class FlowSet:
             if wanted in self._index:
                 break
             self._load_folder(Path(folder))
-        return self._index.get(wanted, [])
+        found = self._index.get(wanted, [])
+        if any(isinstance(f, _Slim) for f in found):  # read again the few flows a requirement names
+            found = self._index[wanted] = [f if isinstance(f, Flow) else validate_file(f.file)[0] for f in found]
+            found = [f for f in found if f is not None]
+        return found
 
     def _load_folder(self, folder: Path) -> None:
         key = os.path.abspath(folder)

@@ -7,7 +7,9 @@ not edges (they never run). A cycle is a strongly connected component of more th
 a module importing itself.
 
 Imports inside functions and classes are allowed only for the CLI's lazy command loading in
-flowdoc/cli/__init__.py (``importlib.import_module``, which this check does not see as an import);
+flowdoc/cli/__init__.py (``importlib.import_module``, which this check does not see as an import),
+and the package's public names in flowdoc/__init__.py (PEP 562 ``__getattr__``, so that
+``flowdoc --version`` builds no model; tests/test_startup.py);
 :data:`ALLOWED_LOCAL` lists any other exception with its reason (none today).
 """
 

@@ -113,18 +113,21 @@ def _through(flow: Flow, i: int, t: Transition, j: int, f: Failure,
                   "repeat its request (attempts)", flow.pos("transitions", i, "failures", j, "through"))
         return None
     for k, sid in enumerate(f.through):
-        where = flow.pos("transitions", i, "failures", j, "through", k)
+        here = ("transitions", i, "failures", j, "through", k)  # looked up for a problem only
         nxt = tmap.get(sid)
         if nxt is None:
-            diags.add("undefined-step", f"failure '{f.id}' runs on through undefined transition {quote(sid)}", where)
+            diags.add("undefined-step", f"failure '{f.id}' runs on through undefined transition {quote(sid)}",
+                      flow.pos(*here))
             return None
         if nxt.from_ != prev.to:
             diags.add("through-broken", f"failure '{f.id}': '{sid}' leaves '{nxt.from_}' but '{prev.id}' ends in "
-                      f"'{prev.to}'", where, help="list the steps in order, each leaving the state the one before reaches")
+                      f"'{prev.to}'", flow.pos(*here),
+                      help="list the steps in order, each leaving the state the one before reaches")
             return None
         if nxt.internal or nxt.request is None or nxt.parallel:
             diags.add("through-not-runnable", f"failure '{f.id}' runs on through '{sid}', which is not an HTTP step a "
-                      "client sends (internal, parallel or an action)", where)
+                      "client sends (internal, parallel or an action)",
+                      flow.pos(*here))
             return None
         prev = nxt
     return prev
@@ -237,14 +240,14 @@ def _ttl_inputs(flow: Flow, diags: DiagnosticList) -> None:
     for name, tok in flow.lifecycle.tokens.items():
         if tok.ttl_input is None:
             continue
-        where = flow.pos("lifecycle", "tokens", name, "ttl_input")
+        here = ("lifecycle", "tokens", name, "ttl_input")  # looked up for a problem only
         inp = flow.inputs.get(tok.ttl_input)
         if inp is None:
             diags.add("undefined-input", f"token {quote(name)}: ttl_input names undeclared input {quote(tok.ttl_input)}",
-                      where)
+                      flow.pos(*here))
             continue
         if tok.ttl is None:
-            diags.add("ttl-input-without-ttl", f"token {quote(name)} has a ttl_input but no ttl", where,
+            diags.add("ttl-input-without-ttl", f"token {quote(name)} has a ttl_input but no ttl", flow.pos(*here),
                       help="state the documented lifetime as ttl")
             continue
         try:
@@ -254,19 +257,21 @@ def _ttl_inputs(flow: Flow, diags: DiagnosticList) -> None:
         if default != tok.ttl:
             diags.add("ttl-input-default",
                       f"token {quote(name)}: the default of input {quote(tok.ttl_input)} ({inp.default!r}) is not its "
-                      f"ttl ({tok.ttl} s)", where,
+                      f"ttl ({tok.ttl} s)", flow.pos(*here),
                       help="give the input the documented lifetime as default, so verify checks what the page says")
 
 
 def _observed_by(flow: Flow, i: int, t: Transition, diags: DiagnosticList) -> None:
     if t.observed_by is None:
         return
-    where = flow.pos("transitions", i, "observed_by")
+    here = ("transitions", i, "observed_by")  # looked up for a problem only
     other = flow.transition_map.get(t.observed_by)
     if not t.internal:
-        diags.add("observed-by-not-internal", f"'{t.id}' is not internal: it is observed by its own exchange", where)
+        diags.add("observed-by-not-internal", f"'{t.id}' is not internal: it is observed by its own exchange",
+                  flow.pos(*here))
     elif other is None:
-        diags.add("undefined-step", f"'{t.id}' is observed by undefined transition {quote(t.observed_by)}", where)
+        diags.add("undefined-step", f"'{t.id}' is observed by undefined transition {quote(t.observed_by)}",
+                  flow.pos(*here))
     elif other.internal or other.request is None:
         diags.add("observed-by-not-runnable", f"'{t.id}' is observed by '{other.id}', which a client cannot send "
-                  "(internal or an action)", where)
+                  "(internal or an action)", flow.pos(*here))

@@ -18,7 +18,7 @@ from ..model.refs import walk_strings
 from .assumptions import check_assumptions
 from .dominators import Dominance
 
-Pos = tuple[int, int] | None
+Path = tuple[Any, ...]  # a value's place in the flow file: its position is looked up for a problem only
 
 
 def _near(word: str, options: Any) -> str | None:
@@ -277,18 +277,19 @@ def path_steps(ctx: GraphContext) -> None:
         prev: Transition | None = None
         for si, sid in enumerate(p.steps):
             t = tmap.get(sid)
-            where = flow.pos("paths", pi, "steps", si)
+            where = ("paths", pi, "steps", si)  # looked up for a problem only
             if t is None:
-                diags.add("undefined-step", f"path '{p.id}' names undefined transition {quote(sid)}", where,
+                diags.add("undefined-step", f"path '{p.id}' names undefined transition {quote(sid)}", flow.pos(*where),
                           help=ctx.hints.near(sid, tmap))
                 prev = None
                 continue
             if prev is None and si == 0 and ctx.start is not None and t.from_ != ctx.start:
                 diags.add("path-broken",
-                          f"path '{p.id}' starts with {quote(sid)}, which does not leave the initial state", where)
+                          f"path '{p.id}' starts with {quote(sid)}, which does not leave the initial state",
+                          flow.pos(*where))
             elif prev is not None and t.from_ != prev.to and not (t.parallel and t.parallel == prev.parallel):
                 diags.add("path-broken", f"path '{p.id}': {quote(sid)} leaves '{t.from_}' but '{prev.id}' ends in "
-                          f"'{prev.to}'", where)
+                          f"'{prev.to}'", flow.pos(*where))
             prev = t
 
 
@@ -375,95 +376,101 @@ class _RefCheck:
                                    flow.key_pos(*base, "failures", j, "provoke", "inputs", name),
                                    help=self.hints.near(name, flow.inputs))
         if t.guard is not None and t.guard.expr:
-            where = flow.pos(*base, "guard", "expr")
+            at = (*base, "guard", "expr")
             try:
                 g = Guard.parse(t.guard.expr)
             except ExprError as exc:  # pragma: no cover - the model parsed it already
-                self.diags.add("bad-expression", str(exc), where)
+                self.report("bad-expression", str(exc), at)
                 return
             for p in g.refs():
-                self.path(p, where, t, True)
+                self.path(p, at, t, True)
 
-    def text(self, path: tuple, text: str, owner: Transition | None, allow_steps: bool = True) -> None:
-        where = self.flow.pos(*path)
+    def report(self, code: str, message: str, at: Path, **kw: Any) -> None:
+        """Add a diagnostic at the value ``at`` names: positions are looked up for a problem only
+        (a valid flow never reads them, see :class:`flowdoc.load.yamlsafe.SourceMap`)."""
+        self.diags.add(code, message, self.flow.pos(*at), **kw)
+
+    def text(self, path: Path, text: str, owner: Transition | None, allow_steps: bool = True) -> None:
+        if "${" not in text:  # no reference: nothing to check
+            return
         try:
             refs = list(iter_refs(text))
         except ExprError as exc:
-            self.diags.add("bad-expression", str(exc), where)
+            self.report("bad-expression", str(exc), path)
             return
         for ref in refs:
-            self.path(ref.path, where, owner, allow_steps)
+            self.path(ref.path, path, owner, allow_steps)
 
-    def path(self, p: tuple[str, ...], where: Pos, owner: Transition | None, allow_steps: bool) -> None:
+    def path(self, p: tuple[str, ...], at: Path, owner: Transition | None, allow_steps: bool) -> None:
         root = p[0]
         if root == "inputs":
-            self.input_ref(p, where)
+            self.input_ref(p, at)
         elif root == "steps":
-            self.step_ref(p, where, owner, allow_steps)
+            self.step_ref(p, at, owner, allow_steps)
         elif root in self.flow.requires:
-            self.requirement_ref(p, where)
+            self.requirement_ref(p, at)
         elif root in self.flow.generate:
-            self.generated_ref(p, where)
+            self.generated_ref(p, at)
         else:
             options = ["inputs", "steps", *self.flow.generate, *self.flow.requires]
-            self.diags.add("undefined-reference", f"{quote('.'.join(p))} refers to nothing: {quote(root)} is not "
-                           "inputs, steps or a generated value", where, help=self.hints.near(root, options))
+            self.report("undefined-reference", f"{quote('.'.join(p))} refers to nothing: {quote(root)} is not "
+                        "inputs, steps or a generated value", at, help=self.hints.near(root, options))
 
-    def input_ref(self, p: tuple[str, ...], where: Pos) -> None:
+    def input_ref(self, p: tuple[str, ...], at: Path) -> None:
         inputs = self.flow.inputs
         if len(p) != 2:
-            self.diags.add("undefined-input", f"{quote('.'.join(p))} must be inputs.NAME", where)
+            self.report("undefined-input", f"{quote('.'.join(p))} must be inputs.NAME", at)
         elif p[1] not in inputs:
-            self.diags.add("undefined-input", f"input {quote(p[1])} is not declared under inputs", where,
-                           help=self.hints.near(p[1], inputs) or f"declare it: inputs: {{{p[1]}: {{description: ...}}}}")
+            self.report("undefined-input", f"input {quote(p[1])} is not declared under inputs", at,
+                        help=self.hints.near(p[1], inputs) or f"declare it: inputs: {{{p[1]}: {{description: ...}}}}")
 
-    def step_ref(self, p: tuple[str, ...], where: Pos, owner: Transition | None, allow_steps: bool) -> None:
-        diags, dotted = self.diags, quote(".".join(p))
+    def step_ref(self, p: tuple[str, ...], at: Path, owner: Transition | None, allow_steps: bool) -> None:
+        dotted = quote(".".join(p))
         if not allow_steps:
-            diags.add("bad-reference", f"{dotted}: only inputs can be used here", where)
+            self.report("bad-reference", f"{dotted}: only inputs can be used here", at)
             return
         if len(p) < 3:
-            diags.add("undefined-capture", f"{dotted} must be steps.TRANSITION.NAME", where)
+            self.report("undefined-capture", f"{dotted} must be steps.TRANSITION.NAME", at)
             return
         step = self.tmap.get(p[1])
         if step is None:
-            diags.add("undefined-step", f"{dotted} names undefined transition {quote(p[1])}", where,
-                      help=self.hints.near(p[1], self.tmap))
+            self.report("undefined-step", f"{dotted} names undefined transition {quote(p[1])}", at,
+                        help=self.hints.near(p[1], self.tmap))
             return
         if step.response is None:
-            diags.add("undefined-capture", f"transition {quote(p[1])} has no HTTP response to capture from", where)
+            self.report("undefined-capture", f"transition {quote(p[1])} has no HTTP response to capture from", at)
             return
         name = p[2]
         if name not in RESPONSE_PARTS and name not in step.response.capture:
-            diags.add("undefined-capture", f"transition {quote(p[1])} captures no {quote(name)}", where,
-                      help=self.hints.near(name, step.response.capture)
-                      or f"add it: capture: {{{name}: body.{name}}} on {quote(p[1])}")
+            self.report("undefined-capture", f"transition {quote(p[1])} captures no {quote(name)}", at,
+                        help=self.hints.near(name, step.response.capture)
+                        or f"add it: capture: {{{name}: body.{name}}} on {quote(p[1])}")
             return
         if owner is not None and step.id != owner.id and self.start is not None:
             if self.graph.reaches_around(self.start, owner.from_, step.id):
-                diags.add("capture-not-produced",
-                          f"{dotted} is used by '{owner.id}', but a path reaches '{owner.id}' "
-                          f"without passing '{step.id}'", where,
-                          help=f"use a value every path produces, or route all paths through '{step.id}'")
+                self.report("capture-not-produced",
+                            f"{dotted} is used by '{owner.id}', but a path reaches '{owner.id}' "
+                            f"without passing '{step.id}'", at,
+                            help=f"use a value every path produces, or route all paths through '{step.id}'")
 
-    def requirement_ref(self, p: tuple[str, ...], where: Pos) -> None:
+    def requirement_ref(self, p: tuple[str, ...], at: Path) -> None:
         root = p[0]
         req = self.flow.requires[root]
         if len(p) != 2 or p[1] not in req.provides:
-            self.diags.add("undefined-reference", f"{quote('.'.join(p))}: requirement {quote(root)} provides "
-                           f"{', '.join(req.provides) or 'nothing'}", where,
-                           help=self.hints.near(p[-1], req.provides))
+            self.report("undefined-reference", f"{quote('.'.join(p))}: requirement {quote(root)} provides "
+                        f"{', '.join(req.provides) or 'nothing'}", at,
+                        help=self.hints.near(p[-1], req.provides))
 
-    def generated_ref(self, p: tuple[str, ...], where: Pos) -> None:
+    def generated_ref(self, p: tuple[str, ...], at: Path) -> None:
         root = p[0]
         gen = self.flow.generate[root]
         if len(p) > 2 or (len(p) == 2 and p[1] not in gen.parts):
             parts = ", ".join(f"{root}.{x}" for x in gen.parts) or root
-            self.diags.add("undefined-reference",
-                           f"{quote('.'.join(p))} is not a part of {quote(root)} (use {parts})", where)
+            self.report("undefined-reference",
+                        f"{quote('.'.join(p))} is not a part of {quote(root)} (use {parts})", at)
         elif len(p) == 1 and gen.parts:
-            self.diags.add("undefined-reference",
-                           f"{quote(root)} has parts: use {', '.join(root + '.' + x for x in gen.parts)}", where)
+            self.report("undefined-reference",
+                        f"{quote(root)} has parts: use {', '.join(root + '.' + x for x in gen.parts)}", at)
 
 
 def check_requirements(flow: Flow, name: str, candidates: list[Flow], diags: DiagnosticList) -> None:
@@ -478,10 +485,10 @@ def check_requirements(flow: Flow, name: str, candidates: list[Flow], diags: Dia
     for key, src in req.provides.items():
         _steps, step, *rest = src.split(".")
         t = other.transition_map.get(step)
-        where = flow.pos("requires", name, "provides", key)
+        here = ("requires", name, "provides", key)  # looked up for a problem only
         if t is None or t.response is None:
-            diags.add("undefined-step", f"flow '{other.id}' has no HTTP step {quote(step)}", where,
+            diags.add("undefined-step", f"flow '{other.id}' has no HTTP step {quote(step)}", flow.pos(*here),
                       help=hints.near(step, other.transition_map))
         elif rest and rest[0] not in RESPONSE_PARTS and rest[0] not in t.response.capture:
-            diags.add("undefined-capture", f"step {quote(step)} of flow '{other.id}' captures no {quote(rest[0])}", where,
-                      help=hints.near(rest[0], t.response.capture))
+            diags.add("undefined-capture", f"step {quote(step)} of flow '{other.id}' captures no {quote(rest[0])}",
+                      flow.pos(*here), help=hints.near(rest[0], t.response.capture))

@@ -15,6 +15,7 @@ import importlib
 import signal
 
 import click
+from click.utils import make_default_short_help
 
 from .._version import __version__
 
@@ -46,6 +47,22 @@ COMMANDS = {
     "import": "import_",
 }
 
+# command name -> the first line of its help: the command list of --help, which so loads no module
+SUMMARIES = {
+    "validate": "Validate flow files (PATHS: files or folders; default: the flows folder).",
+    "lint": "Lint flow files against the documentation best practices.",
+    "schema": "Print the JSON Schema of flow files, for editors.",
+    "render": "Render FLOWS (files or folders) as a diagram (--view, --format) or as Markdown pages (--format markdown).",
+    "build": "Build the documentation site: flows → Markdown → static HTML (MkDocs).",
+    "serve": "Serve a live preview of the site on 127.0.0.1.",
+    "diff": "Show the semantic changes from OLD to NEW, each with a stable id and a level.",
+    "check": "Check flows for CI (PATHS: files or folders; default: the flows folder).",
+    "verify": "Verify that a server behaves as the flows document (PATHS: files or folders).",
+    "new": "Start a new flow: KIND (see --list), --from-har FILE or --from-discovery URL.",
+    "export": "Export a flow for other tools.",
+    "import": "Import a flow skeleton from another tool's format.",
+}
+
 
 class LazyGroup(click.Group):
     def invoke(self, ctx: click.Context):
@@ -67,6 +84,13 @@ class LazyGroup(click.Group):
         if mod is None:
             return None
         return importlib.import_module(f"{__name__}.{mod}").command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of --help as click writes it, from :data:`SUMMARIES` (no module loaded)."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, make_default_short_help(SUMMARIES[name], limit)) for name in names])
 
 
 @click.group(cls=LazyGroup, epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})

@@ -21,6 +21,6 @@ def command(paths: tuple[str, ...], fmt: str) -> None:
     Every problem is reported as FILE:LINE:COL: error[CODE]: message.
     """
     config = config_or_exit()
-    res = load_flows(paths, config)
+    res = load_flows(paths, config, keep_flows=False)  # only the diagnostics are wanted
     emit(res.diagnostics, fmt, len(res.files))
     raise SystemExit(2 if res.invalid else 0)

@@ -95,7 +95,7 @@ def read_flow_text(text_or_bytes: str | bytes, file: str = "<string>") -> tuple[
     try:
         data = text_or_bytes if isinstance(text_or_bytes, bytes) else text_or_bytes.encode("utf-8", "surrogatepass")
         text = decode(data, diags)
-        value, source = parse_yaml(text, diags)
+        value, source = parse_yaml(text, diags, positions=False)  # read again only for a diagnostic
     except YamlError:
         return None, diags
     if not_a_flow(value, source, diags):

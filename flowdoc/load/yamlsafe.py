@@ -28,7 +28,6 @@ whatever the input's depth.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 import yaml
@@ -50,21 +49,71 @@ Path = tuple[Any, ...]
 Pos = tuple[int, int]  # 1-based line, column
 
 
-@dataclass
 class SourceMap:
-    """Where each value (and each mapping key) stands in the file."""
+    """Where each value (and each mapping key) stands in the file.
 
-    values: dict[Path, Pos] = field(default_factory=dict)
-    keys: dict[Path, Pos] = field(default_factory=dict)
-    #: a key of a flow mapping ``{...}`` that follows an unquoted value: path -> the key of that value
-    #: (``{when: a, refresh token held}``: an unquoted comma may have cut the value in two)
-    after_plain: dict[Path, str] = field(default_factory=dict)
+    A map made with ``text`` holds no position yet: they are read again from the text the first
+    time one is asked for (positions serve diagnostics, which most files never have), so a loaded
+    flow keeps its text instead of a dictionary entry per value."""
+
+    def __init__(self, values: dict[Path, Pos] | None = None, keys: dict[Path, Pos] | None = None,
+                 *, text: str | None = None):
+        self._values: dict[Path, Pos] = {} if values is None else values
+        self._keys: dict[Path, Pos] = {} if keys is None else keys
+        #: a key of a flow mapping ``{...}`` that follows an unquoted value: path -> the key of that
+        #: value (``{when: a, refresh token held}``: an unquoted comma may have cut the value in two)
+        self._after_plain: dict[Path, str] = {}
+        self._text = text
+
+    @property
+    def values(self) -> dict[Path, Pos]:
+        if self._text is not None:
+            self._read()
+        return self._values
+
+    @property
+    def keys(self) -> dict[Path, Pos]:
+        if self._text is not None:
+            self._read()
+        return self._keys
+
+    @property
+    def after_plain(self) -> dict[Path, str]:
+        if self._text is not None:
+            self._read()
+        return self._after_plain
+
+    @property
+    def read(self) -> bool:
+        """True once the positions are known (always, for a map not made from a text)."""
+        return self._text is None
+
+    def _read(self) -> None:
+        text = self._text
+        if text is None:
+            return
+        try:
+            _value, full = parse_yaml(text, DiagnosticList("<positions>"))
+        except YamlError:  # pragma: no cover - the text parsed once already
+            full = SourceMap()
+        self._values, self._keys, self._after_plain = full._values, full._keys, full._after_plain
+        self._text = None  # last: a thread reading meanwhile reads the text again, never half a map
+
+    def __eq__(self, other: object) -> bool:  # as the dataclass it was: flows loaded alike compare equal
+        if not isinstance(other, SourceMap):
+            return NotImplemented
+        if self._text is not None and self._text == other._text:
+            return True
+        return self.values == other.values and self.keys == other.keys
+
+    __hash__ = None  # type: ignore[assignment]
 
     def value(self, path: Path) -> Pos | None:
         """Position of the value at ``path``, or of its nearest ancestor."""
+        values = self.values
         path = tuple(path)
         while True:
-            pos = self.values.get(path)
+            pos = values.get(path)
             if pos is not None or not path:
                 return pos
             path = path[:-1]
@@ -260,8 +309,9 @@ _END_EVENTS = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
 class _EventReader:
     """One pass over libyaml's events with an explicit stack of open mappings and sequences."""
 
-    def __init__(self, diags: DiagnosticList):
+    def __init__(self, diags: DiagnosticList, positions: bool = True):
         self.diags = diags
+        self.positions = positions  # False: no position recorded (the map reads them later, if asked)
         self.b = _Builder(diags)
         self.stack: list[_Frame] = []
         self.root: Any = None
@@ -270,14 +320,19 @@ class _EventReader:
 
     def read(self, text: str) -> None:
         """Build the document; raises :class:`YamlError` (diagnostics added) when it cannot."""
-        for ev in yaml.parse(text, Loader=_Loader):
-            cls = type(ev)
-            if cls in _NODE_EVENTS:
-                self.node(ev, cls)
-            elif cls in _END_EVENTS:
-                self.end()
-            elif cls is yaml.DocumentStartEvent and not self.document(ev):
-                break
+        parser = _Loader(text)
+        next_event = parser.get_event  # the parser's own loop: yaml.parse adds a generator and a check per event
+        try:
+            while (ev := next_event()) is not None:
+                cls = type(ev)
+                if cls in _NODE_EVENTS:
+                    self.node(ev, cls)
+                elif cls in _END_EVENTS:
+                    self.end()
+                elif cls is yaml.DocumentStartEvent and not self.document(ev):
+                    break
+        finally:
+            parser.dispose()
 
     def node(self, ev: Any, cls: type) -> None:
         """A scalar, an alias or the start of a mapping or sequence: a key, or a value at its path."""
@@ -286,14 +341,15 @@ class _EventReader:
         if parent is not None and parent.kind == "map" and parent.key is _NO_KEY:
             self.key(parent, ev, cls, pos)
             return
-        if parent is None:
+        if parent is None or not self.positions:
             path: Path = ()
         elif parent.kind == "map":
             path = parent.path + (parent.key,)
             self.b.source.keys[path] = parent.key_mark  # type: ignore[assignment]
         else:
             path = parent.path + (len(parent.value),)
-        self.b.source.values[path] = pos
+        if self.positions:
+            self.b.source.values[path] = pos
         plain = False
         if cls is yaml.ScalarEvent:
             value, size = self.scalar(ev, pos)
@@ -405,13 +461,16 @@ class _EventReader:
         return True
 
 
-def parse_yaml(text: str, diags: DiagnosticList) -> tuple[Any, SourceMap]:
+def parse_yaml(text: str, diags: DiagnosticList, *, positions: bool = True) -> tuple[Any, SourceMap]:
     """Parse one YAML document into plain values and a source map.
+
+    ``positions=False``: the source map reads the positions from ``text`` when first asked (the
+    parse itself records none: faster, and a loaded flow keeps its text instead of the map).
 
     Problems are added to ``diags``; :class:`YamlError` is raised when no usable
     document could be built (syntax errors, nothing but comments, ...).
     """
-    reader = _EventReader(diags)
+    reader = _EventReader(diags, positions)
     try:
         reader.read(text)
     except yaml.MarkedYAMLError as exc:
@@ -423,7 +482,7 @@ def parse_yaml(text: str, diags: DiagnosticList) -> tuple[Any, SourceMap]:
     if not reader.have_root:
         diags.add("empty-file", "the file holds no YAML document", help="start from an example in flows/")
         raise YamlError()
-    return reader.root, reader.b.source
+    return reader.root, (reader.b.source if positions else SourceMap(text=text))
 
 
 def _report_syntax(exc: yaml.MarkedYAMLError, text: str, diags: DiagnosticList) -> None:

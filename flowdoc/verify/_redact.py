@@ -195,8 +195,14 @@ class Redactor:
     #: variants at least this long are found through an index of their first characters, so the
     #: cost of redacting a text grows with the text, not with the number of secrets seen
     PREFIX = 8
-    #: up to this many variants one regular expression (an alternation of literals) is faster
-    SCAN_ABOVE = 48
+    #: while the variants are few and short, one regular expression (an alternation of literals) is
+    #: fastest; it is rebuilt on each registration, and compiling costs ~1 ms per 2,000 characters
+    #: (a few JWTs), so beyond this total length the prefix index is used
+    SMALL_CHARS = 2048
+    #: the prefix index finds candidates with one expression of the distinct prefixes, rebuilt only
+    #: when a new prefix is registered (tokens of one issuer share theirs); beyond this many prefixes
+    #: the text is scanned position by position instead
+    PREFIXES_IN_PATTERN = 256
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -207,6 +213,9 @@ class Redactor:
         self._index: dict[str, list[tuple[str, str]]] = {}  # first PREFIX chars -> variants, longest first
         self._short: dict[str, str] = {}  # variants shorter than PREFIX -> placeholder
         self._version = 0  # registrations so far (the patterns are rebuilt when it changes)
+        self._chars = 0  # total length of the variants
+        self._prefix_version = 0  # distinct prefixes in the index so far
+        self._prefix_re: tuple[int, re.Pattern[str] | None] = (-1, None)  # the prefixes, while they are few
         self._small: tuple[int, re.Pattern[str] | None] = (-1, None)  # every variant, while they are few
         self._short_re: tuple[int, re.Pattern[str] | None] = (-1, None)  # the short variants
 
@@ -243,7 +252,10 @@ class Redactor:
             return ph
 
     def _index_variant(self, variant: str, ph: str) -> None:
+        self._chars += len(variant)
         if len(variant) >= self.PREFIX:
+            if variant[: self.PREFIX] not in self._index:
+                self._prefix_version += 1
             bisect.insort(self._index.setdefault(variant[: self.PREFIX], []), (variant, ph), key=lambda x: -len(x[0]))
         else:
             self._short[variant] = ph
@@ -286,7 +298,7 @@ class Redactor:
     def _redact_plain(self, text: str) -> str:
         if not text:
             return text
-        if len(self._variants) <= self.SCAN_ABOVE:
+        if self._chars <= self.SMALL_CHARS:
             pattern = self._pattern("_small", self._variants)
             if pattern is not None:
                 return pattern.sub(self._replacement, text)
@@ -311,12 +323,38 @@ class Redactor:
     def _replacement(self, m: re.Match[str]) -> str:
         return self._variants.get(m.group(0), m.group(0))
 
+    def _prefixes(self) -> re.Pattern[str] | None:
+        """One expression of the index's prefixes (None: too many, or none)."""
+        version, pattern = self._prefix_re
+        if version == self._prefix_version:
+            return pattern
+        with self._lock:
+            version, keys = self._prefix_version, list(self._index)
+            few = 0 < len(keys) <= self.PREFIXES_IN_PATTERN
+            pattern = re.compile("|".join(map(re.escape, keys))) if few else None
+            self._prefix_re = (version, pattern)
+        return pattern
+
     def _scan(self, text: str) -> list[str]:
-        """The variants of SCAN_ABOVE or more characters found through the prefix index."""
+        """The variants of PREFIX or more characters found through the prefix index (the longest at
+        each position; after a match the search goes on after it)."""
         index, width = self._index, self.PREFIX
         out: list[str] = []
         last = i = 0
         end = len(text) - width
+        finder = self._prefixes()
+        if finder is not None:
+            while (m := finder.search(text, i)) is not None:
+                i = m.start()
+                for value, ph in index.get(m.group(), ()):
+                    if text.startswith(value, i):
+                        out += [text[last:i], ph]
+                        i = last = i + len(value)
+                        break
+                else:
+                    i += 1
+            out.append(text[last:])
+            return out
         while i <= end:
             for value, ph in index.get(text[i:i + width], ()):
                 if text.startswith(value, i):

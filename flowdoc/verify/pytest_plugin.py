@@ -7,23 +7,33 @@ or ``--flowdoc-flows`` is given. Items are named ``flowdoc::FLOW::SCENARIO`` (so
 ``--junitxml`` work as usual); a failure shows the step, expected vs actual and redacted
 excerpts. Inputs come from ``--flowdoc-input``, the environment (``FLOWDOC_<NAME>``) and
 ``--flowdoc-env-file``, as with ``flowdoc verify``.
+
+Under pytest-xdist (``pytest -n 8 --flowdoc-...``) every worker collects the same items and runs
+its share of the scenarios with its own connection pool; ``--flowdoc-report-json FILE`` is
+written once, by the controller, from the results every worker sends back with its test reports
+(redacted by the worker that ran the scenario): the same report as ``flowdoc verify --report-json``.
 """
 
 from __future__ import annotations
 
+import time
+from dataclasses import asdict
+from datetime import datetime, timezone
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, Generator, Iterable, Iterator
 
 import pytest
 
 from ..config import load_config
 from ..diagnostics import FlowError
-from ..proofs import write_proofs
 from ..model.flow import Flow
+from ..proofs import write_proofs
+from ..report.json_report import json_report
 from ..report.terminal import failure_text
 from . import InputError, Verifier, VerifyError, VerifyOptions, load_flows, parse_input_args
 from ._plan import Scenario
-from ._result import PASSED, SKIPPED, ScenarioResult
+from ._redact import scrub
+from ._result import PASSED, SKIPPED, CheckFailure, FailureDetail, ScenarioResult, StepRecord
 
 if TYPE_CHECKING:
     from _pytest._code.code import TerminalRepr, TracebackStyle
@@ -50,6 +60,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="The environment the proof files name (default: the host of the issuer or base URL).")
     g.addoption("--flowdoc-all-versions", action="store_true", default=False,
                 help="Verify every version of a flow, not only the latest.")
+    g.addoption("--flowdoc-report-json", default=None, metavar="FILE",
+                help="Write the full result with coverage as JSON (as flowdoc verify --report-json; one file "
+                     "for all pytest-xdist workers).")
 
 
 def _enabled(config: pytest.Config) -> bool:
@@ -92,6 +105,7 @@ class FlowdocScenario(pytest.Item):
             raise FlowdocUsageError(str(exc)) from None
         verifier._register_secrets([self.scenario])
         result = verifier.run_scenario(self.scenario)
+        self.flowdoc_result = scrub(asdict(result), verifier.redactor.redact)  # sent with the report
         self.user_properties.append(("flowdoc.scenario", result.id))
         if result.status == SKIPPED:
             pytest.skip(result.reason)
@@ -118,6 +132,75 @@ _flows_key = pytest.StashKey[Iterable[Flow]]()
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "flowdoc: a scenario of a documented flow (flowdoc verify)")
+    if _enabled(config) and config.getoption("flowdoc_report_json") and not hasattr(config, "workerinput"):
+        config.pluginmanager.register(ReportWriter(config), "flowdoc-report-json")
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item,
+                              call: pytest.CallInfo[None]) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    report = yield
+    result = getattr(item, "flowdoc_result", None)
+    if call.when == "call" and result is not None:
+        report.flowdoc_result = result  # type: ignore[attr-defined]  # plain data: pytest-xdist carries it along
+    return report
+
+
+class ReportWriter:
+    """The controller's (or the only process's) collector of scenario results, and the report."""
+
+    def __init__(self, config: pytest.Config):
+        self.config = config
+        self.results: dict[str, dict[str, Any]] = {}
+        self.started = datetime.now(timezone.utc).isoformat(timespec="seconds")
+        self.t0 = time.monotonic()
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        result = getattr(report, "flowdoc_result", None)
+        if isinstance(result, dict) and "id" in result:
+            self.results[result["id"]] = result
+
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        config = self.config
+        try:
+            folders = _flow_folders(config)
+            flows = load_flows(config.getoption("flowdoc_flows") or folders[:1], search=folders)
+            with Verifier(_options(config, folders)) as verifier:
+                plan = [scn for scn in verifier.plan(flows) if scn.id in self.results]
+                verifier._register_secrets(plan)
+                result = verifier._assemble(flows, plan, [_scenario_result(self.results[s.id]) for s in plan],
+                                            self.started, time.monotonic() - self.t0)
+                text = json_report(result)
+        except (FlowError, VerifyError, InputError) as exc:  # pragma: no cover - collection refused these first
+            raise pytest.UsageError(f"flowdoc: {exc}") from None
+        Path(config.getoption("flowdoc_report_json")).write_text(text, encoding="utf-8")
+
+
+def _scenario_result(data: dict[str, Any]) -> ScenarioResult:
+    """A :class:`ScenarioResult` from the plain data a worker sent (``asdict`` of one)."""
+    data = dict(data)
+    data["steps"] = [StepRecord(**step) for step in data.get("steps", [])]
+    failure = data.get("failure")
+    if failure is not None:
+        failure = dict(failure)
+        failure["checks"] = [CheckFailure(**c) for c in failure.get("checks", [])]
+        data["failure"] = FailureDetail(**failure)
+    return ScenarioResult(**data)
+
+
+def _options(config: pytest.Config, folders: list[str]) -> VerifyOptions:
+    return VerifyOptions(
+        base_url=config.getoption("flowdoc_base_url"),
+        inputs=parse_input_args(config.getoption("flowdoc_input")),
+        env_file=config.getoption("flowdoc_env_file"),
+        timeout=config.getoption("flowdoc_timeout"),
+        max_wait=config.getoption("flowdoc_max_wait"),
+        ca_bundle=config.getoption("flowdoc_ca_bundle"),
+        allow_insecure_http=config.getoption("flowdoc_allow_insecure_http"),
+        all_versions=config.getoption("flowdoc_all_versions"),
+        flow_folders=folders,
+        record=bool(config.getoption("flowdoc_proof")),
+    )
 
 
 @pytest.hookimpl(tryfirst=True)
@@ -128,19 +211,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     paths = config.getoption("flowdoc_flows") or folders[:1]
     try:
         flows = load_flows(paths, search=folders)
-        options = VerifyOptions(
-            base_url=config.getoption("flowdoc_base_url"),
-            inputs=parse_input_args(config.getoption("flowdoc_input")),
-            env_file=config.getoption("flowdoc_env_file"),
-            timeout=config.getoption("flowdoc_timeout"),
-            max_wait=config.getoption("flowdoc_max_wait"),
-            ca_bundle=config.getoption("flowdoc_ca_bundle"),
-            allow_insecure_http=config.getoption("flowdoc_allow_insecure_http"),
-            all_versions=config.getoption("flowdoc_all_versions"),
-            flow_folders=folders,
-            record=bool(config.getoption("flowdoc_proof")),
-        )
-        verifier = Verifier(options)
+        verifier = Verifier(_options(config, folders))
         plan = verifier.plan(flows)
     except FlowError as exc:
         raise pytest.UsageError(f"flowdoc: invalid flows:\n{exc}") from None
