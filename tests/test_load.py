@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from flowdoc.load import read_flow_text
-from flowdoc.load.yamlsafe import MAX_BYTES
+from flowdoc.load.yamltext import MAX_BYTES
 from tests.helpers import run
 
 ALIAS_BOMB = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(

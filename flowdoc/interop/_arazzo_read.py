@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from ..diagnostics import DiagnosticList
-from ..load.yamlsafe import SourceMap, YamlError, decode, parse_yaml
+from ..load.yamlsafe import SourceMap, parse_yaml
+from ..load.yamltext import YamlError, decode
 from ._expr import unpointer
 
 _VERSION = re.compile(r"^1\.0\.\d+(-.+)?$")

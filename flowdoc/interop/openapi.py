@@ -27,7 +27,8 @@ from urllib.parse import unquote, urlsplit
 import httpx
 
 from ..diagnostics import Diagnostic, DiagnosticList
-from ..load.yamlsafe import YamlError, parse_yaml
+from ..load.yamlsafe import parse_yaml
+from ..load.yamltext import YamlError
 from ..model.flow import Flow, Transition
 from ..render.labels import param_name
 from .openapi_schema import enum_values, properties

@@ -9,7 +9,8 @@ from typing import Callable, Iterable, Iterator
 from ..diagnostics import DiagnosticList
 from ..model.build import build_flow
 from ..model.flow import Flow
-from .yamlsafe import MAX_BYTES, SourceMap, YamlError, decode, parse_yaml, too_large
+from .yamlsafe import SourceMap, parse_yaml
+from .yamltext import MAX_BYTES, YamlError, decode, too_large
 
 FLOW_SUFFIXES = (".yaml", ".yml")
 
