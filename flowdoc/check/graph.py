@@ -15,6 +15,7 @@ from ..model.expr import RESPONSE_PARTS, ExprError, Guard, iter_refs
 from ..model.flow import Flow, Transition, latest_versions
 from ..model.refs import walk_strings
 from .assumptions import check_assumptions
+from .polling import check_polls
 from .dominators import Dominance
 
 
@@ -148,6 +149,7 @@ def check_graph(flow: Flow, diags: DiagnosticList) -> None:
                   flow.key_pos("requires", name))
 
     check_assumptions(flow, diags, hints.near)
+    check_polls(flow, diags, hints.near, lambda sid: Graph(flow).reachable(sid))
 
     # ---- initial / terminal
     initials = [i for i, s in enumerate(flow.states) if s.initial]

@@ -73,9 +73,10 @@ class ArrowComplete(Rule):
                 yield (f"'{t.id}' sends {r.method} {quote(r.path)} with no parameters", ("transitions", i, "request"),
                        "list the key form or JSON parameters the request carries")
             ok = [s for s in resp.statuses if 200 <= s < 300]
-            if ok and not (resp.fields or resp.body or resp.capture or resp.form or resp.jwt):
+            if ok and not (resp.fields or resp.body or resp.capture or resp.form or resp.jwt or resp.headers
+                           or resp.content_type):
                 yield (f"the {ok[0]} response of '{t.id}' names no key fields", ("transitions", i, "response"),
-                       "list the key body fields under fields: [...]")
+                       "list the key body fields under fields: [...] (an HTML page: its content_type)")
             redirects = [s for s in resp.statuses if s in (301, 302, 303, 307, 308)]
             if redirects and resp.redirect is None and "Location" not in resp.headers and "location" not in resp.headers:
                 yield (f"the {redirects[0]} redirect of '{t.id}' does not say where it goes",

@@ -39,6 +39,7 @@ from ._http import (
 )
 from ._outcomes import ConformanceFailure, SkipScenario, UsageProblem
 from ._plan import Scenario
+from ._poll import PollSteps
 from ._pool import RunContext
 from ._probe import ProbeStep
 from ._request import NO_PATCH, Building, build_request
@@ -64,7 +65,7 @@ class Exchange:
     note: str = ""
 
 
-class ScenarioRun(FailureSteps, ProbeStep):
+class ScenarioRun(FailureSteps, ProbeStep, PollSteps):
     def __init__(self, ctx: RunContext, scenario: Scenario):
         self.ctx = ctx
         self.scn = scenario
@@ -184,6 +185,7 @@ class ScenarioRun(FailureSteps, ProbeStep):
         out = self._prepare(state, t)
         self._key_params_sent(state, t, out, role)
         self._exchange_step(state, t, out, role=role)
+        self._first_polls(state, t, role)
         if cover:
             self._cover([t.id])
 
@@ -370,7 +372,7 @@ class ScenarioRun(FailureSteps, ProbeStep):
         """A step's exchange: the documented response (and the lifecycle statements of the tokens
         it carries), then its captures for later steps."""
         try:
-            req, got = self._send(t, out, role)
+            req, got = self._polled_send(state, t, out, role)
         except TimedOut as exc:
             raise self._fail(t, role, str(exc),
                              [CheckFailure("response", f"within {out.timeout:g} s", "timeout")]) from None

@@ -36,6 +36,8 @@ DEFAULT_SECRETS = {
     "flowdoc-service-post": "s3cr3t-service-secret",
     "flowdoc-web": "s3cr3t-web-secret",
     "flowdoc-gateway": "s3cr3t-gateway-secret",
+    "flowdoc-reporting": "s3cr3t-reporting-secret",
+    "flowdoc-api": "s3cr3t-api-secret",
 }
 DEFAULT_USERS = {
     "alice": {"password": "correct-horse-battery"},
