@@ -40,6 +40,9 @@ from .labels import (  # noqa: F401 - the text helpers, also used as diagram.NAM
     duration_text,
     wait_text,
     ordered_transitions,
+    poll_answer_label,
+    poll_label,
+    poll_text,
 )
 
 
@@ -79,7 +82,7 @@ class Section:
 
 @dataclass
 class Block:
-    kind: Literal["alt", "par", "rect"]
+    kind: Literal["alt", "par", "rect", "loop"]
     sections: list[Section]
     transition: str | None = None
 
@@ -119,9 +122,13 @@ def _step_items(flow: Flow, t: Transition) -> list[SeqItem]:
     items: list[SeqItem] = []
     if t.wait is not None:
         items.append(Note([a], wait_text(flow, t.wait), "wait"))
-    if t.request is not None and t.response is not None:
-        items.append(Message(a, b, request_label(flow, t.request), "request", t.id))
+    if t.request is not None and t.response is not None and t.request.poll is not None:
+        items.append(_poll_block(flow, t, t.request.poll))
         ok: SeqItem = Message(b, a, response_label(flow, t.response), "response", t.id)
+        back_from, back_to = b, a
+    elif t.request is not None and t.response is not None:
+        items.append(Message(a, b, request_label(flow, t.request), "request", t.id))
+        ok = Message(b, a, response_label(flow, t.response), "response", t.id)
         back_from, back_to = b, a
     else:
         items.append(Message(a, b, t.action or t.title, "action", t.id))
@@ -142,6 +149,15 @@ def _step_items(flow: Flow, t: Transition) -> list[SeqItem]:
         note = Note([a, b] if a != b else [a], f"internal: {t.title}", "internal")
         return [Block("rect", [Section("", [note, *items])], t.id)]
     return items
+
+
+def _poll_block(flow: Flow, t: Transition, poll) -> Block:
+    """A polled step: a loop of the request and its intermediate answers; the answer that ends it follows."""
+    a, b = t.sender, t.receiver
+    assert t.request is not None
+    items: list[SeqItem] = [Message(a, b, request_label(flow, t.request), "request", t.id)]
+    items += [Message(b, a, poll_answer_label(p), "response", t.id) for p in poll.pending]
+    return Block("loop", [Section(poll_label(flow, t, poll), items)], t.id)
 
 
 def build_sequence(flow: Flow, order: list[Transition] | None = None) -> Sequence:
@@ -179,7 +195,7 @@ class StateEdge:
     src: str | None  # None: the initial pseudo state [*]
     dst: str | None  # None: the final pseudo state [*]
     label: str = ""
-    kind: Literal["transition", "failure", "success", "choice", "start", "end"] = "transition"
+    kind: Literal["transition", "failure", "success", "choice", "start", "end", "poll"] = "transition"
     transition: str | None = None
     failure: str | None = None
 
@@ -254,6 +270,9 @@ def _state_edges(sid: str, outs: list[Transition], edges: list[StateEdge], choic
         edges.append(StateEdge(sid, entry, "", "choice"))
     for t in outs:
         label = transition_label(t)
+        poll = t.request.poll if t.request is not None else None
+        if poll is not None:  # polling: the state stays while the answer is an intermediate one
+            edges.append(StateEdge(sid, sid, "\n".join(poll_answer_label(p) for p in poll.pending), "poll", t.id))
         if t.failures:
             c = choice_key(t.id)
             edges.append(StateEdge(entry, c, label, "transition", t.id))
@@ -322,6 +341,9 @@ def build_flowchart(flow: Flow, order: list[Transition] | None = None) -> Flowch
         else:
             edges.append(FlowEdge(src, step))
         nodes.append(FlowNode(step, t.title, "step", transition=t.id))
+        poll = t.request.poll if t.request is not None else None
+        if poll is not None:
+            edges.append(FlowEdge(step, step, poll_text(flow, poll), dotted=True))
         brief = response_brief(t.response) if t.response is not None else ""
         prev = step
         for f in t.failures:
