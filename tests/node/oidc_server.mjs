@@ -16,9 +16,11 @@
 //   gatewayPort     0                      gateway (BFF) port                  env FLOWDOC_OIDC_GATEWAY_PORT
 //   ttl             {AccessToken, RefreshToken, AuthorizationCode, ClientCredentials, IdToken,
 //                    Interaction, Session, Grant}  seconds
-//   secrets         {"flowdoc-service", "flowdoc-service-post", "flowdoc-web", "flowdoc-gateway"}
+//   secrets         {"flowdoc-service", "flowdoc-service-post", "flowdoc-web", "flowdoc-gateway",
+//                    "flowdoc-reporting", "flowdoc-api"}
 //                   env FLOWDOC_OIDC_SERVICE_SECRET, FLOWDOC_OIDC_SERVICE_POST_SECRET,
-//                       FLOWDOC_OIDC_WEB_SECRET, FLOWDOC_OIDC_GATEWAY_SECRET
+//                       FLOWDOC_OIDC_WEB_SECRET, FLOWDOC_OIDC_GATEWAY_SECRET,
+//                       FLOWDOC_OIDC_REPORTING_SECRET, FLOWDOC_OIDC_API_SECRET
 //   users           {alice: {password}, bob: {password, totpSecret}, mallory: {password}}
 //                   env FLOWDOC_OIDC_ALICE_PASSWORD, FLOWDOC_OIDC_BOB_PASSWORD,
 //                       FLOWDOC_OIDC_BOB_TOTP_SECRET, FLOWDOC_OIDC_MALLORY_PASSWORD
@@ -177,6 +179,8 @@ function loadConfig() {
   else if (env.FLOWDOC_OIDC_SERVICE_SECRET) envOver.secrets['flowdoc-service-post'] = env.FLOWDOC_OIDC_SERVICE_SECRET;
   if (env.FLOWDOC_OIDC_WEB_SECRET) envOver.secrets['flowdoc-web'] = env.FLOWDOC_OIDC_WEB_SECRET;
   if (env.FLOWDOC_OIDC_GATEWAY_SECRET) envOver.secrets['flowdoc-gateway'] = env.FLOWDOC_OIDC_GATEWAY_SECRET;
+  if (env.FLOWDOC_OIDC_REPORTING_SECRET) envOver.secrets['flowdoc-reporting'] = env.FLOWDOC_OIDC_REPORTING_SECRET;
+  if (env.FLOWDOC_OIDC_API_SECRET) envOver.secrets['flowdoc-api'] = env.FLOWDOC_OIDC_API_SECRET;
   if (env.FLOWDOC_OIDC_ALICE_PASSWORD) envOver.users.alice.password = env.FLOWDOC_OIDC_ALICE_PASSWORD;
   if (env.FLOWDOC_OIDC_BOB_PASSWORD) envOver.users.bob.password = env.FLOWDOC_OIDC_BOB_PASSWORD;
   if (env.FLOWDOC_OIDC_BOB_TOTP_SECRET) envOver.users.bob.totpSecret = env.FLOWDOC_OIDC_BOB_TOTP_SECRET;
