@@ -276,7 +276,7 @@ const FIRST_PARTY = new Set([GATEWAY_CLIENT]);
 const { privateKey } = await jose.generateKeyPair('RS256', { extractable: true });
 const privateJwk = { ...(await jose.exportJWK(privateKey)), kid: `flowdoc-${crypto.randomBytes(4).toString('hex')}`, alg: 'RS256', use: 'sig' };
 
-const KNOWN_SCOPES = new Set(['openid', 'offline_access', 'profile', 'email', 'reports:read', ...API_SCOPES]);
+const KNOWN_SCOPES = new Set(['openid', 'offline_access', 'profile', 'email', ...API_SCOPES]);
 
 const configuration = {
   clients: [
@@ -329,7 +329,7 @@ const configuration = {
       response_types: [],
       redirect_uris: [],
       token_endpoint_auth_method: 'client_secret_basic',
-      scope: 'reports:read',
+      scope: API_SCOPES.join(' '),
     },
     {
       client_id: 'flowdoc-api',
