@@ -130,9 +130,10 @@ def test_state_diagram_draws_a_self_transition():
     flow, _d = validate_text(TEXT, "device.yaml")
     graph = D.build_state_graph(flow)
     (edge,) = [e for e in graph.edges if e.kind == "poll"]
-    assert (edge.src, edge.dst, edge.transition) == ("user_approved", "user_approved", "poll_tokens")
+    # on the state the client polls in: from the step the polling starts after on
+    assert (edge.src, edge.dst, edge.transition) == ("awaiting_user", "awaiting_user", "poll_tokens")
     assert edge.label.split("\n") == ["400 authorization_pending — poll again", "400 slow_down — poll again, 5 s slower"]
-    assert "s_user_approved --> s_user_approved : 400 authorization_pending" in render_diagram(flow, "state")
+    assert "s_awaiting_user --> s_awaiting_user : 400 authorization_pending" in render_diagram(flow, "state")
 
 
 # ------------------------------------------------------------------ verify against the test server

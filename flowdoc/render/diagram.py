@@ -255,12 +255,30 @@ def build_state_graph(flow: Flow) -> StateGraph:
     for t in flow.transitions:
         outgoing.setdefault(t.from_, []).append(t)
     edges = starts
+    polls = _poll_states(flow)
     for node in nodes[: len(flow.states)]:
+        for t in polls.get(node.key, ()):  # polling: the state stays while the answer is an intermediate one
+            label = "\n".join(poll_answer_label(p) for p in t.request.poll.pending)  # type: ignore[union-attr]
+            edges.append(StateEdge(node.key, node.key, label, "poll", t.id))
         outs = outgoing.get(node.key)
         if outs:
             _state_edges(node.key, outs, edges, choice_key)
     edges.extend(ends)
     return StateGraph(nodes, edges)
+
+
+def _poll_states(flow: Flow) -> dict[str, list[Transition]]:
+    """State id -> the polled steps whose client waits there: the state after ``starts_after`` (where
+    the polling starts), else the polled step's own source state."""
+    out: dict[str, list[Transition]] = {}
+    tm = flow.transition_map
+    for t in flow.transitions:
+        poll = t.request.poll if t.request is not None else None
+        if poll is None:
+            continue
+        first = tm.get(poll.starts_after) if poll.starts_after else None
+        out.setdefault(first.to if first is not None else t.from_, []).append(t)
+    return out
 
 
 def _state_edges(sid: str, outs: list[Transition], edges: list[StateEdge], choice_key) -> None:
@@ -270,9 +288,6 @@ def _state_edges(sid: str, outs: list[Transition], edges: list[StateEdge], choic
         edges.append(StateEdge(sid, entry, "", "choice"))
     for t in outs:
         label = transition_label(t)
-        poll = t.request.poll if t.request is not None else None
-        if poll is not None:  # polling: the state stays while the answer is an intermediate one
-            edges.append(StateEdge(sid, sid, "\n".join(poll_answer_label(p) for p in poll.pending), "poll", t.id))
         if t.failures:
             c = choice_key(t.id)
             edges.append(StateEdge(entry, c, label, "transition", t.id))
