@@ -31,7 +31,8 @@ def best_of(fn, repeat: int = 5) -> float:
     return min(times)
 
 
-def main() -> None:
+def main() -> int:
+    """Exit status 1 when the ratio is over its target (3x)."""
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 1000
     with tempfile.TemporaryDirectory() as tmp:
         files = generate_flows(Path(tmp), n)
@@ -51,7 +52,11 @@ def main() -> None:
     print(f"PyYAML CSafeLoader (floor): {base:.3f} s  ({base / n * 1000:.2f} ms/flow)")
     print(f"flowdoc load + validate:    {ours:.3f} s  ({ours / n * 1000:.2f} ms/flow)")
     print(f"ratio: {ours / base:.2f}x (target <= 3x)")
+    if ours / base > 3:
+        print(f"OVER TARGET: ratio {ours / base:.2f} is above 3", file=sys.stderr)
+        return 1
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    raise SystemExit(main())

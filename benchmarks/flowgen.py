@@ -16,7 +16,7 @@ def generate_flows(dest: Path, n: int = 1000) -> list[Path]:
     out = []
     for i in range(n):
         text = texts[i % len(texts)]
-        text = re.sub(r"^id: (.+)$", lambda m: f"id: {m.group(1)}-{i:04d}", text, count=1, flags=re.M)
+        text = re.sub(r"^id: (.+)$", lambda m, i=i: f"id: {m.group(1)}-{i:04d}", text, count=1, flags=re.M)
         text = text.replace("title: ", f"title: Copy {i} of ", 1)
         p = dest / f"flow-{i:04d}.yaml"
         p.write_text(text, encoding="utf-8")

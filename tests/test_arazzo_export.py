@@ -5,11 +5,7 @@ errors are clear. (Running the exports with Redocly Respect: tests/test_arazzo_r
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import jsonschema
 import pytest
@@ -19,14 +15,12 @@ import flowdoc
 from flowdoc.interop import ArazzoExportError, export_arazzo
 from flowdoc.interop._expr import case_insensitive, regex_literal, regex_unliteral
 from tests import flowkit
+from tests.helpers import FLOWS, ROOT, run_flowdoc
+from tests.support.arazzo_examples import EXPORTABLE, NOT_EXPORTABLE, WORKFLOWS
 
-ROOT = Path(__file__).resolve().parent.parent
-FLOWS = ROOT / "flows"
 SCHEMA = json.loads((ROOT / "tests/data/arazzo/arazzo-1.0.schema.json").read_text())
 VALIDATOR = jsonschema.Draft202012Validator(SCHEMA, format_checker=jsonschema.Draft202012Validator.FORMAT_CHECKER)
 ALL_FLOW_FILES = sorted(p.name for p in FLOWS.glob("*.yaml"))
-EXPORTABLE = ["client-credentials", "gateway-login", "silent-refresh-rotation"]
-NOT_EXPORTABLE = ["authorization-code-pkce", "mfa-step-up"]
 
 L, W, C, N = "step left out", "workflow left out", "check not expressed", "note"
 UNEXPRESSED = {
@@ -52,18 +46,6 @@ UNEXPRESSED = {
         (None, None, "requires", N),
     },
 }
-WORKFLOWS = {
-    "client-credentials": ["happy-path", "bad_secret", "unknown_client", "bad_scope", "missing_token"],
-    "gateway-login": ["no_session"],
-    "silent-refresh-rotation": ["happy-path", "rotated_token_replayed", "refresh_bad_client"],
-}
-
-
-def run_cli(*args: str, cwd: Path = ROOT, timeout: float = 60) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDOC_")}
-    env.update({"NO_COLOR": "1", "PYTHONPATH": str(ROOT)})
-    return subprocess.run([sys.executable, "-m", "flowdoc", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=timeout)
 
 
 def schema_errors(doc: dict) -> list[str]:
@@ -269,7 +251,7 @@ def test_regex_literals_match_exactly_and_read_back(text):
 
 def test_cli_writes_the_files_and_lists_what_is_left_out(tmp_path):
     out = tmp_path / "sub" / "gw.arazzo.yaml"
-    proc = run_cli("export", "arazzo", "flows/gateway-login.yaml", "-o", str(out))
+    proc = run_flowdoc("export", "arazzo", "flows/gateway-login.yaml", "-o", str(out))
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in out.parent.iterdir()) == ["gw.arazzo.yaml", "gw.gateway.openapi.yaml"]
     assert schema_errors(yaml.safe_load(out.read_text())) == []
@@ -282,7 +264,7 @@ def test_cli_writes_the_files_and_lists_what_is_left_out(tmp_path):
 
 
 def test_cli_default_output_is_named_after_the_flow(tmp_path):
-    proc = run_cli("export", "arazzo", str(FLOWS / "client-credentials.yaml"), cwd=tmp_path)
+    proc = run_flowdoc("export", "arazzo", str(FLOWS / "client-credentials.yaml"), cwd=tmp_path)
     assert proc.returncode == 0, proc.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == [
         "client-credentials.api.openapi.yaml", "client-credentials.arazzo.yaml", "client-credentials.auth.openapi.yaml"]
@@ -290,7 +272,7 @@ def test_cli_default_output_is_named_after_the_flow(tmp_path):
 
 def test_cli_refuses_a_flow_with_nothing_to_run_and_writes_nothing(tmp_path):
     out = tmp_path / "pkce.arazzo.yaml"
-    proc = run_cli("export", "arazzo", "flows/authorization-code-pkce.yaml", "-o", str(out))
+    proc = run_flowdoc("export", "arazzo", "flows/authorization-code-pkce.yaml", "-o", str(out))
     assert proc.returncode == 1
     assert "no step of flow 'authorization-code-pkce' can run as an Arazzo workflow; nothing was written" in proc.stderr
     assert "step 'start' left out" in proc.stderr
@@ -303,7 +285,7 @@ def test_cli_refuses_a_flow_with_nothing_to_run_and_writes_nothing(tmp_path):
     (["flows/client-credentials.yaml", "-o", "-"], "give -o FILE"),
 ])
 def test_cli_bad_input_exits_2_without_a_traceback(args, message, tmp_path):
-    proc = run_cli("export", "arazzo", *args)
+    proc = run_flowdoc("export", "arazzo", *args)
     assert proc.returncode == 2, proc.stderr
     assert message in proc.stderr
     assert "Traceback" not in proc.stderr
@@ -314,7 +296,7 @@ def test_cli_invalid_flow_is_reported_with_its_position(tmp_path):
     bad.write_text(flowkit.to_yaml(flowkit.base()).replace("method: POST", "methd: POST"))
     keep = tmp_path / "bad.arazzo.yaml"
     keep.write_text("previous export\n")
-    proc = run_cli("export", "arazzo", str(bad), "-o", str(keep))
+    proc = run_flowdoc("export", "arazzo", str(bad), "-o", str(keep))
     assert proc.returncode == 2
     assert re.search(r"bad\.yaml:\d+:\d+: error\[unknown-key\]", proc.stderr), proc.stderr
     assert keep.read_text() == "previous export\n"

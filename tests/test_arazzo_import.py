@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,12 +12,13 @@ import yaml
 
 import flowdoc
 from flowdoc.interop import ArazzoReadError, import_arazzo
-from tests.test_arazzo_export import EXPORTABLE, FLOWS, ROOT, WORKFLOWS, run_cli
+from tests.helpers import FLOWS, ROOT, run_flowdoc
+from tests.support.arazzo_examples import EXPORTABLE, WORKFLOWS
 
 
 def export_to(tmp: Path, fid: str) -> Path:
     out = tmp / f"{fid}.arazzo.yaml"
-    proc = run_cli("export", "arazzo", str(FLOWS / f"{fid}.yaml"), "-o", str(out))
+    proc = run_flowdoc("export", "arazzo", str(FLOWS / f"{fid}.yaml"), "-o", str(out))
     assert proc.returncode == 0, proc.stderr
     return out
 
@@ -30,12 +29,12 @@ def export_to(tmp: Path, fid: str) -> Path:
 def test_round_trip_export_import_validate(fid, tmp_path):
     arazzo = export_to(tmp_path, fid)
     flow_file = tmp_path / "imported" / f"{fid}.yaml"
-    proc = run_cli("import", "arazzo", str(arazzo), "-o", str(flow_file))
+    proc = run_flowdoc("import", "arazzo", str(arazzo), "-o", str(flow_file))
     assert proc.returncode == 0, proc.stderr
     assert re.search(r"TODO\(arazzo\) placeholders to resolve", proc.stderr)
-    check = run_cli("validate", str(flow_file))
+    check = run_flowdoc("validate", str(flow_file))
     assert check.returncode == 0, check.stdout + check.stderr
-    lint = run_cli("lint", str(flow_file))  # a skeleton: lint findings expected, never invalid
+    lint = run_flowdoc("lint", str(flow_file))  # a skeleton: lint findings expected, never invalid
     assert lint.returncode in (0, 1), lint.stdout + lint.stderr
     back = flowdoc.load_flow(flow_file)
     original = flowdoc.load_flow(FLOWS / f"{fid}.yaml")
@@ -160,7 +159,7 @@ def test_a_generic_arazzo_file_imports_with_todos(tmp_path):
     assert "calls workflow 'other'" in todos
     out = tmp_path / "adopt.yaml"
     out.write_text(res.text)
-    assert run_cli("validate", str(out)).returncode == 0
+    assert run_flowdoc("validate", str(out)).returncode == 0
 
 
 def test_hostile_values_stay_data(tmp_path):
@@ -217,7 +216,7 @@ def test_bad_input_is_a_positioned_error_exit_2(name, text, pattern, tmp_path):
     src.write_text(text)
     target = tmp_path / "out.yaml"
     target.write_text("kept\n")
-    proc = run_cli("import", "arazzo", name, "-o", str(target), cwd=tmp_path, timeout=60)
+    proc = run_flowdoc("import", "arazzo", name, "-o", str(target), cwd=tmp_path, timeout=60)
     assert proc.returncode == 2, proc.stderr
     assert re.search(pattern, proc.stderr), proc.stderr
     assert "nothing was written" in proc.stderr and "Traceback" not in proc.stderr
@@ -233,7 +232,7 @@ def test_bad_input_is_a_positioned_error_exit_2(name, text, pattern, tmp_path):
 ], ids=["binary", "latin1", "big"])
 def test_unreadable_bytes_are_refused(name, data, tmp_path):
     (tmp_path / name).write_bytes(data)
-    proc = run_cli("import", "arazzo", name, cwd=tmp_path)
+    proc = run_flowdoc("import", "arazzo", name, cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr
     assert proc.stderr.startswith(f"{name}") and "Traceback" not in proc.stderr
     assert proc.stdout == ""
@@ -241,13 +240,13 @@ def test_unreadable_bytes_are_refused(name, data, tmp_path):
 
 def test_missing_file_and_folder(tmp_path):
     for arg in ("nope.arazzo.yaml", "."):
-        proc = run_cli("import", "arazzo", arg, cwd=tmp_path)
+        proc = run_flowdoc("import", "arazzo", arg, cwd=tmp_path)
         assert proc.returncode == 2 and "Traceback" not in proc.stderr, proc.stderr
 
 
 def test_import_to_stdout(tmp_path):
     arazzo = export_to(tmp_path, "gateway-login")
-    proc = run_cli("import", "arazzo", str(arazzo))
+    proc = run_flowdoc("import", "arazzo", str(arazzo))
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.startswith("# Imported from the Arazzo description gateway-login.arazzo.yaml")
     assert yaml.safe_load(proc.stdout)["id"] == "gateway-login"

@@ -21,7 +21,7 @@ from tests.support.mermaid import NODE_DIR, ensure_node_modules, node_executable
 from tests.support.oidc import start_oidc_server
 from tests.support.oidc_browser import authorize, exchange_code
 from tests.support.verify_inputs import random_server_env, secrets_of
-from tests.test_arazzo_export import FLOWS, run_cli
+from tests.helpers import FLOWS, run_flowdoc
 
 pytestmark = pytest.mark.node
 
@@ -73,7 +73,7 @@ def results(data: dict) -> dict[str, str]:
 
 def export(tmp: Path, fid: str) -> Path:
     out = tmp / f"{fid}.arazzo.yaml"
-    proc = run_cli("export", "arazzo", str(FLOWS / f"{fid}.yaml"), "-o", str(out))
+    proc = run_flowdoc("export", "arazzo", str(FLOWS / f"{fid}.yaml"), "-o", str(out))
     assert proc.returncode == 0, proc.stderr
     return out
 

@@ -3,21 +3,18 @@ and the configuration's paths resolved once against the pyproject.toml."""
 
 from __future__ import annotations
 
-import os
-import subprocess
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 import flowdoc
 from flowdoc import FlowSet, Version
-from flowdoc.cli import cli
 from flowdoc.config import load_config
 from flowdoc.git import GitError
 from flowdoc.publish import BuildSettings
 
-from .flowkit import base, to_yaml
+from tests.flowkit import base, to_yaml
+from tests.helpers import git, run
 
 
 def versioned(version: str, **changes) -> dict:
@@ -118,18 +115,12 @@ def test_from_text_and_single(tmp_path):
     assert exc.value.diagnostics and all(d.file == "mem.yaml" for d in exc.value.diagnostics)
 
 
-def _git(cwd: Path, *args: str) -> None:
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t.invalid",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t.invalid"}
-    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, env=env, timeout=60)
-
-
 def test_from_a_git_revision(tmp_path):
-    _git(tmp_path, "init", "-q")
+    git(tmp_path, "init", "-q")
     write(tmp_path / "flows", "mini.yaml", versioned("1.0.0"))
-    _git(tmp_path, "add", "-A")
-    _git(tmp_path, "commit", "-qm", "one")
-    _git(tmp_path, "tag", "v1")
+    git(tmp_path, "add", "-A")
+    git(tmp_path, "commit", "-qm", "one")
+    git(tmp_path, "tag", "v1")
     write(tmp_path / "flows", "mini.yaml", versioned("2.0.0"))
     write(tmp_path / "flows", "new.yaml", versioned("0.1.0", id="new"))
     then = FlowSet.from_git("v1", [tmp_path / "flows"])
@@ -175,10 +166,9 @@ def test_config_paths_are_resolved_against_the_pyproject_from_a_subfolder(tmp_pa
     assert (settings.flows_dir, settings.out_dir, settings.templates_dir, settings.cache_dir) == (
         tmp_path / "docs" / "flows", tmp_path / "public", tmp_path / "tpl", tmp_path / ".cache")
     # the commands use the project's flows folder, not the decoy 'docs/flows' of the current folder
-    r = CliRunner().invoke(cli, ["validate"], catch_exceptions=False)
+    r = run("validate")
     assert r.exit_code == 0, r.output
-    r = CliRunner().invoke(cli, ["render", str(tmp_path / "docs" / "flows" / "mini.yaml"), "--format", "markdown"],
-                           catch_exceptions=False)
+    r = run("render", tmp_path / "docs" / "flows" / "mini.yaml", "--format", "markdown")
     assert r.exit_code == 0 and r.output.startswith("# Custom A minimal flow"), r.output
 
 
@@ -188,5 +178,5 @@ def test_a_url_and_absolute_paths_stay_as_they_are(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     cfg = load_config()
     assert cfg.flows == str(tmp_path / "abs") and cfg.site.mermaid_js == "https://cdn.invalid/m.js"
-    r = CliRunner().invoke(cli, ["validate"], catch_exceptions=False)
+    r = run("validate")
     assert r.exit_code == 2 and "abs" in r.output  # a missing flows folder is named, relative to here

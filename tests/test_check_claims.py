@@ -3,17 +3,12 @@ with FILE:LINE:COL, found by `flowdoc validate` in an edited copy of an example 
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from flowdoc.check import validate_file
-
-ROOT = Path(__file__).resolve().parent.parent
-FLOWS = ROOT / "flows"
+from tests.helpers import FLOWS, line_of, run_flowdoc
 
 #: the example flow whose consent step stops at the 303 back to the authorization endpoint (version 1;
 #: the current authorization-code-pkce follows that redirect, so its deny needs no through)
@@ -42,10 +37,6 @@ def codes(path: Path) -> list[tuple[str, int | None, int | None, str]]:
     return [(d.code, d.line, d.col, d.message) for d in diags.errors]
 
 
-def line_of(path: Path, needle: str) -> int:
-    return next(i for i, ln in enumerate(path.read_text().splitlines(), 1) if needle in ln)
-
-
 @pytest.mark.parametrize("name", sorted(p.stem for p in FLOWS.glob("*.yaml")))
 def test_every_example_flow_passes_the_claim_rules(name):
     assert codes(FLOWS / f"{name}.yaml") == []
@@ -65,8 +56,7 @@ def test_failure_answered_like_the_success_is_an_error_with_its_position(tmp_pat
     assert [(c, ln) for c, ln, _col, _m in found] == [("failure-indistinguishable", line)], found
     assert found[0][2] == 9
     assert "'access_denied'" in found[0][3] and "'give_consent'" in found[0][3] and "303" in found[0][3]
-    proc = subprocess.run([sys.executable, "-m", "flowdoc", "validate", str(path)], capture_output=True, text=True,
-                          env={**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}, timeout=60)
+    proc = run_flowdoc("validate", str(path))
     assert proc.returncode == 2
     assert f"{path}:{line}:9: error[failure-indistinguishable]" in proc.stdout
     assert "through: [STEP]" in proc.stdout  # the help says how to fix it

@@ -8,8 +8,8 @@ import re
 import pytest
 
 from flowdoc.diff.check import actual_bump, next_version
-from tests.test_diff import LC, TOK, S
-from tests.test_diff_cli import flow_text, git, run
+from tests.flowkit import LC, TOK, S, flow_text
+from tests.helpers import git, run
 
 CHANGELOG_2 = [{"version": "2.0.0", "notes": ["PUT /token."]}, {"version": "1.0.0", "notes": ["First version."]}]
 

@@ -19,21 +19,18 @@ import time
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 from flowdoc.check import RULES
-from flowdoc.cli import COMMANDS, cli
+from flowdoc.cli import COMMANDS
 from flowdoc.diagnostics import Diagnostic, summary
 from flowdoc.publish.output import cache_lock
+from tests.helpers import run
 from tests.flowkit import base, to_yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 EXAMPLE = ROOT / "flows" / "client-credentials.yaml"
 EXAMPLE_V1 = ROOT / "flows" / "client-credentials.v1.0.yaml"
 
-
-def run(*args, **kw):
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False, **kw)
 
 
 def env(**extra) -> dict[str, str]:

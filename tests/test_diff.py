@@ -6,257 +6,40 @@ import ast
 import copy
 import inspect
 import json
-from typing import Any, Callable
+from typing import Any
 
 import pytest
-from click.testing import CliRunner
 
 from flowdoc.check import check_graph, run_lint
-from flowdoc.cli import cli
 from flowdoc.diff import CHANGE_KINDS, Change, compare, diff_flows, engine, exchange, required_bump
 from flowdoc.diff.changes import KINDS, change
 from flowdoc.load import read_flow_text
-from tests.flowkit import to_yaml
-
-# A flow with a little of everything: three HTTP steps (redirect, token with JWT checks, bearer call), an
-# action step off the happy path, failures, named paths, a lifecycle and troubleshooting.
-BASE: dict[str, Any] = {
-    "id": "demo",
-    "title": "Sign in to the demo app",
-    "summary": "A test flow.",
-    "version": "1.0.0",
-    "updated": "2026-01-10",
-    "status": "current",
-    "changelog": [{"version": "1.0.0", "date": "2026-01-10", "notes": ["First version."]}],
-    "tags": ["oauth2"],
-    "links": {"authorization_guide": "https://docs.example.com/authz"},
-    "actors": {
-        "client": {"name": "App", "kind": "client"},
-        "auth": {"name": "Auth", "kind": "authorization-server", "base_url": "${inputs.issuer}"},
-        "api": {"name": "API", "kind": "resource-server", "base_url": "${inputs.api}"},
-    },
-    "inputs": {
-        "issuer": {"description": "Issuer"},
-        "api": {"description": "API base URL"},
-        "client_id": {"description": "Client id"},
-        "client_secret": {"description": "Secret", "secret": True},
-        "scope": {"description": "Scopes", "default": "api:read"},
-    },
-    "generate": {"state": {"kind": "random"}, "pkce": {"kind": "pkce"}},
-    "states": [
-        {"id": "start", "initial": True},
-        {"id": "authorized"},
-        {"id": "issued"},
-        {"id": "done", "terminal": True, "handoff": "See the Authorization Guide."},
-        {"id": "rejected", "terminal": True, "failure": True},
-    ],
-    "transitions": [
-        {
-            "id": "authorize",
-            "from": "start",
-            "to": "authorized",
-            "by": "client -> auth",
-            "title": "Send the user to the authorization endpoint",
-            "request": {
-                "method": "GET",
-                "path": "/authorize",
-                "query": {
-                    "response_type": "code",
-                    "client_id": "${inputs.client_id}",
-                    "state": "${state}",
-                    "code_challenge": "${pkce.challenge}",
-                },
-                "headers": {"Accept": "text/html"},
-            },
-            "response": {
-                "status": 302,
-                "redirect": {"to": "https://app.example.com/cb", "query": {"code": None, "state": "${state}"}},
-                "capture": {"code": "location.query.code"},
-            },
-            "failures": [
-                {
-                    "id": "bad_redirect",
-                    "when": "the redirect URI is not registered",
-                    "response": {"status": 400, "error": "invalid_request"},
-                    "to": "rejected",
-                    "remedy": "Register the redirect URI.",
-                }
-            ],
-        },
-        {
-            "id": "token",
-            "from": "authorized",
-            "to": "issued",
-            "by": "client -> auth",
-            "title": "Exchange the code for tokens",
-            "guard": "the state matches",
-            "request": {
-                "method": "POST",
-                "path": "/token",
-                "auth": "client_secret_basic",
-                "form": {
-                    "grant_type": "authorization_code",
-                    "code": "${steps.authorize.code}",
-                    "code_verifier": "${pkce.verifier}",
-                },
-            },
-            "response": {
-                "status": 200,
-                "fields": ["access_token", "id_token", "expires_in"],
-                "body": {"token_type": "Bearer"},
-                "headers": {"Cache-Control": "no-store"},
-                "content_type": "application/json",
-                "capture": {"access_token": "body.access_token"},
-                "jwt": [
-                    {
-                        "token": "body.id_token",
-                        "iss": "${inputs.issuer}",
-                        "aud": "${inputs.client_id}",
-                        "nonce": "${state}",
-                        "claims": {"acr": "1"},
-                        "required": ["sub", "exp"],
-                    }
-                ],
-            },
-            "failures": [
-                {
-                    "id": "bad_client",
-                    "when": "the client secret is wrong",
-                    "provoke": {"inputs": {"client_secret": "wrong"}},
-                    "response": {"status": 401, "error": "invalid_client"},
-                    "to": "rejected",
-                    "remedy": "Fix the secret.",
-                },
-                {
-                    "id": "code_reused",
-                    "when": "the code was used before",
-                    "provoke": {"replay": True},
-                    "response": {"status": 400, "error": "invalid_grant"},
-                    "to": "rejected",
-                    "remedy": "Redeem each code once.",
-                },
-            ],
-        },
-        {
-            "id": "userinfo",
-            "from": "issued",
-            "to": "done",
-            "by": "client -> api",
-            "title": "Call the API with the access token",
-            "request": {"method": "GET", "path": "/me", "auth": "bearer", "token": "${steps.token.access_token}"},
-            "response": {"status": 200, "fields": ["sub"]},
-            "failures": [
-                {
-                    "id": "expired",
-                    "when": "the token has expired",
-                    "response": {"status": 401, "error": "invalid_token"},
-                    "to": "rejected",
-                    "remedy": "Sign in again.",
-                }
-            ],
-        },
-        {
-            "id": "retry_login",
-            "from": "authorized",
-            "to": "start",
-            "by": "client -> auth",
-            "title": "Start the sign-in again",
-            "action": "The user selects Sign in again",
-        },
-    ],
-    "paths": [
-        {"id": "main", "steps": ["authorize", "token", "userinfo"]},
-        {"id": "again", "steps": ["authorize", "retry_login"]},
-    ],
-    "lifecycle": {
-        "tokens": {
-            "access_token": {"format": "jwt", "ttl": "1h", "refresh_ahead": "60s"},
-            "refresh_token": {"format": "opaque", "ttl": "14d", "rotation": "Rotated on every use."},
-            "authorization_code": {"ttl": "60s"},
-        },
-        "storage": {"web": "In the server-side session.", "ios": "Keychain."},
-        "reauthenticate": ["the refresh token has expired"],
-        "caching": ["Cache one token per scope."],
-    },
-    "troubleshooting": [
-        {"error": "invalid_grant", "status": 400, "cause": "The code expired.", "remedy": "Sign in again."}
-    ],
-}
-
-DEPRECATED = {"replaced_by": "demo-v2", "migration": "https://docs.example.com/migrate"}
-
-
-# ------------------------------------------------------------------ edits
-Edit = Callable[[dict], None]
-_LIST_KEYS = ("id", "token", "error")
-
-
-def _walk(d: Any, parts: list[str]) -> Any:
-    for p in parts:
-        if isinstance(d, list):
-            d = d[int(p)] if p.isdigit() else next(x for x in d if any(x.get(k) == p for k in _LIST_KEYS))
-        else:
-            d = d[p]
-    return d
-
-
-def S(path: str, value: Any) -> Edit:
-    """Set the value at path ('/'-separated; list items by id, token, error or position)."""
-    parts = path.split("/")
-
-    def edit(d):
-        _walk(d, parts[:-1])[parts[-1]] = copy.deepcopy(value)
-
-    return edit
-
-
-def D(path: str) -> Edit:
-    """Delete the value at path."""
-    parts = path.split("/")
-
-    def edit(d):
-        parent = _walk(d, parts[:-1])
-        if isinstance(parent, list):
-            parent.remove(_walk(parent, parts[-1:]))
-        else:
-            del parent[parts[-1]]
-
-    return edit
-
-
-def A(path: str, item: Any) -> Edit:
-    """Append an item to the list at path."""
-    parts = path.split("/")
-
-    def edit(d):
-        _walk(d, parts).append(copy.deepcopy(item))
-
-    return edit
-
-
-def build(edits: list[Edit], file: str = "flow.yaml"):
-    data = copy.deepcopy(BASE)
-    for e in edits:
-        e(data)
-    flow, diags = read_flow_text(to_yaml(data), file)
-    assert flow is not None, [d.message for d in diags.items]
-    return flow
-
+from tests.helpers import run
+from tests.flowkit import (
+    A,
+    A_REQUEST,
+    A_RESPONSE,
+    D,
+    DEMO,
+    DEPRECATED,
+    JWT,
+    LC,
+    NEW_ACTION_STEP,
+    RESP,
+    TOK,
+    Edit,
+    S,
+    T,
+    build,
+    to_yaml,
+)
 
 def row(name: str, new: list[Edit], expect: list[str], old: list[Edit] = ()):
     """expect: 'change-id:level' strings, one per expected change."""
     return pytest.param(list(old), new, expect, id=name)
 
 
-T = "transitions"
-TOK = "transitions/token"
-RESP = "transitions/token/response"
-JWT = "transitions/token/response/jwt/body.id_token"
-LC = "lifecycle"
-NEW_ACTION_STEP = {"id": "cancel", "from": "authorized", "to": "rejected", "by": "client -> auth",
-                   "title": "Cancel the sign-in", "action": "The user cancels"}
-A_REQUEST = {"method": "GET", "path": "/restart"}
-A_RESPONSE = {"status": 302, "redirect": {"to": "/authorize"}}
+
 
 ROWS = [
     # ---- no change
@@ -462,7 +245,7 @@ def test_table_levels_are_the_kinds_levels():
 
 
 def test_base_flow_is_valid_and_lint_clean():
-    flow, diags = read_flow_text(to_yaml(BASE), "base.yaml")
+    flow, diags = read_flow_text(to_yaml(DEMO), "base.yaml")
     assert flow is not None
     check_graph(flow, diags)
     run_lint(flow, diags)
@@ -588,7 +371,7 @@ def test_example_client_credentials_minor():
 
 
 def test_examples_lint_clean():
-    r = CliRunner().invoke(cli, ["lint", "flows"], catch_exceptions=False)
+    r = run("lint", "flows")
     assert r.exit_code == 0, r.output
 
 
@@ -621,10 +404,10 @@ def _perturb(v: Any) -> Any:
 def test_every_leaf_value_is_compared():
     """Changing any value the author wrote (but version, updated, changelog) is a change."""
     silent, tried = [], 0
-    for path, value in _leaves(BASE):
+    for path, value in _leaves(DEMO):
         if path[0] in _NOT_COMPARED:
             continue
-        data = copy.deepcopy(BASE)
+        data = copy.deepcopy(DEMO)
         target = data
         for p in path[:-1]:
             target = target[p]

@@ -6,20 +6,17 @@ import datetime as dt
 import json
 import os
 import re
-import subprocess
 
 import pytest
-from click.testing import CliRunner
 
 import flowdoc
-from flowdoc.cli import cli
 from flowdoc.diff import CHANGE_KINDS
 from flowdoc.diff.git import load_spec
 from flowdoc.git import GitError
 from flowdoc.diff.versions import changelog_entries, flow_history, versions_from_git
 from flowdoc.model.version import Version
-from tests.flowkit import to_yaml
-from tests.test_diff import BASE, LC, TOK, S, build
+from tests.helpers import git, run
+from tests.flowkit import LC, TOK, S, build, flow_text
 
 V1 = "flows/authorization-code-pkce.v1.yaml"
 V2 = "flows/authorization-code-pkce.yaml"
@@ -35,25 +32,6 @@ def older(path: str = V1):
     """The older example file (v1): read, not pinned, like the current one."""
     return flowdoc.load_flow(path)
 
-
-def run(*args):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-def git(repo, *args):
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
-    subprocess.run(["git", "-c", "commit.gpgsign=false", "-c", "tag.gpgsign=false", *args], cwd=repo, env=env,
-                   check=True, capture_output=True)
-
-
-def flow_text(edits=()) -> str:
-    import copy
-
-    data = copy.deepcopy(BASE)
-    for e in edits:
-        e(data)
-    return to_yaml(data)
 
 
 @pytest.fixture

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import base64
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,27 +14,8 @@ from flowdoc.check import validate_file
 from flowdoc.check.discovery import cross_check
 from flowdoc.verify import VerifyOptions, verify_flows
 from flowdoc.verify._discovery import metadata_urls
+from tests.helpers import FLOWS, line_of, run_flowdoc
 from tests.support.hostile_http import HostileServer
-
-ROOT = Path(__file__).resolve().parent.parent
-FLOWS = ROOT / "flows"
-
-
-def run_cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDOC_")}
-    env.update({"NO_COLOR": "1", "PYTHONPATH": str(ROOT)})
-    return subprocess.run([sys.executable, "-m", "flowdoc", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=timeout)
-
-
-def line_of(path: Path, needle: str, nth: int = 1) -> int:
-    seen = 0
-    for i, line in enumerate(path.read_text().splitlines(), 1):
-        if needle in line:
-            seen += 1
-            if seen == nth:
-                return i
-    raise AssertionError(f"{needle!r} not in {path}")
 
 
 # ------------------------------------------------------------------ a tiny flow, written per test
@@ -245,7 +223,7 @@ def test_check_discovery_file_reports_each_kind(tmp_path):
         "id_token_signing_alg_values_supported": ["HS256"],
         "scopes_supported": ["openid"],
     }))
-    proc = run_cli("check", "--discovery", str(meta), "flows/authorization-code-pkce.yaml",
+    proc = run_flowdoc("check", "--discovery", str(meta), "flows/authorization-code-pkce.yaml",
                    "flows/client-credentials.yaml")
     assert proc.returncode == 1, proc.stdout + proc.stderr
     out = proc.stdout
@@ -270,14 +248,14 @@ def test_check_discovery_file_reports_each_kind(tmp_path):
 def test_check_discovery_against_the_running_test_server(oidc_server, tmp_path):
     """`flowdoc check --discovery ISSUER` reads the real oidc-provider's document: the example flows
     agree with it; a copy asking for the plain PKCE method and an unlisted response type does not."""
-    ok = run_cli("check", "--discovery", oidc_server.issuer, "flows/")
+    ok = run_flowdoc("check", "--discovery", oidc_server.issuer, "flows/")
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "contradictions" in ok.stderr
     flow = tmp_path / "authorization-code-pkce.yaml"
     flow.write_text((FLOWS / "authorization-code-pkce.yaml").read_text()
                     .replace("code_challenge_method: S256", "code_challenge_method: plain")
                     .replace("response_type: code\n", "response_type: code id_token\n"))
-    bad = run_cli("check", "--discovery", oidc_server.discovery_url, str(flow))
+    bad = run_flowdoc("check", "--discovery", oidc_server.discovery_url, str(flow))
     assert bad.returncode == 1, bad.stdout + bad.stderr
     lines = bad.stdout.splitlines()
     pkce = line_of(flow, "code_challenge_method: plain")
@@ -289,13 +267,13 @@ def test_check_discovery_against_the_running_test_server(oidc_server, tmp_path):
 
 def test_check_discovery_unreadable_and_unreachable(tmp_path):
     (tmp_path / "bad.json").write_text("[1, 2]")
-    proc = run_cli("check", "--discovery", str(tmp_path / "bad.json"), "flows/client-credentials.yaml")
+    proc = run_flowdoc("check", "--discovery", str(tmp_path / "bad.json"), "flows/client-credentials.yaml")
     assert proc.returncode == 2 and "not a discovery document" in proc.stderr and "Traceback" not in proc.stderr
     with HostileServer({}) as srv:
         url = srv.url
-    proc = run_cli("check", "--discovery", url, "flows/client-credentials.yaml")  # nothing listens there now
+    proc = run_flowdoc("check", "--discovery", url, "flows/client-credentials.yaml")  # nothing listens there now
     assert proc.returncode == 3 and "unreachable discovery document" in proc.stderr, proc.stderr
-    proc = run_cli("check", "--discovery", "ftp://auth.invalid/x", "flows/client-credentials.yaml")
+    proc = run_flowdoc("check", "--discovery", "ftp://auth.invalid/x", "flows/client-credentials.yaml")
     assert proc.returncode == 2 and "only http(s) URLs and files" in proc.stderr
 
 

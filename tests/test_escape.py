@@ -200,7 +200,7 @@ def mermaid_contexts():
             for src in _contexts(mermaid_label(text, width)):
                 cases.append((text, width, src))
     results = parse_mermaid([c[2] for c in cases])
-    return list(zip(cases, results))
+    return list(zip(cases, results, strict=True))
 
 
 @pytest.mark.node

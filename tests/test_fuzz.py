@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from flowdoc.check import check_graph, run_lint
 from flowdoc.load import read_flow_text
+from tests.helpers import commit_all, init_repo
 
 TEXTS = [p.read_text() for p in sorted(Path("flows").glob("*.yaml"))]
 NASTY = [":", "- ", "{", "}", "[", "]", "'", '"', "\t", "&a", "*a", "!!python/object:os.system", "---", "yes",
@@ -143,10 +144,8 @@ def repo(tmp_path_factory):
     (root / "flows").mkdir()
     for f in FLOW_FILES:
         shutil.copy(f, root / "flows" / f.name)
-    git = ["git", "-c", "user.email=fuzz@example.invalid", "-c", "user.name=fuzz", "-c", "commit.gpgsign=false"]
-    subprocess.run(["git", "init", "-q"], cwd=root, check=True)
-    subprocess.run([*git, "add", "-A"], cwd=root, check=True)
-    subprocess.run([*git, "commit", "-qm", "examples"], cwd=root, check=True)
+    init_repo(root)
+    commit_all(root, "examples")
     return root
 
 

@@ -10,14 +10,13 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from flowdoc.cli import cli
 from flowdoc.load import read_flow_text
 from flowdoc.load.yamlsafe import MAX_BYTES
+from tests.helpers import run
 
 ALIAS_BOMB = "a: &a [x,x,x,x,x,x,x,x,x]\n" + "".join(
-    f"{n}: &{n} [{', '.join(['*' + p] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi")
+    f"{n}: &{n} [{', '.join(['*' + p] * 9)}]\n" for p, n in zip("abcdefgh", "bcdefghi", strict=True)
 )
 
 # (name, input, expected code, expected line, expected column); line None = whole file
@@ -187,7 +186,7 @@ from flowdoc.model.expr import ExprError, Guard, iter_refs
 from flowdoc.model.flow import parse_duration, CAPTURE_SOURCE, ROUTE
 from flowdoc.model.version import Version
 from flowdoc.check.lint import _VAGUE, _AUTHZ
-from flowdoc.verify._inputs import parse_env_file, parse_input_args
+from flowdoc.verify import parse_env_file, parse_input_args
 import tempfile, os
 
 N = 100_000
@@ -295,7 +294,7 @@ def test_a_non_flow_file_is_named_without_its_content(tmp_path, content):
     for args in (["validate", str(flows)], ["validate", str(env)], ["lint", "--format", "json", str(flows)],
                  ["validate", "--format", "github", str(flows / "secrets.yaml")],
                  ["render", str(flows / "secrets.yaml")], ["diff", str(env), str(flows / "ok.yaml")]):
-        res = CliRunner().invoke(cli, args, catch_exceptions=False)
+        res = run(*args)
         out = res.stdout + res.stderr
         assert res.exit_code == 2 and "not-a-flow" in out, (args, out)
         assert SECRET not in out and "API_KEY" not in out and "Traceback" not in out, (args, out)

@@ -14,7 +14,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # make `tests.s
 httpx = pytest.importorskip("httpx")
 pyotp = pytest.importorskip("pyotp")
 
-from tests.support.fixtures import oidc_server, oidc_server_short_ttl  # noqa: E402,F401
 from tests.support.oidc import ACR_MFA, ACR_PWD  # noqa: E402
 from tests.support.oidc_browser import (  # noqa: E402
     authorize,

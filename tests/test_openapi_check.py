@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from click.testing import CliRunner
 from openapi_spec_validator import validate as validate_spec
 
-from flowdoc.cli import cli
 from flowdoc.interop.openapi import Description, _segment_matches, load_description, match_path
+from tests.helpers import run
 from tests.support.hostile_http import HostileServer
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -22,9 +21,6 @@ SPEC = ROOT / "tests" / "data" / "openapi" / "test-server.yaml"
 FLOWS = str(ROOT / "flows")
 BASE = yaml.safe_load(SPEC.read_text())
 
-
-def run(*args):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 def write(tmp_path, doc, name="api.yaml") -> str:

@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "tests" / "data" / "site_plugin"
@@ -41,10 +42,22 @@ def mkdocs_build(project: Path, *args: str) -> subprocess.CompletedProcess:
     )
 
 
+def _expected_pages(folder: Path) -> tuple[int, int]:
+    """(pages, flows) a site of the flows in ``folder`` has, counted from the files: per flow id its
+    latest page, a page per major version and its changelog; and the index of all flows."""
+    majors: dict[str, set[str]] = {}
+    for p in folder.glob("*.yaml"):
+        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+        majors.setdefault(doc["id"], set()).add(str(doc["version"]).split(".")[0])
+    return 1 + sum(2 + len(m) for m in majors.values()), len(majors)
+
+
 def test_default_theme_strict_build(project):
     r = mkdocs_build(project)
     assert r.returncode == 0, r.stderr
-    assert "flowdoc: added 17 pages of 5 flows under flows/" in r.stderr or "flowdoc: added" in r.stderr
+    pages, flows = _expected_pages(project / "flows")
+    assert flows >= 5
+    assert f"flowdoc: added {pages} pages of {flows} flows under flows/" in r.stderr
     site = project / "site"
     for path in (
         "flows/index.html",

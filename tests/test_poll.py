@@ -6,10 +6,8 @@ the server's own request timestamps)."""
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -17,10 +15,10 @@ import pytest
 from flowdoc.check import validate_text
 from flowdoc.render import render_diagram
 from flowdoc.render import diagram as D
+from tests.helpers import FLOWS, run_flowdoc, run_verify
 from tests.support.oidc import start_oidc_server
 
-ROOT = Path(__file__).resolve().parent.parent
-DEVICE = ROOT / "flows" / "device-authorization.yaml"
+DEVICE = FLOWS / "device-authorization.yaml"
 TEXT = DEVICE.read_text()
 POLL = """      poll:
         starts_after: request_codes
@@ -99,8 +97,7 @@ def test_bad_poll_values_are_errors_with_a_position(change, words, tmp_path):
     assert text != TEXT
     path = tmp_path / "device.yaml"
     path.write_text(text)
-    proc = subprocess.run([sys.executable, "-m", "flowdoc", "validate", str(path)], cwd=ROOT, capture_output=True,
-                          text=True, env={**os.environ, "PYTHONPATH": str(ROOT), "NO_COLOR": "1"}, timeout=60)
+    proc = run_flowdoc("validate", str(path))
     assert proc.returncode == 2, proc.stdout + proc.stderr
     assert re.search(rf"{re.escape(str(path))}:\d+:\d+: error\[", proc.stdout), proc.stdout
     assert words in proc.stdout, proc.stdout
@@ -189,13 +186,10 @@ def device_server():
         yield srv
 
 
-def _verify(srv, tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess, dict]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDOC_")}
-    env.update({"NO_COLOR": "1", "PYTHONPATH": str(ROOT), "FLOWDOC_PASSWORD": srv.users["alice"]["password"]})
+def _verify(srv, tmp_path: Path, *args: str) -> tuple[subprocess.CompletedProcess[str], dict]:
     report = tmp_path / "report.json"
-    proc = subprocess.run([sys.executable, "-m", "flowdoc", "verify", *args, "--input", f"issuer={srv.issuer}",
-                           "--report-json", str(report)], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120)
+    proc = run_verify([*args, "--input", f"issuer={srv.issuer}", "--report-json", str(report)],
+                      env={"FLOWDOC_PASSWORD": srv.users["alice"]["password"]}, timeout=120)
     return proc, json.loads(report.read_text()) if report.exists() else {}
 
 

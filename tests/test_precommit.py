@@ -19,20 +19,13 @@ import yaml
 from flowdoc.cli import cli
 from flowdoc.model.flow import FORMAT_VERSION
 from flowdoc.model.schema import SCHEMA_ID, flow_json_schema
+from tests.helpers import git
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKFLOW = ROOT / "docs" / "ci" / "github-actions.yml"
 OFFLINE = "http://127.0.0.1:9"  # a closed port: any attempt to reach the network fails at once
 
 pytestmark = pytest.mark.skipif(shutil.which("git") is None, reason="git is needed")
-
-
-def git(cwd, *args):
-    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
-    out = subprocess.run(["git", "-c", "commit.gpgsign=false", "-c", "init.defaultBranch=main", *args], cwd=cwd,
-                         env=env, check=True, capture_output=True, text=True)
-    return out.stdout.strip()
 
 
 @pytest.fixture

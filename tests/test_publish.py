@@ -11,26 +11,15 @@ from pathlib import Path
 
 import markdown
 import pytest
-from click.testing import CliRunner
 
 from flowdoc import load_flow
-from flowdoc.cli import cli
 from flowdoc.publish import DEFAULT_MERMAID_JS, BuildSettings, Layout, PublishError, build_site, load_site
 from flowdoc.publish.markdown import mermaid_html
+from tests.helpers import FLOWS, MERMAID_JS, ROOT, SITE_CONFIG, copy_flows, leftovers, run, snapshot
 
-ROOT = Path(__file__).resolve().parent.parent
-FLOWS = ROOT / "flows"
-SITE_CONFIG = ROOT / "site" / "mkdocs.yml"
-MERMAID_JS = ROOT / "tests" / "node" / "node_modules" / "mermaid" / "dist" / "mermaid.min.js"
 
 
 # ------------------------------------------------------------------ helpers
-
-
-def copy_flows(dest: Path) -> Path:
-    """The example flows, copied (tests change them)."""
-    shutil.copytree(FLOWS, dest)
-    return dest
 
 
 def bump(src: Path, dest: Path, version: str, *, title: str | None = None, extra: str = "") -> Path:
@@ -56,18 +45,6 @@ def settings(tmp_path: Path, flows: Path, **kw) -> BuildSettings:
     kw.setdefault("mermaid_js", str(MERMAID_JS))
     return BuildSettings(flows_dir=flows, out_dir=tmp_path / "out" / "site", **kw)
 
-
-def run(*args: str):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
-
-
-def leftovers(out: Path) -> list[str]:
-    """Temporary or old outputs left beside the output folder."""
-    return sorted(p.name for p in out.parent.iterdir() if p.name.startswith(f".{out.name}."))
-
-
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 # -------------------------------------------------------------- URLs, pages

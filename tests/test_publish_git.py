@@ -13,11 +13,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
-from flowdoc.cli import cli
 from flowdoc.publish import BuildSettings, PublishError, build_site, load_site
 from flowdoc.publish.cache import Manifest
+from tests.helpers import commit_all, git, run
 
 ROOT = Path(__file__).resolve().parent.parent
 SITE_CONFIG = ROOT / "site" / "mkdocs.yml"
@@ -71,31 +70,16 @@ V2 = next_version(V1, "2.0.0", "2026-03-01", "The token endpoint moved to /oauth
 )
 
 
-def git(repo: Path, *args: str) -> str:
-    res = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, check=True)
-    return res.stdout.strip()
-
-
-def commit(repo: Path, message: str) -> None:
-    git(repo, "add", "-A")
-    git(repo, "commit", "-q", "-m", message)
-
-
 @pytest.fixture
-def repo(tmp_path: Path) -> Path:
+def repo(git_repo: Path) -> Path:
     """flows/demo.yaml at 1.0.0 (tag v1.0.0), then 2.0.0 with a breaking change (HEAD, no tag)."""
-    repo = tmp_path / "repo"
+    repo = git_repo
     (repo / "flows").mkdir(parents=True)
-    git(repo, "init", "-q")
-    git(repo, "config", "user.name", "Test")
-    git(repo, "config", "user.email", "test@example.com")
-    git(repo, "config", "commit.gpgsign", "false")
-    git(repo, "config", "tag.gpgsign", "false")
     (repo / "flows" / "demo.yaml").write_text(V1, encoding="utf-8")
-    commit(repo, "demo 1.0.0")
+    commit_all(repo, "demo 1.0.0")
     git(repo, "tag", "v1.0.0")
     (repo / "flows" / "demo.yaml").write_text(V2, encoding="utf-8")
-    commit(repo, "demo 2.0.0")
+    commit_all(repo, "demo 2.0.0")
     return repo
 
 
@@ -105,9 +89,6 @@ def settings(repo: Path, **kw) -> BuildSettings:
     kw.setdefault("git_versions", ["v*"])
     return BuildSettings(flows_dir=repo / "flows", out_dir=repo.parent / "out" / "site", **kw)
 
-
-def run(*args: str):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 def cli_args(repo: Path, *extra: str) -> list[str]:
@@ -189,7 +170,7 @@ def test_files_on_disk_win_and_a_later_revision_wins(repo):
     (repo / "flows" / "demo.v1.yaml").unlink()
     # the same version at two revisions: the later one in the list wins
     (repo / "flows" / "demo.yaml").write_text(V1.replace("summary: The demo", "summary: Fixed - the demo"))
-    commit(repo, "a fix of 1.0.0 without a version bump")
+    commit_all(repo, "a fix of 1.0.0 without a version bump")
     git(repo, "tag", "v1.0.1")
     (repo / "flows" / "demo.yaml").write_text(V2)
     site = load_site(repo / "flows", git_versions=["v*"])
@@ -202,11 +183,11 @@ def test_files_on_disk_win_and_a_later_revision_wins(repo):
 def test_flows_gone_from_the_folder_are_not_brought_back_and_new_flows_need_no_history(repo):
     other = V1.replace("id: demo", "id: other").replace("title: Fetch a token", "title: Other flow to fetch a token")
     (repo / "flows" / "gone.yaml").write_text(other.replace("id: other", "id: gone"))
-    commit(repo, "a flow that is deleted later")
+    commit_all(repo, "a flow that is deleted later")
     git(repo, "tag", "v2.0.0")
     (repo / "flows" / "gone.yaml").unlink()
     (repo / "flows" / "other.yaml").write_text(other)  # new, in no revision
-    commit(repo, "gone is gone; other is new")
+    commit_all(repo, "gone is gone; other is new")
     r = build_site(settings(repo))
     assert r.diagnostics == [] and r.flows == 2
     out = settings(repo).out_dir
@@ -259,7 +240,7 @@ def test_no_change_rebuild_reuses_everything_and_a_new_tag_rebuilds(repo):
     key = Manifest.load(s.cache_path / "manifest.json").git
     git(repo, "checkout", "-q", "-b", "work")
     (repo / "flows" / "side.yaml").write_text(V1.replace("id: demo", "id: side"))
-    commit(repo, "a side flow")
+    commit_all(repo, "a side flow")
     os.remove(repo / "flows" / "side.yaml")
     git(repo, "branch", "-f", "main-line", "HEAD")
     moved = build_site(s)  # side.yaml is in main-line but not in the folder: not published
@@ -308,10 +289,10 @@ def test_invalid_file_at_a_revision_is_a_warning(repo):
     (repo / "flows" / "demo.yaml").write_text(
         next_version(V2, "2.1.0", "2026-04-01", "Broken.").replace("method: POST", "methd: POST")
     )
-    commit(repo, "a typo")
+    commit_all(repo, "a typo")
     git(repo, "tag", "v2.1.0")
     (repo / "flows" / "demo.yaml").write_text(next_version(V2, "2.1.1", "2026-04-02", "Fixed."))
-    commit(repo, "fixed")
+    commit_all(repo, "fixed")
     r = run(*cli_args(repo, "--git-versions", "v*"))
     assert r.exit_code == 0, r.output + r.stderr
     assert "Traceback" not in r.output + r.stderr

@@ -15,7 +15,7 @@ import pytest
 
 from flowdoc.publish import BuildSettings, PublishError, build_site
 from flowdoc.publish.output import MARKER
-from tests.test_publish import FLOWS, MERMAID_JS, ROOT, SITE_CONFIG, leftovers, run, snapshot
+from tests.helpers import FLOWS, MERMAID_JS, ROOT, SITE_CONFIG, leftovers, run, snapshot
 
 FEW = ("client-credentials.yaml", "gateway-login.yaml", "mfa-step-up.yaml")
 

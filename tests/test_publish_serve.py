@@ -10,29 +10,12 @@ import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 
 from flowdoc.publish import BuildSettings
 from flowdoc.publish.serve import RELOAD_PATH, PreviewServer
-from tests.test_publish import MERMAID_JS, SITE_CONFIG, copy_flows
-
-ROOT = Path(__file__).resolve().parent.parent
-
-
-def get(url: str) -> tuple[int, str]:
-    try:
-        with urllib.request.urlopen(url, timeout=10) as r:
-            return r.status, r.read().decode("utf-8")
-    except urllib.error.HTTPError as exc:
-        return exc.code, exc.read().decode("utf-8")
-
-
-def change(path: Path, old: str, new: str) -> None:
-    text = path.read_text(encoding="utf-8")
-    assert old in text
-    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+from tests.helpers import MERMAID_JS, ROOT, SITE_CONFIG, change, copy_flows
+from tests.helpers import http_get as get
 
 
 def test_preview_rebuilds_on_flow_and_template_changes(tmp_path):

@@ -15,8 +15,8 @@ import pytest
 from flowdoc.load import discover
 from flowdoc.publish import BuildSettings
 from flowdoc.publish.serve import RELOAD_PATH, PreviewServer
-from tests.test_publish import FLOWS, MERMAID_JS, ROOT, SITE_CONFIG
-from tests.test_publish_serve import change, get
+from tests.helpers import FLOWS, MERMAID_JS, ROOT, SITE_CONFIG, change
+from tests.helpers import http_get as get
 
 BAD_FLOW = "id: bad\ntitle: Bad\nversion: \"1.0.0\"\nstates: [\n"
 

@@ -7,20 +7,17 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from flowdoc.cli import COMMANDS, cli  # noqa: E402
+from flowdoc.cli import COMMANDS  # noqa: E402
 from flowdoc.render import render_diagram, render_page  # noqa: E402
+from tests.helpers import run
 import flowdoc  # noqa: E402
 
 CC = str(ROOT / "flows" / "client-credentials.yaml")
 
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
 
 def test_registered_and_help():

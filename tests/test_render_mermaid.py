@@ -44,7 +44,7 @@ def parsed() -> dict:
     keys = [(name, view) for name in NAMES for view in VIEWS]
     sources = [render_diagram(FLOWS[name], view) for name, view in keys]
     results = parse_mermaid(sources)
-    return {k: (src, res) for k, src, res in zip(keys, sources, results)}
+    return {k: (src, res) for k, src, res in zip(keys, sources, results, strict=True)}
 
 
 def get(parsed, name, view) -> dict:
@@ -96,7 +96,7 @@ def test_sequence_round_trips(parsed, name):
     assert [(p["name"], p["type"]) for p in lab["participants"]] == [
         (a.name, "actor" if a.kind.value == "person" else "participant") for a in flow.actors.values()
     ]
-    key_of = {p["id"]: k for p, k in zip(lab["participants"], flow.actors)}
+    key_of = {p["id"]: k for p, k in zip(lab["participants"], flow.actors, strict=True)}
 
     # the whole tree, in order, equals the model
     assert _seq_parsed(lab["body"], key_of) == _seq_model(model.items)
@@ -151,49 +151,114 @@ def test_sequence_round_trips(parsed, name):
 # --------------------------------------------------------------------- state
 
 
+def _state_arrows(lab: dict, flow) -> list[tuple[str | None, str | None, str]]:
+    """Mermaid's arrows as (from, to, label): flow states by id (declared first, in file order),
+    choice points as ``choice:N`` (in declaration order), the start and end as None."""
+    declared = [s for s in lab["states"] if s["type"] == "default"]
+    assert [n(s["text"]) for s in declared] == [n(st.label) for st in flow.states]
+    key_of: dict[str, str | None] = {s["id"]: st.id for s, st in zip(declared, flow.states, strict=True)}
+    choices = [s for s in lab["states"] if s["type"] == "choice"]
+    key_of.update({s["id"]: f"choice:{i}" for i, s in enumerate(choices, 1)})
+    key_of.update({s["id"]: None for s in lab["states"] if s["type"] in ("start", "end")})
+    return [(key_of[t["from"]], key_of[t["to"]], n(t["text"])) for t in lab["transitions"]]
+
+
+def _through_choices(arrows) -> set[tuple[str | None, str | None]]:
+    """(from, to) of the arrows, an arrow into a choice point joined with those out of it."""
+    out: dict[str | None, list[str | None]] = {}
+    for a, b, _ in arrows:
+        out.setdefault(a, []).append(b)
+    pairs = set()
+    for a, b, _ in arrows:
+        if a is not None and a.startswith("choice:"):
+            continue
+        todo, seen = [b], set()
+        while todo:
+            x = todo.pop()
+            if x is not None and x.startswith("choice:"):
+                if x not in seen:
+                    seen.add(x)
+                    todo += out.get(x, [])
+            else:
+                pairs.add((a, x))
+    return pairs
+
+
+def test_state_diagram_of_client_credentials_is_exactly(parsed):
+    """The whole state diagram of one example, written out: states, choice points, labels."""
+    arrows = _state_arrows(get(parsed, "client-credentials.yaml", "state"), FLOWS["client-credentials.yaml"])
+    assert arrows == [
+        (None, "no_token", ""),
+        ("no_token", "choice:1", "Request an access token with the client credentials "
+                                 "[no cached token valid for more than 60 s]"),
+        ("choice:1", "token_cached", "success (200)"),
+        ("choice:1", "client_rejected", "Wrong client secret (401 invalid_client) Unknown client id "
+                                        "(401 invalid_client) Scope not allowed (400 invalid_scope)"),
+        ("token_cached", "choice:2", "Call the API with the cached bearer token"),
+        ("choice:2", "api_called", "success (200)"),
+        ("choice:2", "no_token", "Token missing or expired (401 invalid_token)"),
+        ("api_called", None, ""),
+        ("client_rejected", None, ""),
+    ]
+
+
+def _polling_states(flow) -> dict:
+    """State id -> the polling of the step whose client waits there: the state its ``starts_after``
+    step leads to, else the polled step's source state."""
+    out = {}
+    for t in flow.transitions:
+        poll = t.request.poll if t.request is not None else None
+        if poll is not None:
+            first = flow.transition_map[poll.starts_after] if poll.starts_after else t
+            out[first.to if poll.starts_after else t.from_] = poll
+    return out
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_state_diagram_round_trips(parsed, name):
     flow = FLOWS[name]
     lab = get(parsed, name, "state")
-    graph = D.build_state_graph(flow)
+    got = _state_arrows(lab, flow)
 
-    declared = [s for s in lab["states"] if s["type"] in ("default", "choice")]
-    assert [(s["type"], n(s["text"]) if s["type"] == "default" else "") for s in declared] == [
-        ("choice" if nd.kind == "choice" else "default", n(nd.label) if nd.kind == "state" else "")
-        for nd in graph.nodes
-    ]
-    key_of = {s["id"]: nd.key for s, nd in zip(declared, graph.nodes)}
-    for s in lab["states"]:
-        if s["type"] == "start":
-            key_of[s["id"]] = None
-        if s["type"] == "end":
-            key_of[s["id"]] = None
-    got = [(key_of[t["from"]], key_of[t["to"]], n(t["text"])) for t in lab["transitions"]]
-    assert got == [(e.src, e.dst, n(e.label)) for e in graph.edges]
+    # every step and every failure branch is an arrow (through its choice point), and no other
+    expected = {(None, s.id) for s in flow.states if s.initial} | {(s.id, None) for s in flow.states if s.terminal}
+    expected |= {(t.from_, t.to) for t in flow.transitions}
+    expected |= {(t.from_, f.to or t.from_) for t in flow.transitions for f in t.failures}
+    polls = _polling_states(flow)
+    expected |= {(sid, sid) for sid in polls}
+    assert _through_choices(got) == expected
+    # a polled step: a self-transition where the client waits, labelled with the intermediate answers
+    for sid, poll in polls.items():
+        assert any(a == b == sid and all(n(p.error) in x for p in poll.pending) for a, b, x in got), sid
 
     # states: every title, initial and terminal markers, failure states styled apart
-    by_key = {nd.key: s for s, nd in zip(declared, graph.nodes)}
+    by_id = {st.id: s for s, st in zip([s for s in lab["states"] if s["type"] == "default"], flow.states,
+                                       strict=True)}
     for st in flow.states:
-        assert n(by_key[st.id]["text"]) == n(st.label)
-        assert ("failure" in by_key[st.id]["classes"]) == st.failure
+        assert ("failure" in by_id[st.id]["classes"]) == st.failure
     assert "failure" in lab["classDefs"] or not any(s.failure for s in flow.states)
     assert [(a, b) for a, b, _ in got if a is None] == [(None, s.id) for s in flow.states if s.initial]
     assert sorted(a for a, b, _ in got if b is None) == sorted(s.id for s in flow.states if s.terminal)
 
     # every transition appears once as an arrow, labelled with its title and guard
+    def title_and_guard(t) -> str:
+        return n(f"{t.title} [{t.guard.text}]" if t.guard else t.title)
+
     labels = Counter(t for _, _, t in got)
     for t in flow.transitions:
-        text = n(f"{t.title} [{t.guard.text}]" if t.guard else t.title)
-        assert n(D.transition_label(t)) == text
-        same = sum(1 for u in flow.transitions if n(D.transition_label(u)) == text)
+        text = title_and_guard(t)
+        same = sum(1 for u in flow.transitions if title_and_guard(u) == text)
         assert labels[text] == same, (t.id, text)
-    # failure branches lead to their state
+    # failure branches lead to their state (the flow's state of the branch, or back where the step
+    # started), labelled with their title (or id) and the error code they answer with
     for t in flow.transitions:
         for f in t.failures:
+            target = f.to or t.from_
             # (branches to one state share an arrow, a line each: their labels would overlap)
-            assert any(b == D.failure_target(t, f) and n(D.failure_edge_label(f)) in x for _, b, x in got)
+            assert any(b == target and a is not None and a.startswith("choice:") and n(f.title or f.id) in x
+                       and (not f.response.error or n(f.response.error) in x) for a, b, x in got), (t.id, f.id)
     # choice points where a state has guarded alternatives (or a step has failure branches)
-    n_choice = sum(1 for s in declared if s["type"] == "choice")
+    n_choice = sum(1 for s in lab["states"] if s["type"] == "choice")
     expected_choices = sum(1 for t in flow.transitions if t.failures) + sum(
         1 for s in flow.states
         if len([t for t in flow.transitions if t.from_ == s.id]) >= 2
@@ -212,7 +277,7 @@ def test_flowchart_round_trips(parsed, name):
     fc = D.build_flowchart(flow)
     shapes = {"start": "stadium", "end": "stadium", "state": "round", "step": "square", "decision": "diamond"}
     assert [(v["type"], n(v["text"])) for v in lab["vertices"]] == [(shapes[x.shape], n(x.text)) for x in fc.nodes]
-    key_of = {v["id"]: x.key for v, x in zip(lab["vertices"], fc.nodes)}
+    key_of = {v["id"]: x.key for v, x in zip(lab["vertices"], fc.nodes, strict=True)}
     assert [(key_of[e["start"]], key_of[e["end"]], n(e["text"]), e["stroke"]) for e in lab["edges"]] == [
         (e.src, e.dst, n(e.label), "dotted" if e.dotted else "normal") for e in fc.edges
     ]

@@ -43,7 +43,8 @@ def test_wheel_lists_every_template(wheel):
     assert "page.md.j2" in templates
     for t in templates:
         assert f"flowdoc/render/templates/{t}" in names
-    assert "flowdoc/escape.py" in names and "flowdoc/render/page.py" in names
+    assert "flowdoc/escape/__init__.py" in names and "flowdoc/escape/markdown.py" in names
+    assert "flowdoc/render/page.py" in names
     # the site's assets: flowdoc's script and stylesheet, and Mermaid with its licence (offline sites)
     for asset in ("data/site/flowdoc.js", "data/site/flowdoc.css", "data/mermaid/mermaid.min.js", "data/mermaid/LICENSE"):
         assert f"flowdoc/{asset}" in names, asset

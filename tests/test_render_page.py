@@ -161,50 +161,9 @@ def test_page_structure(pages, name):
     ]
 
     order = D.ordered_transitions(flow)
-    steps = page.table(STEPS)
-    assert steps is not None and len(steps["rows"]) == len(flow.transitions)
-    for row, t in zip(steps["rows"], order):
-        assert row[0].startswith(f"{order.index(t) + 1}. {t.title.strip()}")
-        if t.request is not None:
-            assert row[2] == t.request.method
-            assert row[3].split("\n")[0] == t.request.path.strip() or row[3].split("\n")[0] == t.request.path
-            for p in D.key_params(flow, t.request):
-                assert p in row[4]
-            if t.request.poll is None:
-                assert row[5] == D.response_label(flow, t.response).strip()
-            else:  # a polled step: the answer that ends it, then how it polls and its intermediate answers
-                first, _, rest = row[5].partition("\n")
-                assert first == D.response_label(flow, t.response).strip()
-                assert rest.startswith(("From step", "Poll"))
-                for a in t.request.poll.pending:
-                    assert f"{D.status_text(a.status)} {a.error}: poll again" in rest
-
-    # every guard in the guard table
-    guards = page.table(GUARDS)
-    assert guards is not None and len(guards["rows"]) == len(flow.transitions)
-    for row, t in zip(guards["rows"], order):
-        if t.guard:
-            assert first_line(row[2]) == t.guard.text.strip()
-            if t.guard.expr:
-                assert row[2].split("\n")[1] == t.guard.expr
-        else:
-            assert row[2] == "—"
-        if t.trigger:
-            assert row[3] == t.trigger.strip()
-
-    # every failure branch in the failure table
-    failures = [(t, f) for t in order for f in t.failures]
-    table = page.table(FAILURES)
-    if failures:
-        assert table is not None and len(table["rows"]) == len(failures)
-        for row, (t, f) in zip(table["rows"], failures):
-            assert first_line(row[0]) == D.failure_name(f).strip()
-            assert row[1] == ("/".join(map(str, f.response.statuses)) if f.response.outcome == "response" else "—")
-            assert row[2] == (f.response.error or "—")
-            assert row[3] == f.when.strip()
-            assert row[4].startswith(f.remedy.strip())
-    else:
-        assert table is None
+    _assert_steps_table(page, flow, order)
+    _assert_guards_table(page, flow, order)
+    _assert_failures_table(page, order)
 
     # troubleshooting: only what the failure table does not say
     trouble = page.table(TROUBLE)
@@ -230,6 +189,63 @@ def test_page_structure(pages, name):
         assert h.strip() in callout
     if flow.links.authorization_guide:
         assert (flow.links.authorization_guide, "Authorization Guide") in page.links
+
+
+def _assert_steps_table(page, flow, order) -> None:
+    """One row a step, in order: number and title, method, path, key parameters, response."""
+    steps = page.table(STEPS)
+    assert steps is not None and len(steps["rows"]) == len(flow.transitions)
+    for row, t in zip(steps["rows"], order, strict=True):
+        assert row[0].startswith(f"{order.index(t) + 1}. {t.title.strip()}")
+        if t.request is not None:
+            assert row[2] == t.request.method
+            assert row[3].split("\n")[0] == t.request.path.strip() or row[3].split("\n")[0] == t.request.path
+            for p in D.key_params(flow, t.request):
+                assert p in row[4]
+            _assert_response_cell(row[5], flow, t)
+
+
+def _assert_response_cell(cell: str, flow, t) -> None:
+    """The documented response; for a polled step, then how it polls and its intermediate answers."""
+    if t.request.poll is None:
+        assert cell == D.response_label(flow, t.response).strip()
+        return
+    first, _, rest = cell.partition("\n")
+    assert first == D.response_label(flow, t.response).strip()
+    assert rest.startswith(("From step", "Poll"))
+    for a in t.request.poll.pending:
+        assert f"{D.status_text(a.status)} {a.error}: poll again" in rest
+
+
+def _assert_guards_table(page, flow, order) -> None:
+    """Every guard in the guard table."""
+    guards = page.table(GUARDS)
+    assert guards is not None and len(guards["rows"]) == len(flow.transitions)
+    for row, t in zip(guards["rows"], order, strict=True):
+        if t.guard:
+            assert first_line(row[2]) == t.guard.text.strip()
+            if t.guard.expr:
+                assert row[2].split("\n")[1] == t.guard.expr
+        else:
+            assert row[2] == "—"
+        if t.trigger:
+            assert row[3] == t.trigger.strip()
+
+
+def _assert_failures_table(page, order) -> None:
+    """Every failure branch in the failure table (and no table without one)."""
+    failures = [(t, f) for t in order for f in t.failures]
+    table = page.table(FAILURES)
+    if not failures:
+        assert table is None
+        return
+    assert table is not None and len(table["rows"]) == len(failures)
+    for row, (_t, f) in zip(table["rows"], failures, strict=True):
+        assert first_line(row[0]) == D.failure_name(f).strip()
+        assert row[1] == ("/".join(map(str, f.response.statuses)) if f.response.outcome == "response" else "—")
+        assert row[2] == (f.response.error or "—")
+        assert row[3] == f.when.strip()
+        assert row[4].startswith(f.remedy.strip())
 
 
 @pytest.mark.parametrize("name", list(HOSTILE))

@@ -9,15 +9,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from click.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import flowdoc  # noqa: E402
-from flowdoc.cli import cli  # noqa: E402
 from flowdoc.publish import BuildSettings, PublishError, build_site, load_site  # noqa: E402
 from flowdoc.render import RenderError, render_page  # noqa: E402
+from tests.helpers import run
 from tests.flowkit import base, to_yaml  # noqa: E402
 
 CC = ROOT / "flows" / "client-credentials.yaml"
@@ -28,9 +27,6 @@ def exploit(marker: Path) -> str:
     """The issue's template: runs a shell command through cycler's globals."""
     return f'line one\n{{{{ cycler.__init__.__globals__.os.popen("id -u > {marker}").read() }}}}\n'
 
-
-def run(*args):
-    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
 
 
 def test_page_template_cannot_run_a_command(tmp_path):

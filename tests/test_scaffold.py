@@ -150,22 +150,18 @@ from pathlib import Path  # noqa: E402
 import jsonschema  # noqa: E402
 import pytest  # noqa: E402
 import yaml  # noqa: E402
-from click.testing import CliRunner  # noqa: E402
 
 from flowdoc import FlowSet  # noqa: E402
-from flowdoc.cli import cli  # noqa: E402
 from flowdoc.model.schema import SCHEMA_ID, flow_json_schema  # noqa: E402
 from flowdoc.scaffold.kinds import KINDS  # noqa: E402
 from flowdoc.scaffold.secrets import SecretSet  # noqa: E402
+from tests.helpers import run  # noqa: E402
 from tests.support.hostile_http import HostileServer  # noqa: E402
 from tests.support.oidc import start_oidc_server  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 MODELINE = f"# yaml-language-server: $schema={SCHEMA_ID}"
 
-
-def run(*args):
-    return CliRunner().invoke(cli, list(args), catch_exceptions=False)
 
 
 def lint_codes(path) -> list[str]:

@@ -105,8 +105,9 @@ def test_injection_corpus_runs_nothing_and_reads_literally(injected_site, browse
         for path, texts in injected_site["expect"].items():
             page = visit.context.new_page()
             page.on("dialog", lambda d: (dialogs.append(f"{d.type}: {d.message}"), d.dismiss()))
-            page.on("console", lambda m: m.type == "error" and visit.problems.append(f"{path}: console error: {m.text}"))
-            page.on("pageerror", lambda e: visit.problems.append(f"{path}: page error: {e}"))
+            page.on("console", lambda m, path=path: m.type == "error"
+                    and visit.problems.append(f"{path}: console error: {m.text}"))
+            page.on("pageerror", lambda e, path=path: visit.problems.append(f"{path}: page error: {e}"))
             assert page.goto(injected_site["base"] + path).status == 200, path
             page.wait_for_function(DRAWN, timeout=30_000)
             assert page.locator(".flowdoc-diagram-error").count() == 0, path

@@ -265,7 +265,7 @@ def test_diagram_labels_are_readable_and_wide_diagrams_scroll_in_their_box(tours
 
 @pytest.mark.parametrize("theme", THEMES)
 def test_no_template_internals_or_escape_artifacts_in_the_text(tours, theme):
-    for (width, path), m in tours[theme]["pages"].items():
+    for (_width, path), m in tours[theme]["pages"].items():
         text = m["text"]
         assert "${" not in text, (theme, path, text[text.find("${") - 60: text.find("${") + 60])
         stray = text.find("\\")  # the example flows have no backslash: one on a page is an escape gone wrong

@@ -11,20 +11,16 @@ below shows each such gap is real: with the switch left on, the scenario fails.
 from __future__ import annotations
 
 import json
-import os
 import re
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.helpers import FLOWS, run_verify
 from tests.support.django_server import start_django_server
-from tests.support.fixtures import oidc_server_verify  # noqa: F401
 from tests.support.verify_inputs import verify_inputs
 
-ROOT = Path(__file__).resolve().parent.parent
-FLOWS = ROOT / "flows"
 NEUTRAL = ["client-credentials", "authorization-code-pkce", "silent-refresh-rotation"]
 
 #: how django-oauth-toolkit differs, as inputs: the consent form's field and values
@@ -44,11 +40,9 @@ DJANGO_GAPS = {
 DJANGO_TTL = {"AccessToken": 2, "RefreshToken": 4}
 
 
-def run_verify(args: list[str], env_file: Path, timeout: float = 150) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDOC_")}
-    env.update({"NO_COLOR": "1", "PYTHONPATH": str(ROOT)})
-    return subprocess.run([sys.executable, "-m", "flowdoc", "verify", *args, "--env-file", str(env_file)],
-                          cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+def verify_with(args: list[str], env_file: Path) -> subprocess.CompletedProcess[str]:
+    """``flowdoc verify ARGS --env-file ENV_FILE`` in a process of its own."""
+    return run_verify([*args, "--env-file", str(env_file)])
 
 
 @pytest.fixture(scope="module")
@@ -87,8 +81,8 @@ def django_env(srv, tmp_path: Path) -> Path:
 def django_run(django_server, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("django-run")
     report = tmp / "report.json"
-    proc = run_verify([*(str(FLOWS / f"{n}.yaml") for n in NEUTRAL), *django_args(django_server), "--jobs", "4",
-                       "--report-json", str(report), "--junit", str(tmp / "junit.xml")], django_env(django_server, tmp))
+    proc = verify_with([*(str(FLOWS / f"{n}.yaml") for n in NEUTRAL), *django_args(django_server), "--jobs", "4",
+                        "--report-json", str(report), "--junit", str(tmp / "junit.xml")], django_env(django_server, tmp))
     return django_server, proc, json.loads(report.read_text()) if report.exists() else None, tmp
 
 
@@ -135,16 +129,16 @@ def test_no_secret_in_django_outputs(django_run):
 
 
 @pytest.mark.node
-def test_token_endpoint_flow_verifies_against_both_servers_without_edits(django_server, oidc_server_verify,  # noqa: F811
+def test_token_endpoint_flow_verifies_against_both_servers_without_edits(django_server, oidc_server_verify,
                                                                            tmp_path):
     """client-credentials names `endpoint: token_endpoint`: /token on oidc-provider, /o/token/ on Django."""
     flow = str(FLOWS / "client-credentials.yaml")
     cli, env_text = verify_inputs(oidc_server_verify)
     (tmp_path / "oidc.env").write_text(env_text)
-    oidc = run_verify([flow, *cli, "--scenario", "client-credentials", "--report-json", str(tmp_path / "o.json")],
-                      tmp_path / "oidc.env")
-    dj = run_verify([flow, *django_args(django_server), "--report-json", str(tmp_path / "d.json")],
-                    django_env(django_server, tmp_path))
+    oidc = verify_with([flow, *cli, "--scenario", "client-credentials", "--report-json", str(tmp_path / "o.json")],
+                       tmp_path / "oidc.env")
+    dj = verify_with([flow, *django_args(django_server), "--report-json", str(tmp_path / "d.json")],
+                     django_env(django_server, tmp_path))
     assert oidc.returncode == 0, oidc.stdout + oidc.stderr
     assert dj.returncode == 0, dj.stdout + dj.stderr
     urls = {}
@@ -167,7 +161,7 @@ def test_django_gaps_are_real(django_server, tmp_path):
         if key.endswith("account_locked"):
             continue  # Django has no locked test account to try
         args += ["--scenario", key]
-    proc = run_verify([*flows, *args], django_env(django_server, tmp_path))
+    proc = verify_with([*flows, *args], django_env(django_server, tmp_path))
     assert proc.returncode == 1, proc.stdout + proc.stderr
     data = json.loads((tmp_path / "r.json").read_text())
     got = {f"{f['id']}/{s['name']}": s for f in data["flows"] for s in f["scenarios"]}

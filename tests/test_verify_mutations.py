@@ -21,7 +21,6 @@ import pytest
 from flowdoc import FlowSet
 from flowdoc.verify import RunResult, Verifier, VerifyOptions
 from tests.mutations import MUTATIONS, OUT_OF_SCOPE, Mutation
-from tests.support.fixtures import oidc_server_verify  # noqa: F401
 from tests.support.verify_inputs import verify_inputs
 
 pytestmark = pytest.mark.node
@@ -75,7 +74,7 @@ def _run(srv, folder: Path, m: Mutation | None, scenarios: list[str]) -> Outcome
 
 
 @pytest.fixture(scope="module")
-def outcomes(oidc_server_verify, tmp_path_factory):  # noqa: F811
+def outcomes(oidc_server_verify, tmp_path_factory):
     """Every mutation, and the baseline (the unmutated flows, every scenario a mutation runs but the probes)."""
     srv = oidc_server_verify
     base = tmp_path_factory.mktemp("mutations")
@@ -83,7 +82,7 @@ def outcomes(oidc_server_verify, tmp_path_factory):  # noqa: F811
     jobs = [(None, "baseline", touched)] + [(m, m.id, [f"{m.flow}/{s}" for s in m.scenarios]) for m in MUTATIONS]
     with ThreadPoolExecutor(6) as pool:
         done = list(pool.map(lambda job: _run(srv, base / job[1], job[0], job[2]), jobs))
-    return {job[1]: out for job, out in zip(jobs, done)}
+    return {job[1]: out for job, out in zip(jobs, done, strict=True)}
 
 
 def test_the_table_is_large_and_says_why_each_edit_is_wrong():

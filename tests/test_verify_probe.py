@@ -9,9 +9,8 @@ import xml.etree.ElementTree as ET
 
 import pytest
 
-from tests.support.fixtures import oidc_server_verify  # noqa: F401
 from tests.support.verify_inputs import verify_inputs
-from tests.test_verify_server import FLOWS, run_verify
+from tests.helpers import FLOWS, run_verify
 
 pytestmark = pytest.mark.node
 

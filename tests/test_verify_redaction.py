@@ -273,6 +273,11 @@ def test_redaction_is_one_pass_and_keeps_earlier_placeholders():
     assert twice == "code «otp#1» and «t#8»"
 
 
+def _reply(content_type: str, body: str):
+    """A HostileServer route answering 200 with ``body`` as ``content_type``."""
+    return lambda rq: (200, [("Content-Type", content_type)], body)
+
+
 def test_a_hostile_body_cannot_stall_the_run_or_grow_the_registry_without_bound(tmp_path):
     """5 MiB bodies made of what the scanners look for (pairs, JWT-like runs, opaque values in a
     JSON list) in answers to a request with credentials: the run ends (a hang guard, not a timing)
@@ -287,7 +292,7 @@ def test_a_hostile_body_cannot_stall_the_run_or_grow_the_registry_without_bound(
         "runs": ("text/plain", " ".join(secrets.token_urlsafe(16) for _ in range(size // 23))),
         "list": ("application/json", json.dumps([{"ref": f"r{n:012d}x"} for n in range(size // 26)])),
     }
-    routes = {("POST", f"/{name}/token"): (lambda ct, body: lambda rq: (200, [("Content-Type", ct)], body))(ct, b)
+    routes = {("POST", f"/{name}/token"): _reply(ct, b)
               for name, (ct, b) in bodies.items()}
     for name in bodies:
         write_flow(tmp_path, name)

@@ -10,32 +10,34 @@ import shutil
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
-from pathlib import Path
 
 import pytest
+import yaml
 
 from flowdoc import load_flow
-from tests.support.fixtures import oidc_server_verify  # noqa: F401
+from tests.helpers import FLOWS, ROOT, run_verify
 from tests.support.verify_inputs import secrets_of, verify_inputs
 
 pytestmark = pytest.mark.node
 
-ROOT = Path(__file__).resolve().parent.parent
-FLOWS = ROOT / "flows"
-EXAMPLES = ["authorization-code-pkce", "client-credentials", "device-authorization", "gateway-login", "mfa-step-up",
-            "silent-refresh-rotation", "token-introspection-revocation"]
 
 
-def run_verify(args: list[str], cwd: Path = ROOT, env: dict | None = None, timeout: float = 150):
-    e = {k: v for k, v in os.environ.items() if not k.startswith("FLOWDOC_")}
-    e.update({"NO_COLOR": "1", "PYTHONPATH": str(ROOT)})
-    e.update(env or {})
-    return subprocess.run([sys.executable, "-m", "flowdoc", "verify", *args], cwd=cwd, env=e,
-                          capture_output=True, text=True, timeout=timeout)
+def _versions_on_disk() -> dict[str, list[str]]:
+    """Each example flow id with the versions of its files, oldest first (read from the files)."""
+    out: dict[str, list[str]] = {}
+    for p in FLOWS.glob("*.yaml"):
+        doc = yaml.safe_load(p.read_text(encoding="utf-8"))
+        out.setdefault(doc["id"], []).append(str(doc["version"]))
+    # the examples' versions are MAJOR.MINOR.PATCH without pre-releases
+    return {fid: sorted(vs, key=lambda v: tuple(int(x) for x in v.split("."))) for fid, vs in sorted(out.items())}
+
+
+VERSIONS = _versions_on_disk()
+EXAMPLES = sorted(VERSIONS)
 
 
 @pytest.fixture(scope="module")
-def full_run(oidc_server_verify, tmp_path_factory):  # noqa: F811
+def full_run(oidc_server_verify, tmp_path_factory):
     """One run of every example flow (latest versions), with JUnit and JSON reports."""
     srv = oidc_server_verify
     out = tmp_path_factory.mktemp("verify")
@@ -61,9 +63,9 @@ def test_every_example_flow_verifies_with_full_coverage(full_run):
         assert cov["failures"]["percent"] == 100.0, (fid, cov)
         assert cov["transitions"]["missed"] == [] and cov["failures"]["missed"] == []
         assert all(s["status"] == "passed" for s in f["scenarios"])
-    # only the latest version of a flow with older versions beside it
-    assert flows["client-credentials"]["version"] == "1.2.0"
-    assert flows["authorization-code-pkce"]["version"] == "3.0.0"
+    # only the latest version of each flow, where older versions are beside it
+    assert any(len(vs) > 1 for vs in VERSIONS.values())
+    assert {fid: f["version"] for fid, f in flows.items()} == {fid: vs[-1] for fid, vs in VERSIONS.items()}
     # the refresh race ran both calls, and silent refresh signed in first
     happy = next(s for s in flows["silent-refresh-rotation"]["scenarios"] if s["name"] == "happy-path")
     roles = [(r["role"], r["transition"]) for r in happy["steps"]]
@@ -92,7 +94,7 @@ def test_every_example_flow_verifies_with_full_coverage(full_run):
             ("mfa-step-up", "state:submit_otp/wrong_otp"), ("client-credentials", "troubleshooting:0")} <= proven
     # the consent denied branch: the deny posted to the consent page, the browser followed the server's
     # redirect back through /auth, and the last answer is the redirect to the callback where
-    # error=access_denied shows (3.0.0 follows same-origin redirects: no through needed)
+    # error=access_denied shows (the flow follows same-origin redirects: no through needed)
     denied = next(s for s in flows["authorization-code-pkce"]["scenarios"] if s["name"] == "access_denied")
     assert [(r["role"], r["transition"], r["status"]) for r in denied["steps"][-1:]] == [
         ("provoke", "give_consent", 303)]
@@ -113,7 +115,7 @@ def test_every_example_flow_verifies_with_full_coverage(full_run):
     assert {("device-authorization", "poll:poll_tokens/authorization_pending"),
             ("device-authorization", "poll:poll_tokens/slow_down")} <= proven
     # the denial and the expiry end the polling as the failure branches document
-    for name, answer in (("access_denied", "access_denied"), ("expired_token", "expired_token")):
+    for name in ("access_denied", "expired_token"):
         scn = next(s for s in flows["device-authorization"]["scenarios"] if s["name"] == name)
         assert scn["steps"][-1]["transition"] == "poll_tokens" and scn["steps"][-1]["status"] == 400, (name, scn)
     # introspection: active, revoked, then active false; wrong clients are refused
@@ -151,7 +153,7 @@ def test_no_secret_in_any_output(full_run):
     _scan(srv, {"stdout": proc.stdout, "stderr": proc.stderr, "junit": junit.read_text(), "json": report.read_text()})
 
 
-def test_no_secret_in_failure_excerpts(oidc_server_verify, tmp_path):  # noqa: F811
+def test_no_secret_in_failure_excerpts(oidc_server_verify, tmp_path):
     """Every token response is shown (its documented status is wrong), and still nothing leaks."""
     srv = oidc_server_verify
     flows = tmp_path / "flows"
@@ -184,7 +186,7 @@ def test_no_secret_in_failure_excerpts(oidc_server_verify, tmp_path):  # noqa: F
     assert "expected: 201" in text and "actual:   200" in text
 
 
-def test_changed_status_fails_naming_step_expected_and_actual(oidc_server_verify, tmp_path):  # noqa: F811
+def test_changed_status_fails_naming_step_expected_and_actual(oidc_server_verify, tmp_path):
     srv = oidc_server_verify
     text = (FLOWS / "client-credentials.yaml").read_text()
     broken = text.replace("        response: {status: 401, error: invalid_client}\n        to: client_rejected\n"
@@ -209,11 +211,13 @@ def test_changed_status_fails_naming_step_expected_and_actual(oidc_server_verify
     assert "expected 403, got 401" in case.find("failure").get("message")
 
 
-def test_older_versions_run_only_with_all_versions(oidc_server_verify, tmp_path):  # noqa: F811
+def test_older_versions_run_only_with_all_versions(oidc_server_verify, tmp_path):
     srv = oidc_server_verify
     text = (FLOWS / "client-credentials.yaml").read_text()
-    old = text.replace('version: "1.2.0"', 'version: "1.0.0"', 1).replace("status: current", "status: deprecated", 1)
-    old = old.replace("changelog:\n", "deprecation: {replaced_by: client-credentials, migration: use 1.2.0}\n"
+    newest = VERSIONS["client-credentials"][-1]
+    assert f'version: "{newest}"' in text and newest != "0.9.0"
+    old = text.replace(f'version: "{newest}"', 'version: "0.9.0"', 1).replace("status: current", "status: deprecated", 1)
+    old = old.replace("changelog:\n", f"deprecation: {{replaced_by: client-credentials, migration: use {newest}}}\n"
                       "changelog:\n", 1)
     shutil.copy(FLOWS / "client-credentials.yaml", tmp_path / "client-credentials.yaml")
     (tmp_path / "client-credentials-v1.yaml").write_text(old)
@@ -223,14 +227,14 @@ def test_older_versions_run_only_with_all_versions(oidc_server_verify, tmp_path)
     latest = run_verify([*base, "--report-json", str(tmp_path / "a.json")])
     assert latest.returncode == 0, latest.stdout + latest.stderr
     data = json.loads((tmp_path / "a.json").read_text())
-    assert [(f["key"], f["version"]) for f in data["flows"]] == [("client-credentials", "1.2.0")]
+    assert [(f["key"], f["version"]) for f in data["flows"]] == [("client-credentials", newest)]
     both = run_verify([*base, "--all-versions", "--report-json", str(tmp_path / "b.json")])
     assert both.returncode == 0, both.stdout + both.stderr
     data = json.loads((tmp_path / "b.json").read_text())
-    assert sorted(f["key"] for f in data["flows"]) == ["client-credentials@1.0.0", "client-credentials@1.2.0"]
+    assert sorted(f["key"] for f in data["flows"]) == ["client-credentials@0.9.0", f"client-credentials@{newest}"]
 
 
-def test_scenario_selection_and_list(oidc_server_verify, tmp_path):  # noqa: F811
+def test_scenario_selection_and_list(oidc_server_verify, tmp_path):
     srv = oidc_server_verify
     cli, env_text = verify_inputs(srv)
     (tmp_path / "s.env").write_text(env_text)
@@ -247,7 +251,7 @@ def test_scenario_selection_and_list(oidc_server_verify, tmp_path):  # noqa: F81
     assert unknown.returncode == 2 and "no scenario 'no-such-scenario'" in unknown.stderr
 
 
-def test_secret_given_with_input_is_warned_about(oidc_server_verify, tmp_path):  # noqa: F811
+def test_secret_given_with_input_is_warned_about(oidc_server_verify, tmp_path):
     srv = oidc_server_verify
     cli, _ = verify_inputs(srv)
     secret = srv.secrets["flowdoc-service"]
@@ -258,7 +262,7 @@ def test_secret_given_with_input_is_warned_about(oidc_server_verify, tmp_path): 
     assert secret not in proc.stdout + proc.stderr
 
 
-def test_pytest_plugin_collects_one_item_per_scenario(oidc_server_verify, tmp_path):  # noqa: F811
+def test_pytest_plugin_collects_one_item_per_scenario(oidc_server_verify, tmp_path):
     srv = oidc_server_verify
     cli, env_text = verify_inputs(srv)
     (tmp_path / "s.env").write_text(env_text)
@@ -293,7 +297,7 @@ def test_pytest_plugin_collects_one_item_per_scenario(oidc_server_verify, tmp_pa
     ("inputs.scope == 'api:read' and not (inputs.client_id == '')", True),
     ("inputs.scope == 'api:write'", False),
 ])
-def test_guard_expressions_are_evaluated(oidc_server_verify, tmp_path, expr, holds):  # noqa: F811
+def test_guard_expressions_are_evaluated(oidc_server_verify, tmp_path, expr, holds):
     """A guard's expression is checked when the scenario takes the step; a false one fails the scenario."""
     srv = oidc_server_verify
     text = (FLOWS / "client-credentials.yaml").read_text()
@@ -318,7 +322,7 @@ def test_guard_expressions_are_evaluated(oidc_server_verify, tmp_path, expr, hol
                          proc.stdout), proc.stdout
 
 
-def test_implicit_tokens_in_fragment_are_captured_and_redacted(oidc_server_verify, tmp_path):  # noqa: F811
+def test_implicit_tokens_in_fragment_are_captured_and_redacted(oidc_server_verify, tmp_path):
     """location.fragment.NAME captures; the tokens in a Location fragment never reach the output."""
     srv = oidc_server_verify
     cli, env_text = verify_inputs(srv)
@@ -350,7 +354,7 @@ def test_implicit_tokens_in_fragment_are_captured_and_redacted(oidc_server_verif
     _scan(srv, outputs)
 
 
-def test_all_versions_verify_with_full_coverage(oidc_server_verify, tmp_path):  # noqa: F811
+def test_all_versions_verify_with_full_coverage(oidc_server_verify, tmp_path):
     """--all-versions also runs the older pages: the implicit grant of authorization-code-pkce 1.x
     (tokens in the callback's URL fragment) and client-credentials 1.0.0. That one still says its
     tokens live 1 h; since 1.1.0 (and on this server) they live 10 min: verify says so, and only that."""
@@ -366,7 +370,7 @@ def test_all_versions_verify_with_full_coverage(oidc_server_verify, tmp_path):  
     for f in data["flows"]:
         versions.setdefault(f["id"], []).append(f["version"])
         cov = f["coverage"]
-        if f["key"] == "client-credentials@1.0.0":
+        if f["key"] == f"client-credentials@{VERSIONS['client-credentials'][0]}":  # the oldest: tokens of 1 h
             failed = [s for s in f["scenarios"] if s["status"] != "passed"]
             assert {s["name"] for s in failed} == {"happy-path", "missing_token"}
             for s in failed:
@@ -379,10 +383,7 @@ def test_all_versions_verify_with_full_coverage(oidc_server_verify, tmp_path):  
         assert cov["transitions"]["missed"] == [] and cov["failures"]["missed"] == []
         assert all(s["status"] == "passed" for s in f["scenarios"]), f["key"]
     assert sorted(versions) == EXAMPLES
-    on_disk: dict[str, set[str]] = {}
-    for path in FLOWS.glob("*.yaml"):
-        flow = load_flow(path)
-        on_disk.setdefault(flow.id, set()).add(flow.version)
+    on_disk = {fid: set(vs) for fid, vs in VERSIONS.items()}
     assert {fid: set(v) for fid, v in versions.items()} == on_disk
     assert len(on_disk["authorization-code-pkce"]) == 2 and len(on_disk["client-credentials"]) == 2
     v1 = load_flow(FLOWS / "authorization-code-pkce.v1.yaml").version

@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.helpers import run
 from tests.support.tls import DAY, TestCA, serve_http, serve_https, token_api_handler
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -172,10 +173,6 @@ def test_https_to_a_plain_http_port_is_a_handshake_failure(env):
 
 
 def test_help_documents_the_tls_exit_code():
-    from click.testing import CliRunner
-
-    from flowdoc.cli import cli
-
-    res = CliRunner().invoke(cli, ["verify", "--help"])
+    res = run("verify", "--help")
     text = " ".join(res.output.split())
     assert "3 server unreachable or its TLS certificate rejected" in text

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 import pytest
 
 from flowdoc import Version
@@ -31,7 +33,7 @@ def test_total_order_is_semver_precedence():
             "1.0.0-rc.1", "1.0.0", "1.0.1", "1.2.0", "1.10.0", "2.0.0"]
     parsed = [Version.parse(s) for s in spec]
     assert sorted(reversed(parsed)) == parsed
-    assert all(a < b and b > a and a <= b and not a >= b for a, b in zip(parsed, parsed[1:]))
+    assert all(a < b and b > a and a <= b and not a >= b for a, b in pairwise(parsed))
     # build metadata does not take part in precedence
     assert Version.parse("1.0.0+a") == Version.parse("1.0.0+b")
     assert hash(Version.parse("1.0.0+a")) == hash(Version.parse("1.0.0"))

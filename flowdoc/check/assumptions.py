@@ -15,7 +15,7 @@ from ..diagnostics import DiagnosticList, quote
 from ..model.flow import Flow
 
 
-def check_assumptions(flow: Flow, diags: DiagnosticList, near) -> None:
+def check_assumptions(flow: Flow, diags: DiagnosticList, near: Callable[[str, Any], str | None]) -> None:
     """``near(word, options)``: a did-you-mean hint (graph.Hints.near)."""
     known: dict[str, int] = {}
     for i, a in enumerate(flow.assumes):

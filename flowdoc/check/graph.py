@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import difflib
 from collections import Counter, defaultdict, deque
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
 from ..diagnostics import DiagnosticList, quote
 from ..model.expr import RESPONSE_PARTS, ExprError, Guard, iter_refs
@@ -17,6 +18,8 @@ from ..model.refs import walk_strings
 from .assumptions import check_assumptions
 from .polling import check_polls
 from .dominators import Dominance
+
+Pos = tuple[int, int] | None
 
 
 def _near(word: str, options: Any) -> str | None:
@@ -115,78 +118,146 @@ class Graph:
         return seen
 
 
+@dataclass
+class GraphContext:
+    """What every graph check reads: the flow, where to report, the hint budget, the edges."""
+
+    flow: Flow
+    diags: DiagnosticList
+    hints: Hints
+    graph: Graph
+    initials: list[int]
+
+    @property
+    def start(self) -> str | None:
+        """The initial state's id, when there is one."""
+        return self.flow.states[self.initials[0]].id if self.initials else None
+
+
+GraphCheck = Callable[[GraphContext], None]
+
+#: The graph checks in the order they report; a check returning early leaves the next ones to run.
+GRAPH_CHECKS: list[GraphCheck] = []
+
+
+def graph_check(fn: GraphCheck) -> GraphCheck:
+    GRAPH_CHECKS.append(fn)
+    return fn
+
+
 def check_graph(flow: Flow, diags: DiagnosticList) -> None:
-    states = flow.state_map
-    tmap = flow.transition_map
-    pos = flow.pos
-    hints = Hints()
+    """Run every graph check of :data:`GRAPH_CHECKS` on ``flow``, in order."""
+    ctx = GraphContext(flow, diags, Hints(), Graph(flow), [i for i, s in enumerate(flow.states) if s.initial])
+    for check in GRAPH_CHECKS:
+        check(ctx)
 
-    # ---- duplicate ids
-    def dup(kind: str, items: list[tuple[str, tuple]]) -> None:
-        first: dict[str, tuple] = {}
-        for ident, path in items:
-            if ident in first:
-                line = (pos(*first[ident]) or (0, 0))[0]
-                diags.add("duplicate-id", f"{kind} id '{ident}' is used twice (first at line {line})", pos(*path),
-                          help="ids name states, steps and scenarios; each must be unique")
-            else:
-                first[ident] = path
 
-    dup("state", [(s.id, ("states", i, "id")) for i, s in enumerate(flow.states)])
+def _report_duplicates(ctx: GraphContext, kind: str, items: list[tuple[str, tuple]]) -> None:
+    first: dict[str, tuple] = {}
+    for ident, path in items:
+        if ident in first:
+            line = (ctx.flow.pos(*first[ident]) or (0, 0))[0]
+            ctx.diags.add("duplicate-id", f"{kind} id '{ident}' is used twice (first at line {line})",
+                          ctx.flow.pos(*path), help="ids name states, steps and scenarios; each must be unique")
+        else:
+            first[ident] = path
+
+
+@graph_check
+def duplicate_ids(ctx: GraphContext) -> None:
+    flow = ctx.flow
+    _report_duplicates(ctx, "state", [(s.id, ("states", i, "id")) for i, s in enumerate(flow.states)])
     scen: list[tuple[str, tuple]] = []
     for i, t in enumerate(flow.transitions):
         scen.append((t.id, ("transitions", i, "id")))
         for j, f in enumerate(t.failures):
             scen.append((f.id, ("transitions", i, "failures", j, "id")))
-    dup("transition or failure", scen)
-    dup("path", [(p.id, ("paths", i, "id")) for i, p in enumerate(flow.paths)])
+    _report_duplicates(ctx, "transition or failure", scen)
+    _report_duplicates(ctx, "path", [(p.id, ("paths", i, "id")) for i, p in enumerate(flow.paths)])
+
+
+@graph_check
+def reserved_names(ctx: GraphContext) -> None:
+    flow = ctx.flow
     for section in ("generate", "requires"):
         for name in set(getattr(flow, section)) & {"inputs", "steps"}:
-            diags.add("reserved-name", f"{quote(name)} is reserved and cannot name an entry of {section}",
-                      flow.key_pos(section, name))
+            ctx.diags.add("reserved-name", f"{quote(name)} is reserved and cannot name an entry of {section}",
+                          flow.key_pos(section, name))
     for name in set(flow.generate) & set(flow.requires):
-        diags.add("duplicate-id", f"{quote(name)} names both a generated value and a requirement",
-                  flow.key_pos("requires", name))
+        ctx.diags.add("duplicate-id", f"{quote(name)} names both a generated value and a requirement",
+                      flow.key_pos("requires", name))
 
-    check_assumptions(flow, diags, hints.near)
-    check_polls(flow, diags, hints.near, lambda sid: Graph(flow).reachable(sid))
 
-    # ---- initial / terminal
-    initials = [i for i, s in enumerate(flow.states) if s.initial]
-    if not initials:
-        diags.add("no-initial-state", "no state is marked initial: true", pos("states"),
+@graph_check
+def assumptions(ctx: GraphContext) -> None:
+    """The behaviours the flow assumes are listed once, and every name of one is listed."""
+    check_assumptions(ctx.flow, ctx.diags, ctx.hints.near)
+
+
+@graph_check
+def polls(ctx: GraphContext) -> None:
+    """A polled request starts after an earlier step; no intermediate answer is documented as an outcome."""
+    check_polls(ctx.flow, ctx.diags, ctx.hints.near, ctx.graph.reachable)
+
+
+@graph_check
+def initial_and_terminal(ctx: GraphContext) -> None:
+    flow, diags = ctx.flow, ctx.diags
+    if not ctx.initials:
+        diags.add("no-initial-state", "no state is marked initial: true", flow.pos("states"),
                   help="mark the state the flow starts in with initial: true")
-    for i in initials[1:]:
+    for i in ctx.initials[1:]:
         diags.add("multiple-initial-states", f"state '{flow.states[i].id}' is a second initial state",
-                  pos("states", i, "initial"), help="a flow starts in exactly one state")
+                  flow.pos("states", i, "initial"), help="a flow starts in exactly one state")
     if not any(s.terminal for s in flow.states):
-        diags.add("no-terminal-state", "no state is marked terminal: true", pos("states"),
+        diags.add("no-terminal-state", "no state is marked terminal: true", flow.pos("states"),
                   help="mark the state where the token is issued with terminal: true")
 
-    # ---- states, actors and failure targets named by transitions
-    for i, t in enumerate(flow.transitions):
-        for key, sid in (("from", t.from_), ("to", t.to)):
-            if sid not in states:
-                diags.add("undefined-state", f"transition '{t.id}' {key} undefined state {quote(sid)}",
-                          pos("transitions", i, key), help=hints.near(sid, states))
-        for actor in (t.sender, t.receiver):
-            if actor not in flow.actors:
-                diags.add("undefined-actor", f"transition '{t.id}' names undefined actor {quote(actor)}",
-                          pos("transitions", i, "by"), help=hints.near(actor, flow.actors))
-        if t.from_ in states and states[t.from_].terminal:
-            diags.add("terminal-has-exit", f"transition '{t.id}' leaves terminal state '{t.from_}'",
-                      pos("transitions", i, "from"),
-                      help="a terminal state ends the flow; remove terminal: true or the transition")
-        for j, f in enumerate(t.failures):
-            if f.to is not None and f.to not in states:
-                diags.add("undefined-state", f"failure '{f.id}' leads to undefined state '{f.to}'",
-                          pos("transitions", i, "failures", j, "to"), help=hints.near(f.to, states))
-            for k, before in enumerate(f.provoke.before):
-                if before not in tmap:
-                    diags.add("undefined-step", f"failure '{f.id}' runs undefined transition {quote(before)} first",
-                              pos("transitions", i, "failures", j, "provoke", "before", k), help=hints.near(before, tmap))
 
-    # ---- parallel groups share their source and target
+def _transition_names(ctx: GraphContext, i: int, t: Transition) -> None:
+    """The states and actors one transition names exist; it does not leave a terminal state."""
+    flow, diags, hints, states = ctx.flow, ctx.diags, ctx.hints, ctx.flow.state_map
+    for key, sid in (("from", t.from_), ("to", t.to)):
+        if sid not in states:
+            diags.add("undefined-state", f"transition '{t.id}' {key} undefined state {quote(sid)}",
+                      flow.pos("transitions", i, key), help=hints.near(sid, states))
+    for actor in (t.sender, t.receiver):
+        if actor not in flow.actors:
+            diags.add("undefined-actor", f"transition '{t.id}' names undefined actor {quote(actor)}",
+                      flow.pos("transitions", i, "by"), help=hints.near(actor, flow.actors))
+    if t.from_ in states and states[t.from_].terminal:
+        diags.add("terminal-has-exit", f"transition '{t.id}' leaves terminal state '{t.from_}'",
+                  flow.pos("transitions", i, "from"),
+                  help="a terminal state ends the flow; remove terminal: true or the transition")
+
+
+def _failure_names(ctx: GraphContext, i: int, t: Transition) -> None:
+    """The states and transitions the failures of one transition name exist."""
+    flow, diags, hints = ctx.flow, ctx.diags, ctx.hints
+    states, tmap = flow.state_map, flow.transition_map
+    for j, f in enumerate(t.failures):
+        if f.to is not None and f.to not in states:
+            diags.add("undefined-state", f"failure '{f.id}' leads to undefined state '{f.to}'",
+                      flow.pos("transitions", i, "failures", j, "to"), help=hints.near(f.to, states))
+        for k, before in enumerate(f.provoke.before):
+            if before not in tmap:
+                diags.add("undefined-step", f"failure '{f.id}' runs undefined transition {quote(before)} first",
+                          flow.pos("transitions", i, "failures", j, "provoke", "before", k),
+                          help=hints.near(before, tmap))
+
+
+@graph_check
+def transition_names(ctx: GraphContext) -> None:
+    """States, actors and failure targets named by transitions exist."""
+    for i, t in enumerate(ctx.flow.transitions):
+        _transition_names(ctx, i, t)
+        _failure_names(ctx, i, t)
+
+
+@graph_check
+def parallel_groups(ctx: GraphContext) -> None:
+    """The transitions of a parallel group share their source and target."""
+    flow, diags = ctx.flow, ctx.diags
     groups: dict[str, list[int]] = defaultdict(list)
     for i, t in enumerate(flow.transitions):
         if t.parallel:
@@ -195,52 +266,47 @@ def check_graph(flow: Flow, diags: DiagnosticList) -> None:
         first = flow.transitions[idx[0]]
         if len(idx) < 2:
             diags.add("parallel-alone", f"parallel group '{g}' has only transition '{first.id}'",
-                      pos("transitions", idx[0], "parallel"), help="a parallel group needs two or more transitions")
+                      flow.pos("transitions", idx[0], "parallel"),
+                      help="a parallel group needs two or more transitions")
         for i in idx[1:]:
             t = flow.transitions[i]
             if (t.from_, t.to) != (first.from_, first.to):
                 diags.add("parallel-mismatch",
                           f"transitions of parallel group '{g}' must share from and to ('{first.id}' goes "
-                          f"{first.from_} → {first.to})", pos("transitions", i, "parallel"))
+                          f"{first.from_} → {first.to})", flow.pos("transitions", i, "parallel"))
 
-    # ---- paths
+
+@graph_check
+def path_steps(ctx: GraphContext) -> None:
+    """Each path names transitions that exist and follow one another from the initial state."""
+    flow, diags, tmap = ctx.flow, ctx.diags, ctx.flow.transition_map
     for pi, p in enumerate(flow.paths):
         prev: Transition | None = None
         for si, sid in enumerate(p.steps):
             t = tmap.get(sid)
-            where = pos("paths", pi, "steps", si)
+            where = flow.pos("paths", pi, "steps", si)
             if t is None:
                 diags.add("undefined-step", f"path '{p.id}' names undefined transition {quote(sid)}", where,
-                          help=hints.near(sid, tmap))
+                          help=ctx.hints.near(sid, tmap))
                 prev = None
                 continue
-            if prev is None and si == 0 and initials and t.from_ != flow.states[initials[0]].id:
-                diags.add("path-broken", f"path '{p.id}' starts with {quote(sid)}, which does not leave the initial state",
-                          where)
+            if prev is None and si == 0 and ctx.start is not None and t.from_ != ctx.start:
+                diags.add("path-broken",
+                          f"path '{p.id}' starts with {quote(sid)}, which does not leave the initial state", where)
             elif prev is not None and t.from_ != prev.to and not (t.parallel and t.parallel == prev.parallel):
                 diags.add("path-broken", f"path '{p.id}': {quote(sid)} leaves '{t.from_}' but '{prev.id}' ends in "
                           f"'{prev.to}'", where)
             prev = t
 
-    graph = Graph(flow)
-    _check_refs(flow, graph, diags, hints)
 
-    if not initials or any(t.from_ not in states or t.to not in states for t in flow.transitions):
-        return  # the graph is broken already; reachability would only repeat it
-    start = flow.states[initials[0]].id
-    reach = graph.reachable(start)
-    outgoing = {a for _e, a, _b, tid in graph.edges if tid is not None}
-    dead: set[str] = set()
-    for i, s in enumerate(flow.states):
-        if s.id not in reach:
-            diags.add("unreachable-state", f"state '{s.id}' cannot be reached from '{start}'", pos("states", i, "id"),
-                      help="add a transition into it, or remove it")
-        elif not s.terminal and s.id not in outgoing:
-            dead.add(s.id)
-            diags.add("dead-end", f"state '{s.id}' is not terminal and no transition leaves it", pos("states", i, "id"),
-                      help="add a transition out of it, or mark it terminal: true")
-    terminals = {s.id for s in flow.states if s.terminal}
-    # states that cannot reach a terminal state: loops with no way out
+@graph_check
+def references(ctx: GraphContext) -> None:
+    """Every ``${...}`` names an input, a capture every path produces, a requirement or a generated value."""
+    _RefCheck(ctx).run()
+
+
+def _can_end(graph: Graph, terminals: set[str]) -> set[str]:
+    """The states from which some edge path leads to a terminal state."""
     rev: dict[str, set[str]] = defaultdict(set)
     for _eid, a, b, _tid in graph.edges:
         rev[b].add(a)
@@ -252,110 +318,159 @@ def check_graph(flow: Flow, diags: DiagnosticList) -> None:
             if a not in can_end:
                 can_end.add(a)
                 todo.append(a)
+    return can_end
+
+
+@graph_check
+def reachability(ctx: GraphContext) -> None:
+    """Every state is reached from the initial one, and leads on (dead ends) and out (loops)."""
+    flow, diags, graph, start = ctx.flow, ctx.diags, ctx.graph, ctx.start
+    states = flow.state_map
+    if start is None or any(t.from_ not in states or t.to not in states for t in flow.transitions):
+        return  # the graph is broken already; reachability would only repeat it
+    reach = graph.reachable(start)
+    outgoing = {a for _e, a, _b, tid in graph.edges if tid is not None}
+    dead: set[str] = set()
+    for i, s in enumerate(flow.states):
+        if s.id not in reach:
+            diags.add("unreachable-state", f"state '{s.id}' cannot be reached from '{start}'",
+                      flow.pos("states", i, "id"), help="add a transition into it, or remove it")
+        elif not s.terminal and s.id not in outgoing:
+            dead.add(s.id)
+            diags.add("dead-end", f"state '{s.id}' is not terminal and no transition leaves it",
+                      flow.pos("states", i, "id"), help="add a transition out of it, or mark it terminal: true")
+    # states that cannot reach a terminal state: loops with no way out
+    can_end = _can_end(graph, {s.id for s in flow.states if s.terminal})
     for i, s in enumerate(flow.states):
         if s.id in reach and s.id not in can_end and s.id not in dead:
             diags.add("no-way-out", f"from state '{s.id}' no path leads to a terminal state (a loop with no exit)",
-                      pos("states", i, "id"), help="add a transition from the loop to a terminal state")
+                      flow.pos("states", i, "id"), help="add a transition from the loop to a terminal state")
 
 
-def _check_refs(flow: Flow, graph: Graph, diags: DiagnosticList, hints: Hints) -> None:
-    tmap = flow.transition_map
-    start = flow.initial_state.id if flow.initial_state else None
-    generated = flow.generate
+class _RefCheck:
+    """The references of one flow: each ``${ROOT...}`` checked by the rule for its root."""
 
-    def check(path: tuple, text: str, owner: Transition | None, allow_steps: bool = True) -> None:
-        where = flow.pos(*path)
-        try:
-            refs = list(iter_refs(text))
-        except ExprError as exc:
-            diags.add("bad-expression", str(exc), where)
-            return
-        for ref in refs:
-            check_path(ref.path, where, owner, allow_steps)
+    def __init__(self, ctx: GraphContext):
+        self.flow, self.diags, self.hints, self.graph = ctx.flow, ctx.diags, ctx.hints, ctx.graph
+        self.tmap = ctx.flow.transition_map
+        self.start = ctx.flow.initial_state.id if ctx.flow.initial_state else None
 
-    def check_path(p: tuple[str, ...], where: Any, owner: Transition | None, allow_steps: bool) -> None:
-        root = p[0]
-        if root == "inputs":
-            if len(p) != 2:
-                diags.add("undefined-input", f"{quote('.'.join(p))} must be inputs.NAME", where)
-            elif p[1] not in flow.inputs:
-                diags.add("undefined-input", f"input {quote(p[1])} is not declared under inputs", where,
-                          help=hints.near(p[1], flow.inputs) or f"declare it: inputs: {{{p[1]}: {{description: ...}}}}")
-        elif root == "steps":
-            if not allow_steps:
-                diags.add("bad-reference", f"{quote('.'.join(p))}: only inputs can be used here", where)
-                return
-            if len(p) < 3:
-                diags.add("undefined-capture", f"{quote('.'.join(p))} must be steps.TRANSITION.NAME", where)
-                return
-            step = tmap.get(p[1])
-            if step is None:
-                diags.add("undefined-step", f"{quote('.'.join(p))} names undefined transition {quote(p[1])}", where,
-                          help=hints.near(p[1], tmap))
-                return
-            if step.response is None:
-                diags.add("undefined-capture", f"transition {quote(p[1])} has no HTTP response to capture from", where)
-                return
-            name = p[2]
-            if name not in RESPONSE_PARTS and name not in step.response.capture:
-                diags.add("undefined-capture", f"transition {quote(p[1])} captures no {quote(name)}", where,
-                          help=hints.near(name, step.response.capture)
-                          or f"add it: capture: {{{name}: body.{name}}} on {quote(p[1])}")
-                return
-            if owner is not None and step.id != owner.id and start is not None:
-                if graph.reaches_around(start, owner.from_, step.id):
-                    diags.add("capture-not-produced",
-                              f"{quote('.'.join(p))} is used by '{owner.id}', but a path reaches '{owner.id}' "
-                              f"without passing '{step.id}'", where,
-                              help=f"use a value every path produces, or route all paths through '{step.id}'")
-        elif root in flow.requires:
-            req = flow.requires[root]
-            if len(p) != 2 or p[1] not in req.provides:
-                diags.add("undefined-reference", f"{quote('.'.join(p))}: requirement {quote(root)} provides "
-                          f"{', '.join(req.provides) or 'nothing'}", where,
-                          help=hints.near(p[-1], req.provides))
-        elif root in generated:
-            gen = generated[root]
-            if len(p) > 2 or (len(p) == 2 and p[1] not in gen.parts):
-                parts = ", ".join(f"{root}.{x}" for x in gen.parts) or root
-                diags.add("undefined-reference", f"{quote('.'.join(p))} is not a part of {quote(root)} (use {parts})", where)
-            elif len(p) == 1 and gen.parts:
-                diags.add("undefined-reference", f"{quote(root)} has parts: use {', '.join(root + '.' + x for x in gen.parts)}",
-                          where)
-        else:
-            options = ["inputs", "steps", *generated, *flow.requires]
-            diags.add("undefined-reference", f"{quote('.'.join(p))} refers to nothing: {quote(root)} is not inputs, steps "
-                      "or a generated value", where, help=hints.near(root, options))
+    def run(self) -> None:
+        flow = self.flow
+        for name, actor in flow.actors.items():
+            if actor.base_url:
+                self.text(("actors", name, "base_url"), actor.base_url, None, allow_steps=False)
+        for name, gen in flow.generate.items():
+            if gen.secret:
+                self.text(("generate", name, "secret"), gen.secret, None, allow_steps=False)
+        for i, t in enumerate(flow.transitions):
+            self.transition(i, t)
 
-    for name, actor in flow.actors.items():
-        if actor.base_url:
-            check(("actors", name, "base_url"), actor.base_url, None, allow_steps=False)
-    for name, gen in flow.generate.items():
-        if gen.secret:
-            check(("generate", name, "secret"), gen.secret, None, allow_steps=False)
-    for i, t in enumerate(flow.transitions):
-        base = ("transitions", i)
+    def transition(self, i: int, t: Transition) -> None:
+        flow, base = self.flow, ("transitions", i)
         for sub in ("request", "response", "wait"):
             for path, text in walk_strings(getattr(t, sub), base + (sub,)):
-                check(path, text, t)
+                self.text(path, text, t)
         for j, f in enumerate(t.failures):
             for path, text in walk_strings(f.provoke, base + ("failures", j, "provoke")):
-                check(path, text, t)
+                self.text(path, text, t)
             for path, text in walk_strings(f.response, base + ("failures", j, "response")):
-                check(path, text, t)
-            for k, name in enumerate(f.provoke.inputs):
+                self.text(path, text, t)
+            for name in f.provoke.inputs:
                 if name not in flow.inputs:
-                    diags.add("undefined-input", f"failure '{f.id}' overrides undeclared input {quote(name)}",
-                              flow.key_pos(*base, "failures", j, "provoke", "inputs", name), help=hints.near(name, flow.inputs))
+                    self.diags.add("undefined-input", f"failure '{f.id}' overrides undeclared input {quote(name)}",
+                                   flow.key_pos(*base, "failures", j, "provoke", "inputs", name),
+                                   help=self.hints.near(name, flow.inputs))
         if t.guard is not None and t.guard.expr:
             where = flow.pos(*base, "guard", "expr")
             try:
                 g = Guard.parse(t.guard.expr)
             except ExprError as exc:  # pragma: no cover - the model parsed it already
-                diags.add("bad-expression", str(exc), where)
-                continue
+                self.diags.add("bad-expression", str(exc), where)
+                return
             for p in g.refs():
-                check_path(p, where, t, True)
+                self.path(p, where, t, True)
+
+    def text(self, path: tuple, text: str, owner: Transition | None, allow_steps: bool = True) -> None:
+        where = self.flow.pos(*path)
+        try:
+            refs = list(iter_refs(text))
+        except ExprError as exc:
+            self.diags.add("bad-expression", str(exc), where)
+            return
+        for ref in refs:
+            self.path(ref.path, where, owner, allow_steps)
+
+    def path(self, p: tuple[str, ...], where: Pos, owner: Transition | None, allow_steps: bool) -> None:
+        root = p[0]
+        if root == "inputs":
+            self.input_ref(p, where)
+        elif root == "steps":
+            self.step_ref(p, where, owner, allow_steps)
+        elif root in self.flow.requires:
+            self.requirement_ref(p, where)
+        elif root in self.flow.generate:
+            self.generated_ref(p, where)
+        else:
+            options = ["inputs", "steps", *self.flow.generate, *self.flow.requires]
+            self.diags.add("undefined-reference", f"{quote('.'.join(p))} refers to nothing: {quote(root)} is not "
+                           "inputs, steps or a generated value", where, help=self.hints.near(root, options))
+
+    def input_ref(self, p: tuple[str, ...], where: Pos) -> None:
+        inputs = self.flow.inputs
+        if len(p) != 2:
+            self.diags.add("undefined-input", f"{quote('.'.join(p))} must be inputs.NAME", where)
+        elif p[1] not in inputs:
+            self.diags.add("undefined-input", f"input {quote(p[1])} is not declared under inputs", where,
+                           help=self.hints.near(p[1], inputs) or f"declare it: inputs: {{{p[1]}: {{description: ...}}}}")
+
+    def step_ref(self, p: tuple[str, ...], where: Pos, owner: Transition | None, allow_steps: bool) -> None:
+        diags, dotted = self.diags, quote(".".join(p))
+        if not allow_steps:
+            diags.add("bad-reference", f"{dotted}: only inputs can be used here", where)
+            return
+        if len(p) < 3:
+            diags.add("undefined-capture", f"{dotted} must be steps.TRANSITION.NAME", where)
+            return
+        step = self.tmap.get(p[1])
+        if step is None:
+            diags.add("undefined-step", f"{dotted} names undefined transition {quote(p[1])}", where,
+                      help=self.hints.near(p[1], self.tmap))
+            return
+        if step.response is None:
+            diags.add("undefined-capture", f"transition {quote(p[1])} has no HTTP response to capture from", where)
+            return
+        name = p[2]
+        if name not in RESPONSE_PARTS and name not in step.response.capture:
+            diags.add("undefined-capture", f"transition {quote(p[1])} captures no {quote(name)}", where,
+                      help=self.hints.near(name, step.response.capture)
+                      or f"add it: capture: {{{name}: body.{name}}} on {quote(p[1])}")
+            return
+        if owner is not None and step.id != owner.id and self.start is not None:
+            if self.graph.reaches_around(self.start, owner.from_, step.id):
+                diags.add("capture-not-produced",
+                          f"{dotted} is used by '{owner.id}', but a path reaches '{owner.id}' "
+                          f"without passing '{step.id}'", where,
+                          help=f"use a value every path produces, or route all paths through '{step.id}'")
+
+    def requirement_ref(self, p: tuple[str, ...], where: Pos) -> None:
+        root = p[0]
+        req = self.flow.requires[root]
+        if len(p) != 2 or p[1] not in req.provides:
+            self.diags.add("undefined-reference", f"{quote('.'.join(p))}: requirement {quote(root)} provides "
+                           f"{', '.join(req.provides) or 'nothing'}", where,
+                           help=self.hints.near(p[-1], req.provides))
+
+    def generated_ref(self, p: tuple[str, ...], where: Pos) -> None:
+        root = p[0]
+        gen = self.flow.generate[root]
+        if len(p) > 2 or (len(p) == 2 and p[1] not in gen.parts):
+            parts = ", ".join(f"{root}.{x}" for x in gen.parts) or root
+            self.diags.add("undefined-reference",
+                           f"{quote('.'.join(p))} is not a part of {quote(root)} (use {parts})", where)
+        elif len(p) == 1 and gen.parts:
+            self.diags.add("undefined-reference",
+                           f"{quote(root)} has parts: use {', '.join(root + '.' + x for x in gen.parts)}", where)
 
 
 def check_requirements(flow: Flow, name: str, candidates: list[Flow], diags: DiagnosticList) -> None:

@@ -253,7 +253,7 @@ class TodoMarker(Rule):
     severity = "warning"
     rationale = "A started flow (flowdoc new) has no TODO left when it is published."
 
-    def check(self, flow):
+    def check(self, flow: Flow) -> Iterator[Finding]:
         stack: list[tuple[tuple, object]] = [((), flow.model_dump(mode="json", by_alias=True, exclude_unset=True))]
         while stack:
             path, value = stack.pop()

@@ -8,11 +8,16 @@
 
 from __future__ import annotations
 
+from typing import Any, Callable
+
 from ..diagnostics import DiagnosticList, quote
 from ..model.flow import Flow, PollAnswer, Transition
 
+Near = Callable[[str, Any], "str | None"]
+Reachable = Callable[[str], set[str]]
 
-def check_polls(flow: Flow, diags: DiagnosticList, near, reachable) -> None:
+
+def check_polls(flow: Flow, diags: DiagnosticList, near: Near, reachable: Reachable) -> None:
     """``near(word, options)``: a did-you-mean hint; ``reachable(state)``: states reachable from it."""
     tmap = flow.transition_map
     for i, t in enumerate(flow.transitions):
@@ -46,8 +51,8 @@ def _matching(pending: list[PollAnswer], statuses: list[int], error: str | None)
     return None
 
 
-def _starts_after(flow: Flow, t: Transition, name: str, where: tuple, diags: DiagnosticList, near, reachable,
-                  tmap: dict[str, Transition]) -> None:
+def _starts_after(flow: Flow, t: Transition, name: str, where: tuple[str | int, ...], diags: DiagnosticList,
+                  near: Near, reachable: Reachable, tmap: dict[str, Transition]) -> None:
     pos = flow.pos(*where, "starts_after")
     first = tmap.get(name)
     if first is None:

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from ..diagnostics import format_text
-from ..publish import BuildSettings, PublishError, build_site
+from ..publish import BuildSettings, PublishError, Reporter, build_site
 from ..publish.output import MARKER
 from ._common import config_or_exit, fail, use_color
+
+if TYPE_CHECKING:
+    from click._termui_impl import ProgressBar
 
 MERMAID_HELP = (
     "Mermaid's script: a local file, copied into the site, or a URL (a CDN: the site then needs the "
@@ -19,14 +23,14 @@ MERMAID_HELP = (
 )
 
 
-class ProgressReporter:
+class ProgressReporter(Reporter):
     """A progress bar on stderr for long builds; stage messages; nothing when not a terminal."""
 
     def __init__(self, enabled: bool, quiet: bool = False, min_items: int = 20):
         self.enabled = enabled
         self.quiet = quiet
         self.min_items = min_items
-        self._bar = None
+        self._bar: ProgressBar[int] | None = None
 
     def stage(self, message: str) -> None:
         if self.enabled and not self.quiet:

@@ -94,8 +94,10 @@ def command(paths: tuple[str, ...], rev: str | None, base_ref: str | None, opena
     desc = _load_openapi(openapi) if openapi else None
     meta = _load_discovery(discovery) if discovery else None
     diagnostics, nfiles, invalid, failed, notes = [], 0, False, False, []
-    if rev or base_ref:
-        res, label = _against(targets, paths, config, rev or merge_base(base_ref), base_ref, show_changes)
+    if base_ref and not rev:
+        rev = merge_base(base_ref)
+    if rev:
+        res, label = _against(targets, paths, config, rev, base_ref, show_changes)
         diagnostics, nfiles, invalid, failed = res.diagnostics, len(res.files), res.invalid, res.failed
         notes += _against_summary(res, label)
     if desc is not None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from ..catalog import FlowSet
-from ..diagnostics import Diagnostic, format_text
+from ..diagnostics import Diagnostic, Severity, format_text
 from ..interop import ArazzoExportError, export_arazzo
 from ._common import fail, use_color, write_output
 
@@ -27,7 +27,7 @@ def _notes(flow_file: str, unexpressed) -> list[Diagnostic]:
     out = []
     for u in unexpressed:
         line, col = u.pos if u.pos else (None, None)
-        sev = "warning" if u.effect.endswith("left out") else "info"
+        sev: Severity = "warning" if u.effect.endswith("left out") else "info"
         out.append(Diagnostic(flow_file, line, col, f"arazzo-{u.kind}", u.line(), sev))
     return out
 

@@ -91,7 +91,7 @@ def command(paths, base_url, inputs, env_file, scenarios, junit, report_json, ti
                 click.echo(f"flowdoc: warning: discovery contradicts the flow: {w}", err=True)
     except (VerifyError, InputError) as exc:
         click.echo(f"flowdoc: error: {exc}", err=True)
-        raise SystemExit(2)
+        raise SystemExit(2) from None
     color = use_color(sys.stdout)
     click.echo("")
     click.echo(summary(result, color), nl=False)

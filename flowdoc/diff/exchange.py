@@ -64,7 +64,7 @@ class ExchangeDiffer(Recorder):
         removed = {(loc, k): v for loc, d in pa.items() for k, v in d.items() if k not in pb.get(loc, {})}
         added = {(loc, k): v for loc, d in pb.items() for k, v in d.items() if k not in pa.get(loc, {})}
         # a parameter that left one place and arrived in another has moved
-        for (loc_a, k), (name_a, va) in list(removed.items()):
+        for (loc_a, k), (_name_a, va) in list(removed.items()):
             dest = next(((loc_b, kb) for (loc_b, kb) in added if kb == k), None)
             if dest is None:
                 continue

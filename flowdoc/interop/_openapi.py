@@ -103,7 +103,7 @@ class OpenApiSet:
         op.setdefault("summary", t.title)
         scheme = _SCHEMES.get(auth)
         security = op.setdefault("security", [])
-        requirement = {scheme[0]: []} if scheme else {}
+        requirement: dict[str, list[str]] = {scheme[0]: []} if scheme else {}
         if requirement not in security:
             security.append(requirement)
         if scheme:

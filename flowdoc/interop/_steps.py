@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal
 
 from ..model.flow import Failure, FailureResponse, Request, RequestPatch, Response, Transition
 from ._expr import (
@@ -88,7 +88,8 @@ def _failure_refusals(failure: Failure) -> list[Unexpressible]:
     return out
 
 
-def _response_refusals(resp: Response | FailureResponse, follow: bool) -> list[Unexpressible]:
+def _response_refusals(resp: Response | FailureResponse,
+                       follow: bool | Literal["same-origin"]) -> list[Unexpressible]:
     out: list[Unexpressible] = []
     statuses = resp.statuses
     redirects = [s for s in statuses if s is not None and 300 <= s < 400]

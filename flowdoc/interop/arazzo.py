@@ -214,8 +214,9 @@ class _Exporter:
             except LeftOut as exc:
                 if plan.mode == "provoke":
                     for r in exc.reasons:
+                        fid = plan.failure.id if plan.failure else None
                         self.note(Unexpressed(r.kind, r.reason, "workflow left out", plan.transition.id,
-                                              plan.failure.id, pos=self._pos(plan.transition, plan.failure.id)), wid)
+                                              fid, pos=self._pos(plan.transition, fid)), wid)
                     return None
         for u in pending:
             self.note(u, wid)

@@ -235,7 +235,7 @@ def match_path(desc: Description, path: str) -> tuple[str, dict] | None:
                 continue
             ok = all(
                 (t.startswith("{") and t.endswith("}")) if s == "\x00" else _segment_matches(t, s)
-                for t, s in zip(tsegs, segs)
+                for t, s in zip(tsegs, segs, strict=True)
             )
             if ok:
                 score = sum(1 for t in tsegs if "{" not in t)
@@ -301,7 +301,9 @@ class _Checker:
 
     # -- one step
     def transition(self, i: int, t: Transition) -> None:
-        r = t.request
+        r, resp = t.request, t.response
+        if r is None or resp is None:
+            return  # not an HTTP step: nothing to compare
         at = ("transitions", i)
         self.totals.requests += 1
         label = f"{r.method} {r.path}"
@@ -326,7 +328,6 @@ class _Checker:
         self.params(at, r, item, op, op_ptr, label)
         if r.follow_redirects:
             return  # the documented answer may come from another operation, after the redirects
-        resp = t.response
         for s in resp.statuses:
             obj = self.status(s, at + ("response", "status"), op, op_ptr, label)
             if obj is not None:

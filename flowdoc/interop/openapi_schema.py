@@ -66,7 +66,7 @@ def enum_values(desc: Any, schema: Any, ptr: str) -> tuple[set | None, str]:
         elif "const" in node:
             values.add(node["const"])
             listed, first_ptr = True, at
-        branches = [(kw, node.get(kw)) for kw in ("oneOf", "anyOf") if isinstance(node.get(kw), list)]
+        branches = [(kw, items) for kw in ("oneOf", "anyOf") if isinstance(items := node.get(kw), list)]
         for kw, items in branches:
             stack.extend((b, f"{at}/{kw}/{i}") for i, b in enumerate(items))
         if not branches and "enum" not in node and "const" not in node:

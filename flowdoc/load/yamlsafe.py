@@ -21,7 +21,7 @@ Rules:
   than :data:`MAX_NODES` values and integers of more than :data:`MAX_INT_DIGITS`
   digits are reported.
 
-The builder is one loop over the events with an explicit stack: no recursion,
+The builder is one pass over the events with an explicit stack: no recursion,
 whatever the input's depth.
 """
 
@@ -93,6 +93,9 @@ _TRAILING_ZERO = re.compile(r"\.[0-9]*0$")
 _SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
 
 
+_TAG_TYPES: dict[str, type | tuple[type, ...]] = {"int": int, "float": (int, float), "bool": bool}
+
+
 def _is_int(text: str) -> bool:
     return bool(_INT.match(text) or _HEX.match(text) or _OCT12.match(text))
 
@@ -155,7 +158,7 @@ class _Builder:
         if kind == "null":
             return None
         value = self._plain(text, pos, report=False)
-        want = {"int": int, "float": (int, float), "bool": bool}.get(kind)
+        want = _TAG_TYPES.get(kind)
         if want is not None and (not isinstance(value, want) or (kind == "int" and isinstance(value, bool))):
             if not (_is_int(text) and self._too_long(text, pos)):
                 self.diags.add("yaml-tag", f"{quote(text)} is not a valid !!{kind}", pos)
@@ -245,134 +248,170 @@ class _Builder:
         return False
 
 
+_NODE_EVENTS = (yaml.ScalarEvent, yaml.AliasEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent)
+_END_EVENTS = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+
+
+class _EventReader:
+    """One pass over libyaml's events with an explicit stack of open mappings and sequences."""
+
+    def __init__(self, diags: DiagnosticList):
+        self.diags = diags
+        self.b = _Builder(diags)
+        self.stack: list[_Frame] = []
+        self.root: Any = None
+        self.have_root = False
+        self.docs = 0
+
+    def read(self, text: str) -> None:
+        """Build the document; raises :class:`YamlError` (diagnostics added) when it cannot."""
+        for ev in yaml.parse(text, Loader=_Loader):
+            cls = type(ev)
+            if cls in _NODE_EVENTS:
+                self.node(ev, cls)
+            elif cls in _END_EVENTS:
+                self.end()
+            elif cls is yaml.DocumentStartEvent and not self.document(ev):
+                break
+
+    def node(self, ev: Any, cls: type) -> None:
+        """A scalar, an alias or the start of a mapping or sequence: a key, or a value at its path."""
+        pos = _pos(ev.start_mark)
+        parent = self.stack[-1] if self.stack else None
+        if parent is not None and parent.kind == "map" and parent.key is _NO_KEY:
+            self.key(parent, ev, cls, pos)
+            return
+        if parent is None:
+            path: Path = ()
+        elif parent.kind == "map":
+            path = parent.path + (parent.key,)
+            self.b.source.keys[path] = parent.key_mark  # type: ignore[assignment]
+        else:
+            path = parent.path + (len(parent.value),)
+        self.b.source.values[path] = pos
+        if cls is yaml.ScalarEvent:
+            value, size = self.scalar(ev, pos)
+        elif cls is yaml.AliasEvent:
+            value, size = self.alias(ev, pos)
+        else:
+            self.start(ev, cls, path, pos)
+            return
+        self.attach(parent, value, size)
+
+    def key(self, parent: _Frame, ev: Any, cls: type, pos: Pos) -> None:
+        diags = self.diags
+        if cls is not yaml.ScalarEvent:
+            diags.add("yaml-key", "a mapping key must be a plain value, not a list, mapping or alias", pos)
+            raise YamlError()
+        key = ev.value
+        if ev.tag and ev.tag != "!" and ev.tag not in _ALLOWED_TAGS:
+            diags.add("yaml-tag", f"the tag {quote(_short_tag(ev.tag))} is not allowed on a key", pos)
+        if key in parent.keys_seen:
+            first = parent.keys_seen[key]
+            diags.add(
+                "duplicate-key",
+                f"duplicate key {quote(key)} (first defined at line {first[0]})",
+                pos,
+                help="YAML keeps only the last value silently; remove or rename one of them",
+            )
+        else:
+            parent.keys_seen[key] = pos
+        parent.key = key
+        parent.key_mark = pos
+
+    def scalar(self, ev: Any, pos: Pos) -> tuple[Any, int]:
+        b = self.b
+        value = b.scalar(ev, pos)
+        if ev.anchor:
+            b.anchors[ev.anchor] = (value, 1)
+        if not b.count(1, pos):
+            raise YamlError()
+        return value, 1
+
+    def alias(self, ev: Any, pos: Pos) -> tuple[Any, int]:
+        b = self.b
+        if ev.anchor not in b.anchors:
+            self.diags.add("yaml-syntax", f"unknown alias {quote('*' + ev.anchor)}", pos)
+            raise YamlError()
+        value, size = b.anchors[ev.anchor]
+        b.aliased += size
+        if not b.count(size, pos):
+            raise YamlError()
+        return value, size
+
+    def start(self, ev: Any, cls: type, path: Path, pos: Pos) -> None:
+        """A mapping or sequence opens: push its frame."""
+        if len(self.stack) >= MAX_DEPTH:
+            self.diags.add(
+                "yaml-too-deep",
+                f"the document nests deeper than {MAX_DEPTH} levels",
+                pos,
+                help="flatten the structure; flow files need only a few levels",
+            )
+            raise YamlError()
+        if ev.tag and ev.tag != "!" and ev.tag not in _ALLOWED_TAGS:
+            self.diags.add(
+                "yaml-tag",
+                f"the tag {quote(_short_tag(ev.tag))} is not allowed; flowdoc never constructs objects from tags",
+                pos,
+                help="remove the tag",
+            )
+        kind = "map" if cls is yaml.MappingStartEvent else "seq"
+        self.stack.append(_Frame(kind, {} if kind == "map" else [], path, ev.anchor))
+        if not self.b.count(1, pos):
+            raise YamlError()
+
+    def end(self) -> None:
+        """A mapping or sequence closes: pop its frame and attach its value."""
+        frame = self.stack.pop()
+        if frame.anchor:
+            self.b.anchors[frame.anchor] = (frame.value, frame.size)
+        self.attach(self.stack[-1] if self.stack else None, frame.value, frame.size)
+
+    def attach(self, parent: _Frame | None, value: Any, size: int) -> None:
+        if parent is None:
+            self.root, self.have_root = value, True
+        elif parent.kind == "map":
+            parent.value[parent.key] = value
+            parent.key = _NO_KEY
+            parent.size += size
+        else:
+            parent.value.append(value)
+            parent.size += size
+
+    def document(self, ev: Any) -> bool:
+        """A document starts; False (reported) at the second one."""
+        self.docs += 1
+        if self.docs > 1:
+            self.diags.add(
+                "yaml-multiple-documents",
+                "the file holds more than one YAML document",
+                _pos(ev.start_mark),
+                help="put each flow in its own file, or remove the '---' separator",
+            )
+            return False
+        return True
+
+
 def parse_yaml(text: str, diags: DiagnosticList) -> tuple[Any, SourceMap]:
     """Parse one YAML document into plain values and a source map.
 
     Problems are added to ``diags``; :class:`YamlError` is raised when no usable
     document could be built (syntax errors, nothing but comments, ...).
     """
-    b = _Builder(diags)
-    stack: list[_Frame] = []
-    root: Any = None
-    have_root = False
-    docs = 0
+    reader = _EventReader(diags)
     try:
-        for ev in yaml.parse(text, Loader=_Loader):
-            cls = type(ev)
-            if cls is yaml.ScalarEvent or cls is yaml.AliasEvent or cls is yaml.MappingStartEvent or cls is yaml.SequenceStartEvent:
-                pos = _pos(ev.start_mark)
-                parent = stack[-1] if stack else None
-                if parent is not None and parent.kind == "map" and parent.key is _NO_KEY:
-                    # this node is a key
-                    if cls is not yaml.ScalarEvent:
-                        diags.add("yaml-key", "a mapping key must be a plain value, not a list, mapping or alias", pos)
-                        raise YamlError()
-                    key = ev.value
-                    if ev.tag and ev.tag != "!" and ev.tag not in _ALLOWED_TAGS:
-                        diags.add("yaml-tag", f"the tag {quote(_short_tag(ev.tag))} is not allowed on a key", pos)
-                    if key in parent.keys_seen:
-                        first = parent.keys_seen[key]
-                        diags.add(
-                            "duplicate-key",
-                            f"duplicate key {quote(key)} (first defined at line {first[0]})",
-                            pos,
-                            help="YAML keeps only the last value silently; remove or rename one of them",
-                        )
-                    else:
-                        parent.keys_seen[key] = pos
-                    parent.key = key
-                    parent.key_mark = pos
-                    continue
-                if parent is None:
-                    path: Path = ()
-                elif parent.kind == "map":
-                    path = parent.path + (parent.key,)
-                    b.source.keys[path] = parent.key_mark  # type: ignore[assignment]
-                else:
-                    path = parent.path + (len(parent.value),)
-                if cls is yaml.ScalarEvent:
-                    b.source.values[path] = pos
-                    value = b.scalar(ev, pos)
-                    size = 1
-                    if ev.anchor:
-                        b.anchors[ev.anchor] = (value, 1)
-                elif cls is yaml.AliasEvent:
-                    b.source.values[path] = pos
-                    if ev.anchor not in b.anchors:
-                        diags.add("yaml-syntax", f"unknown alias {quote('*' + ev.anchor)}", pos)
-                        raise YamlError()
-                    value, size = b.anchors[ev.anchor]
-                    b.aliased += size
-                    if not b.count(size, pos):
-                        raise YamlError()
-                else:
-                    b.source.values[path] = pos
-                    if len(stack) >= MAX_DEPTH:
-                        diags.add(
-                            "yaml-too-deep",
-                            f"the document nests deeper than {MAX_DEPTH} levels",
-                            pos,
-                            help="flatten the structure; flow files need only a few levels",
-                        )
-                        raise YamlError()
-                    if ev.tag and ev.tag != "!" and ev.tag not in _ALLOWED_TAGS:
-                        diags.add(
-                            "yaml-tag",
-                            f"the tag {quote(_short_tag(ev.tag))} is not allowed; flowdoc never constructs objects from tags",
-                            pos,
-                            help="remove the tag",
-                        )
-                    kind = "map" if cls is yaml.MappingStartEvent else "seq"
-                    stack.append(_Frame(kind, {} if kind == "map" else [], path, ev.anchor))
-                    if not b.count(1, pos):
-                        raise YamlError()
-                    continue
-                if cls is yaml.ScalarEvent and not b.count(1, pos):
-                    raise YamlError()
-                # attach a finished scalar/alias
-                if parent is None:
-                    root, have_root = value, True
-                elif parent.kind == "map":
-                    parent.value[parent.key] = value
-                    parent.key = _NO_KEY
-                    parent.size += size
-                else:
-                    parent.value.append(value)
-                    parent.size += size
-            elif cls is yaml.MappingEndEvent or cls is yaml.SequenceEndEvent:
-                frame = stack.pop()
-                if frame.anchor:
-                    b.anchors[frame.anchor] = (frame.value, frame.size)
-                if stack:
-                    parent = stack[-1]
-                    if parent.kind == "map":
-                        parent.value[parent.key] = frame.value
-                        parent.key = _NO_KEY
-                    else:
-                        parent.value.append(frame.value)
-                    parent.size += frame.size
-                else:
-                    root, have_root = frame.value, True
-            elif cls is yaml.DocumentStartEvent:
-                docs += 1
-                if docs > 1:
-                    diags.add(
-                        "yaml-multiple-documents",
-                        "the file holds more than one YAML document",
-                        _pos(ev.start_mark),
-                        help="put each flow in its own file, or remove the '---' separator",
-                    )
-                    break
+        reader.read(text)
     except yaml.MarkedYAMLError as exc:
         _report_syntax(exc, text, diags)
         raise YamlError() from None
     except yaml.YAMLError as exc:  # errors without a mark (reader errors)
         diags.add("yaml-syntax", str(exc).splitlines()[0])
         raise YamlError() from None
-    if not have_root:
+    if not reader.have_root:
         diags.add("empty-file", "the file holds no YAML document", help="start from an example in flows/")
         raise YamlError()
-    return root, b.source
+    return reader.root, reader.b.source
 
 
 def _report_syntax(exc: yaml.MarkedYAMLError, text: str, diags: DiagnosticList) -> None:

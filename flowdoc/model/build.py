@@ -8,6 +8,7 @@ import typing
 from typing import Any, Union
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from ..diagnostics import DiagnosticList, quote
 from . import flow as m
@@ -37,7 +38,7 @@ def build_flow(data: Any, source: Any, diags: DiagnosticList) -> Flow | None:
 _TYPE_TAGS = {"str", "int", "float", "bool", "none", "list", "dict", "date", "function-after", "function-before"}
 
 
-def _clean_loc(loc: tuple) -> tuple[tuple, bool]:
+def _clean_loc(loc: tuple[Any, ...]) -> tuple[tuple[Any, ...], bool]:
     """Drop pydantic's union-member and validator tags from an error location."""
     out, tagged = [], False
     for part in loc:
@@ -64,16 +65,16 @@ def _report(exc: ValidationError, source: Any, diags: DiagnosticList) -> None:
         errors.append((loc, tagged, err))
     # A misspelled key shows up twice: as unknown, and its right spelling as missing.
     # Say it once, as the unknown key with its did-you-mean.
-    unknown: dict[tuple, set[str]] = {}  # parent -> unknown keys (indexed: linear in the errors)
+    unknown: dict[tuple[Any, ...], set[str]] = {}  # parent -> unknown keys (indexed: linear in the errors)
     for e in errors:
         if e[2]["type"] == "extra_forbidden":
             unknown.setdefault(e[0][:-1], set()).add(str(e[0][-1]))
-    def _misspelt(loc: tuple) -> bool:
+    def _misspelt(loc: tuple[Any, ...]) -> bool:
         return any(difflib.get_close_matches(key, [str(loc[-1])], n=1, cutoff=0.6) for key in unknown.get(loc[:-1], ()))
     errors = [e for e in errors if not (e[2]["type"] == "missing" and _misspelt(e[0]))]
     # In a union (str | Model), pydantic reports every branch; keep the deepest.
     extended = {e[0][:k] for e in errors for k in range(len(e[0]))}  # proper prefixes of the locations
-    seen: set[tuple] = set()
+    seen: set[tuple[Any, ...]] = set()
     for loc, tagged, err in errors:
         if tagged and loc in extended:
             continue
@@ -84,7 +85,7 @@ def _report(exc: ValidationError, source: Any, diags: DiagnosticList) -> None:
         _one(loc, err, source, diags)
 
 
-def _where(loc: tuple) -> str:
+def _where(loc: tuple[Any, ...]) -> str:
     parts = []
     for p in loc:
         if isinstance(p, int):
@@ -94,7 +95,7 @@ def _where(loc: tuple) -> str:
     return "".join(parts) or "the flow"
 
 
-def _one(loc: tuple, err: dict, source: Any, diags: DiagnosticList) -> None:
+def _one(loc: tuple[Any, ...], err: ErrorDetails, source: Any, diags: DiagnosticList) -> None:
     typ = err["type"]
     where = _where(loc)
     if typ == "extra_forbidden":
@@ -150,11 +151,11 @@ def _one(loc: tuple, err: dict, source: Any, diags: DiagnosticList) -> None:
     diags.add("invalid-value", f"{where}: {msg}", source.value(loc), help=help)
 
 
-def _is_id(loc: tuple) -> bool:
+def _is_id(loc: tuple[Any, ...]) -> bool:
     return bool(loc) and (loc[-1] in ("id", "from", "to", "replaced_by", "parallel") or isinstance(loc[-1], int))
 
 
-def _field_help(loc: tuple) -> str | None:
+def _field_help(loc: tuple[Any, ...]) -> str | None:
     model = _model_at(loc[:-1])
     if model is None:
         return None
@@ -178,7 +179,7 @@ def _unwrap(tp: Any) -> list[Any]:
     return [tp]
 
 
-def _model_at(loc: tuple) -> type[BaseModel] | None:
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
     cur: list[Any] = [Flow]
     for part in loc:
         nxt: list[Any] = []
@@ -203,7 +204,7 @@ def _model_at(loc: tuple) -> type[BaseModel] | None:
     return None
 
 
-def allowed_keys(loc: tuple) -> list[str]:
+def allowed_keys(loc: tuple[Any, ...]) -> list[str]:
     model = _model_at(loc)
     if model is None:
         return []

@@ -168,7 +168,8 @@ _KEYWORDS = {"and", "or", "not", "in", "true", "false", "null"}
 
 
 def _tokenize(src: str) -> list[tuple[str, Any]]:
-    pos, out = 0, []
+    pos = 0
+    out: list[tuple[str, Any]] = []
     src = src.rstrip()
     while pos < len(src):
         m = _TOKEN.match(src, pos)
@@ -201,7 +202,7 @@ def _tokenize(src: str) -> list[tuple[str, Any]]:
 class Guard:
     """A parsed guard expression: ``Guard.parse(src).evaluate(resolve)``."""
 
-    def __init__(self, src: str, ast: tuple):
+    def __init__(self, src: str, ast: tuple[Any, ...]):
         self.src = src
         self.ast = ast
 
@@ -254,19 +255,19 @@ class _Parser:
             raise ExprError(f"the guard nests parentheses and 'not' more than {MAX_GUARD_DEPTH} deep; "
                             "write it flatter")
 
-    def or_(self) -> tuple:
+    def or_(self) -> tuple[Any, ...]:
         items = [self.and_()]
         while self.take("kw", "or"):
             items.append(self.and_())
         return items[0] if len(items) == 1 else ("or", *items)
 
-    def and_(self) -> tuple:
+    def and_(self) -> tuple[Any, ...]:
         items = [self.not_()]
         while self.take("kw", "and"):
             items.append(self.not_())
         return items[0] if len(items) == 1 else ("and", *items)
 
-    def not_(self) -> tuple:
+    def not_(self) -> tuple[Any, ...]:
         if self.take("kw", "not"):
             self.nest()
             inner = self.not_()
@@ -274,7 +275,7 @@ class _Parser:
             return ("not", inner)
         return self.cmp()
 
-    def cmp(self) -> tuple:
+    def cmp(self) -> tuple[Any, ...]:
         left = self.atom()
         t = self.peek()
         if t and t[0] == "op" and t[1] in ("==", "!=", "<", "<=", ">", ">="):
@@ -287,7 +288,7 @@ class _Parser:
             return ("not", ("in", left, self.atom()))
         return left
 
-    def atom(self) -> tuple:
+    def atom(self) -> tuple[Any, ...]:
         t = self.peek()
         if t is None:
             raise ExprError("the guard ends too early")
@@ -319,7 +320,7 @@ def _kind(v: Any) -> str:
         type(v), f"a {type(v).__name__}")
 
 
-def _chain(n: tuple, resolve: Resolver) -> Any:
+def _chain(n: tuple[Any, ...], resolve: Resolver) -> Any:
     """``a and b and c`` / ``a or b or c`` as Python does: the first deciding value, or the last."""
     stop = n[0] == "or"  # 'or' stops at a true value, 'and' at a false one
     value: Any = not stop
@@ -330,7 +331,7 @@ def _chain(n: tuple, resolve: Resolver) -> Any:
     return value
 
 
-def _eval(n: tuple, resolve: Resolver) -> Any:
+def _eval(n: tuple[Any, ...], resolve: Resolver) -> Any:
     kind = n[0]
     if kind == "lit":
         return n[1]

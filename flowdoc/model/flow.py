@@ -11,7 +11,7 @@ import datetime as _dt
 import re
 from enum import Enum
 from functools import cached_property
-from typing import Annotated, Any, Iterable, Literal, Union
+from typing import TYPE_CHECKING, Annotated, Any, Final, Iterable, Literal, Union
 
 from pydantic import (
     AfterValidator,
@@ -30,7 +30,7 @@ from .expr import RESPONSE_PARTS
 from .expr import Guard as _ExprGuard
 from .version import SEMVER_PATTERN, Version
 
-FORMAT_VERSION = 1
+FORMAT_VERSION: Final = 1
 
 # ------------------------------------------------------------------- scalars
 
@@ -89,7 +89,7 @@ def parse_duration(v: Any) -> int:
     raise ValueError(f"{_quote(v)} is not a duration; {_DURATION_HELP}")
 
 
-def _duration_schema(s: dict) -> None:
+def _duration_schema(s: dict[str, Any]) -> None:
     s.clear()
     s.update(
         {
@@ -452,14 +452,17 @@ class Response(Base):
     )
     redirect: Redirect | None = None
     form: bool = Field(False, description="The body is an HTML page with a form (captured as 'form')")
-    capture: dict[str, Union[str, Capture]] = Field(
-        default_factory=dict, description="name: source — values later steps use as ${steps.ID.name}"
-    )
+    if TYPE_CHECKING:  # what the field holds once validated: _sources makes each source a Capture
+        capture: dict[str, Capture] = Field(default_factory=dict)
+    else:
+        capture: dict[str, Union[str, Capture]] = Field(
+            default_factory=dict, description="name: source — values later steps use as ${steps.ID.name}"
+        )
     jwt: list[JwtCheck] = Field(default_factory=list)
 
     @field_validator("capture", mode="after")
     @classmethod
-    def _sources(cls, v: dict) -> dict:
+    def _sources(cls, v: dict[str, Any]) -> dict[str, Any]:
         out = {}
         for name, cap in v.items():
             cap = Capture.model_validate({"from": cap}) if isinstance(cap, str) else cap
@@ -584,7 +587,10 @@ class Transition(Base):
     title: Text = Field(description="What happens, in a few words: 'Exchange the code for tokens'")
     description: str | None = None
     trigger: str | None = Field(None, description="What starts this step (for the guard table)")
-    guard: Union[Text, Guard, None] = Field(None, description="When this step is taken: text, or {text, expr}")
+    if TYPE_CHECKING:  # what the field holds once validated: _guard makes a text a Guard
+        guard: Guard | None = None
+    else:
+        guard: Union[Text, Guard, None] = Field(None, description="When this step is taken: text, or {text, expr}")
     action: str | None = Field(None, description="For a step with no HTTP exchange: what the actor does")
     request: Request | None = None
     response: Response | None = None

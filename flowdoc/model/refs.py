@@ -23,7 +23,7 @@ from .flow import Failure, Flow, Request, Transition
 
 __all__ = ["walk_strings", "walk_refs", "inputs_used", "input_names"]
 
-Path = tuple
+Path = tuple[Any, ...]
 
 
 def _children(obj: Any, path: Path) -> list[tuple[Path, Any]]:

@@ -16,7 +16,7 @@ length, then the digits), so a version of thousands of digits sorts exactly, wit
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Any, Literal
 
 __all__ = ["SEMVER_PATTERN", "Bump", "BumpKind", "Version"]
 
@@ -34,7 +34,7 @@ Bump = Literal["major", "minor", "patch"]
 BumpKind = Literal["major", "minor", "patch", "prerelease", "none", "decrease"]
 _BUMP_RANK = {"patch": 0, "minor": 1, "major": 2}
 
-_NONE_KEY: tuple = (0, (), 0, ())
+_NONE_KEY: tuple[Any, ...] = (0, (), 0, ())
 
 
 def _num_key(digits: str) -> tuple[int, str]:
@@ -53,7 +53,7 @@ class Version:
         self.core = core
         self.prerelease = prerelease
         self.build = build
-        pre: tuple = ()
+        pre: tuple[Any, ...] = ()
         if prerelease:
             pre = tuple((0, _num_key(p), "") if p.isdigit() else (1, (0, ""), p) for p in prerelease.split("."))
         self._key = (1, tuple(_num_key(x) for x in core), 0 if prerelease else 1, pre)
@@ -79,7 +79,7 @@ class Version:
             return None
 
     @staticmethod
-    def key(text: "str | Version | None") -> tuple:
+    def key(text: "str | Version | None") -> tuple[Any, ...]:
         """A sort key by precedence for any text: no version (or not SemVer) sorts first."""
         v = Version.of(text)
         return _NONE_KEY if v is None else v._key
@@ -109,7 +109,7 @@ class Version:
             return "none"
         if new._key < self._key:
             return "decrease"
-        for name, a, b in zip(("major", "minor", "patch"), self.core, new.core):
+        for name, a, b in zip(("major", "minor", "patch"), self.core, new.core, strict=True):
             if _num_key(a) != _num_key(b):
                 return name  # type: ignore[return-value]
         return "prerelease"

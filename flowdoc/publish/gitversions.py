@@ -200,7 +200,7 @@ def _commits(repo: Repo, names: list[tuple[str, str, str | None]],
              warnings: list[Diagnostic]) -> list[tuple[str, str]]:
     """(revision, commit) of each name; a glob's tag of something else than a commit is skipped."""
     revs: list[tuple[str, str]] = []
-    for (rev, _obj, glob), (commit, answer) in zip(names, repo.resolve([obj for _, obj, _ in names])):
+    for (rev, _obj, glob), (commit, answer) in zip(names, repo.resolve([obj for _, obj, _ in names]), strict=True):
         if commit is not None:
             revs.append((rev, commit))
         elif glob is not None:

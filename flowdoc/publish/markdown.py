@@ -84,7 +84,7 @@ class HeadingIdTreeprocessor(Treeprocessor):
 
     def run(self, root) -> None:
         toc = self.md.treeprocessors["toc"] if "toc" in self.md.treeprocessors else None
-        if toc is None:
+        if not isinstance(toc, _toc.TocTreeprocessor):
             return
         for el in root.iter():
             if el.tag in ("h1", "h2", "h3", "h4", "h5", "h6") and "id" not in el.attrib:

@@ -253,7 +253,7 @@ class FlowSite:
     def deps_key(self, fid: str) -> str:
         """What this flow's pages show of other flows (the flow that replaces a deprecated one,
         and links to the flows it requires)."""
-        out = []
+        out: list[list[Any]] = []
         for f in self.entries[fid].history:
             dep = f.deprecation.replaced_by if f.deprecation else None
             if dep and dep != fid:
@@ -435,7 +435,7 @@ class FlowSite:
         if view not in VIEWS:
             raise PublishError(f"{where}flowdoc fence: unknown view {view!r}; views: {', '.join(VIEWS)}")
         if view == "page":
-            entries = self.changelog(fid) if self.layout.versions else None
+            entries = self.changelog(str(fid)) if self.layout.versions else None
             if entries and flow is not fv.latest:
                 entries = [e for e in entries if Version.key(str(e.get("version"))) <= Version.key(flow.version)]
             return self._render_page(flow, entries, {"page_kind": "embed"}, embed=True)

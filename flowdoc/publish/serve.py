@@ -99,7 +99,10 @@ class _Handler(SimpleHTTPRequestHandler):
     def _host_ok(self) -> bool:
         """The request names this server in its one Host header; else answer 421."""
         hosts = self.headers.get_all("Host") or []
-        host, port = self.server.server_address[:2]
+        address = self.server.server_address
+        if not isinstance(address, tuple):  # pragma: no cover - a TCP server's address is (host, port)
+            return False
+        host, port = address[:2]
         if len(hosts) == 1 and hosts[0].strip().lower() in allowed_hosts(str(host), int(port)):
             return True
         body = (
@@ -227,6 +230,7 @@ class PreviewServer:
     def url(self) -> str:
         assert self._httpd is not None, "not started"
         host, port = self._httpd.server_address[:2]
+        assert isinstance(host, str), "an IP address"
         return f"http://{host}:{port}/"
 
     def status(self) -> dict:

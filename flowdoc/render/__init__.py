@@ -41,6 +41,7 @@ def render_diagram(flow: "Flow", view: str, fmt: str = "mermaid") -> str:
         raise RenderError(f"unknown view {view!r}; choose one of {', '.join(VIEWS)}")
     if fmt not in FORMATS:
         raise RenderError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+    model: diagram.Sequence | diagram.StateGraph | diagram.Flowchart
     if view == "sequence":
         model = diagram.build_sequence(flow)
     elif view == "state":

@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Union
 
-from ..model.flow import Failure, Flow, Transition, parallel_groups
+from ..model.flow import Failure, Flow, Poll, Transition, parallel_groups
 
 from .labels import (  # noqa: F401 - the text helpers, also used as diagram.NAME
     secret_values,
@@ -151,7 +151,7 @@ def _step_items(flow: Flow, t: Transition) -> list[SeqItem]:
     return items
 
 
-def _poll_block(flow: Flow, t: Transition, poll) -> Block:
+def _poll_block(flow: Flow, t: Transition, poll: Poll) -> Block:
     """A polled step: a loop of the request and its intermediate answers; the answer that ends it follows."""
     a, b = t.sender, t.receiver
     assert t.request is not None
@@ -257,8 +257,8 @@ def build_state_graph(flow: Flow) -> StateGraph:
     edges = starts
     polls = _poll_states(flow)
     for node in nodes[: len(flow.states)]:
-        for t in polls.get(node.key, ()):  # polling: the state stays while the answer is an intermediate one
-            label = "\n".join(poll_answer_label(p) for p in t.request.poll.pending)  # type: ignore[union-attr]
+        for t, poll in polls.get(node.key, ()):  # polling: the state stays while the answer is an intermediate one
+            label = "\n".join(poll_answer_label(p) for p in poll.pending)
             edges.append(StateEdge(node.key, node.key, label, "poll", t.id))
         outs = outgoing.get(node.key)
         if outs:
@@ -267,17 +267,17 @@ def build_state_graph(flow: Flow) -> StateGraph:
     return StateGraph(nodes, edges)
 
 
-def _poll_states(flow: Flow) -> dict[str, list[Transition]]:
-    """State id -> the polled steps whose client waits there: the state after ``starts_after`` (where
-    the polling starts), else the polled step's own source state."""
-    out: dict[str, list[Transition]] = {}
+def _poll_states(flow: Flow) -> dict[str, list[tuple[Transition, Poll]]]:
+    """State id -> the polled steps (with their polling) whose client waits there: the state after
+    ``starts_after`` (where the polling starts), else the polled step's own source state."""
+    out: dict[str, list[tuple[Transition, Poll]]] = {}
     tm = flow.transition_map
     for t in flow.transitions:
         poll = t.request.poll if t.request is not None else None
         if poll is None:
             continue
         first = tm.get(poll.starts_after) if poll.starts_after else None
-        out.setdefault(first.to if first is not None else t.from_, []).append(t)
+        out.setdefault(first.to if first is not None else t.from_, []).append((t, poll))
     return out
 
 

@@ -24,6 +24,7 @@ import os
 import shutil
 import signal
 import subprocess
+from itertools import pairwise
 from typing import Iterator
 
 try:
@@ -143,7 +144,7 @@ def sequence(seq: Sequence, name: str = "sequence") -> str:
     """A sequence diagram drawn with lifelines: one column of points per participant,
     one row per message or note, messages as horizontal edges."""
     ids = IdMap("p")
-    rows: list[tuple[str, object]] = []  # ("msg", Message) | ("note", text, actors)
+    rows: list[tuple[str, Message | Note]] = []  # ("msg", Message) | ("note" or "block", Note)
 
     def flatten(items, prefix: str = "") -> None:
         for it in items:
@@ -168,7 +169,7 @@ def sequence(seq: Sequence, name: str = "sequence") -> str:
         shape = 'shape=box, style="rounded,filled", fillcolor="#eef3fb"'
         lines.append(f"  {dot_id(ids[p.key])} [label={_label(p.name, 20)}, {shape}];")
     lines.append("  { rank=same; " + " ".join(dot_id(ids[k]) for k in keys) + " }")
-    for a, b in zip(keys, keys[1:]):
+    for a, b in pairwise(keys):
         lines.append(f"  {dot_id(ids[a])} -> {dot_id(ids[b])} [style=invis];")
 
     def pt(k: str, r: int) -> str:
@@ -178,11 +179,11 @@ def sequence(seq: Sequence, name: str = "sequence") -> str:
         lines.append("  { rank=same; " + " ".join(f"{pt(k, r)} [shape=point, width=0.03, label=\"\"];" for k in keys) + " }")
     for k in keys:
         chain = [dot_id(ids[k])] + [pt(k, r) for r in range(len(rows))]
-        for a, b in zip(chain, chain[1:]):
+        for a, b in pairwise(chain):
             lines.append(f"  {a} -> {b} [arrowhead=none, style=dashed, color=gray60, weight=100];")
-    for r, (kind, item) in enumerate(rows):
-        if kind == "msg":
-            m = item  # type: ignore[assignment]
+    for r, (_kind, item) in enumerate(rows):
+        if isinstance(item, Message):
+            m = item
             style = {"request": "solid", "response": "dashed", "failure": "dashed", "action": "solid"}[m.style]
             head = "tee" if m.style == "failure" else "normal"
             label = dot_string(f"{r + 1}. " + _wrapped(m.text, WIDTH_EDGE))
@@ -190,7 +191,7 @@ def sequence(seq: Sequence, name: str = "sequence") -> str:
                 f"  {pt(m.src, r)} -> {pt(m.dst, r)} [label={label}, style={style}, arrowhead={head}, constraint=false];"
             )
         else:
-            note = item  # type: ignore[assignment]
+            note = item
             anchor = note.actors[0] if note.actors else keys[0]
             nid = dot_id(f"note__{r}")
             lines.append(

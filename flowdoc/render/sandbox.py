@@ -88,7 +88,10 @@ def _check_power(base: Any, exp: Any) -> None:
 class BuiltinLoader(jinja2.DictLoader):
     """Templates held in memory, reported as ``<flowdoc NAME>`` in errors."""
 
-    def get_source(self, environment: jinja2.Environment, template: str) -> tuple[str, str | None, Callable[[], bool]]:
+    # jinja2 types DictLoader's filename as None; BaseLoader.get_source (what Environment calls) allows a str
+    def get_source(  # type: ignore[override]
+        self, environment: jinja2.Environment, template: str
+    ) -> tuple[str, str | None, Callable[[], bool]]:
         source, _, uptodate = super().get_source(environment, template)
         return source, f"<flowdoc {template}>", uptodate
 

@@ -72,7 +72,7 @@ class Progress:
 
 def _table(rows: list[list[str]], header: list[str]) -> list[str]:
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    fmt = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths)).rstrip()  # noqa: E731
+    fmt = lambda r: "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip()  # noqa: E731
     return [fmt(header), fmt(["-" * w for w in widths]), *(fmt(r) for r in rows)]
 
 
@@ -163,9 +163,9 @@ def _coverage(result: RunResult, clean: Callable[..., str]) -> list[str]:
     if crow:
         w = [max(len(r[i]) for r in crow) for i in range(len(crow[0]))]
         lines += ["  " + "  ".join(x.ljust(w[i]) for i, x in enumerate(r)).rstrip() for r in crow]
-    hidden = [line for fr in result.flows for line in _unobservable_lines(fr.key, fr.coverage.unobservable(), clean)]
-    if hidden:
-        lines += ["", "unobservable (not counted above):", *hidden]
+    apart = [line for fr in result.flows for line in _unobservable_lines(fr.key, fr.coverage.unobservable(), clean)]
+    if apart:
+        lines += ["", "unobservable (not counted above):", *apart]
     return lines
 
 

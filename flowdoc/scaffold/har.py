@@ -209,13 +209,13 @@ class _Builder:
         form_post = (prev is not None and e.method == "POST" and e.form is not None and prev.status == 200
                      and "html" in prev.resp_mime and prev.origin == e.origin)
         title = f"{'Submit the form to' if form_post else 'Follow the redirect to' if followed else 'Request'} {gpath}"
-        if followed:
+        if followed and prev is not None and prev_t is not None:  # (prev_t is the step of prev)
             secret = any(is_secret_name(n) for n, _ in parse_qsl(urlsplit(e.url).query)) or "#" in (prev.location or "")
             prev_t["response"].setdefault("capture", {})["next_url"] = {"from": "location", "secret": secret}
             req["url"] = f"${{steps.{prev_t['id']}.next_url}}"
             if e.query:
                 req["key_params"] = [n for n, _ in e.query][:12]
-        elif form_post:
+        elif form_post and prev_t is not None:
             prev_t["response"]["form"] = True
             prev_t["response"].setdefault("capture", {})["page_form"] = {"from": "form", "secret": False}
             req["submit_form"] = f"${{steps.{prev_t['id']}.page_form}}"

@@ -69,6 +69,18 @@ def _pairs(items: Any) -> list[tuple[str, str]]:
     return out
 
 
+def _obj(d: dict[str, Any], key: str) -> dict[str, Any]:
+    """The object at ``d[key]``; an empty one when it is missing or not an object."""
+    v = d.get(key)
+    return v if isinstance(v, dict) else {}
+
+
+def _text(d: dict[str, Any], key: str) -> str:
+    """The string at ``d[key]``; an empty one when it is missing or not a string."""
+    v = d.get(key)
+    return v if isinstance(v, str) else ""
+
+
 def _wanted(e: dict, url: str, status: int, method: str) -> bool:
     if method not in _METHODS or urlsplit(url).scheme not in ("http", "https") or status <= 0:
         return False
@@ -78,9 +90,9 @@ def _wanted(e: dict, url: str, status: int, method: str) -> bool:
 
 
 def _body(req: dict) -> tuple[list[tuple[str, str]] | None, dict | None]:
-    post = req.get("postData") if isinstance(req.get("postData"), dict) else {}
+    post = _obj(req, "postData")
     mime = str(post.get("mimeType", "")).lower()
-    text = post.get("text") if isinstance(post.get("text"), str) else ""
+    text = _text(post, "text")
     if "json" in mime:
         try:
             value = json.loads(text) if text else {}
@@ -94,39 +106,39 @@ def _body(req: dict) -> tuple[list[tuple[str, str]] | None, dict | None]:
 
 
 def _entry(e: dict) -> Entry | None:
-    req = e.get("request") if isinstance(e.get("request"), dict) else {}
-    resp = e.get("response") if isinstance(e.get("response"), dict) else {}
+    req = _obj(e, "request")
+    resp = _obj(e, "response")
     url, method = str(req.get("url", "")), str(req.get("method", "")).upper()
-    status = resp.get("status") if isinstance(resp.get("status"), int) else 0
+    got = resp.get("status")
+    status = got if isinstance(got, int) else 0
     if not _wanted(e, url, status, method):
         return None
     form, js = _body(req)
-    content = resp.get("content") if isinstance(resp.get("content"), dict) else {}
+    content = _obj(resp, "content")
     resp_headers = _pairs(resp.get("headers"))
     loc = next((v for k, v in resp_headers if k.lower() == "location"), None) or resp.get("redirectURL") or None
     return Entry(method, url, status, _pairs(req.get("headers")), resp_headers,
                  parse_qsl(urlsplit(url).query, keep_blank_values=True), form, js,
                  str(content.get("mimeType", "")).lower(),
-                 content.get("text") if isinstance(content.get("text"), str) and content.get("encoding") != "base64"
-                 else "", str(loc) if loc else None)
+                 _text(content, "text") if content.get("encoding") != "base64" else "", str(loc) if loc else None)
 
 
 def _collect(raw: dict, entry: Entry | None, secrets: SecretSet) -> None:
     """Every secret of an entry (kept or not): requests left out may carry secrets too."""
-    req = raw.get("request") if isinstance(raw.get("request"), dict) else {}
-    resp = raw.get("response") if isinstance(raw.get("response"), dict) else {}
+    req = _obj(raw, "request")
+    resp = _obj(raw, "response")
     secrets.url(str(req.get("url", "")))
     for src in (req, resp):
         for name, value in _pairs(src.get("headers")):
             secrets.header(name, value)
         for _name, value in _pairs(src.get("cookies")):
             secrets.add(value)
-    post = req.get("postData") if isinstance(req.get("postData"), dict) else {}
+    post = _obj(req, "postData")
     secrets.pairs(_pairs(post.get("params")))
-    text = post.get("text") if isinstance(post.get("text"), str) else ""
+    text = _text(post, "text")
     if text:
         secrets.json_text(text) if text.lstrip()[:1] in "{[" else secrets.pairs(parse_qsl(text[:1_000_000]))
-    content = resp.get("content") if isinstance(resp.get("content"), dict) else {}
+    content = _obj(resp, "content")
     if "json" in str(content.get("mimeType", "")).lower() and isinstance(content.get("text"), str):
         secrets.json_text(content["text"])
     if isinstance(resp.get("redirectURL"), str):
@@ -146,7 +158,8 @@ def read_har(path: str | Path) -> Recording:
     log = data.get("log") if isinstance(data, dict) else None
     if not isinstance(log, dict) or not isinstance(log.get("entries"), list):
         raise ScaffoldError(f"{path} is not a HAR file (no log.entries)")
-    secrets, entries, skipped = SecretSet(), [], 0
+    secrets, skipped = SecretSet(), 0
+    entries: list[Entry] = []
     for raw in log["entries"]:
         if not isinstance(raw, dict):
             continue

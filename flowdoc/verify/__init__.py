@@ -21,7 +21,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Callable, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 import httpx
 
@@ -56,6 +56,10 @@ from ._runner import ScenarioRun
 from ._statements import coverage
 
 __all__ = [
+    "ERROR",
+    "FAILED",
+    "PASSED",
+    "SKIPPED",
     "EXIT_FAILED",
     "EXIT_OK",
     "EXIT_UNREACHABLE",
@@ -133,7 +137,7 @@ def load_flows(paths: Iterable[str | os.PathLike[str]]) -> list[Flow]:
 class Verifier:
     """A verify session: one connection pool, one JWKS cache, one redactor for every run."""
 
-    def __init__(self, options: VerifyOptions | None = None, *, transport=None):
+    def __init__(self, options: VerifyOptions | None = None, *, transport: httpx.BaseTransport | None = None):
         self.options = options = options or VerifyOptions()
         if options.timeout <= 0:
             raise VerifyError("--timeout must be positive")
@@ -155,8 +159,8 @@ class Verifier:
             transport = httpx.HTTPTransport(verify=verify, retries=0,
                                             limits=httpx.Limits(max_connections=100, max_keepalive_connections=20))
         self._transport = transport
-        self._needed: dict[int, tuple] = {}
-        self._warnings: tuple | None = None  # scenario -> the inputs it references (computed once)
+        self._needed: dict[int, tuple[Any, ...]] = {}
+        self._warnings: tuple[Any, ...] | None = None  # scenario -> the inputs it references (computed once)
         # httpx logs request URLs (which may carry codes) at INFO: scrub them too
         self._log_filter = _RedactingFilter(self.redactor.redact)
         for name in _HTTP_LOGGERS:
@@ -176,7 +180,7 @@ class Verifier:
     def __enter__(self) -> "Verifier":
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         self.close()
 
     def close(self) -> None:
@@ -234,7 +238,7 @@ class Verifier:
         if scn.failure is None or not scn.failure.assumes:
             return False
 
-        def value(name: str):
+        def value(name: str) -> Any:
             found = self.inputs.lookup(scn.flow, name)
             return None if found is None else found[0]
 
@@ -296,7 +300,7 @@ class Verifier:
     def _assemble(self, flows: list[Flow], plan: list[Scenario], results: list[ScenarioResult],
                   started: str, duration: float) -> RunResult:
         by_key: dict[str, FlowResult] = {}
-        for scn, res in zip(plan, results):
+        for scn, res in zip(plan, results, strict=True):
             fr = by_key.get(scn.flow_key)
             if fr is None:
                 f = scn.flow

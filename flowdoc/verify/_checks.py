@@ -272,10 +272,12 @@ def _jwt(ctx: CheckContext, jc: JwtCheck, got: Received) -> Iterable[CheckFailur
         return [CheckFailure(f"JWT {where}", "present", "(absent)")]
     if isinstance(token, str):
         ctx.redactor.add(token, where.split(".")[-1].strip("${}") or "jwt")
-    text = lambda v: as_text(ctx.render(v)) if v is not None else None  # noqa: E731
+    def text(v: Any) -> str | None:
+        return as_text(ctx.render(v)) if v is not None else None
+
     iss = text(jc.iss)
     try:
-        jwks_url = text(jc.jwks) if jc.jwks else ctx.jwks.jwks_uri(iss or ctx.issuer())
+        jwks_url = as_text(ctx.render(jc.jwks)) if jc.jwks else ctx.jwks.jwks_uri(iss or ctx.issuer())
     except JwksError as exc:
         return [CheckFailure(f"JWT {where}", "the issuer's JWKS", ctx.redactor.redact(str(exc)))]
     _claims, problems = verify_jwt(

@@ -34,13 +34,14 @@ from ..diagnostics import Diagnostic
 from ..model.flow import Flow
 from ._http import BadResponse, Exchanger, Outgoing, TimedOut, Unreachable
 from ._limits import install_deadline
+from ._received import Received
 from ._redact import Redactor
 
 WELL_KNOWN_OIDC = "/.well-known/openid-configuration"
 WELL_KNOWN_OAUTH = "/.well-known/oauth-authorization-server"
 MAX_FINDINGS = 1000  # per run: a hostile document cannot grow the report without bound
 
-Send = Callable[[Outgoing], tuple[Any, Any]]  # an Exchanger's send: (httpx.Request, Received)
+Send = Callable[[Outgoing], tuple[httpx.Request, Received]]  # an Exchanger's send
 
 
 class DiscoveryError(Exception):
@@ -75,7 +76,7 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 @dataclass
 class Metadata:
     url: str  # where it was read
-    doc: dict
+    doc: dict[str, Any]
 
 
 class Discovery:
@@ -123,7 +124,7 @@ class Discovery:
         raise DiscoveryError(f"no discovery document for {issuer}: " + "; ".join(tried))
 
     @staticmethod
-    def _checked_issuer(issuer: str, url: str, doc: dict) -> dict:
+    def _checked_issuer(issuer: str, url: str, doc: dict[str, Any]) -> dict[str, Any]:
         named = doc.get("issuer")
         if named is not None and (not isinstance(named, str) or named.rstrip("/") != issuer):
             shown = named[:200] if isinstance(named, str) else type(named).__name__

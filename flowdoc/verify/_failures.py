@@ -17,15 +17,18 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
+
 from ..model.flow import Failure, FailureResponse, Transition
 from ._checks import Expected, run_checks
+from ._host import RunHost
 from ._http import Outgoing, Received, TimedOut, Unreachable
 from ._outcomes import MissingValue, UsageProblem
 from ._result import CheckFailure, StepRecord
 from ._values import FlowState
 
 
-class FailureSteps:
+class FailureSteps(RunHost):
     """The failure part of :class:`~flowdoc.verify._runner.ScenarioRun` (a mixin: it uses the
     runner's ``_send``, ``_prepare``, ``_fail`` ...)."""
 
@@ -110,7 +113,7 @@ class FailureSteps:
         self._not_success(state, t, f, got, overrides, role, req)
 
     def _not_success(self, state: FlowState, t: Transition, f: Failure, got: Received, overrides: dict[str, Any],
-                     role: str, req) -> None:
+                     role: str, req: httpx.Request) -> None:
         """An answer that is also the step's documented success (and carries no error code) proves nothing."""
         if t.response is None or got.error_codes():
             return
@@ -147,7 +150,7 @@ class FailureSteps:
         self._wait(state, nxt.wait, nxt.id)
         self._exchange_step(state, nxt, out, role=f"then (in state '{target}')")
         self._covered.append(nxt.id)
-        self._observe(state, f"state:{self.scn.target.id}/{f.id}")
+        self._observe(state, f"state:{t.id}/{f.id}")
 
 
 def _sibling(t: Transition, f: Failure) -> Failure | None:

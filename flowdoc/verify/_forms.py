@@ -22,6 +22,7 @@ from __future__ import annotations
 import html
 import re
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urljoin
 
 _MARKUP = re.compile(r"<[A-Za-z!?/]")
@@ -58,7 +59,7 @@ class HtmlForm:
     fields: dict[str, str] = field(default_factory=dict)
     field_types: dict[str, str] = field(default_factory=dict)
 
-    def as_capture(self, page_url: str) -> dict:
+    def as_capture(self, page_url: str) -> dict[str, Any]:
         """The value of a ``form`` capture: action resolved against the page URL."""
         return {
             "id": self.id,
@@ -174,8 +175,8 @@ class _PageParser(_Tokenizer):
         self._title: list[str] = []
         self._form: HtmlForm | None = None
         self._textarea: tuple[str, list[str]] | None = None
-        self._select: dict | None = None
-        self._option: dict | None = None
+        self._select: dict[str, Any] | None = None
+        self._option: dict[str, Any] | None = None
         self._error_depth = 0  # >0 while inside an error element
         self._error_tag: str | None = None
         self._error_text: list[str] = []

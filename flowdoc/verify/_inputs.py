@@ -75,7 +75,9 @@ def parse_env_file(path: str | os.PathLike[str]) -> dict[str, str]:
 
 def scoped_var(flow_id: str, name: str) -> str:
     """The environment variable of one flow's input: ``FLOWDOC_<FLOW>__<NAME>``."""
-    up = lambda x: re.sub(r"[^A-Za-z0-9]", "_", x).upper()  # noqa: E731
+    def up(x: str) -> str:
+        return re.sub(r"[^A-Za-z0-9]", "_", x).upper()
+
     return f"FLOWDOC_{up(flow_id)}__{up(name)}"
 
 
@@ -89,7 +91,7 @@ class InputSources:
     env: Mapping[str, str] = field(default_factory=dict)
     env_file: dict[str, str] = field(default_factory=dict)
 
-    _cache: dict = field(default_factory=dict, repr=False, compare=False)
+    _cache: dict[tuple[int, str], tuple[Any, str] | None] = field(default_factory=dict, repr=False, compare=False)
 
     def lookup(self, flow: Flow, name: str) -> tuple[Any, str] | None:
         """(value, where it came from), or None when the input has no value."""

@@ -8,11 +8,11 @@ import json
 import threading
 import time
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, TypeGuard
 
 from joserfc import jws
 from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
+from joserfc.jwk import Key, KeySet
 
 from ._limits import MAX_JSON_DEPTH, json_depth
 
@@ -52,10 +52,11 @@ class JwksCache:
             except JwksError as exc:
                 last = exc
                 continue
-            if isinstance(doc, dict) and isinstance(doc.get("jwks_uri"), str):
+            uri = doc.get("jwks_uri") if isinstance(doc, dict) else None
+            if isinstance(uri, str):
                 with self._lock:
-                    self._jwks_uri[issuer] = doc["jwks_uri"]
-                return doc["jwks_uri"]
+                    self._jwks_uri[issuer] = uri
+                return uri
         raise JwksError(f"no jwks_uri in the discovery document of {issuer}" + (f" ({last})" if last else ""))
 
     def keys(self, url: str, *, refresh: bool = False) -> KeySet:
@@ -97,7 +98,7 @@ def verify_jwt(
     claims: dict[str, Any] | None = None,
     required: list[str] | None = None,
     now: float | None = None,
-) -> tuple[dict | None, list[JwtProblem]]:
+) -> tuple[dict[str, Any] | None, list[JwtProblem]]:
     """Verify a compact JWS; return (claims, problems). Never puts the token in a message."""
     try:
         alg, kid = _header(token)
@@ -127,7 +128,7 @@ def _header(token: Any) -> tuple[str, str | None]:
     return alg, kid
 
 
-def _key(cache: JwksCache, jwks_url: str, kid: str | None, alg: str):
+def _key(cache: JwksCache, jwks_url: str, kid: str | None, alg: str) -> Key:
     """The JWKS key that signed the token (the JWKS fetched again once for an unknown kid)."""
     try:
         keyset = cache.keys(jwks_url)
@@ -145,7 +146,7 @@ def _key(cache: JwksCache, jwks_url: str, kid: str | None, alg: str):
     return key
 
 
-def _verified_claims(token: str, key, alg: str, kid: str | None) -> dict:
+def _verified_claims(token: str, key: Key, alg: str, kid: str | None) -> dict[str, Any]:
     try:
         obj = jws.deserialize_compact(token, key, algorithms=[alg])
         c = json.loads(obj.payload)
@@ -160,11 +161,11 @@ def _verified_claims(token: str, key, alg: str, kid: str | None) -> dict:
     return c
 
 
-def _is_number(v: Any) -> bool:
+def _is_number(v: Any) -> TypeGuard[float]:
     return isinstance(v, (int, float)) and not isinstance(v, bool)
 
 
-def _registered_claims(c: dict, iss: str | None, aud: str | None, check_exp: bool, t: float) -> list[JwtProblem]:
+def _registered_claims(c: dict[str, Any], iss: str | None, aud: str | None, check_exp: bool, t: float) -> list[JwtProblem]:
     """iss, aud, exp and nbf (60 s of clock skew allowed)."""
     problems: list[JwtProblem] = []
     if iss is not None and c.get("iss") != iss:
@@ -173,24 +174,25 @@ def _registered_claims(c: dict, iss: str | None, aud: str | None, check_exp: boo
     if aud is not None and not (got == aud or (isinstance(got, list) and aud in got)):
         problems.append(JwtProblem("claim aud", aud, _fmt(got)))
     exp = c.get("exp")
-    if check_exp and not _is_number(exp):
-        problems.append(JwtProblem("claim exp", "a NumericDate", _fmt(exp)))
-    elif check_exp and exp <= t:
-        problems.append(JwtProblem("claim exp", "in the future", f"expired {int(t - exp)} s ago"))
+    if check_exp:
+        if not _is_number(exp):
+            problems.append(JwtProblem("claim exp", "a NumericDate", _fmt(exp)))
+        elif exp <= t:
+            problems.append(JwtProblem("claim exp", "in the future", f"expired {int(t - exp)} s ago"))
     nbf = c.get("nbf")
     if _is_number(nbf) and nbf > t + 60:
         problems.append(JwtProblem("claim nbf", "not in the future", f"{int(nbf - t)} s from now"))
     return problems
 
 
-def _nonce(c: dict, nonce: str | None) -> list[JwtProblem]:
+def _nonce(c: dict[str, Any], nonce: str | None) -> list[JwtProblem]:
     if nonce is None or c.get("nonce") == nonce:
         return []
     return [JwtProblem("claim nonce", "the nonce sent with the request",
                        "a different nonce" if "nonce" in c else "(absent)")]
 
 
-def _expected_claims(c: dict, claims: dict[str, Any], required: list[str]) -> list[JwtProblem]:
+def _expected_claims(c: dict[str, Any], claims: dict[str, Any], required: list[str]) -> list[JwtProblem]:
     """Claims with an exact value (a number matches its text), and claims that must be present."""
     problems: list[JwtProblem] = []
     for name, want in claims.items():
@@ -212,7 +214,7 @@ def _too_deep(part: str) -> bool:
     return json_depth(raw.decode("utf-8", "replace")) > MAX_JSON_DEPTH
 
 
-def _pick(keyset: KeySet, kid: str | None, alg: str):
+def _pick(keyset: KeySet, kid: str | None, alg: str) -> Key | None:
     keys = list(keyset.keys)
     if kid is not None:
         return next((k for k in keys if k.kid == kid), None)

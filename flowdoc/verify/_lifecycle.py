@@ -34,7 +34,7 @@ def tolerance(ttl: float) -> float:
     return max(2.0, ttl * 0.01)
 
 
-def jwt_claims(value: Any) -> dict | None:
+def jwt_claims(value: Any) -> dict[str, Any] | None:
     """The payload of a value shaped like a JWS compact JWT, unverified; None if it is not one."""
     if not isinstance(value, str) or value.count(".") != 2 or len(value) > 64 * 1024:
         return None

@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import operator
 import re
+import ssl
 import threading
 import time
 import zlib
@@ -26,6 +27,7 @@ from typing import Any, Iterable, Iterator
 
 import httpcore
 import httpx
+from httpcore._backends.base import SOCKET_OPTION  # the type of httpcore's own signatures
 
 MAX_BODY = 10 * 1024 * 1024  # bytes of one response body, counted after decompression
 MAX_BODY_TEXT = "10 MB"
@@ -95,7 +97,7 @@ class _DeadlineStream(httpcore.NetworkStream):
     def close(self) -> None:
         self._inner.close()
 
-    def start_tls(self, ssl_context, server_hostname: str | None = None,
+    def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
                   timeout: float | None = None) -> httpcore.NetworkStream:
         return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname,
                                                      _bounded(timeout, httpcore.ConnectTimeout)))
@@ -111,12 +113,12 @@ class DeadlineBackend(httpcore.NetworkBackend):
         self._inner = inner or httpcore.SyncBackend()
 
     def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
-                    socket_options=None) -> httpcore.NetworkStream:
+                    socket_options: Iterable[SOCKET_OPTION] | None = None) -> httpcore.NetworkStream:
         return _DeadlineStream(self._inner.connect_tcp(host, port, _bounded(timeout, httpcore.ConnectTimeout),
                                                        local_address, socket_options))
 
     def connect_unix_socket(self, path: str, timeout: float | None = None,
-                            socket_options=None) -> httpcore.NetworkStream:  # pragma: no cover - not used
+                            socket_options: Iterable[SOCKET_OPTION] | None = None) -> httpcore.NetworkStream:  # pragma: no cover - not used
         return _DeadlineStream(self._inner.connect_unix_socket(path, _bounded(timeout, httpcore.ConnectTimeout),
                                                                socket_options))
 
@@ -216,7 +218,8 @@ def json_depth(text: str) -> int:
         return 0
     steps = brackets.translate(_UP).encode("ascii")  # 2 for an opening bracket, 0 for a closing one
     # depth after i+1 brackets = sum(step - 1) = running sum - (i + 1)
-    return max(0, max(map(operator.sub, accumulate(steps), range(1, len(steps) + 1))))
+    depths: Iterator[int] = map(operator.sub, accumulate(steps), range(1, len(steps) + 1))
+    return max(0, max(depths))
 
 
 def parse_json(body: bytes) -> tuple[Any, str | None]:

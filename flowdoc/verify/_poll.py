@@ -22,6 +22,7 @@ from typing import Any
 import httpx
 
 from ..model.flow import POLL_INTERVAL, Poll, PollAnswer, Transition
+from ._host import RunHost
 from ._http import Outgoing, Received
 from ._outcomes import ConformanceFailure, MissingValue, SkipScenario
 from ._result import CheckFailure
@@ -48,7 +49,7 @@ def pending_answer(poll: Poll, got: Received) -> PollAnswer | None:
     return None
 
 
-class PollSteps:
+class PollSteps(RunHost):
     """The polling part of :class:`~flowdoc.verify._runner.ScenarioRun` (a mixin: it uses the runner's
     ``_send``, ``_prepare``, ``_observe``, ``_fail`` ...)."""
 
@@ -61,7 +62,7 @@ class PollSteps:
             clocks[(id(state), t.id)] = clock
         return clock
 
-    def _poll_seconds(self, state: FlowState, value: Any, t: Transition, default: float | None) -> Any:
+    def _poll_seconds(self, state: FlowState, value: Any, t: Transition, default: float | None) -> float:
         try:
             rendered = state.render(value, {})
         except MissingValue:

@@ -14,7 +14,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ..model.flow import Flow, RequestPatch, Transition
+from ..model.flow import Flow, RequestPatch, Requirement, Transition
+from ._host import RunHost
 from ._plan import Scenario, route_to
 from ._result import CheckFailure
 
@@ -49,7 +50,7 @@ def probed_params(t: Transition) -> list[str]:
     return out
 
 
-def plan_probes(flow: Flow, key: str, reqs) -> list[Scenario]:
+def plan_probes(flow: Flow, key: str, reqs: list[tuple[str, Requirement, Flow]]) -> list[Scenario]:
     out: list[Scenario] = []
     for t in flow.transitions:
         if t.internal or t.request is None or t.parallel:
@@ -64,7 +65,7 @@ def plan_probes(flow: Flow, key: str, reqs) -> list[Scenario]:
     return out
 
 
-class ProbeStep:
+class ProbeStep(RunHost):
     """The probe part of :class:`~flowdoc.verify._runner.ScenarioRun` (a mixin)."""
 
     def _probe(self, state: FlowState, t: Transition, name: str) -> None:

@@ -31,7 +31,7 @@ class Received:
 
     @cached_property
     def content_type(self) -> str:
-        return self.headers.get("content-type", "")
+        return str(self.headers.get("content-type", ""))
 
     @cached_property
     def text(self) -> str:
@@ -66,7 +66,7 @@ class Received:
 
     @cached_property
     def location(self) -> str | None:
-        loc = self.headers.get("location")
+        loc: str | None = self.headers.get("location")
         if loc is None:
             return None
         try:
@@ -76,7 +76,7 @@ class Received:
 
     def _location_part(self, part: str) -> str:
         try:
-            return getattr(urlsplit(self.location or ""), part)
+            return str(getattr(urlsplit(self.location or ""), part))
         except ValueError:
             return ""
 
@@ -94,7 +94,7 @@ class Received:
             return {}
         return {k: v[0] for k, v in parse_qs(self._location_part("fragment"), keep_blank_values=True).items()}
 
-    def form_capture(self, index: int = 0) -> dict | None:
+    def form_capture(self, index: int = 0) -> dict[str, Any] | None:
         page = self.page
         if page is None or len(page.forms) <= index:
             return None

@@ -31,7 +31,7 @@ import math
 import re
 import threading
 from collections import Counter
-from typing import Any, Callable
+from typing import Any, Callable, overload
 from urllib.parse import quote, quote_plus
 
 # ------------------------------------------------------------------ keys
@@ -207,8 +207,8 @@ class Redactor:
         self._index: dict[str, list[tuple[str, str]]] = {}  # first PREFIX chars -> variants, longest first
         self._short: dict[str, str] = {}  # variants shorter than PREFIX -> placeholder
         self._version = 0  # registrations so far (the patterns are rebuilt when it changes)
-        self._small: tuple[int, re.Pattern | None] = (-1, None)  # every variant, while they are few
-        self._short_re: tuple[int, re.Pattern | None] = (-1, None)  # the short variants
+        self._small: tuple[int, re.Pattern[str] | None] = (-1, None)  # every variant, while they are few
+        self._short_re: tuple[int, re.Pattern[str] | None] = (-1, None)  # the short variants
 
     def __len__(self) -> int:
         return len(self._placeholder)
@@ -259,6 +259,12 @@ class Redactor:
 
     # ---------------------------------------------------------------- text
 
+    @overload
+    def redact(self, text: str) -> str: ...
+
+    @overload
+    def redact(self, text: Any) -> Any: ...
+
     def redact(self, text: Any) -> Any:
         """Replace every registered secret in ``text`` (strings only; other values pass).
 
@@ -290,10 +296,10 @@ class Redactor:
             pieces = [short.sub(self._replacement, p) if k % 2 == 0 and p else p for k, p in enumerate(pieces)]
         return "".join(pieces)
 
-    def _pattern(self, slot: str, variants: dict[str, str]) -> re.Pattern | None:
+    def _pattern(self, slot: str, variants: dict[str, str]) -> re.Pattern[str] | None:
         """One regular expression for a small set of variants (an alternation of literals, longest
         first), rebuilt when a secret was added since."""
-        cached = getattr(self, slot)
+        cached: tuple[int, re.Pattern[str] | None] = getattr(self, slot)
         if cached[0] == self._version:
             return cached[1]
         with self._lock:
@@ -302,7 +308,7 @@ class Redactor:
             setattr(self, slot, (self._version, pattern))
         return pattern
 
-    def _replacement(self, m: re.Match) -> str:
+    def _replacement(self, m: re.Match[str]) -> str:
         return self._variants.get(m.group(0), m.group(0))
 
     def _scan(self, text: str) -> list[str]:

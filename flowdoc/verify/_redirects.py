@@ -21,6 +21,8 @@ An origin is (scheme, host, port). The rules, checked before anything is sent to
 
 from __future__ import annotations
 
+from typing import Callable
+
 import httpx
 
 from ._redact import Redactor
@@ -77,7 +79,7 @@ def _check_chain(url: httpx.URL, chain: list[str]) -> None:
                           "not followed further")
 
 
-def _check_transport(req: httpx.Request, url: httpx.URL, status: int, is_loopback) -> None:
+def _check_transport(req: httpx.Request, url: httpx.URL, status: int, is_loopback: Callable[[str], bool]) -> None:
     if req.url.scheme == "https" and url.scheme == "http":
         raise RedirectRefused(f"the server redirected ({status}) from https to plain http "
                               f"({_origin_text(url)}): not followed, nothing was sent there")
@@ -100,7 +102,7 @@ def _hop_headers(req: httpx.Request, *, same: bool, with_body: bool, redactor: R
 
 
 def next_request(client: httpx.Client, req: httpx.Request, resp: httpx.Response, chain: list[str],
-                 redactor: Redactor, *, no_cookies: bool, is_loopback) -> httpx.Request:
+                 redactor: Redactor, *, no_cookies: bool, is_loopback: Callable[[str], bool]) -> httpx.Request:
     """The request that follows redirect ``resp`` of ``req`` (``chain``: the URLs requested so far);
     RedirectRefused if it must not be followed."""
     status = resp.status_code

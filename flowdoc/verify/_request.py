@@ -31,7 +31,7 @@ _SEGMENT = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 Render = Callable[[Any], Any]
 
 
-def path_pattern(path: str) -> re.Pattern:
+def path_pattern(path: str) -> re.Pattern[str]:
     """A documented path (``/interaction/{uid}/login``) as a pattern for the path of a real URL."""
     parts, last = [], 0
     for m in _SEGMENT.finditer(path):
@@ -96,6 +96,7 @@ def _merge_url(b: Building, method: str) -> tuple[str, dict[str, Any]]:
     documented = b.patch.path or b.req.path
     reference = b.patch.url or b.req.url
     named = b.req.endpoint if not b.patch.path else None
+    fields: dict[str, Any]
     if reference:
         url, fields = _url_of_reference(b, reference), {}
     elif b.req.submit_form:
@@ -222,6 +223,7 @@ def _merge_json(b: Building, omit: frozenset[str]) -> Any:
         return None
     base = b.render(req.json_body) if req.json_body is not None else None
     patch = b.render(p.json_body) if p.json_body is not None else None
+    body: Any
     if isinstance(base, dict) and isinstance(patch, dict):
         body = {**base, **patch}
     else:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Callable
+from typing import Any, Callable
 
 from .._version import __version__
 
@@ -71,7 +71,7 @@ class ScenarioResult:
     usage_error: bool = False
     reason: str = ""  # why skipped / errored
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["duration"] = _ms(self.duration)
         for step in out["steps"]:
@@ -97,7 +97,7 @@ class Element:
     result: str  # proven | unobservable | not-run
     reason: str = ""  # why it cannot be observed
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return asdict(self)
 
 
@@ -155,7 +155,7 @@ class Coverage:
         """``8/8 (100%)``: proven of observable."""
         return f"{len(self.proven(kind))}/{len(self.observable(kind))} ({self.pct(kind):g}%)"
 
-    def _part(self, kind: str, declared: int) -> dict:
+    def _part(self, kind: str, declared: int) -> dict[str, Any]:
         return {
             "declared": declared,
             "observable": len(self.observable(kind)),
@@ -165,7 +165,7 @@ class Coverage:
             "unobservable": [{"id": e.text, "reason": e.reason} for e in self.unobservable(kind)],
         }
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "transitions": self._part("transition", len(self.transitions)),
             "failures": self._part("failure", len(self.failures)),
@@ -192,7 +192,7 @@ class FlowResult:
                 return st
         return PASSED
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "key": self.key,
@@ -211,7 +211,7 @@ class RunResult:
     warnings: list[str] = field(default_factory=list)
     duration: float = 0.0
     started: str = ""
-    options: dict = field(default_factory=dict)
+    options: dict[str, Any] = field(default_factory=dict)
     #: replaces the run's secrets in one text; writers apply it to each text before they serialize
     #: (see :func:`flowdoc.verify._redact.scrub`), never to their output
     redact: Callable[[str], str] = field(default=lambda s: s, repr=False, compare=False)
@@ -234,7 +234,7 @@ class RunResult:
             return EXIT_FAILED
         return EXIT_OK
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> dict[str, Any]:
         return {
             "flowdoc": __version__,
             "started": self.started,

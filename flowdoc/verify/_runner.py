@@ -20,7 +20,7 @@ import httpx
 
 from ..check.assumptions import assumptions_off
 from ..model.expr import ExprError, Guard, as_text
-from ..model.flow import Flow, RequestPatch, Transition, parallel_groups
+from ..model.flow import Flow, RequestPatch, Requirement, Transition, parallel_groups
 from . import _lifecycle  # noqa: F401  (registers the lifecycle check)
 from ._checks import CheckContext, Expected, run_checks
 from ._detect import Publicity, note_request, register_response
@@ -63,6 +63,13 @@ class Exchange:
     outcome: str = "response"  # response | timeout | network-error
     ok: bool = True
     note: str = ""
+
+
+def _target(scn: Scenario) -> Transition:
+    """The step a failure, probe or unreachable scenario is about (the planner always names it)."""
+    if scn.target is None:  # pragma: no cover - the planner sets it for these kinds
+        raise UsageProblem(f"scenario '{scn.id}' names no step")
+    return scn.target
 
 
 class ScenarioRun(FailureSteps, ProbeStep, PollSteps):
@@ -111,7 +118,7 @@ class ScenarioRun(FailureSteps, ProbeStep, PollSteps):
         finally:
             self.ctx.release_client(self.client)
         res.covered_transitions = list(dict.fromkeys(self._covered))
-        if res.status == PASSED and self.scn.failure is not None:
+        if res.status == PASSED and self.scn.failure is not None and self.scn.target is not None:
             res.covered_failure = f"{self.scn.target.id}/{self.scn.failure.id}"
         if res.status == PASSED:
             res.proven = list(dict.fromkeys(self._proven))
@@ -122,7 +129,7 @@ class ScenarioRun(FailureSteps, ProbeStep, PollSteps):
     def _play(self) -> None:
         scn = self.scn
         if scn.kind == "unreachable":
-            raise UsageProblem(f"no route from the initial state reaches transition '{scn.target.id}'")
+            raise UsageProblem(f"no route from the initial state reaches transition '{_target(scn).id}'")
         off = self._off(scn.flow)
         for name in scn.failure.assumes if scn.failure is not None else ():
             if name in off:
@@ -133,9 +140,9 @@ class ScenarioRun(FailureSteps, ProbeStep, PollSteps):
         state = self._state(scn.flow, provided)
         self._run_route(state, scn.route, role="step", cover=scn.omit is None)
         if scn.omit is not None:
-            self._probe(state, scn.target, scn.omit)
+            self._probe(state, _target(scn), scn.omit)
         elif scn.failure is not None:
-            self._provoke(state, scn.target, scn.failure)
+            self._provoke(state, _target(scn), scn.failure)
 
     def _errored(self, exc: Exception, role: str, text: str | None = None) -> None:
         res = self.result
@@ -150,7 +157,7 @@ class ScenarioRun(FailureSteps, ProbeStep, PollSteps):
         with self._records_lock:
             self.result.steps.append(rec)
 
-    def _run_requirement(self, name: str, req, rflow: Flow, provided: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    def _run_requirement(self, name: str, req: Requirement, rflow: Flow, provided: dict[str, dict[str, Any]]) -> dict[str, Any]:
         state = self._state(rflow, {k: v for k, v in provided.items() if k in rflow.requires})
         self._run_route(state, rflow.happy_path(), role=f"requires {name}", cover=False)
         values: dict[str, Any] = {}
@@ -206,7 +213,7 @@ class ScenarioRun(FailureSteps, ProbeStep, PollSteps):
             self._exchange_step(state, t, out, role=role + " (parallel)")
 
         with ThreadPoolExecutor(len(group), thread_name_prefix="flowdoc-parallel") as pool:
-            futures = [pool.submit(go, t, o) for t, o in zip(group, outs)]
+            futures = [pool.submit(go, t, o) for t, o in zip(group, outs, strict=True)]
             errors = [exc for exc in (fut.exception() for fut in futures) if exc is not None]
         if errors:
             raise errors[0]
@@ -287,6 +294,8 @@ class ScenarioRun(FailureSteps, ProbeStep, PollSteps):
     def _prepare(self, state: FlowState, t: Transition, patch: RequestPatch | None = None,
                  overrides: dict[str, Any] | None = None, *, timeout: float | None = None) -> Outgoing:
         self._current = t.id
+        if t.request is None:
+            raise UsageProblem(f"step '{t.id}' sends no request")
         building = Building(t.id, t.request, patch or NO_PATCH, state.renderer(overrides or {}),
                             lambda: self._base_url(state, t.receiver), self.ctx.redactor,
                             lambda name: self._endpoint(state, t, name),

@@ -234,7 +234,7 @@ def _shown(fld: str, value: object) -> str:
 
 
 def _duration(seconds: int) -> str:
-    parts = []
+    parts: list[str] = []
     for unit, size in (("d", 86400), ("h", 3600), ("min", 60), ("s", 1)):
         if seconds >= size or (unit == "s" and not parts):
             parts.append(f"{seconds // size} {unit}")

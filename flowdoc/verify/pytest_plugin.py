@@ -12,6 +12,7 @@ excerpts. Inputs come from ``--flowdoc-input``, the environment (``FLOWDOC_<NAME
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, Iterator
 
 import pytest
 
@@ -19,8 +20,12 @@ from ..config import load_config
 from ..diagnostics import FlowError
 from ..report.terminal import failure_text
 from . import InputError, Verifier, VerifyError, VerifyOptions, load_flows, parse_input_args
-from ._result import PASSED, SKIPPED
+from ._plan import Scenario
+from ._result import PASSED, SKIPPED, ScenarioResult
 from ._runner import ScenarioRun
+
+if TYPE_CHECKING:
+    from _pytest._code.code import TerminalRepr, TracebackStyle
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -47,7 +52,7 @@ def _enabled(config: pytest.Config) -> bool:
 
 
 class ScenarioFailed(Exception):
-    def __init__(self, result) -> None:
+    def __init__(self, result: ScenarioResult) -> None:
         super().__init__(result.id)
         self.result = result
 
@@ -57,17 +62,17 @@ class FlowdocUsageError(Exception):
 
 
 class FlowdocFlow(pytest.Collector):
-    def __init__(self, *, scenarios, **kw) -> None:
+    def __init__(self, *, scenarios: list[Scenario], **kw: Any) -> None:
         super().__init__(**kw)
         self.scenarios = scenarios
 
-    def collect(self):
+    def collect(self) -> Iterator[FlowdocScenario]:
         for scn in self.scenarios:
             yield FlowdocScenario.from_parent(self, name=scn.name, scenario=scn)
 
 
 class FlowdocScenario(pytest.Item):
-    def __init__(self, *, scenario, **kw) -> None:
+    def __init__(self, *, scenario: Scenario, **kw: Any) -> None:
         super().__init__(**kw)
         self.scenario = scenario
         self.add_marker("flowdoc")
@@ -88,7 +93,8 @@ class FlowdocScenario(pytest.Item):
         if result.status != PASSED:
             raise ScenarioFailed(result)
 
-    def repr_failure(self, excinfo, style=None):
+    def repr_failure(self, excinfo: pytest.ExceptionInfo[BaseException],
+                     style: TracebackStyle | None = None) -> str | TerminalRepr:
         if isinstance(excinfo.value, ScenarioFailed):
             verifier = self.config.stash.get(_verifier_key, None)
             text = failure_text(excinfo.value.result)
@@ -97,11 +103,11 @@ class FlowdocScenario(pytest.Item):
             return f"flowdoc: {excinfo.value}"
         return super().repr_failure(excinfo, style=style)
 
-    def reportinfo(self):
+    def reportinfo(self) -> tuple[Path, int | None, str]:
         return self.path, None, f"flowdoc {self.scenario.id}"
 
 
-_verifier_key = pytest.StashKey["object"]()
+_verifier_key = pytest.StashKey[Verifier]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -109,7 +115,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list) -> None:
+def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     if not _enabled(config):
         return
     paths = config.getoption("flowdoc_flows") or [_default_flows(config)]
@@ -135,7 +141,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     config.add_cleanup(verifier.close)
     for w in verifier.warnings(flows):
         config.issue_config_time_warning(pytest.PytestWarning(f"flowdoc: {w}"), stacklevel=2)
-    by_flow: dict[str, list] = {}
+    by_flow: dict[str, list[Scenario]] = {}
     for scn in plan:
         by_flow.setdefault(scn.flow_key, []).append(scn)
     for key, scns in by_flow.items():

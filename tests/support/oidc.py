@@ -117,6 +117,26 @@ def _deep_merge(base: dict, over: dict) -> dict:
     return out
 
 
+def _wait_ready(proc: subprocess.Popen, ready: dict, stderr_lines: deque, timeout: float) -> None:
+    """Wait until the server printed its ready line; raise (with its last stderr lines) if it exits or times out."""
+    deadline = time.monotonic() + timeout
+    while "line" not in ready:
+        if proc.poll() is not None:
+            time.sleep(0.1)  # let the stderr pump catch up
+            raise OidcServerError(
+                f"oidc_server.mjs exited with {proc.returncode} before it was ready:\n"
+                + "\n".join(list(stderr_lines)[-40:])
+            )
+        if time.monotonic() > deadline:
+            proc.kill()
+            proc.wait()
+            raise OidcServerError(
+                f"oidc_server.mjs printed no ready line within {timeout} s:\n"
+                + "\n".join(list(stderr_lines)[-40:])
+            )
+        time.sleep(0.02)
+
+
 def start_oidc_server(*, env: dict | None = None, timeout: float = 30.0, **config) -> ServerHandle:
     """Spawn the provider + resource server and wait for its ready line (at most ``timeout`` s)."""
     ensure_node_modules("oidc-provider", "jose")
@@ -157,22 +177,7 @@ def start_oidc_server(*, env: dict | None = None, timeout: float = 30.0, **confi
 
     threading.Thread(target=read_ready, name="oidc-server-stdout", daemon=True).start()
 
-    deadline = time.monotonic() + timeout
-    while "line" not in ready:
-        if proc.poll() is not None:
-            time.sleep(0.1)  # let the stderr pump catch up
-            raise OidcServerError(
-                f"oidc_server.mjs exited with {proc.returncode} before it was ready:\n"
-                + "\n".join(list(stderr_lines)[-40:])
-            )
-        if time.monotonic() > deadline:
-            proc.kill()
-            proc.wait()
-            raise OidcServerError(
-                f"oidc_server.mjs printed no ready line within {timeout} s:\n"
-                + "\n".join(list(stderr_lines)[-40:])
-            )
-        time.sleep(0.02)
+    _wait_ready(proc, ready, stderr_lines, timeout)
     try:
         info = json.loads(ready["line"])
         issuer, resource = info["issuer"], info["resource"]
