@@ -309,15 +309,14 @@ class ScenarioRun(FailureSteps, ProbeStep, PollSteps):
     def _endpoint(self, state: FlowState, t: Transition, name: str) -> str:
         """An endpoint from the receiver's discovery document (read once per run), cross-checked once."""
         base = self._base_url(state, t.receiver)
-        url = self.ctx.discovery.endpoint(base, name)
         flow = state.flow
 
         def resolve(name: str) -> str | None:
             value = self._input(flow, name)
             return None if value is None else as_text(value)
 
-        self.ctx.discovery.cross_check(flow, t.receiver, base, resolve)
-        return url
+        self.ctx.discovery.cross_check(flow, t.receiver, base, resolve)  # also where the endpoint is missing
+        return self.ctx.discovery.endpoint(base, name)
 
     def _check_context(self, state: FlowState, t: Transition, overrides: dict[str, Any]) -> CheckContext:
         return CheckContext(state.renderer(overrides), self.ctx.redactor, self.ctx.jwks, self.client.cookies,
