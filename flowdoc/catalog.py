@@ -30,7 +30,7 @@ from typing import Iterable, Mapping
 from .check import gc_paused, run_lint, validate_file, validate_text
 from .check.graph import check_requirements
 from .config import LintConfig
-from .diagnostics import Diagnostic, DiagnosticList, FlowError
+from .diagnostics import Diagnostic, DiagnosticList, FlowError, Suppressed
 from .git import Repo, locate
 from .load import discover
 from .model.flow import Flow, latest_versions
@@ -71,6 +71,9 @@ class FlowSet:
     across: bool = True
     #: problems of the selection itself (an empty selection: ``no-flows``), errors make it invalid
     notes: list[Diagnostic] = field(default_factory=list)
+    #: folders searched (with their subfolders) for a required flow that is neither in the set nor
+    #: beside the requiring file: the configured flow folders
+    search: list[str] = field(default_factory=list)
     _entries: dict[str, FlowFile] | None = field(default=None, init=False, repr=False)
     _flows: list[Flow] = field(default_factory=list, init=False, repr=False)
     _index: dict[str, list[Flow]] = field(default_factory=dict, init=False, repr=False)
@@ -79,10 +82,12 @@ class FlowSet:
     # ------------------------------------------------------------ building
     @classmethod
     def from_paths(cls, paths: Iterable[PathLike], *, lint: bool = False, lint_config: LintConfig | None = None,
-                   across: bool = True) -> "FlowSet":
-        """The flow files of ``paths`` (files, and ``*.yaml`` / ``*.yml`` under folders); read on first use."""
+                   across: bool = True, search: Iterable[PathLike] = ()) -> "FlowSet":
+        """The flow files of ``paths`` (files, and ``*.yaml`` / ``*.yml`` under folders); read on first use.
+        ``search``: folders where a required flow may live too (see :meth:`required`)."""
         files, missing = discover(paths)
-        return cls([_Source(str(f), path=f) for f in files], missing, lint=lint, lint_config=lint_config, across=across)
+        return cls([_Source(str(f), path=f) for f in files], missing, lint=lint, lint_config=lint_config, across=across,
+                   search=[str(p) for p in search])
 
     @classmethod
     def from_texts(cls, texts: Mapping[str, bytes | str], *, lint: bool = False,
@@ -97,9 +102,10 @@ class FlowSet:
         return cls.from_texts({file: text}, **options)
 
     @classmethod
-    def from_flows(cls, flows: Iterable[Flow]) -> "FlowSet":
-        """A set of flows already loaded (and checked): for their index and requirements."""
-        fs = cls()
+    def from_flows(cls, flows: Iterable[Flow], *, search: Iterable[PathLike] = ()) -> "FlowSet":
+        """A set of flows already loaded (and checked): for their index and requirements.
+        ``search``: folders where a required flow may live too (see :meth:`required`)."""
+        fs = cls(search=[str(p) for p in search])
         fs._entries = {}
         for f in flows:
             fs._entries.setdefault(f.file or f"<{f.id}@{f.version}>", FlowFile(f.file, f, DiagnosticList(f.file)))
@@ -181,11 +187,15 @@ class FlowSet:
 
     def required(self, flow: Flow, name: str) -> list[Flow]:
         """The flows that may meet requirement ``name`` of ``flow``: that id in the set, else the valid
-        flows of that id beside the file of ``flow``."""
+        flows of that id beside the file of ``flow``, else in the ``search`` folders (each read once)."""
         self._load()
         wanted = flow.requires[name].flow
-        if wanted not in self._index and flow.file:
+        if wanted not in self._index and flow.file and not flow.file.startswith("<"):
             self._load_folder(Path(flow.file).parent)
+        for folder in self.search:
+            if wanted in self._index:
+                break
+            self._load_folder(Path(folder))
         return self._index.get(wanted, [])
 
     def _load_folder(self, folder: Path) -> None:
@@ -226,6 +236,11 @@ class FlowSet:
         for entry in self._load().values():
             out += entry.diagnostics.items
         return out
+
+    @property
+    def suppressed(self) -> list[Suppressed]:
+        """The lint findings the flows switched off (``lint: {disable, reason}``), in file order."""
+        return [s for entry in self._load().values() for s in entry.diagnostics.suppressed]
 
     @property
     def errors(self) -> list[Diagnostic]:

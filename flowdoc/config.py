@@ -73,6 +73,11 @@ class Config(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     flows: str = Field("flows", description="Folder of flow files")
+    flow_folders: list[str] = Field(
+        default_factory=list,
+        description="More folders of flows that 'requires' may name (shared sign-in flows); a required flow "
+        "is looked for in the flows given, beside the requiring file, in 'flows', then in these",
+    )
     templates: str | None = Field(None, description="Folder of templates overriding the built-in ones")
     out: str = Field("build/site", description="Output folder of flowdoc build")
     lint: LintConfig = Field(default_factory=LintConfig)
@@ -86,6 +91,7 @@ class Config(BaseModel):
         templates, out, site.config_file, site.cache_dir and site.mermaid_js when it is a file."""
         root = Path(self.root)
         self.flows = _resolve(root, self.flows)  # type: ignore[assignment]
+        self.flow_folders = [_resolve(root, f) for f in self.flow_folders]  # type: ignore[misc]
         self.templates = _resolve(root, self.templates)
         self.out = _resolve(root, self.out)  # type: ignore[assignment]
         site = self.site

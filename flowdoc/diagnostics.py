@@ -71,12 +71,24 @@ class Diagnostic:
         return asdict(self)
 
 
+@dataclass(frozen=True)
+class Suppressed:
+    """A lint finding a flow switched off (``lint: {disable: [...], reason: ...}``), with the reason."""
+
+    diagnostic: Diagnostic
+    reason: str
+
+    def to_dict(self) -> dict:
+        return {**self.diagnostic.to_dict(), "reason": self.reason}
+
+
 @dataclass
 class DiagnosticList:
-    """Diagnostics collected for one file while it is checked."""
+    """Diagnostics collected for one file while it is checked (and the lint findings it suppressed)."""
 
     file: str
     items: list[Diagnostic] = field(default_factory=list)
+    suppressed: list[Suppressed] = field(default_factory=list)
 
     def add(
         self,
@@ -154,13 +166,27 @@ def format_text(diags: Iterable[Diagnostic], *, color: bool = False) -> str:
     return "\n".join(lines)
 
 
+def format_suppressed(items: Iterable[Suppressed]) -> str:
+    """The findings a flow switched off: where, the rule, the message, and the reason given."""
+    lines = []
+    for s in items:
+        d = s.diagnostic
+        lines.append(f"{escape_control(d.location)}: suppressed[{escape_control(d.code)}]: {escape_control(d.message)}")
+        lines.append(f"    reason: {escape_control(s.reason)}")
+    return "\n".join(lines)
+
+
 def _json_char(m: re.Match) -> str:
     return f"\\u{ord(m.group(0)):04x}"
 
 
-def format_json(diags: Iterable[Diagnostic]) -> str:
-    """JSON; the values are the messages as they are, with every control character a \\u escape."""
-    text = json.dumps([d.to_dict() for d in diags], indent=2, ensure_ascii=False)
+def format_json(diags: Iterable[Diagnostic], suppressed: Iterable[Suppressed] | None = None) -> str:
+    """JSON; the values are the messages as they are, with every control character a \\u escape.
+    A list of diagnostics; with ``suppressed``, ``{"diagnostics": [...], "suppressed": [...]}``."""
+    data: object = [d.to_dict() for d in diags]
+    if suppressed is not None:
+        data = {"diagnostics": data, "suppressed": [s.to_dict() for s in suppressed]}
+    text = json.dumps(data, indent=2, ensure_ascii=False)
     return _JSON_RAW.sub(_json_char, text)
 
 

@@ -208,10 +208,10 @@ def _assert_steps_table(page, flow, order) -> None:
 def _assert_response_cell(cell: str, flow, t) -> None:
     """The documented response; for a polled step, then how it polls and its intermediate answers."""
     if t.request.poll is None:
-        assert cell == D.response_label(flow, t.response).strip()
+        assert cell == D.response_label(flow, t.response, D.telling_fields(t)).strip()
         return
     first, _, rest = cell.partition("\n")
-    assert first == D.response_label(flow, t.response).strip()
+    assert first == D.response_label(flow, t.response, D.telling_fields(t)).strip()
     assert rest.startswith(("From step", "Poll"))
     for a in t.request.poll.pending:
         assert f"{D.status_text(a.status)} {a.error}: poll again" in rest

@@ -15,7 +15,7 @@ from ..load import read_flow, read_flow_text
 from ..model.flow import Flow
 from .claims import check_claims
 from .graph import check_graph
-from .lint import RULES, LintConfig, run_lint
+from .lint import RULES, LintConfig, check_suppressions, run_lint
 
 __all__ = ["RULES", "check_graph", "gc_paused", "run_lint", "validate_file", "validate_text", "lint_file"]
 
@@ -48,6 +48,7 @@ def validate_file(path: str | os.PathLike[str]) -> tuple[Flow | None, Diagnostic
         if flow is not None:
             check_graph(flow, diags)
             check_claims(flow, diags)
+            check_suppressions(flow, diags)
             if diags.errors:
                 flow = None
     return flow, diags

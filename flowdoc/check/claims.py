@@ -61,6 +61,8 @@ def documented_params(req: Request) -> dict[str, str]:
         out[name.lower()] = "header"
     for name in AUTH_SENDS.get(req.auth, frozenset()):
         out.setdefault(name, "client authentication")
+    for name in req.omit:  # left out: not sent, whatever else says so
+        out.pop(name.lower(), None)
     return out
 
 
@@ -75,11 +77,14 @@ def sent_at_runtime(req: Request) -> bool:
 
 
 def _key_params(flow: Flow, i: int, req: Request, diags: DiagnosticList) -> None:
-    if not req.key_params or sent_at_runtime(req):
-        return  # a request built from an earlier step's URL or form: verify checks what it sends
+    if not req.key_params:
+        return
+    omitted = {o.lower() for o in req.omit}
+    runtime = sent_at_runtime(req)  # a request built from an earlier step's URL or form: verify checks what it sends
     known = documented_params(req)
     for k, shown in enumerate(req.key_params):
-        if _param_name(shown) not in known:
+        name = _param_name(shown)
+        if name in omitted or (not runtime and name not in known):
             diags.add("key-param-not-sent",
                       f"key parameter {quote(shown)} is drawn on the arrow of '{flow.transitions[i].id}' but the "
                       "request does not send it", flow.pos("transitions", i, "request", "key_params", k),
@@ -137,7 +142,8 @@ def _distinguishable(flow: Flow, i: int, t: Transition, j: int, f: Failure, end:
         f"failure '{f.id}' documents an answer that the success of {at} also gives "
         f"({describe(f.response)}): any answer that proves the step would prove the failure",
         flow.key_pos("transitions", i, "failures", j, "response") or flow.pos("transitions", i, "failures", j),
-        help="document what tells it apart (the error code, the status, the redirect target or a header), or let it "
+        help="document what tells it apart (the error code, the status, a body value, the redirect target or a "
+             "header), or let it "
              "run on with through: [STEP] to the step where the error shows",
     )
 
@@ -149,7 +155,9 @@ def indistinguishable(fr: FailureResponse, ok: Response) -> bool:
         return False
     if "error" in fr.fields:
         return False
-    if _headers_differ(fr.headers, ok.headers):
+    if _headers_differ(fr.headers, ok.headers) or _values_differ(fr.body, ok.body):
+        return False
+    if fr.content_type and ok.content_type and _media(fr.content_type) != _media(ok.content_type):
         return False
     if fr.redirect is not None:
         okr = ok.redirect
@@ -170,6 +178,19 @@ def _headers_differ(mine: dict[str, Any], theirs: dict[str, Any]) -> bool:
         if value is not None and have is not None and have != value:
             return True
     return False
+
+
+def _values_differ(mine: dict[str, Any], theirs: dict[str, Any]) -> bool:
+    """A body field both answers document, with values no answer can have at once (active: false / true)."""
+    def fixed(v: Any) -> bool:  # a value a reference could not make equal to another at run time
+        return not (isinstance(v, str) and "${" in v)
+
+    return any(key in theirs and fixed(value) and fixed(theirs[key]) and value != theirs[key]
+               for key, value in mine.items())
+
+
+def _media(content_type: str) -> str:
+    return content_type.split(";")[0].strip().lower()
 
 
 def describe(fr: FailureResponse) -> str:

@@ -7,13 +7,14 @@ Rules run only on flows that validated; configure them in ``[tool.flowdoc.lint]`
 
 from __future__ import annotations
 
+import difflib
 import re
 from typing import ClassVar, Iterator, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-from ..diagnostics import DiagnosticList, Severity, quote
-from ..model.flow import Flow, Status
+from ..diagnostics import Diagnostic, DiagnosticList, Severity, Suppressed, quote
+from ..model.flow import Flow, LintOff, Status
 
 Finding = tuple[str, tuple, "str | None"]
 
@@ -73,10 +74,9 @@ class ArrowComplete(Rule):
                 yield (f"'{t.id}' sends {r.method} {quote(r.path)} with no parameters", ("transitions", i, "request"),
                        "list the key form or JSON parameters the request carries")
             ok = [s for s in resp.statuses if 200 <= s < 300]
-            if ok and not (resp.fields or resp.body or resp.capture or resp.form or resp.jwt or resp.headers
-                           or resp.content_type):
+            if ok and not (resp.fields or resp.body or resp.capture or resp.form or resp.jwt or resp.text):
                 yield (f"the {ok[0]} response of '{t.id}' names no key fields", ("transitions", i, "response"),
-                       "list the key body fields under fields: [...] (an HTML page: its content_type)")
+                       "list the key body fields under fields: [...] (or what an HTML page says under text: [...])")
             redirects = [s for s in resp.statuses if s in (301, 302, 303, 307, 308)]
             if redirects and resp.redirect is None and "Location" not in resp.headers and "location" not in resp.headers:
                 yield (f"the {redirects[0]} redirect of '{t.id}' does not say where it goes",
@@ -327,10 +327,43 @@ def _check_rule_ids(ids: list[str]) -> None:
 
 
 def run_lint(flow: Flow, diags: DiagnosticList, config: LintConfig | None = None) -> None:
+    """The rules on one valid flow; findings the flow or one of its steps switches off (``lint:``)
+    go to ``diags.suppressed`` with their reason."""
     config = config or LintConfig()
     for rid, cls in RULES.items():
         if rid in config.disable:
             continue
         severity = config.severity.get(rid, cls.severity)
         for message, path, help in cls().check(flow):
-            diags.add(rid, message, flow.pos(*path), severity=severity, help=help)
+            off = suppressed_by(flow, rid, path)
+            if off is None:
+                diags.add(rid, message, flow.pos(*path), severity=severity, help=help)
+                continue
+            line, col = flow.pos(*path) or (None, None)
+            diags.suppressed.append(Suppressed(Diagnostic(diags.file, line, col, rid, message, severity, help),
+                                               off.reason))
+
+
+def suppressed_by(flow: Flow, rid: str, path: tuple) -> LintOff | None:
+    """The ``lint:`` that switches rule ``rid`` off at ``path``: its transition's, else the flow's."""
+    if len(path) >= 2 and path[0] == "transitions" and isinstance(path[1], int) and path[1] < len(flow.transitions):
+        own = flow.transitions[path[1]].lint
+        if own is not None and rid in own.disable:
+            return own
+    if flow.lint is not None and rid in flow.lint.disable:
+        return flow.lint
+    return None
+
+
+def check_suppressions(flow: Flow, diags: DiagnosticList) -> None:
+    """Each ``lint: {disable: [...]}`` names rules that exist (validate: an unknown one is an error)."""
+    places: list[tuple[tuple, LintOff]] = [(("lint",), flow.lint)] if flow.lint is not None else []
+    places += [(("transitions", i, "lint"), t.lint) for i, t in enumerate(flow.transitions) if t.lint is not None]
+    for where, off in places:
+        for k, rid in enumerate(off.disable):
+            if rid in RULES:
+                continue
+            near = difflib.get_close_matches(rid, list(RULES), n=1, cutoff=0.6)
+            diags.add("unknown-lint-rule", f"lint.disable names unknown rule {quote(rid)}",
+                      flow.pos(*where, "disable", k),
+                      help=f"did you mean {quote(near[0])}?" if near else f"rules are: {', '.join(RULES)}")

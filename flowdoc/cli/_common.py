@@ -120,9 +120,15 @@ def no_flows_found(paths: tuple[str, ...], config: Config) -> Diagnostic:
     return Diagnostic(" ".join(paths) or shown(config.flows), None, None, "no-flows", "no flow files (*.yaml, *.yml) found")
 
 
+def flow_folders(config: Config) -> list[str]:
+    """Where a required flow may live besides the flows given: the flows folder, then ``flow_folders``."""
+    return [config.flows, *config.flow_folders]
+
+
 def load_flows(paths: tuple[str, ...], config: Config, **options) -> FlowSet:
-    """The catalog of PATHS (default: the flows folder); an empty selection is an error (no-flows)."""
-    flows = FlowSet.from_paths(paths_or_default(paths, config), **options)
+    """The catalog of PATHS (default: the flows folder); an empty selection is an error (no-flows).
+    A required flow is also looked for in the configured flow folders."""
+    flows = FlowSet.from_paths(paths_or_default(paths, config), search=flow_folders(config), **options)
     if not flows.files and not flows.missing:  # an empty selection is an error, never a silent success
         flows.notes.append(no_flows_found(paths, config))
     return flows

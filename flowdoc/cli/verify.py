@@ -8,7 +8,7 @@ import click
 
 from ..report import Progress, failure_details, json_report, junit_xml, summary
 from ..verify import InputError, Verifier, VerifyError, VerifyOptions, parse_input_args
-from ._common import config_or_exit, emit, load_flows, use_color, write_output
+from ._common import config_or_exit, emit, flow_folders, load_flows, use_color, write_output
 
 EPILOG = """\b
 An input's value comes from, in order: --input NAME=VALUE, its environment
@@ -75,10 +75,10 @@ def command(paths, base_url, inputs, env_file, scenarios, junit, report_json, ti
         options = VerifyOptions(
             base_url=base_url, inputs=values, env_file=env_file, scenarios=list(scenarios), timeout=timeout,
             ca_bundle=ca_bundle, allow_insecure_http=allow_insecure_http, all_versions=all_versions, jobs=jobs,
-            max_wait=max_wait, probe=probe, strict=strict,
+            max_wait=max_wait, probe=probe, strict=strict, flow_folders=flow_folders(config),
         )
         with Verifier(options) as verifier:
-            plan = verifier.plan(res.flows)
+            plan = verifier.plan(res)  # requirements found where validate found them
             if list_only:
                 for s in plan:
                     click.echo(f"{s.id}\t{s.kind}\t{s.title}")
@@ -86,7 +86,7 @@ def command(paths, base_url, inputs, env_file, scenarios, junit, report_json, ti
             for w in verifier.warnings(res.flows):
                 click.echo(f"flowdoc: warning: {w}", err=True)
             progress = None if quiet else Progress(sys.stderr, use_color(sys.stderr), verifier.redactor.redact)
-            result = verifier.run(res.flows, on_event=progress, scenarios=plan)
+            result = verifier.run(res, on_event=progress, scenarios=plan)
             for w in verifier.discovery_findings():
                 click.echo(f"flowdoc: warning: discovery contradicts the flow: {w}", err=True)
     except (VerifyError, InputError) as exc:

@@ -218,9 +218,11 @@ class ExchangeDiffer(Recorder):
         if sa != sb:
             self.add("status-changed", p + ("response", "status"), subject, sa, sb)
         self.changed("error-code-changed", p + ("response",), subject, ra, rb, "error")
-        self.body(p + ("response",), subject, ra.fields, {}, rb.fields, {})
+        self.options("content-type-changed", p + ("response",), subject, ra, rb, {"content_type": "the content type"})
+        self.body(p + ("response",), subject, ra.fields, ra.body, rb.fields, rb.body)
         self.keyed(p + ("response", "headers"), subject, "response header", ra.headers, rb.headers, fold_case=True)
         self.redirect(p + ("response", "redirect"), subject, ra.redirect, rb.redirect)
+        self.jwts(p + ("response", "jwt"), subject, ra.jwt, rb.jwt)
 
     def failure(self, p: tuple, subject: str, fa, fb, targets: tuple[str, str], ends: tuple[str, str]) -> None:
         """Two versions of a failure branch; ``targets``: the states each leads to; ``ends``: the steps

@@ -285,14 +285,14 @@ def _status_criterion(statuses: list[int]) -> dict:
 def _criteria(spec: Response | FailureResponse, tr: Translator, *, bearer: bool) -> tuple[list[dict], list[Note]]:
     out: list[dict] = [_status_criterion(_statuses(spec))]
     notes: list[Note] = []
-    if isinstance(spec, Response) and spec.content_type:
+    if spec.content_type:
         media = spec.content_type.split(";")[0].strip()
         out.append({"context": "$response.header.Content-Type",
                     "condition": f"^{case_insensitive(media)}(?:;|$)", "type": "regex"})
     for f in spec.fields:
         out.append({"context": "$response.body", "condition": f"$[?{jsonpath_member(f.split('.'))}]",
                     "type": "jsonpath"})
-    for k, want in (spec.body.items() if isinstance(spec, Response) else ()):
+    for k, want in spec.body.items():
         out.append(_equals(f"$response.body#{json_pointer(k.split('.'))}", want, tr, notes))
     for name, want in spec.headers.items():
         if want is None:

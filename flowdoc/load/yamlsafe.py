@@ -56,6 +56,9 @@ class SourceMap:
 
     values: dict[Path, Pos] = field(default_factory=dict)
     keys: dict[Path, Pos] = field(default_factory=dict)
+    #: a key of a flow mapping ``{...}`` that follows an unquoted value: path -> the key of that value
+    #: (``{when: a, refresh token held}``: an unquoted comma may have cut the value in two)
+    after_plain: dict[Path, str] = field(default_factory=dict)
 
     def value(self, path: Path) -> Pos | None:
         """Position of the value at ``path``, or of its nearest ancestor."""
@@ -105,9 +108,9 @@ def _short_tag(tag: str) -> str:
 
 
 class _Frame:
-    __slots__ = ("kind", "value", "path", "key", "key_mark", "keys_seen", "anchor", "size")
+    __slots__ = ("anchor", "flow", "key", "key_mark", "keys_seen", "kind", "path", "plain_key", "size", "value")
 
-    def __init__(self, kind: str, value: Any, path: Path, anchor: str | None):
+    def __init__(self, kind: str, value: Any, path: Path, anchor: str | None, flow: bool = False):
         self.kind = kind
         self.value = value
         self.path = path
@@ -116,6 +119,8 @@ class _Frame:
         self.keys_seen: dict[str, Pos] = {}
         self.anchor = anchor
         self.size = 1
+        self.flow = flow  # written {...}
+        self.plain_key: str | None = None  # the key whose value, just read, was an unquoted scalar
 
 
 _NO_KEY = object()
@@ -289,14 +294,16 @@ class _EventReader:
         else:
             path = parent.path + (len(parent.value),)
         self.b.source.values[path] = pos
+        plain = False
         if cls is yaml.ScalarEvent:
             value, size = self.scalar(ev, pos)
+            plain = not ev.style and bool(ev.value)
         elif cls is yaml.AliasEvent:
             value, size = self.alias(ev, pos)
         else:
             self.start(ev, cls, path, pos)
             return
-        self.attach(parent, value, size)
+        self.attach(parent, value, size, plain)
 
     def key(self, parent: _Frame, ev: Any, cls: type, pos: Pos) -> None:
         diags = self.diags
@@ -318,6 +325,8 @@ class _EventReader:
             parent.keys_seen[key] = pos
         parent.key = key
         parent.key_mark = pos
+        if parent.plain_key is not None:  # a key after an unquoted value in {...}: a comma may have cut it
+            self.b.source.after_plain[parent.path + (key,)] = parent.plain_key
 
     def scalar(self, ev: Any, pos: Pos) -> tuple[Any, int]:
         b = self.b
@@ -357,7 +366,8 @@ class _EventReader:
                 help="remove the tag",
             )
         kind = "map" if cls is yaml.MappingStartEvent else "seq"
-        self.stack.append(_Frame(kind, {} if kind == "map" else [], path, ev.anchor))
+        self.stack.append(_Frame(kind, {} if kind == "map" else [], path, ev.anchor,
+                                 kind == "map" and bool(ev.flow_style)))
         if not self.b.count(1, pos):
             raise YamlError()
 
@@ -368,11 +378,13 @@ class _EventReader:
             self.b.anchors[frame.anchor] = (frame.value, frame.size)
         self.attach(self.stack[-1] if self.stack else None, frame.value, frame.size)
 
-    def attach(self, parent: _Frame | None, value: Any, size: int) -> None:
+    def attach(self, parent: _Frame | None, value: Any, size: int, plain: bool = False) -> None:
+        """A value under its parent; ``plain``: an unquoted, non-empty scalar (noted in {...}, see :meth:`key`)."""
         if parent is None:
             self.root, self.have_root = value, True
         elif parent.kind == "map":
             parent.value[parent.key] = value
+            parent.plain_key = parent.key if plain and parent.flow else None
             parent.key = _NO_KEY
             parent.size += size
         else:
@@ -433,11 +445,25 @@ def _report_syntax(exc: yaml.MarkedYAMLError, text: str, diags: DiagnosticList) 
             help = "close the quote, or escape a quote inside the value"
         elif "end of stream" in problem:
             help = "a bracket, brace or quote is not closed"
+        else:
+            help = _colon_help(problem, exc.context or "", line, mark.column)
     if "nesting depth" in problem:  # newer libyaml stops very deep documents itself
         diags.add("yaml-too-deep", f"the document nests too deep ({problem})", pos,
                   help="flatten the structure; flow files need only a few levels")
         return
     diags.add("yaml-syntax", message, pos, help=help)
+
+
+def _colon_help(problem: str, context: str, line: str, column: int) -> str | None:
+    """A ': ' inside an unquoted value: in {...} or [...] it ends the value; in a block it starts a
+    mapping the line cannot hold. Either way the value wants quotes."""
+    at_colon = line[column:column + 1] == ":" or line[max(column - 1, 0):column] == ":"
+    if ("flow mapping" in context or "flow sequence" in context) and (at_colon or "expected ','" in problem):
+        return ("an unquoted ': ' or ',' inside a value of {...} or [...] ends the value; quote the value, "
+                    'e.g. {when: "error: the token expired, or was revoked"}')
+    if "mapping values are not allowed" in problem:
+        return 'a value holding ": " must be quoted, e.g. remedy: "Retry later: wait 5 s"'
+    return None
 
 
 def too_large(size: int, diags: DiagnosticList) -> None:

@@ -101,11 +101,20 @@ def _one(loc: tuple[Any, ...], err: ErrorDetails, source: Any, diags: Diagnostic
     if typ == "extra_forbidden":
         key = loc[-1]
         allowed = allowed_keys(loc[:-1])
+        cut = getattr(source, "after_plain", {}).get(tuple(loc))
         near = difflib.get_close_matches(str(key), allowed, n=1, cutoff=0.6)
-        help = f"did you mean {quote(near[0])}?" if near else (
-            f"allowed keys here: {', '.join(allowed)}" if allowed else None
-        )
-        diags.add("unknown-key", f"unknown key {quote(key)} in {_where(loc[:-1])}", source.key(loc), help=help)
+        # {when: a, refresh token held}: a comma cut the value (a key with no value, or words); a typo
+        # after an unquoted value ({when: x, remdy: y}) still gets its did-you-mean
+        bare = err.get("input") is None or " " in str(key)
+        hint: str | None
+        if cut is not None and (bare or not near):
+            hint = (f"an unquoted ',' or ': ' ends the value of {quote(cut)} in {{...}}, so what follows became a "
+                    f"key; quote the value: {cut}: \"..., {str(key)[:40]}\"")
+        else:
+            hint = f"did you mean {quote(near[0])}?" if near else (
+                f"allowed keys here: {', '.join(allowed)}" if allowed else None
+            )
+        diags.add("unknown-key", f"unknown key {quote(key)} in {_where(loc[:-1])}", source.key(loc), help=hint)
         return
     if typ == "missing":
         parent = loc[:-1]

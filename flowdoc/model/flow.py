@@ -306,6 +306,23 @@ class Poll(Base):
         return v
 
 
+class LintOff(Base):
+    """Lint rules switched off for a flow or one transition, with the reason (``flowdoc lint
+    --show-suppressed`` lists what they hide)."""
+
+    disable: list[Annotated[str, Field(min_length=1)]] = Field(
+        min_length=1, description="Rule ids (flowdoc lint --list-rules), e.g. [arrow-complete]"
+    )
+    reason: Text = Field(description="Why, for the reviewer: 'RFC 7009 answers an empty 200'")
+
+    @field_validator("reason")
+    @classmethod
+    def _said(cls, v: str) -> str:
+        if not v.strip():
+            raise ValueError("give the reason the rules are switched off")
+        return v
+
+
 class Retry(Base):
     attempts: int = Field(ge=1, le=10)
     backoff: Duration = 1
@@ -367,11 +384,20 @@ class Request(Base):
     poll: Poll | None = Field(
         None, description="Repeat the request while the server answers an intermediate answer (device flow, RFC 8628)"
     )
+    omit: list[str] = Field(
+        default_factory=list,
+        description="Fields, parameters, headers or cookies not sent, e.g. a hidden field of a submitted form "
+        "(confirm); diagrams and pages do not show them as sent",
+    )
 
     @model_validator(mode="after")
     def _check(self) -> "Request":
         if self.form is not None and self.json_body is not None:
             raise ValueError("a request has either 'form' or 'json', not both")
+        sent = self._named_here()
+        both = next((o for o in self.omit if o.lower() in sent), None)
+        if both is not None:
+            raise ValueError(f"the request sends {_quote(both)} and omits it; remove it from one of the two")
         if self.auth == "bearer" and not self.token:
             raise ValueError("auth: bearer needs 'token', e.g. token: ${steps.login.access_token}")
         if self.token and self.auth != "bearer":
@@ -387,13 +413,23 @@ class Request(Base):
         """The request carries the client id and secret (``auth: client_secret_basic`` or ``_post``)."""
         return self.auth in CLIENT_SECRET_AUTH
 
+    def _named_here(self) -> set[str]:
+        """Lower-case names the request itself gives a value (query, form, JSON, headers)."""
+        given = {**self.query, **(self.form or {}), **self.headers}
+        names = [k for k, v in given.items() if v is not None]
+        if isinstance(self.json_body, dict):
+            names += [str(k) for k in self.json_body]
+        return {n.lower() for n in names}
+
     @property
     def shown_params(self) -> list[str]:
+        """The parameters drawn on the arrow: key_params, else every query and body key with a value
+        (a null value is not sent, nor is a name under 'omit')."""
         if self.key_params is not None:
             return list(self.key_params)
-        keys = list(self.query)
+        keys = [k for k, v in self.query.items() if v is not None]
         if self.form:
-            keys += [k for k in self.form if k not in keys]
+            keys += [k for k, v in self.form.items() if k not in keys and v is not None]
         if isinstance(self.json_body, dict):
             keys += [k for k in self.json_body if k not in keys]
         return keys
@@ -436,6 +472,9 @@ class Redirect(Base):
     )
 
 
+TEXT_HELP = ("Texts the answer shows, each found in the visible text of an HTML page (or a text body), "
+             "spaces and case as a reader sees them: 'Invalid username or password'")
+
 
 class Response(Base):
     """The documented response."""
@@ -451,6 +490,7 @@ class Response(Base):
         "or fragment, or an HTML or plain-text error page"
     )
     redirect: Redirect | None = None
+    text: list[Text] = Field(default_factory=list, description=TEXT_HELP)
     form: bool = Field(False, description="The body is an HTML page with a form (captured as 'form')")
     if TYPE_CHECKING:  # what the field holds once validated: _sources makes each source a Capture
         capture: dict[str, Capture] = Field(default_factory=dict)
@@ -521,15 +561,22 @@ class FailureResponse(Base):
         "the Location's query or fragment, or an HTML or plain-text error page"
     )
     description: str | None = None
-    fields: list[str] = Field(default_factory=list)
-    headers: dict[str, Value] = Field(default_factory=dict)
+    fields: list[str] = Field(default_factory=list, description="Key body fields (checked present)")
+    body: dict[str, Value] = Field(default_factory=dict, description="Body fields with an exact expected value "
+                                   "(introspection of a revoked token: active: false)")
+    headers: dict[str, Value] = Field(default_factory=dict, description="Headers: null means 'present'")
+    content_type: str | None = None
     redirect: Redirect | None = None
+    text: list[Text] = Field(default_factory=list, description=TEXT_HELP)
+    jwt: list[JwtCheck] = Field(default_factory=list)
     outcome: Literal["response", "timeout", "network-error"] = "response"
 
     @model_validator(mode="after")
     def _need_status(self) -> "FailureResponse":
         if self.outcome == "response" and self.status is None:
             raise ValueError("a failure response needs 'status'")
+        if self.outcome != "response" and (self.fields or self.body or self.headers or self.text or self.jwt):
+            raise ValueError(f"a {self.outcome} has no answer to check: remove fields, body, headers, text and jwt")
         return self
 
     @property
@@ -607,6 +654,7 @@ class Transition(Base):
         "(its request and response details stay unobservable)",
     )
     failures: list[Failure] = Field(default_factory=list)
+    lint: LintOff | None = Field(None, description="Lint rules off for this step, with the reason")
 
     @field_validator("guard", mode="after")
     @classmethod
@@ -804,6 +852,7 @@ class Flow(Base):
         description="Server behaviours the flow relies on beyond the standards (login form, error codes a server "
         "invents, optional claims); each may name a boolean input that switches it off for a server that differs",
     )
+    lint: LintOff | None = Field(None, description="Lint rules off for this flow, with the reason")
     public: list[PublicName] = Field(
         default_factory=list,
         description="Response fields (sub, body.user.id) and headers (headers.X-Request-Id) whose values are not "

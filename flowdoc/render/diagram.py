@@ -34,6 +34,7 @@ from .labels import (  # noqa: F401 - the text helpers, also used as diagram.NAM
     response_label,
     failure_outcome,
     failure_label,
+    telling_fields,
     failure_name,
     failure_condition,
     failure_target,
@@ -44,6 +45,7 @@ from .labels import (  # noqa: F401 - the text helpers, also used as diagram.NAM
     poll_label,
     poll_text,
 )
+from .routes import find_routes, happy_label
 
 
 # ------------------------------------------------------------------ sequence
@@ -82,9 +84,11 @@ class Section:
 
 @dataclass
 class Block:
-    kind: Literal["alt", "par", "rect", "loop"]
+    kind: Literal["alt", "opt", "par", "rect", "loop"]
     sections: list[Section]
     transition: str | None = None
+    #: an alternative route where it leaves the happy path (its first section is the happy path's way)
+    route: bool = False
 
 
 SeqItem = Union[Message, Note, Block]
@@ -122,13 +126,13 @@ def _step_items(flow: Flow, t: Transition) -> list[SeqItem]:
     items: list[SeqItem] = []
     if t.wait is not None:
         items.append(Note([a], wait_text(flow, t.wait), "wait"))
-    if t.request is not None and t.response is not None and t.request.poll is not None:
-        items.append(_poll_block(flow, t, t.request.poll))
-        ok: SeqItem = Message(b, a, response_label(flow, t.response), "response", t.id)
-        back_from, back_to = b, a
-    elif t.request is not None and t.response is not None:
-        items.append(Message(a, b, request_label(flow, t.request), "request", t.id))
-        ok = Message(b, a, response_label(flow, t.response), "response", t.id)
+    tell = telling_fields(t)
+    if t.request is not None and t.response is not None:
+        if t.request.poll is not None:  # the request and its intermediate answers in a loop
+            items.append(_poll_block(flow, t, t.request.poll))
+        else:
+            items.append(Message(a, b, request_label(flow, t.request), "request", t.id))
+        ok: SeqItem = Message(b, a, response_label(flow, t.response, tell), "response", t.id)
         back_from, back_to = b, a
     else:
         items.append(Message(a, b, t.action or t.title, "action", t.id))
@@ -136,10 +140,10 @@ def _step_items(flow: Flow, t: Transition) -> list[SeqItem]:
         back_from, back_to = b, a
     shown = failures_shown_at(flow, t)
     if shown:
-        first = Section(t.guard.text if t.guard else "success", [ok] if ok is not None else [])
+        first = Section(t.guard.text if t.guard else answer_label(t), [ok] if ok is not None else [])
         sections = [first]
         for owner, f in shown:
-            msg = Message(back_from, back_to, failure_label(flow, f), "failure", owner.id, f.id)
+            msg = Message(back_from, back_to, failure_label(flow, f, tell if owner is t else telling_fields(owner)), "failure", owner.id, f.id)
             cond = failure_condition(f) if owner is t else f"after {owner.id}: {failure_condition(f)}"
             sections.append(Section(cond, [msg], failure=f.id))
         items.append(Block("alt", sections, t.id))
@@ -160,15 +164,50 @@ def _poll_block(flow: Flow, t: Transition, poll: Poll) -> Block:
     return Block("loop", [Section(poll_label(flow, t, poll), items)], t.id)
 
 
-def build_sequence(flow: Flow, order: list[Transition] | None = None) -> Sequence:
-    parts = [Participant(k, a.name, a.kind.value == "person") for k, a in flow.actors.items()]
+
+def answer_label(t: Transition) -> str:
+    """The section of a step's documented answer: "success", unless that answer is an error status
+    (a pending poll's 400 is documented, not a success)."""
+    r = t.response
+    if r is not None and all(s >= 400 for s in r.statuses):
+        return "documented answer"
+    return "success"
+
+
+def _route_items(flow: Flow, route: list[Transition]) -> list[SeqItem]:
     items: list[SeqItem] = []
-    order = ordered_transitions(flow) if order is None else order
-    for group in parallel_groups(order):
+    for group in parallel_groups(route):
         if len(group) > 1:
             items.append(Block("par", [Section(g.title, _step_items(flow, g)) for g in group], group[0].parallel))
         else:
             items.extend(_step_items(flow, group[0]))
+    return items
+
+
+def _with_routes(flow: Flow) -> list[SeqItem]:
+    """The happy path, each alternative route as an alt/else where it leaves it (opt after its end),
+    then the steps no route reaches."""
+    routes = find_routes(flow)
+    items: list[SeqItem] = []
+    for group in parallel_groups(routes.happy):
+        body = _route_items(flow, group)
+        here = routes.branches.pop(group[0].from_, [])
+        if not here:
+            items.extend(body)
+            continue
+        sections = [Section(happy_label(flow, group[0]), body)]
+        sections += [Section(b.label, _route_items(flow, b.steps)) for b in here]
+        items.append(Block("alt", sections, None, route=True))
+    for branches in routes.branches.values():  # from the happy path's last state (or the initial one)
+        items += [Block("opt", [Section(b.label, _route_items(flow, b.steps))], None, route=True) for b in branches]
+    return items + _route_items(flow, routes.rest)
+
+
+def build_sequence(flow: Flow, order: list[Transition] | None = None) -> Sequence:
+    """The sequence diagram; ``order`` draws the steps one after another in that order instead of
+    placing the alternatives where they leave the happy path."""
+    parts = [Participant(k, a.name, a.kind.value == "person") for k, a in flow.actors.items()]
+    items = _with_routes(flow) if order is None else _route_items(flow, order)
     keys = [p.key for p in parts]
     span = [keys[0], keys[-1]] if len(keys) > 1 else keys[:1]
     for s in flow.states:
@@ -219,7 +258,7 @@ def transition_label(t: Transition) -> str:
 
 def success_label(t: Transition) -> str:
     if t.response is not None:
-        return f"success ({response_brief(t.response)})"
+        return f"{answer_label(t)} ({response_brief(t.response)})"
     return "success"
 
 

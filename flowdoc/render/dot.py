@@ -154,8 +154,8 @@ def sequence(seq: Sequence, name: str = "sequence") -> str:
                 rows.append(("note", it))
             elif isinstance(it, Block):
                 for i, sec in enumerate(it.sections):
-                    head = {"alt": ("alt", "else"), "par": ("par", "and"), "rect": ("internal", "internal"),
-                            "loop": ("loop", "loop")}[it.kind]
+                    head = {"alt": ("alt", "else"), "opt": ("opt", "opt"), "par": ("par", "and"),
+                            "rect": ("internal", "internal"), "loop": ("loop", "loop")}[it.kind]
                     word = head[0] if i == 0 else head[1]
                     rows.append(("block", Note([], f"[{word}] {sec.label}".rstrip(), "internal")))
                     flatten(sec.items)

@@ -248,9 +248,35 @@ def _header_items(flow: Flow, headers: dict[str, Any]) -> list[str]:
     return out
 
 
-def response_fields(flow: Flow, resp: Response) -> list[str]:
-    """The key fields of a documented response, for arrows and tables."""
-    fields = list(resp.fields)
+def telling_fields(t: Transition) -> frozenset[str]:
+    """Body fields the step's answers (its success and its failures) document with different values:
+    the values that tell the cases apart (``active: true`` / ``active: false``), shown on arrows."""
+    values: dict[str, set[str]] = {}
+    bodies = ([t.response.body] if t.response is not None else []) + [f.response.body for f in t.failures]
+    for body in bodies:
+        for key, value in body.items():
+            values.setdefault(key, set()).add(value_text(value))
+    return frozenset(k for k, v in values.items() if len(v) > 1)
+
+
+def _body_items(flow: Flow, body: dict[str, Any], tell: frozenset[str], fields: list[str]) -> list[str]:
+    """``fields`` with ``name: value`` for each telling body field (a literal, never a secret)."""
+    secrets = set(secret_values(flow).values())
+    out = list(fields)
+    for key, value in body.items():
+        if key not in tell or not is_literal(value) or value_text(value) in secrets:
+            continue
+        item = f"{key}: {value_text(value)}"
+        if key in out:
+            out[out.index(key)] = item
+        else:
+            out.append(item)
+    return out
+
+
+def response_fields(flow: Flow, resp: Response, tell: frozenset[str] = frozenset()) -> list[str]:
+    """The key fields of a documented response, for arrows and tables (with the values in ``tell``)."""
+    fields = _body_items(flow, resp.body, tell, list(resp.fields))
     if resp.redirect is not None:
         fields.append(_redirect_text(flow, resp.redirect))
     fields += _header_items(flow, resp.headers)
@@ -258,6 +284,7 @@ def response_fields(flow: Flow, resp: Response) -> list[str]:
         fields.append(resp.content_type)
     if resp.form:
         fields.append("HTML form")
+    fields += [f"“{readable(flow, t)}”" for t in resp.text]
     return fields
 
 
@@ -266,9 +293,9 @@ def response_brief(resp: Response) -> str:
     return status_text(resp.status) + (f" {resp.error}" if resp.error else "")
 
 
-def response_label(flow: Flow, resp: Response) -> str:
-    """``200 — access_token, token_type, expires_in, refresh_token``."""
-    fields = response_fields(flow, resp)
+def response_label(flow: Flow, resp: Response, tell: frozenset[str] = frozenset()) -> str:
+    """``200 — access_token, token_type, expires_in, refresh_token``; ``200 — active: true``."""
+    fields = response_fields(flow, resp, tell)
     return response_brief(resp) + (" — " + ", ".join(fields) if fields else "")
 
 
@@ -282,12 +309,15 @@ def failure_outcome(f: Failure) -> str:
     return status_text(r.status) + (f" {r.error}" if r.error else "")
 
 
-def failure_label(flow: Flow, f: Failure) -> str:
-    """What the failing response looks like: outcome, plus a redirect target."""
+def failure_label(flow: Flow, f: Failure, tell: frozenset[str] = frozenset()) -> str:
+    """What the failing response looks like: outcome, plus the body values in ``tell`` and a redirect target."""
     text = failure_outcome(f)
-    if f.response.redirect is not None and f.response.outcome == "response":
-        text += " — " + _redirect_text(flow, f.response.redirect)
-    return text
+    if f.response.outcome != "response":
+        return text
+    items = _body_items(flow, f.response.body, tell, [])
+    if f.response.redirect is not None:
+        items.append(_redirect_text(flow, f.response.redirect))
+    return text + (" — " + ", ".join(items) if items else "")
 
 
 def failure_name(f: Failure) -> str:

@@ -50,7 +50,7 @@ def sequence(seq: Sequence) -> str:
                     lines.append(f"{pad}loop {mermaid_label(it.sections[0].label, WIDTH_BLOCK)}".rstrip())
                     emit(it.sections[0].items, depth + 1)
                 else:
-                    sep = "else" if it.kind == "alt" else "and"
+                    sep = {"alt": "else", "par": "and"}.get(it.kind, "")  # opt: one section
                     for i, sec in enumerate(it.sections):
                         head = it.kind if i == 0 else sep
                         label = mermaid_label(sec.label, WIDTH_BLOCK)

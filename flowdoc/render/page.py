@@ -218,7 +218,7 @@ def build_page_data(flow: Flow, changelog: list[dict] | None = None) -> PageData
                 url=L.readable(flow, req.url) if req and req.url else None,
                 params=D.key_params(flow, req) if req else [],
                 auth=D.client_auth(req) if req else None,
-                response=D.response_label(flow, resp) if resp else None,
+                response=D.response_label(flow, resp, D.telling_fields(t)) if resp else None,
                 action=t.action if not req else None,
                 internal=t.internal,
                 parallel=t.parallel,
@@ -243,6 +243,7 @@ def build_page_data(flow: Flow, changelog: list[dict] | None = None) -> PageData
     failures: list[FailureRow] = []
     trouble: list[TroubleRow] = []
     for t in order:
+        tell = D.telling_fields(t)
         for f in t.failures:
             r = f.response
             row = FailureRow(
@@ -252,7 +253,7 @@ def build_page_data(flow: Flow, changelog: list[dict] | None = None) -> PageData
                 name=D.failure_name(f),
                 status=D.status_text(r.status) if r.outcome == "response" else "—",
                 error=r.error,
-                outcome=D.failure_label(flow, f),
+                outcome=D.failure_label(flow, f, tell),
                 cause=f.when,
                 remedy=f.remedy,
                 to=state_title(D.failure_target(t, f)),
@@ -297,7 +298,7 @@ def build_page_data(flow: Flow, changelog: list[dict] | None = None) -> PageData
             for k, i in flow.inputs.items()
         ],
         generated=[{"name": k, "kind": g.kind.value, "parts": list(g.parts)} for k, g in flow.generate.items()],
-        sequence=M.sequence(D.build_sequence(flow, order)),
+        sequence=M.sequence(D.build_sequence(flow)),
         state=M.state(D.build_state_graph(flow)),
         flowchart=M.flowchart(D.build_flowchart(flow, order)),
         steps=steps,

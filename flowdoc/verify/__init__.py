@@ -119,14 +119,20 @@ class VerifyOptions:
     max_wait: float = 120.0  # longest wait (TTL) a scenario may ask for
     probe: bool = False  # --probe: one more scenario per documented parameter, left out
     strict: bool = False  # --strict: a probe finding fails its scenario (else a warning)
+    #: folders searched for a required flow that is neither among the flows given nor beside the
+    #: requiring file (``[tool.flowdoc] flows`` and ``flow_folders``, as validate searches)
+    flow_folders: list[str] = field(default_factory=list)
 
 
 Event = Callable[[str, object], None]  # ("plan", [Scenario]) / ("start", Scenario) / ("done", ScenarioResult)
 
 
-def load_flows(paths: Iterable[str | os.PathLike[str]]) -> list[Flow]:
-    """Load flow files and folders (every version); raise FlowError if any is invalid."""
-    res = FlowSet.from_paths(paths)
+def load_flows(paths: Iterable[str | os.PathLike[str]], *,
+               search: Iterable[str | os.PathLike[str]] = ()) -> list[Flow]:
+    """Load flow files and folders (every version); raise FlowError if any is invalid.
+    ``search``: folders where a required flow may live too (the configured flow folders)."""
+    paths = list(paths)
+    res = FlowSet.from_paths(paths, search=search)
     if res.invalid or not res.files:
         if not res.errors:
             raise FlowError([Diagnostic(" ".join(map(str, paths)), None, None, "no-flows", "no flow files found")])
@@ -194,14 +200,21 @@ class Verifier:
         flows = list(flows)
         return flows if self.options.all_versions else FlowSet.from_flows(flows).latest()
 
-    def plan(self, flows: Iterable[Flow]) -> list[Scenario]:
-        """Scenarios of the selected flows (latest versions unless all_versions), filtered."""
-        flows = list(flows)
-        chosen = self.select_flows(flows)
+    def catalog(self, flows: Iterable[Flow] | FlowSet) -> FlowSet:
+        """Where requirements are found: the set itself when given one (as validate loaded it), else the
+        flows given, beside their files, then in the ``flow_folders`` of the options."""
+        if isinstance(flows, FlowSet):
+            return flows
+        return FlowSet.from_flows(flows, search=self.options.flow_folders)
+
+    def plan(self, flows: Iterable[Flow] | FlowSet) -> list[Scenario]:
+        """Scenarios of the selected flows (latest versions unless all_versions), filtered. A required
+        flow is looked for as validate looks: see :meth:`catalog`."""
+        catalog = self.catalog(flows)
+        chosen = self.select_flows(catalog.flows)
         versions: dict[str, int] = {}
         for f in chosen:
             versions[f.id] = versions.get(f.id, 0) + 1
-        catalog = FlowSet.from_flows(flows)
         out: list[Scenario] = []
         try:
             for f in chosen:
@@ -273,12 +286,13 @@ class Verifier:
         return list(self._warnings[1])
 
     # ---------------------------------------------------------------- running
-    def run(self, flows: Iterable[Flow], *, on_event: Event | None = None,
+    def run(self, flows: Iterable[Flow] | FlowSet, *, on_event: Event | None = None,
             scenarios: list[Scenario] | None = None) -> RunResult:
-        flows = list(flows)
+        catalog = self.catalog(flows)
+        flows = list(catalog.flows)
         started_wall = datetime.now(timezone.utc).isoformat(timespec="seconds")
         t0 = time.monotonic()
-        plan = scenarios if scenarios is not None else self.plan(flows)
+        plan = scenarios if scenarios is not None else self.plan(catalog)
         self.check_inputs(plan)
         self._register_secrets(plan)
         emit = on_event or (lambda kind, payload: None)

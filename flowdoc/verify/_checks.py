@@ -37,6 +37,7 @@ class Expected:
     headers: Mapping[str, Any] = field(default_factory=dict)
     content_type: str | None = None
     redirect: Redirect | None = None
+    text: tuple[str, ...] = ()
     form: bool = False
     capture: Mapping[str, Capture] = field(default_factory=dict)
     jwt: tuple[JwtCheck, ...] = ()
@@ -45,11 +46,13 @@ class Expected:
     @classmethod
     def of_step(cls, spec: Response, tokens: tuple[TokenClaim, ...] = ()) -> "Expected":
         return cls(tuple(spec.statuses), False, spec.error, tuple(spec.fields), spec.body, spec.headers,
-                   spec.content_type, spec.redirect, spec.form, spec.capture, tuple(spec.jwt), tokens)
+                   spec.content_type, spec.redirect, tuple(spec.text), spec.form, spec.capture, tuple(spec.jwt), tokens)
 
     @classmethod
     def of_failure(cls, spec: FailureResponse) -> "Expected":
-        return cls(tuple(spec.statuses), True, spec.error, tuple(spec.fields), headers=spec.headers, redirect=spec.redirect)
+        """A failure branch's answer: the same checks as a success (no captures, no lifecycle)."""
+        return cls(tuple(spec.statuses), True, spec.error, tuple(spec.fields), spec.body, spec.headers,
+                   spec.content_type, spec.redirect, tuple(spec.text), jwt=tuple(spec.jwt))
 
     @property
     def reads_json(self) -> bool:
@@ -251,6 +254,20 @@ def _location_query(ctx: CheckContext, query: Mapping[str, Any], lq: Mapping[str
         want = as_text(ctx.render(v))
         if lq.get(k) != want:
             yield CheckFailure(f"Location query {k}", want, _fmt(lq.get(k, MISSING)))
+
+
+@check("text")
+def page_text(ctx: CheckContext, exp: Expected, got: Received) -> Iterable[CheckFailure]:
+    """Each documented text is in what a reader sees: an HTML page's visible text (tags, scripts and
+    styles left out, spaces folded, any case), else the body as text."""
+    if not exp.text:
+        return
+    seen = got.visible_text.casefold()
+    for want in exp.text:
+        w = " ".join(as_text(ctx.render(want)).split())
+        if w.casefold() not in seen:
+            where = "the page's visible text" if got.page is not None else "the body"
+            yield CheckFailure(f"text {w!r}", f"in {where}", "not found")
 
 
 @check("form")

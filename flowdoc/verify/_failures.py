@@ -107,6 +107,7 @@ class FailureSteps(RunHost):
         if spec.outcome != "response":
             raise self._fail(t, role, f"expected {spec.outcome}, the server answered",
                              [CheckFailure("outcome", spec.outcome, f"HTTP {got.status}")], req, got)
+        spec = self._assumed(state.flow, t, spec, role)
         verdict = run_checks(self._check_context(state, t, overrides), Expected.of_failure(spec), got)
         if not verdict.ok:
             raise self._fail(t, role, f"failure '{f.id}' was not answered as documented", verdict.failures, req, got)

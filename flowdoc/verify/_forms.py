@@ -300,6 +300,7 @@ class Page:
     forms: list[HtmlForm]
     errors: list[str]  # texts of the elements marked as errors
     codes: list[str] = field(default_factory=list)  # `error: CODE` and `[CODE]` in the visible text
+    text: str = ""  # the visible text (no tags, scripts or styles), spaces folded; at most MAX_SCANNED_TEXT
 
     def error_codes(self) -> list[tuple[str, str]]:
         """(where, code): each marked error text (whole, and the codes in it), then the codes of the text."""
@@ -332,7 +333,8 @@ def parse_page(page: str) -> Page:
     p = _PageParser()
     p.feed(page)
     title = " ".join("".join(p._title)[:MAX_TITLE * 4].split())[:MAX_TITLE]
-    return Page(title, p.forms, p.errors, text_codes(" ".join(p.text)))
+    visible = " ".join(p.text)
+    return Page(title, p.forms, p.errors, text_codes(visible), " ".join(visible.split()))
 
 
 def looks_like_html(content_type: str, text: str) -> bool:

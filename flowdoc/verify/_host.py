@@ -7,14 +7,19 @@ provides every attribute and method named here (mypy checks that its definitions
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from ..model.flow import FailureResponse, Response
+
+#: a documented answer: a step's success or a failure's (see ``_assumed``)
+Spec = TypeVar("Spec", Response, FailureResponse, Response | None)
 
 if TYPE_CHECKING:
     import threading
 
     import httpx
 
-    from ..model.flow import RequestPatch, Transition
+    from ..model.flow import Flow, RequestPatch, Transition
     from ._checks import CheckContext
     from ._http import Outgoing, Received
     from ._outcomes import ConformanceFailure
@@ -64,3 +69,5 @@ class RunHost:
                            overrides: dict[str, Any] | None = None) -> Received: ...
 
         def _record(self, rec: StepRecord) -> None: ...
+
+        def _assumed(self, flow: Flow, t: Transition, spec: Spec, role: str) -> Spec: ...

@@ -112,7 +112,8 @@ def requirements_of(flow: Flow, catalog: FlowSet,
         cands = catalog.required(flow, name)
         if not cands:
             raise PlanError(f"flow '{flow.id}' requires flow '{req.flow}', which was not found "
-                            "among the flows given nor beside the file")
+                            "among the flows given, beside the file, nor in the configured flow folders "
+                            "([tool.flowdoc] flows and flow_folders)")
         other = latest_versions(cands)[0]
         out.extend(requirements_of(other, catalog, (*seen, flow.id)))
         out.append((name, req, other))

@@ -42,7 +42,7 @@ def probed_params(t: Transition) -> list[str]:
     if req.url and req.key_params:
         names += [k.split("=", 1)[0].split(":", 1)[0].strip() for k in req.key_params]
     names += _CREDENTIALS.get(req.auth, [])
-    optional = {o.lower() for o in req.optional}
+    optional = {o.lower() for o in [*req.optional, *req.omit]}
     out: list[str] = []
     for n in names:
         if n.lower() not in optional and n.lower() not in (o.lower() for o in out):

@@ -11,7 +11,7 @@ from urllib.parse import parse_qs, urljoin, urlsplit
 import httpx
 
 from ._challenge import www_authenticate_params
-from ._forms import Page, looks_like_html, parse_page, text_codes
+from ._forms import MAX_SCANNED_TEXT, Page, looks_like_html, parse_page, text_codes
 from ._limits import parse_json
 
 
@@ -63,6 +63,14 @@ class Received:
     @cached_property
     def page(self) -> Page | None:
         return parse_page(self.text) if self.is_html else None
+
+    @cached_property
+    def visible_text(self) -> str:
+        """What a reader sees: an HTML page's visible text, else the body as text (spaces folded)."""
+        page = self.page
+        if page is not None:
+            return page.text
+        return " ".join(self.text[:MAX_SCANNED_TEXT].split())
 
     @cached_property
     def location(self) -> str | None:

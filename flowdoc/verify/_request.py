@@ -83,9 +83,9 @@ def build_request(b: Building, *, timeout: float | None, default_timeout: float)
 
 
 def _merge_omit(b: Building) -> frozenset[str]:
-    """Names (parameters, headers, form fields, cookies) the failure or probe leaves out, lower-cased;
-    a name given by an input (``${inputs.consent_field}``) is that input's value."""
-    return frozenset((b.text(o) if "${" in o else o).lower() for o in b.patch.omit)
+    """Names (parameters, headers, form fields, cookies) the request, the failure or the probe leaves
+    out, lower-cased; a name given by an input (``${inputs.consent_field}``) is that input's value."""
+    return frozenset((b.text(o) if "${" in o else o).lower() for o in [*b.req.omit, *b.patch.omit])
 
 
 # ------------------------------------------------------------------ URL

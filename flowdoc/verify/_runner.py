@@ -26,6 +26,7 @@ from ._checks import CheckContext, Expected, run_checks
 from ._detect import Publicity, note_request, register_response
 from ._extract import StepData, captured, register_secret_captures, step_value
 from ._failures import FailureSteps
+from ._host import Spec
 from ._http import (
     BadResponse,
     InsecureTransport,
@@ -417,7 +418,7 @@ class ScenarioRun(FailureSteps, ProbeStep, PollSteps):
             self._offs[id(flow)] = assumptions_off(flow, lambda name: self._input(flow, name))
         return self._offs[id(flow)]
 
-    def _assumed(self, flow: Flow, t: Transition, spec: Any, role: str) -> Any:
+    def _assumed(self, flow: Flow, t: Transition, spec: Spec, role: str) -> Spec:
         """The documented response without the JWT checks of behaviours this server does not have (noted)."""
         off = self._off(flow)
         if spec is None or not off or not any(j.assumes in off for j in spec.jwt):

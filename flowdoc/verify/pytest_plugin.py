@@ -118,9 +118,10 @@ def pytest_configure(config: pytest.Config) -> None:
 def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config, items: list[pytest.Item]) -> None:
     if not _enabled(config):
         return
-    paths = config.getoption("flowdoc_flows") or [_default_flows(config)]
+    folders = _flow_folders(config)
+    paths = config.getoption("flowdoc_flows") or folders[:1]
     try:
-        flows = load_flows(paths)
+        flows = load_flows(paths, search=folders)
         options = VerifyOptions(
             base_url=config.getoption("flowdoc_base_url"),
             inputs=parse_input_args(config.getoption("flowdoc_input")),
@@ -130,6 +131,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
             ca_bundle=config.getoption("flowdoc_ca_bundle"),
             allow_insecure_http=config.getoption("flowdoc_allow_insecure_http"),
             all_versions=config.getoption("flowdoc_all_versions"),
+            flow_folders=folders,
         )
         verifier = Verifier(options)
         plan = verifier.plan(flows)
@@ -151,8 +153,11 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         items.extend(coll.collect())
 
 
-def _default_flows(config: pytest.Config) -> str:
+def _flow_folders(config: pytest.Config) -> list[str]:
+    """The configured flows folder (the default flows), then ``flow_folders``: where a required flow
+    may live besides the flows given, as ``flowdoc validate`` looks."""
     try:
-        return load_config(Path(str(config.rootpath))).flows
+        cfg = load_config(Path(str(config.rootpath)))
     except Exception:
-        return "flows"
+        return ["flows"]
+    return [cfg.flows, *cfg.flow_folders]

@@ -3,7 +3,7 @@
 Each label goes into every place a flow holds author text that reaches a diagram or a page:
 flow title and summary, actor names, state titles, transition titles, guards, triggers,
 descriptions, actions, failure titles, conditions and error codes, parameter and header
-values, response fields, the handoff, lifecycle, troubleshooting and changelog texts. Ids
+values, response fields, body values that tell answers apart and page texts, the handoff, lifecycle, troubleshooting and changelog texts. Ids
 are valid flow ids that are Mermaid keywords or look like generated ids (end, alt, state,
 mfa-pending, s_end, root_start ...).
 """
@@ -68,10 +68,10 @@ def hostile_data(n: int, label: str) -> dict:
                     "method": "POST", "path": "/token", "query": {"q": L},
                     "form": {"f": L, "n": 5, "b": True, "s": "${inputs.secret_in}"},
                 },
-                "response": {"status": 200, "fields": [L]},
+                "response": {"status": 200, "fields": [L], "body": {"v": L}, "text": [L]},
                 "failures": [
-                    {"id": F[0], "title": L, "when": L, "response": {"status": 401, "error": L}, "to": S[4],
-                     "remedy": L},
+                    {"id": F[0], "title": L, "when": L, "to": S[4], "remedy": L,
+                     "response": {"status": 401, "error": L, "body": {"v": "not " + L}, "text": [L]}},
                     {"id": F[1], "when": L, "response": {"outcome": "timeout"}, "remedy": L},
                 ],
             },
