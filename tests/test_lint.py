@@ -57,7 +57,23 @@ LINT_CASES = [
     ("summary-present", lambda f: f.pop("summary"), lambda f: None),
     ("failures-documented", lambda f: (f["transitions"][0].update(failures=[]), f["states"].pop()), lambda f: None),
     ("todo-marker", lambda f: f.update(summary="TODO: say when to use this flow"), lambda f: None),
+    ("polling-documented", lambda f: device_step(f, poll=False), lambda f: device_step(f, poll=True)),
+    ("polling-documented", lambda f: device_step(f, poll=True, max_wait=False), lambda f: None),
+    ("polling-documented", lambda f: device_step(f, poll=True, expired=False), lambda f: None),
 ]
+
+
+def device_step(f: dict, *, poll: bool, max_wait: bool = True, expired: bool = True) -> None:
+    """The base flow's token request as a device-code redemption (RFC 8628), polled or not."""
+    t = f["transitions"][0]
+    t["request"] = {"method": "POST", "path": "/token", "form": {
+        "grant_type": "urn:ietf:params:oauth:grant-type:device_code", "device_code": "${inputs.client_id}",
+        "client_id": "${inputs.client_id}"}}
+    if poll:
+        t["request"]["poll"] = {"interval": 5, **({"max_wait": "10m"} if max_wait else {})}
+    t["failures"] = [{"id": "expired_token" if expired else "denied", "when": "the code expired",
+                      "response": {"status": 400, "error": "expired_token" if expired else "access_denied"},
+                      "to": "rejected", "remedy": "Start again."}]
 
 
 @pytest.mark.parametrize("rule,bad,good", LINT_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(LINT_CASES)])

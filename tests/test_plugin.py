@@ -243,7 +243,7 @@ def test_plugin_and_build_agree_on_which_pages_are_unchanged(project, tmp_path):
                              versions=plugin.config.versions, mermaid_js=str(project / "mermaid.min.js"))
     assert build_site(settings).pages_built > 0
     built = Manifest.load(settings.cache_path / "manifest.json").ids
-    assert len(built) == 5 and "client-credentials" in built
+    assert len(built) == 7 and "client-credentials" in built
     assert {rec["key"] for rec in built.values()} == set(plugin._memo)
     # an edit changes the key of that flow alone, for both
     f = project / "flows" / "mfa-step-up.yaml"

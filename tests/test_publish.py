@@ -176,7 +176,7 @@ def test_build_example_site_offline(tmp_path):
         "--mermaid-js", str(MERMAID_JS), "--cache-dir", str(tmp_path / "cache"), "--strict",
     )
     assert r.exit_code == 0, r.output + r.stderr
-    assert re.search(r"\d+ pages of 5 flows: \d+ built, 0 reused; site built by MkDocs in [\d.]+ s", r.stdout)
+    assert re.search(r"\d+ pages of 7 flows: \d+ built, 0 reused; site built by MkDocs in [\d.]+ s", r.stdout)
     for path in (
         "index.html", "introduction/index.html", "how-to-read/index.html",
         "authorization-code-pkce/latest/index.html", "authorization-code-pkce/v1/index.html",
@@ -266,7 +266,7 @@ def test_incremental_rebuild_reuses_pages(tmp_path):
     site = load_site(flows)
     # index + per flow: latest, one page per major version, changelog
     assert total == 1 + sum(len(site.layout.flow_uris(fv)) for fv in site.entries.values())
-    assert first.pages_reused == 0 and first.mkdocs_ran and first.flows == 5
+    assert first.pages_reused == 0 and first.mkdocs_ran and first.flows == 7
     assert "built" in first.summary() and "reused" in first.summary()
 
     again = build_site(s)
@@ -395,7 +395,7 @@ def test_user_project_pages_with_embeds_and_clashes(tmp_path):
     (project / "docs" / "flows" / "index.md").write_text("# Mine\n")
     with pytest.raises(PublishError, match="has the path of a generated page"):
         build_site(s)
-    assert r.flows == 5
+    assert r.flows == 7
 
 
 def test_build_refuses_a_project_that_uses_the_plugin(tmp_path):

@@ -198,6 +198,18 @@ def test_state_diagram_of_client_credentials_is_exactly(parsed):
     ]
 
 
+def _polling_states(flow) -> dict:
+    """State id -> the polling of the step whose client waits there: the state its ``starts_after``
+    step leads to, else the polled step's source state."""
+    out = {}
+    for t in flow.transitions:
+        poll = t.request.poll if t.request is not None else None
+        if poll is not None:
+            first = flow.transition_map[poll.starts_after] if poll.starts_after else t
+            out[first.to if poll.starts_after else t.from_] = poll
+    return out
+
+
 @pytest.mark.parametrize("name", NAMES)
 def test_state_diagram_round_trips(parsed, name):
     flow = FLOWS[name]
@@ -208,7 +220,12 @@ def test_state_diagram_round_trips(parsed, name):
     expected = {(None, s.id) for s in flow.states if s.initial} | {(s.id, None) for s in flow.states if s.terminal}
     expected |= {(t.from_, t.to) for t in flow.transitions}
     expected |= {(t.from_, f.to or t.from_) for t in flow.transitions for f in t.failures}
+    polls = _polling_states(flow)
+    expected |= {(sid, sid) for sid in polls}
     assert _through_choices(got) == expected
+    # a polled step: a self-transition where the client waits, labelled with the intermediate answers
+    for sid, poll in polls.items():
+        assert any(a == b == sid and all(n(p.error) in x for p in poll.pending) for a, b, x in got), sid
 
     # states: every title, initial and terminal markers, failure states styled apart
     by_id = {st.id: s for s, st in zip([s for s in lab["states"] if s["type"] == "default"], flow.states,

@@ -18,8 +18,9 @@ import flowdoc
 from flowdoc.render import VIEWS, render_diagram, render_page
 
 ROOT = Path(__file__).resolve().parent.parent
-#: The five example flows of the format (other files in flows/ are checked by the semantic tests).
-EXAMPLES = ["authorization-code-pkce", "client-credentials", "gateway-login", "mfa-step-up", "silent-refresh-rotation"]
+#: The example flows of the format (other files in flows/ are checked by the semantic tests).
+EXAMPLES = ["authorization-code-pkce", "client-credentials", "gateway-login", "mfa-step-up", "silent-refresh-rotation",
+            "device-authorization", "token-introspection-revocation"]
 
 
 class _Text(SingleFileSnapshotExtension):

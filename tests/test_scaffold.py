@@ -237,8 +237,9 @@ def test_from_discovery_one_flow_per_grant_and_the_client_credentials_one_verifi
     r = run("new", "--from-discovery", oidc_server.discovery_url, "-o", str(out))
     assert r.exit_code == 0, r.output
     names = sorted(p.name for p in out.iterdir())
-    # the test server lists authorization_code, implicit, refresh_token and client_credentials
-    assert names == ["authorization-code-pkce.yaml", "client-credentials.yaml", "refresh-rotation.yaml"]
+    # the test server lists authorization_code, implicit, refresh_token, client_credentials and device_code
+    assert names == ["authorization-code-pkce.yaml", "client-credentials.yaml", "device-flow.yaml",
+                     "refresh-rotation.yaml"]
     assert "implicit" in r.stderr
     for p in out.iterdir():
         assert p.read_text().startswith(MODELINE + "\n")

@@ -33,7 +33,8 @@ from tests.support.site_browser import DRAWN, MEASURE, OVERLAPS, Visit, serve
 
 ROOT = Path(__file__).resolve().parent.parent
 SHOTS = ROOT / "build" / "screenshots"
-EXAMPLES = ["authorization-code-pkce", "client-credentials", "gateway-login", "mfa-step-up", "silent-refresh-rotation"]
+EXAMPLES = ["authorization-code-pkce", "client-credentials", "gateway-login", "mfa-step-up", "silent-refresh-rotation",
+            "device-authorization", "token-introspection-revocation"]
 WIDTHS = {"desktop": 1280, "phone": 390}
 THEMES = ["mkdocs", "material"]
 MIN_LABEL_PX = 12

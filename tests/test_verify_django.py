@@ -21,7 +21,7 @@ from tests.helpers import FLOWS, run_verify
 from tests.support.django_server import start_django_server
 from tests.support.verify_inputs import verify_inputs
 
-NEUTRAL = ["client-credentials", "authorization-code-pkce", "silent-refresh-rotation"]
+NEUTRAL = ["client-credentials", "authorization-code-pkce", "silent-refresh-rotation", "token-introspection-revocation"]
 
 #: how django-oauth-toolkit differs, as inputs: the consent form's field and values
 DJANGO_INPUTS = {"consent_field": "allow", "consent_approve": "Authorize", "consent_deny": "false",
@@ -33,6 +33,8 @@ DJANGO_GAPS = {
     "authorization-code-pkce/wrong_password": "login_error_code",
     "authorization-code-pkce/account_locked": "has_lockout",
     "authorization-code-pkce/token_redirect_mismatch": "redirect_mismatch_invalid_grant",
+    "token-introspection-revocation/wrong_client": "introspection_invalid_client",
+    "token-introspection-revocation/unauthenticated_after_revocation": "introspection_invalid_client",
 }
 #: django-oauth-toolkit >= 3.4 refuses a refresh token REFRESH_TOKEN_EXPIRE_SECONDS after its access
 #: token expired (older versions never did): its lifetime from issue is the sum, 2 + 4 s here, so the
@@ -58,6 +60,8 @@ def django_args(srv, *, gaps: bool = True) -> list[str]:
     values = {
         "issuer": srv.issuer, "resource_url": srv.resource, "redirect_uri": srv.redirect_uri,
         "client_id": "flowdoc-web", "client-credentials.client_id": "flowdoc-service", "username": "alice",
+        # introspection: the service gets the token, the web client stands in for the API (any confidential client)
+        "token-introspection-revocation.client_id": "flowdoc-service", "api_client_id": "flowdoc-web",
         "access_token_ttl": "3", "service_token_ttl": str(DJANGO_TTL["AccessToken"]), "refresh_token_ttl": "5",
         **DJANGO_INPUTS,
     }
@@ -73,6 +77,8 @@ def django_env(srv, tmp_path: Path) -> Path:
     path = tmp_path / "django.env"
     path.write_text(f"FLOWDOC_CLIENT_SECRET={srv.secrets['flowdoc-web']}\n"
                     f"FLOWDOC_CLIENT_CREDENTIALS__CLIENT_SECRET={srv.secrets['flowdoc-service']}\n"
+                    f"FLOWDOC_TOKEN_INTROSPECTION_REVOCATION__CLIENT_SECRET={srv.secrets['flowdoc-service']}\n"
+                    f"FLOWDOC_API_CLIENT_SECRET={srv.secrets['flowdoc-web']}\n"
                     f"FLOWDOC_PASSWORD={srv.users['alice']['password']}\n")
     return path
 
@@ -94,7 +100,7 @@ def test_server_neutral_flows_verify_against_django(django_run):
     skipped = {k for k, s in scenarios.items() if s["status"] == "skipped"}
     passed = {k for k, s in scenarios.items() if s["status"] == "passed"}
     assert skipped == set(DJANGO_GAPS)
-    assert passed == set(scenarios) - skipped and len(passed) == 14
+    assert passed == set(scenarios) - skipped and len(passed) == 17
     for key, switch in DJANGO_GAPS.items():  # each gap is named, with the input that says so
         reason = scenarios[key]["reason"]
         assert "does not have the behaviour" in reason and f"input {switch}=false" in reason, (key, reason)
@@ -109,13 +115,31 @@ def test_server_neutral_flows_verify_against_django(django_run):
     notes = [r["note"] for r in happy["steps"] if r["outcome"] == "skipped"]
     assert any("JWT check of body.access_token not run" in n and "jwt_access_tokens" in n for n in notes), notes
     # nor the lifecycle's format: unobservable on this server, naming the behaviour (not counted as proven)
-    for fid in NEUTRAL:
+    for fid in ("client-credentials", "authorization-code-pkce", "silent-refresh-rotation"):  # JWTs assumed
         (flow,) = [f for f in data["flows"] if f["id"] == fid]
         fmt = {e["id"]: e for e in flow["coverage"]["elements"]}["lifecycle:access_token.format"]
         assert fmt["result"] == "unobservable" and "jwt_access_tokens" in fmt["reason"], (fid, fmt)
     # consent denied is proven at the callback, on both servers' terms
     denied = scenarios["authorization-code-pkce/access_denied"]
     assert [r["status"] for r in denied["steps"] if r["transition"] == "give_consent"] == [302]
+
+
+def test_introspection_and_revocation_endpoints_come_from_rfc_8414(django_run):
+    """Django's OpenID document names no introspection or revocation endpoint; its RFC 8414 document
+    does: verify reads it once and requests /o/introspect/ and /o/revoke_token/, and the cross-check
+    finds nothing missing."""
+    srv, proc, data, _tmp = django_run
+    scenarios = {s["name"]: s for f in data["flows"] if f["id"] == "token-introspection-revocation"
+                 for s in f["scenarios"]}
+    happy = scenarios["happy-path"]
+    assert happy["status"] == "passed", happy
+    assert [(r["transition"], r["url"]) for r in happy["steps"] if r["outcome"] == "response"] == [
+        ("get_token", srv.issuer + "/token/"), ("introspect_active", srv.issuer + "/introspect/"),
+        ("revoke", srv.issuer + "/revoke_token/"), ("introspect_revoked", srv.issuer + "/introspect/")]
+    assert "discovery-endpoint" not in proc.stdout + proc.stderr
+    assert not [w for w in data.get("warnings", []) if "introspection_endpoint" in w or "revocation_endpoint" in w]
+    # a wrong secret at the revocation endpoint is the standard 401 invalid_client on Django too
+    assert scenarios["revoke_bad_secret"]["status"] == "passed"
 
 
 def test_no_secret_in_django_outputs(django_run):
@@ -154,7 +178,7 @@ def test_token_endpoint_flow_verifies_against_both_servers_without_edits(django_
 
 def test_django_gaps_are_real(django_server, tmp_path):
     """Left switched on, each behaviour Django lacks fails its scenario: the skips hide no pass."""
-    flows = [str(FLOWS / "authorization-code-pkce.yaml")]
+    flows = [str(FLOWS / "authorization-code-pkce.yaml"), str(FLOWS / "token-introspection-revocation.yaml")]
     args = django_args(django_server, gaps=False) + ["--input", "has_lockout=false", "--report-json",
                                                      str(tmp_path / "r.json"), "--jobs", "4"]
     for key in DJANGO_GAPS:
@@ -172,3 +196,7 @@ def test_django_gaps_are_real(django_server, tmp_path):
     # oauthlib answers a redirect_uri mismatch at the token endpoint with invalid_request
     mismatch = got["authorization-code-pkce/token_redirect_mismatch"]["failure"]
     assert any(c["what"] == "error" and "invalid_request" in c["actual"] for c in mismatch["checks"]), mismatch
+    # introspection with a wrong secret: a bare 403, not RFC 7662's 401 invalid_client
+    for name in ("wrong_client", "unauthenticated_after_revocation"):
+        wrong = got[f"token-introspection-revocation/{name}"]["failure"]
+        assert {"what": "status", "expected": "401", "actual": "403"} in wrong["checks"], wrong

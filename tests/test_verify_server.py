@@ -104,6 +104,27 @@ def test_every_example_flow_verifies_with_full_coverage(full_run):
     assert [r["status"] for r in wrong["steps"] if r["transition"] == "submit_credentials"] == [401, 200]
     lock = next(s for s in flows["mfa-step-up"]["scenarios"] if s["name"] == "otp_lockout")
     assert [r["status"] for r in lock["steps"] if r["transition"] == "submit_otp"] == [401, 401, 403]
+    # the device flow polls: the first poll right after the device code (pending), then after the user's
+    # approval a slow_down, and the tokens at the poll after that; the intermediate answers are proven
+    dev = next(s for s in flows["device-authorization"]["scenarios"] if s["name"] == "happy-path")
+    polls = [(r["role"], r["status"], r["note"]) for r in dev["steps"] if r["transition"] == "poll_tokens"]
+    assert [(role, status) for role, status, _n in polls] == [
+        ("step (first poll)", 400), ("step (poll 2)", 400), ("step (poll 3)", 200)], polls
+    assert polls[0][2].startswith("authorization_pending") and polls[1][2] == "slow_down: poll again in 6 s"
+    assert [r["transition"] for r in dev["steps"]][:2] == ["request_codes", "poll_tokens"]
+    assert {("device-authorization", "poll:poll_tokens/authorization_pending"),
+            ("device-authorization", "poll:poll_tokens/slow_down")} <= proven
+    # the denial and the expiry end the polling as the failure branches document
+    for name in ("access_denied", "expired_token"):
+        scn = next(s for s in flows["device-authorization"]["scenarios"] if s["name"] == name)
+        assert scn["steps"][-1]["transition"] == "poll_tokens" and scn["steps"][-1]["status"] == 400, (name, scn)
+    # introspection: active, revoked, then active false; wrong clients are refused
+    intro = {s["name"]: s for s in flows["token-introspection-revocation"]["scenarios"]}
+    assert set(intro) == {"happy-path", "bad_secret", "wrong_client", "revoke_bad_secret",
+                          "unauthenticated_after_revocation"}
+    assert [r["transition"] for r in intro["happy-path"]["steps"]] == [
+        "get_token", "introspect_active", "revoke", "introspect_revoked"]
+    assert all(r["url"].startswith(srv.issuer + "/token") for r in intro["happy-path"]["steps"])
 
 
 def test_junit_lists_each_scenario(full_run):

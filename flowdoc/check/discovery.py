@@ -88,7 +88,7 @@ def _request_findings(flow: Flow, t: Transition, meta: dict, resolve: Resolve) -
 def _endpoint(t: Transition, req: Request, meta: dict) -> Iterator[tuple]:
     if req.endpoint and not isinstance(meta.get(req.endpoint), str):
         yield ("discovery-endpoint", f"'{t.id}' requests the server's {req.endpoint}, which its metadata does not "
-               "name", ("request", "endpoint"), "error")
+               f"name (verify requests the documented path {quote(req.path)})", ("request", "endpoint"), "error")
 
 
 def _listed(meta: dict, key: str, values: list[str], path: tuple, code: str, what: str) -> Iterator[tuple]:

@@ -16,6 +16,7 @@ from ..model.expr import RESPONSE_PARTS, ExprError, Guard, iter_refs
 from ..model.flow import Flow, Transition, latest_versions
 from ..model.refs import walk_strings
 from .assumptions import check_assumptions
+from .polling import check_polls
 from .dominators import Dominance
 
 Path = tuple[Any, ...]  # a value's place in the flow file: its position is looked up for a problem only
@@ -191,6 +192,12 @@ def reserved_names(ctx: GraphContext) -> None:
 def assumptions(ctx: GraphContext) -> None:
     """The behaviours the flow assumes are listed once, and every name of one is listed."""
     check_assumptions(ctx.flow, ctx.diags, ctx.hints.near)
+
+
+@graph_check
+def polls(ctx: GraphContext) -> None:
+    """A polled request starts after an earlier step; no intermediate answer is documented as an outcome."""
+    check_polls(ctx.flow, ctx.diags, ctx.hints.near, ctx.graph.reachable)
 
 
 @graph_check

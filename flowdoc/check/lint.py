@@ -266,6 +266,37 @@ class TodoMarker(Rule):
                        "replace the TODO with what your server does")
 
 
+DEVICE_CODE_GRANT = "urn:ietf:params:oauth:grant-type:device_code"
+
+
+@rule
+class PollingDocumented(Rule):
+    id = "polling-documented"
+    severity = "warning"
+    rationale = ("A step the client repeats says so (poll), for how long (max_wait), and how the polling ends "
+                 "(the device flow: expired_token).")
+
+    def check(self, flow):
+        for i, t in enumerate(flow.transitions):
+            r = t.request
+            if r is None:
+                continue
+            device = (r.form or {}).get("grant_type") == DEVICE_CODE_GRANT
+            if device and r.poll is None:
+                yield (f"'{t.id}' redeems a device code, which the client polls for, but has no poll",
+                       ("transitions", i, "request"),
+                       "add poll: {interval: ${steps.START.body.interval}, max_wait: ${steps.START.body.expires_in}}")
+            if r.poll is None:
+                continue
+            if r.poll.max_wait is None:
+                yield (f"'{t.id}' polls with no max_wait: say how long the client keeps polling",
+                       ("transitions", i, "request", "poll"), "e.g. max_wait: ${steps.START.body.expires_in}")
+            if device and not any(f.response.error == "expired_token" for f in t.failures):
+                yield (f"'{t.id}' polls with a device code but does not document expired_token",
+                       ("transitions", i, "request", "poll"),
+                       "add a failure branch with response {status: 400, error: expired_token} (RFC 8628 section 3.5)")
+
+
 class LintConfig(BaseModel):
     """``[tool.flowdoc.lint]``: rules switched off, and severities changed (rule ids of :data:`RULES`)."""
 

@@ -221,6 +221,7 @@ class State(Base):
 
 # -------------------------------------------------------------- the exchange
 
+StatusCode = Annotated[int, Field(ge=100, le=599)]
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"]
 #: The client authentication methods that send the client id and secret (RFC 6749 §2.3.1).
 CLIENT_SECRET_AUTH: tuple[str, ...] = ("client_secret_basic", "client_secret_post")
@@ -232,6 +233,77 @@ ENDPOINTS = ("authorization_endpoint", "token_endpoint", "device_authorization_e
 EndpointName = Literal["authorization_endpoint", "token_endpoint", "device_authorization_endpoint",
                        "introspection_endpoint", "revocation_endpoint", "userinfo_endpoint", "end_session_endpoint",
                        "jwks_uri"]
+
+
+# ------------------------------------------------------------------ polling (RFC 8628)
+
+#: RFC 8628 §3.5: a client polls every 5 s unless the server says otherwise, and adds 5 s at slow_down
+POLL_INTERVAL = 5
+SLOW_DOWN_STEP = 5
+#: a duration given by a reference to an earlier answer or an input: ``${steps.start.body.interval}``
+DurationRef = Annotated[str, Field(pattern=r"^\s*\$\{[^}]+\}\s*$")]
+
+
+class PollAnswer(Base):
+    """An intermediate answer of a polled endpoint: the client waits and polls again."""
+
+    error: Text = Field(description="The error code of the answer (authorization_pending, slow_down, ...)")
+    status: StatusCode | list[StatusCode] = Field(400, description="Its status (RFC 8628: 400)")
+    add_interval: Duration | None = Field(
+        None, description="Seconds added to the interval for this and every later poll (slow_down: 5, RFC 8628 §3.5)"
+    )
+    description: str | None = None
+
+    @property
+    def statuses(self) -> list[int]:
+        return list(self.status) if isinstance(self.status, list) else [self.status]
+
+    @property
+    def added(self) -> int:
+        """Seconds this answer adds to the interval (slow_down: 5 unless given)."""
+        if self.add_interval is not None:
+            return self.add_interval
+        return SLOW_DOWN_STEP if self.error == "slow_down" else 0
+
+
+def _rfc8628_answers() -> list[PollAnswer]:
+    return [PollAnswer(error="authorization_pending", description="the user has not yet approved or denied"),
+            PollAnswer(error="slow_down", description="the client polls too often")]
+
+
+class Poll(Base):
+    """The client repeats the request until the answer is no longer an intermediate one (RFC 8628 §3.4)."""
+
+    interval: Duration | DurationRef = Field(
+        POLL_INTERVAL,
+        description="Seconds between polls, or a reference to an earlier answer (${steps.start.body.interval}); "
+        "default 5 (RFC 8628 §3.2)",
+    )
+    max_wait: Duration | DurationRef | None = Field(
+        None, description="How long the client polls at most (e.g. ${steps.start.body.expires_in})"
+    )
+    until: str | None = Field(None, description="What the polling waits for, in words (the diagram's loop label)")
+    starts_after: Id | None = Field(
+        None,
+        description="The step after which the client starts polling; the steps between it and this one happen "
+        "while it polls (the user approves on another device). verify sends the first poll right after that "
+        "step and expects an intermediate answer",
+    )
+    pending: list[PollAnswer] = Field(
+        default_factory=_rfc8628_answers,
+        description="Intermediate answers: poll again (default RFC 8628: 400 authorization_pending, 400 slow_down "
+        "adding 5 s); any other answer ends the polling (the response, or a failure branch)",
+    )
+
+    @field_validator("pending")
+    @classmethod
+    def _distinct(cls, v: list[PollAnswer]) -> list[PollAnswer]:
+        seen: set[str] = set()
+        for a in v:
+            if a.error in seen:
+                raise ValueError(f"intermediate answer {_quote(a.error)} is listed twice")
+            seen.add(a.error)
+        return v
 
 
 class LintOff(Base):
@@ -309,6 +381,9 @@ class Request(Base):
         description="The server behaviour (an id under 'assumes') the documented path relies on, e.g. where a "
         "login page lives; where switched off, verify does not compare the request URL with 'path'",
     )
+    poll: Poll | None = Field(
+        None, description="Repeat the request while the server answers an intermediate answer (device flow, RFC 8628)"
+    )
     omit: list[str] = Field(
         default_factory=list,
         description="Fields, parameters, headers or cookies not sent, e.g. a hidden field of a submitted form "
@@ -329,6 +404,8 @@ class Request(Base):
             raise ValueError("'token' is only used with auth: bearer")
         if self.method in ("GET", "HEAD") and (self.form is not None or self.json_body is not None):
             raise ValueError(f"a {self.method} request has no body; move the parameters to 'query'")
+        if self.poll is not None and self.retry is not None:
+            raise ValueError("a polled request repeats by 'poll'; leave out 'retry'")
         return self
 
     @property
@@ -395,7 +472,6 @@ class Redirect(Base):
     )
 
 
-StatusCode = Annotated[int, Field(ge=100, le=599)]
 TEXT_HELP = ("Texts the answer shows, each found in the visible text of an HTML page (or a text body), "
              "spaces and case as a reader sees them: 'Invalid username or password'")
 

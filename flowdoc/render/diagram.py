@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Union
 
-from ..model.flow import Failure, Flow, Transition, parallel_groups
+from ..model.flow import Failure, Flow, Poll, Transition, parallel_groups
 
 from .labels import (  # noqa: F401 - the text helpers, also used as diagram.NAME
     secret_values,
@@ -41,6 +41,9 @@ from .labels import (  # noqa: F401 - the text helpers, also used as diagram.NAM
     duration_text,
     wait_text,
     ordered_transitions,
+    poll_answer_label,
+    poll_label,
+    poll_text,
 )
 from .routes import find_routes, happy_label
 
@@ -81,7 +84,7 @@ class Section:
 
 @dataclass
 class Block:
-    kind: Literal["alt", "opt", "par", "rect"]
+    kind: Literal["alt", "opt", "par", "rect", "loop"]
     sections: list[Section]
     transition: str | None = None
     #: an alternative route where it leaves the happy path (its first section is the happy path's way)
@@ -125,7 +128,10 @@ def _step_items(flow: Flow, t: Transition) -> list[SeqItem]:
         items.append(Note([a], wait_text(flow, t.wait), "wait"))
     tell = telling_fields(t)
     if t.request is not None and t.response is not None:
-        items.append(Message(a, b, request_label(flow, t.request), "request", t.id))
+        if t.request.poll is not None:  # the request and its intermediate answers in a loop
+            items.append(_poll_block(flow, t, t.request.poll))
+        else:
+            items.append(Message(a, b, request_label(flow, t.request), "request", t.id))
         ok: SeqItem = Message(b, a, response_label(flow, t.response, tell), "response", t.id)
         back_from, back_to = b, a
     else:
@@ -147,6 +153,16 @@ def _step_items(flow: Flow, t: Transition) -> list[SeqItem]:
         note = Note([a, b] if a != b else [a], f"internal: {t.title}", "internal")
         return [Block("rect", [Section("", [note, *items])], t.id)]
     return items
+
+
+def _poll_block(flow: Flow, t: Transition, poll: Poll) -> Block:
+    """A polled step: a loop of the request and its intermediate answers; the answer that ends it follows."""
+    a, b = t.sender, t.receiver
+    assert t.request is not None
+    items: list[SeqItem] = [Message(a, b, request_label(flow, t.request), "request", t.id)]
+    items += [Message(b, a, poll_answer_label(p), "response", t.id) for p in poll.pending]
+    return Block("loop", [Section(poll_label(flow, t, poll), items)], t.id)
+
 
 
 def answer_label(t: Transition) -> str:
@@ -218,7 +234,7 @@ class StateEdge:
     src: str | None  # None: the initial pseudo state [*]
     dst: str | None  # None: the final pseudo state [*]
     label: str = ""
-    kind: Literal["transition", "failure", "success", "choice", "start", "end"] = "transition"
+    kind: Literal["transition", "failure", "success", "choice", "start", "end", "poll"] = "transition"
     transition: str | None = None
     failure: str | None = None
 
@@ -278,12 +294,30 @@ def build_state_graph(flow: Flow) -> StateGraph:
     for t in flow.transitions:
         outgoing.setdefault(t.from_, []).append(t)
     edges = starts
+    polls = _poll_states(flow)
     for node in nodes[: len(flow.states)]:
+        for t, poll in polls.get(node.key, ()):  # polling: the state stays while the answer is an intermediate one
+            label = "\n".join(poll_answer_label(p) for p in poll.pending)
+            edges.append(StateEdge(node.key, node.key, label, "poll", t.id))
         outs = outgoing.get(node.key)
         if outs:
             _state_edges(node.key, outs, edges, choice_key)
     edges.extend(ends)
     return StateGraph(nodes, edges)
+
+
+def _poll_states(flow: Flow) -> dict[str, list[tuple[Transition, Poll]]]:
+    """State id -> the polled steps (with their polling) whose client waits there: the state after
+    ``starts_after`` (where the polling starts), else the polled step's own source state."""
+    out: dict[str, list[tuple[Transition, Poll]]] = {}
+    tm = flow.transition_map
+    for t in flow.transitions:
+        poll = t.request.poll if t.request is not None else None
+        if poll is None:
+            continue
+        first = tm.get(poll.starts_after) if poll.starts_after else None
+        out.setdefault(first.to if first is not None else t.from_, []).append((t, poll))
+    return out
 
 
 def _state_edges(sid: str, outs: list[Transition], edges: list[StateEdge], choice_key) -> None:
@@ -361,6 +395,9 @@ def build_flowchart(flow: Flow, order: list[Transition] | None = None) -> Flowch
         else:
             edges.append(FlowEdge(src, step))
         nodes.append(FlowNode(step, t.title, "step", transition=t.id))
+        poll = t.request.poll if t.request is not None else None
+        if poll is not None:
+            edges.append(FlowEdge(step, step, poll_text(flow, poll), dotted=True))
         brief = response_brief(t.response) if t.response is not None else ""
         prev = step
         for f in t.failures:

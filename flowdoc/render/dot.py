@@ -155,7 +155,7 @@ def sequence(seq: Sequence, name: str = "sequence") -> str:
             elif isinstance(it, Block):
                 for i, sec in enumerate(it.sections):
                     head = {"alt": ("alt", "else"), "opt": ("opt", "opt"), "par": ("par", "and"),
-                            "rect": ("internal", "internal")}[it.kind]
+                            "rect": ("internal", "internal"), "loop": ("loop", "loop")}[it.kind]
                     word = head[0] if i == 0 else head[1]
                     rows.append(("block", Note([], f"[{word}] {sec.label}".rstrip(), "internal")))
                     flatten(sec.items)

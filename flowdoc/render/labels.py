@@ -9,7 +9,7 @@ import re
 from typing import Any
 
 from ..model.expr import ExprError, Ref, iter_refs
-from ..model.flow import Failure, Flow, Request, Response, Transition
+from ..model.flow import Failure, Flow, Poll, PollAnswer, Request, Response, Transition
 
 
 def secret_values(flow: Flow) -> dict[str, str]:
@@ -280,6 +280,8 @@ def response_fields(flow: Flow, resp: Response, tell: frozenset[str] = frozenset
     if resp.redirect is not None:
         fields.append(_redirect_text(flow, resp.redirect))
     fields += _header_items(flow, resp.headers)
+    if resp.content_type:
+        fields.append(resp.content_type)
     if resp.form:
         fields.append("HTML form")
     fields += [f"“{readable(flow, t)}”" for t in resp.text]
@@ -374,3 +376,40 @@ def ordered_transitions(flow: Flow) -> list[Transition]:
     happy = flow.happy_path()
     seen = {t.id for t in happy}
     return happy + [t for t in flow.transitions if t.id not in seen]
+
+
+# ------------------------------------------------------------------ polling (RFC 8628)
+
+
+def _seconds_words(flow: Flow, value: Any) -> str:
+    """``5 s``; a reference reads ``the interval from step 1``."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return duration_text(value)
+    return readable(flow, str(value))
+
+
+def poll_answer_label(a: PollAnswer) -> str:
+    """``400 slow_down — poll again, 5 s slower``."""
+    then = f"poll again, {duration_text(a.added)} slower" if a.added else "poll again"
+    return f"{status_text(a.status)} {a.error} — {then}"
+
+
+def poll_label(flow: Flow, t: Transition, poll: Poll) -> str:
+    """The loop's label: ``From step 1 on, poll at the interval from step 1 (5 s if none) until …; at most …``."""
+    interval = _seconds_words(flow, poll.interval)
+    text = f"poll every {interval}" if isinstance(poll.interval, int) else f"poll at {interval} (5 s if none)"
+    if poll.starts_after:
+        n = _step_numbers(flow).get(poll.starts_after)
+        text = f"From step {n} on, {text}" if n else f"From {poll.starts_after} on, {text}"
+    else:
+        text = text[0].upper() + text[1:]
+    until = poll.until or "the answer is not " + " or ".join(a.error for a in poll.pending)
+    text += f" until {until}"
+    if poll.max_wait is not None:
+        text += f"; at most {_seconds_words(flow, poll.max_wait)}"
+    return text
+
+
+def poll_text(flow: Flow, poll: Poll) -> str:
+    """The page's words for the intermediate answers: ``400 authorization_pending: poll again; …``."""
+    return "; ".join(poll_answer_label(a).replace(" — ", ": ", 1) for a in poll.pending)

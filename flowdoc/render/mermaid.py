@@ -46,6 +46,9 @@ def sequence(seq: Sequence) -> str:
                 if it.kind == "rect":
                     lines.append(f"{pad}rect {INTERNAL_RECT}")
                     emit(it.sections[0].items, depth + 1)
+                elif it.kind == "loop":
+                    lines.append(f"{pad}loop {mermaid_label(it.sections[0].label, WIDTH_BLOCK)}".rstrip())
+                    emit(it.sections[0].items, depth + 1)
                 else:
                     sep = {"alt": "else", "par": "and"}.get(it.kind, "")  # opt: one section
                     for i, sec in enumerate(it.sections):

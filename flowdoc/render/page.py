@@ -79,6 +79,7 @@ class Step:
     parallel: str | None
     wait: str | None
     discovered: str | None = None  # the endpoint's name in the server's metadata (token_endpoint ...)
+    poll: str | None = None  # a polled step: how often, until when, and its intermediate answers
 
 
 @dataclass
@@ -183,6 +184,12 @@ def _changelog(flow: Flow, given: list[dict] | None) -> list[dict]:
     return out
 
 
+def _poll_words(flow: Flow, t) -> str:
+    """``From step 1 on, poll … until …. Meanwhile: 400 authorization_pending: poll again; …``."""
+    poll = t.request.poll
+    return f"{L.poll_label(flow, t, poll)}. Intermediate answers: {L.poll_text(flow, poll)}."
+
+
 def build_page_data(flow: Flow, changelog: list[dict] | None = None) -> PageData:
     actors = flow.actors
     states = flow.state_map
@@ -217,6 +224,7 @@ def build_page_data(flow: Flow, changelog: list[dict] | None = None) -> PageData
                 parallel=t.parallel,
                 wait=D.wait_text(flow, t.wait) if t.wait is not None else None,
                 discovered=req.endpoint if req else None,
+                poll=_poll_words(flow, t) if req and req.poll else None,
             )
         )
 

@@ -8,6 +8,13 @@ of these that answers a JSON object:
 2. ``{origin}/.well-known/oauth-authorization-server{issuer path}`` (RFC 8414, path inserted);
 3. ``{issuer}/.well-known/oauth-authorization-server`` (the form servers mounted under a path use).
 
+The first document that answers is the server's metadata. When it lacks a value a flow needs (an
+endpoint its requests name: django-oauth-toolkit's OpenID document names no introspection or
+revocation endpoint, its RFC 8414 document does), the later documents are read once and fill in
+what the first leaves out; a value the first names is never replaced. Where no document names an
+endpoint, :meth:`Discovery.endpoint` raises :class:`EndpointMissing` and verify requests the
+documented ``path`` (the cross-check reports the gap as a warning).
+
 The document's ``issuer`` must be the base URL (OpenID Connect Discovery §4.3, RFC 8414 §3.3: a
 document naming another issuer could send credentials to another server), and an endpoint it names
 must be an http(s) URL on the issuer's origin (flowdoc sends credentials only to the server the flow
@@ -23,15 +30,15 @@ from __future__ import annotations
 import json
 import os
 import threading
-from dataclasses import dataclass
-from typing import Any, Callable
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable
 from urllib.parse import urlsplit
 
 import httpx
 
 from ..check.discovery import cross_check
 from ..diagnostics import Diagnostic
-from ..model.flow import Flow
+from ..model.flow import ENDPOINTS, Flow
 from ._http import BadResponse, Exchanger, Outgoing, TimedOut, Unreachable
 from ._limits import install_deadline
 from ._received import Received
@@ -50,6 +57,10 @@ class DiscoveryError(Exception):
 
 class DiscoveryUnreachable(DiscoveryError):
     """The server did not answer at all (exit code 3, like any unreachable server)."""
+
+
+class EndpointMissing(DiscoveryError):
+    """No metadata document of the server names the endpoint (verify requests the documented path)."""
 
 
 def metadata_urls(base: str) -> list[str]:
@@ -77,6 +88,15 @@ def _origin(url: str) -> tuple[str, str, int | None]:
 class Metadata:
     url: str  # where it was read
     doc: dict[str, Any]
+    #: the later documents, not read yet: read once, when a value the flow needs is missing
+    more: list[str] = field(default_factory=list)
+    #: where the values the first document lacks were read, in order
+    also: list[str] = field(default_factory=list)
+
+    @property
+    def where(self) -> str:
+        """The documents the values come from, for messages."""
+        return " and ".join([self.url, *self.also])
 
 
 class Discovery:
@@ -92,7 +112,9 @@ class Discovery:
         self._findings: list[Diagnostic] = []
 
     # ------------------------------------------------------------ reading
-    def metadata(self, base: str) -> Metadata:
+    def metadata(self, base: str, wanted: Iterable[str] = ()) -> Metadata:
+        """The metadata of the server whose issuer is ``base``; with ``wanted`` (names of values),
+        the later documents fill in those the first lacks (read once per run)."""
         key = base.rstrip("/")
         with self._lock:
             lock = self._locks.setdefault(key, threading.Lock())
@@ -104,13 +126,38 @@ class Discovery:
                 except DiscoveryError as exc:
                     found = exc
                 self._cache[key] = found
-        if isinstance(found, DiscoveryError):
-            raise found
+            if isinstance(found, DiscoveryError):
+                raise found
+            if found.more and any(name not in found.doc for name in wanted):
+                self._supplement(key, found)
         return found
+
+    def _supplement(self, issuer: str, meta: Metadata) -> None:
+        """Values the first document lacks, from the later documents of the same issuer (the first
+        document's values stay). A later document that cannot be read, or names another issuer, adds nothing."""
+        merged = dict(meta.doc)
+        for url in meta.more:
+            try:
+                _req, got = self._send(Outgoing("GET", url, [("Accept", "application/json")], timeout=self._timeout))
+            except (Unreachable, TimedOut, BadResponse):
+                continue
+            if got.status != 200 or not isinstance(got.json, dict):
+                continue
+            try:
+                doc = self._checked_issuer(issuer, url, got.json)
+            except DiscoveryError:
+                continue
+            added = {k: v for k, v in doc.items() if k not in merged}
+            if added:
+                merged.update(added)
+                meta.also.append(url)
+        meta.more = []
+        meta.doc = merged  # one assignment: a reader sees the old or the new document, whole
 
     def _read(self, issuer: str) -> Metadata:
         tried: list[str] = []
-        for url in metadata_urls(issuer):
+        urls = metadata_urls(issuer)
+        for i, url in enumerate(urls):
             try:
                 _req, got = self._send(Outgoing("GET", url, [("Accept", "application/json")], timeout=self._timeout))
             except (Unreachable, TimedOut) as exc:
@@ -119,7 +166,7 @@ class Discovery:
                 tried.append(f"{url}: {exc}")
                 continue
             if got.status == 200 and isinstance(got.json, dict):
-                return Metadata(url, self._checked_issuer(issuer, url, got.json))
+                return Metadata(url, self._checked_issuer(issuer, url, got.json), more=urls[i + 1:])
             tried.append(f"{url} answered {got.status}" + ("" if got.status != 200 else ", not a JSON object"))
         raise DiscoveryError(f"no discovery document for {issuer}: " + "; ".join(tried))
 
@@ -134,13 +181,15 @@ class Discovery:
 
     def endpoint(self, base: str, name: str) -> str:
         """The URL of endpoint ``name`` (``token_endpoint`` ...) of the server whose issuer is ``base``."""
-        meta = self.metadata(base)
+        meta = self.metadata(base, [name])
         url = meta.doc.get(name)
+        if url is None:
+            raise EndpointMissing(f"the discovery document at {meta.where} names no {name}")
         if not isinstance(url, str) or not url:
-            raise DiscoveryError(f"the discovery document at {meta.url} names no {name}")
+            raise DiscoveryError(f"the discovery document at {meta.where} names no usable {name}")
         scheme = urlsplit(url).scheme.lower()
         if scheme not in ("http", "https") or _origin(url) != _origin(base):
-            raise DiscoveryError(f"the discovery document at {meta.url} puts the {name} on another origin "
+            raise DiscoveryError(f"the discovery document at {meta.where} puts the {name} on another origin "
                                  f"({url[:200]}); flowdoc sends requests only to the server the flow names")
         return url
 
@@ -152,11 +201,13 @@ class Discovery:
             if key in self._checked:
                 return
             self._checked.add(key)
+        wanted = {t.request.endpoint for t in flow.transitions
+                  if t.receiver == actor and t.request is not None and t.request.endpoint is not None}
         try:
-            meta = self.metadata(base)
+            meta = self.metadata(base, wanted)
         except DiscoveryError:
             return
-        found = cross_check(flow, meta.doc, actors=[actor], resolve=resolve, source=f"discovery {meta.url}")
+        found = cross_check(flow, meta.doc, actors=[actor], resolve=resolve, source=f"discovery {meta.where}")
         with self._lock:
             room = MAX_FINDINGS - len(self._findings)
             self._findings.extend(found[:max(room, 0)])
@@ -186,7 +237,7 @@ def read_metadata(source: str, *, timeout: float = 15.0) -> Metadata:
         exchanger = Exchanger(client, Redactor())
         disco = Discovery(exchanger.send, timeout)
         if "/.well-known/" not in urlsplit(source).path:
-            return disco.metadata(source)
+            return disco.metadata(source, ENDPOINTS)  # what the OpenID document lacks, from RFC 8414's
         try:
             _req, got = exchanger.send(Outgoing("GET", source, [("Accept", "application/json")], timeout=timeout))
         except (Unreachable, TimedOut) as exc:

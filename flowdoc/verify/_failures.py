@@ -95,7 +95,7 @@ class FailureSteps(RunHost):
         """A provoked exchange: the failure's documented response (or timeout, or network error)."""
         spec: FailureResponse = f.response
         try:
-            req, got = self._send(t, out, role)
+            req, got = self._polled_send(state, t, out, role)
         except TimedOut as exc:
             if spec.outcome == "timeout":
                 return

@@ -1,4 +1,4 @@
-"""What the mixins of :class:`~flowdoc.verify._runner.ScenarioRun` (the failure and probe parts)
+"""What the mixins of :class:`~flowdoc.verify._runner.ScenarioRun` (the failure, probe and polling parts)
 use of the runner: declared for the type checker only, so each part type-checks on its own.
 
 At run time :class:`RunHost` is an empty class; :class:`~flowdoc.verify._runner.ScenarioRun`
@@ -15,6 +15,8 @@ from ..model.flow import FailureResponse, Response
 Spec = TypeVar("Spec", Response, FailureResponse, Response | None)
 
 if TYPE_CHECKING:
+    import threading
+
     import httpx
 
     from ..model.flow import Flow, RequestPatch, Transition
@@ -36,6 +38,7 @@ class RunHost:
         result: ScenarioResult
         _covered: list[str]
         _current: str | None
+        _records_lock: threading.Lock
 
         def _run_transition(self, state: FlowState, t: Transition, *, role: str, cover: bool) -> None: ...
 
@@ -55,6 +58,9 @@ class RunHost:
         def _check_context(self, state: FlowState, t: Transition, overrides: dict[str, Any]) -> CheckContext: ...
 
         def _send(self, t: Transition, out: Outgoing, role: str) -> tuple[httpx.Request, Received]: ...
+
+        def _polled_send(self, state: FlowState, t: Transition, out: Outgoing, role: str,
+                         *, first: bool = False) -> tuple[httpx.Request, Received]: ...
 
         def _fail(self, t: Transition, role: str, message: str, checks: list[CheckFailure],
                   req: httpx.Request | None = None, got: Received | None = None) -> ConformanceFailure: ...

@@ -2,8 +2,8 @@
 
 ``build_request`` runs named steps, each a small merge of request and patch (patch wins):
 ``_merge_omit`` → ``_merge_url`` (a URL from an earlier step, a submitted form, the endpoint the
-receiver's discovery document names for ``endpoint:``, or the documented path on the receiver's base
-URL; checked against the documented path, or against the named endpoint) → ``_merge_query`` →
+receiver's discovery documents name for ``endpoint:``, or the documented path on the receiver's base
+URL, also where no document names the endpoint; checked against the documented path, or against the named endpoint) → ``_merge_query`` →
 ``_merge_headers`` → ``_merge_body`` (form or JSON) → ``_merge_auth`` (a strategy from
 ``_auth.AUTH_METHODS``) → ``_merge_timeout``. Values render in that order, so the first missing
 value named is the first one the request needs.
@@ -19,7 +19,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 from ..model.expr import as_text
 from ..model.flow import Request, RequestPatch
 from ._auth import AUTH_METHODS, AuthCall
-from ._discovery import DiscoveryError, DiscoveryUnreachable
+from ._discovery import DiscoveryError, DiscoveryUnreachable, EndpointMissing
 from ._http import Outgoing, Unreachable, redact_url
 from ._outcomes import ConformanceFailure, UsageProblem
 from ._redact import Redactor
@@ -101,23 +101,26 @@ def _merge_url(b: Building, method: str) -> tuple[str, dict[str, Any]]:
         url, fields = _url_of_reference(b, reference), {}
     elif b.req.submit_form:
         url, fields = _url_of_form(b, method)
-    elif named:
-        return _discovered(b, named), {}
     else:
-        return _url_of_path(b, documented), {}
-    if named:
-        _check_at_endpoint(b, named, url)
+        discovered = _discovered(b, named) if named else None
+        return discovered or _url_of_path(b, documented), {}
+    endpoint = _discovered(b, named) if named else None
+    if named and endpoint is not None:
+        _check_at_endpoint(b, named, url, endpoint)
     elif b.check_path:
         _check_path(b, documented, url)
     return url, fields
 
 
-def _discovered(b: Building, name: str) -> str:
-    """``endpoint: token_endpoint``: the URL the receiver's discovery document names."""
+def _discovered(b: Building, name: str) -> str | None:
+    """``endpoint: token_endpoint``: the URL the receiver's discovery document names; None when no
+    document of the server names it (the documented path stands in; the cross-check warns)."""
     if b.endpoint is None:
         raise UsageProblem(f"'{b.step}': endpoint {name} needs the receiver's discovery document")
     try:
         return b.endpoint(name)
+    except EndpointMissing:
+        return None
     except DiscoveryUnreachable as exc:
         raise Unreachable(str(exc)) from None
     except DiscoveryError as exc:
@@ -125,9 +128,9 @@ def _discovered(b: Building, name: str) -> str:
                                  [CheckFailure("discovery", name, b.redactor.redact(str(exc)))]) from None
 
 
-def _check_at_endpoint(b: Building, name: str, url: str) -> None:
+def _check_at_endpoint(b: Building, name: str, url: str, endpoint: str) -> None:
     """A URL from an earlier step, at the endpoint it is documented at (its path within the endpoint's)."""
-    want = urlsplit(_discovered(b, name))
+    want = urlsplit(endpoint)
     got = urlsplit(url)
     base = want.path.rstrip("/")
     same = (got.scheme, got.netloc.lower()) == (want.scheme, want.netloc.lower())

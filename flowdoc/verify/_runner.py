@@ -40,6 +40,7 @@ from ._http import (
 )
 from ._outcomes import ConformanceFailure, SkipScenario, UsageProblem
 from ._plan import Scenario
+from ._poll import PollSteps
 from ._pool import RunContext
 from ._probe import ProbeStep
 from ._request import NO_PATCH, Building, build_request
@@ -72,7 +73,7 @@ def _target(scn: Scenario) -> Transition:
     return scn.target
 
 
-class ScenarioRun(FailureSteps, ProbeStep):
+class ScenarioRun(FailureSteps, ProbeStep, PollSteps):
     def __init__(self, ctx: RunContext, scenario: Scenario):
         self.ctx = ctx
         self.scn = scenario
@@ -192,6 +193,7 @@ class ScenarioRun(FailureSteps, ProbeStep):
         out = self._prepare(state, t)
         self._key_params_sent(state, t, out, role)
         self._exchange_step(state, t, out, role=role)
+        self._first_polls(state, t, role)
         if cover:
             self._cover([t.id])
 
@@ -308,15 +310,14 @@ class ScenarioRun(FailureSteps, ProbeStep):
     def _endpoint(self, state: FlowState, t: Transition, name: str) -> str:
         """An endpoint from the receiver's discovery document (read once per run), cross-checked once."""
         base = self._base_url(state, t.receiver)
-        url = self.ctx.discovery.endpoint(base, name)
         flow = state.flow
 
         def resolve(name: str) -> str | None:
             value = self._input(flow, name)
             return None if value is None else as_text(value)
 
-        self.ctx.discovery.cross_check(flow, t.receiver, base, resolve)
-        return url
+        self.ctx.discovery.cross_check(flow, t.receiver, base, resolve)  # also where the endpoint is missing
+        return self.ctx.discovery.endpoint(base, name)
 
     def _check_context(self, state: FlowState, t: Transition, overrides: dict[str, Any]) -> CheckContext:
         return CheckContext(state.renderer(overrides), self.ctx.redactor, self.ctx.jwks, self.client.cookies,
@@ -382,7 +383,7 @@ class ScenarioRun(FailureSteps, ProbeStep):
         """A step's exchange: the documented response (and the lifecycle statements of the tokens
         it carries), then its captures for later steps."""
         try:
-            req, got = self._send(t, out, role)
+            req, got = self._polled_send(state, t, out, role)
         except TimedOut as exc:
             raise self._fail(t, role, str(exc),
                              [CheckFailure("response", f"within {out.timeout:g} s", "timeout")]) from None

@@ -126,6 +126,11 @@ def catalog(flow: Flow) -> list[Statement]:
         if shows(t) and t.request.key_params and (t.request.url or t.request.submit_form):  # type: ignore[union-attr]
             out.append(Statement(f"key_params:{t.id}", STATEMENT,
                                  f"'{t.id}' sends {', '.join(t.request.key_params)}"))  # type: ignore[union-attr]
+    for t in flow.transitions:
+        poll = t.request.poll if t.request is not None and shows(t) else None
+        for a in poll.pending if poll is not None else ():
+            out.append(Statement(f"poll:{t.id}/{a.error}", STATEMENT,
+                                 f"'{t.id}' answers {a.error} while polling" + (f" (+{a.added} s)" if a.added else "")))
     if flow.lifecycle is not None:
         for name, tok in flow.lifecycle.tokens.items():
             out += _lifecycle(flow, name, tok)

@@ -16,9 +16,11 @@
 //   gatewayPort     0                      gateway (BFF) port                  env FLOWDOC_OIDC_GATEWAY_PORT
 //   ttl             {AccessToken, RefreshToken, AuthorizationCode, ClientCredentials, IdToken,
 //                    Interaction, Session, Grant}  seconds
-//   secrets         {"flowdoc-service", "flowdoc-service-post", "flowdoc-web", "flowdoc-gateway"}
+//   secrets         {"flowdoc-service", "flowdoc-service-post", "flowdoc-web", "flowdoc-gateway",
+//                    "flowdoc-reporting", "flowdoc-api"}
 //                   env FLOWDOC_OIDC_SERVICE_SECRET, FLOWDOC_OIDC_SERVICE_POST_SECRET,
-//                       FLOWDOC_OIDC_WEB_SECRET, FLOWDOC_OIDC_GATEWAY_SECRET
+//                       FLOWDOC_OIDC_WEB_SECRET, FLOWDOC_OIDC_GATEWAY_SECRET,
+//                       FLOWDOC_OIDC_REPORTING_SECRET, FLOWDOC_OIDC_API_SECRET
 //   users           {alice: {password}, bob: {password, totpSecret}, mallory: {password}}
 //                   env FLOWDOC_OIDC_ALICE_PASSWORD, FLOWDOC_OIDC_BOB_PASSWORD,
 //                       FLOWDOC_OIDC_BOB_TOTP_SECRET, FLOWDOC_OIDC_MALLORY_PASSWORD
@@ -30,6 +32,11 @@
 //   maxOtpFailures  3
 //   requireCsrf     true      login/otp/confirm forms carry a hidden `csrf` field that must be
 //                             posted back (400 `csrf_mismatch` otherwise)
+//   deviceInterval  5         the `interval` (seconds) the device authorization response gives (RFC 8628)
+//   deviceSlowDown  true      each device code's second poll is answered `slow_down` (once); a poll
+//                             sooner than the interval (interval + 5 s after a slow_down) is answered
+//                             `slow_down` too (an expired code: always expired_token). Every device-code poll is logged to stderr as
+//                             `device poll KEY #N ANSWER at EPOCH_MS` (KEY: a hash of the device code)
 //   stockErrorPage  false     true: oidc-provider's own error page (`<pre><strong>error</strong>:
 //                             invalid_redirect_uri</pre>`) instead of ours (id="error")
 //
@@ -47,6 +54,20 @@
 //                                   and resource scope, 303 -> /auth/:uid; decision=deny: ends the
 //                                   interaction with error=access_denied, 303 -> /auth/:uid
 //   POST /interaction/:uid/abort    ends the interaction with error=access_denied, 303
+//
+// Device authorization grant (RFC 8628): client `flowdoc-tv` (public, token_endpoint_auth_method none)
+//   POST /device/auth               200 {device_code, user_code, verification_uri, verification_uri_complete,
+//                                   expires_in (ttl.DeviceCode), interval (deviceInterval)}
+//   GET  /device                    the user-code form (xsrf, user_code) -> POST /device: the confirmation
+//                                   form (xsrf, user_code, confirm; `abort` denies: access_denied)
+//                                   -> POST /device with confirm: the login (and consent) interaction
+//                                   above, then the success page (200)
+//   POST /token grant_type=urn:ietf:params:oauth:grant-type:device_code
+//                                   400 authorization_pending | slow_down | access_denied | expired_token,
+//                                   200 tokens once approved
+// Introspection (RFC 7662, POST /token/introspection) and revocation (RFC 7009, POST /token/revocation):
+// client `flowdoc-reporting` gets opaque client-credentials tokens (no resource), which the API's own
+// client `flowdoc-api` introspects.
 //
 // Client `flowdoc-web` may also use the implicit grant (response_type "id_token token", no PKCE;
 // tokens in the redirect's URL fragment), for the deprecated flows/authorization-code-pkce.v1.yaml.
@@ -75,6 +96,7 @@
 
 import * as crypto from 'node:crypto';
 import * as http from 'node:http';
+import * as querystring from 'node:querystring';
 import { parseArgs } from 'node:util';
 
 import * as jose from 'jose';
@@ -100,6 +122,7 @@ const DEFAULTS = {
     ClientCredentials: 600,
     RefreshToken: 14 * 24 * 3600,
     AuthorizationCode: 60,
+    DeviceCode: 600,
     IdToken: 3600,
     Interaction: 3600,
     Session: 14 * 24 * 3600,
@@ -110,6 +133,8 @@ const DEFAULTS = {
     'flowdoc-service-post': 's3cr3t-service-secret',
     'flowdoc-web': 's3cr3t-web-secret',
     'flowdoc-gateway': 's3cr3t-gateway-secret',
+    'flowdoc-reporting': 's3cr3t-reporting-secret',
+    'flowdoc-api': 's3cr3t-api-secret',
   },
   users: {
     alice: { password: 'correct-horse-battery' },
@@ -121,6 +146,8 @@ const DEFAULTS = {
   maxOtpFailures: 3,
   requireCsrf: true,
   stockErrorPage: false,
+  deviceInterval: 5,
+  deviceSlowDown: true,
 };
 
 function isObject(v) { return v && typeof v === 'object' && !Array.isArray(v); }
@@ -152,6 +179,8 @@ function loadConfig() {
   else if (env.FLOWDOC_OIDC_SERVICE_SECRET) envOver.secrets['flowdoc-service-post'] = env.FLOWDOC_OIDC_SERVICE_SECRET;
   if (env.FLOWDOC_OIDC_WEB_SECRET) envOver.secrets['flowdoc-web'] = env.FLOWDOC_OIDC_WEB_SECRET;
   if (env.FLOWDOC_OIDC_GATEWAY_SECRET) envOver.secrets['flowdoc-gateway'] = env.FLOWDOC_OIDC_GATEWAY_SECRET;
+  if (env.FLOWDOC_OIDC_REPORTING_SECRET) envOver.secrets['flowdoc-reporting'] = env.FLOWDOC_OIDC_REPORTING_SECRET;
+  if (env.FLOWDOC_OIDC_API_SECRET) envOver.secrets['flowdoc-api'] = env.FLOWDOC_OIDC_API_SECRET;
   if (env.FLOWDOC_OIDC_ALICE_PASSWORD) envOver.users.alice.password = env.FLOWDOC_OIDC_ALICE_PASSWORD;
   if (env.FLOWDOC_OIDC_BOB_PASSWORD) envOver.users.bob.password = env.FLOWDOC_OIDC_BOB_PASSWORD;
   if (env.FLOWDOC_OIDC_BOB_TOTP_SECRET) envOver.users.bob.totpSecret = env.FLOWDOC_OIDC_BOB_TOTP_SECRET;
@@ -287,6 +316,30 @@ const configuration = {
       token_endpoint_auth_method: 'client_secret_basic',
     },
     {
+      client_id: 'flowdoc-tv',
+      grant_types: ['urn:ietf:params:oauth:grant-type:device_code', 'refresh_token'],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: 'none',
+    },
+    {
+      client_id: 'flowdoc-reporting',
+      client_secret: CFG.secrets['flowdoc-reporting'],
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: 'client_secret_basic',
+      scope: API_SCOPES.join(' '),
+    },
+    {
+      client_id: 'flowdoc-api',
+      client_secret: CFG.secrets['flowdoc-api'],
+      grant_types: ['client_credentials'],
+      response_types: [],
+      redirect_uris: [],
+      token_endpoint_auth_method: 'client_secret_basic',
+    },
+    {
       client_id: 'flowdoc-spa',
       grant_types: ['authorization_code', 'refresh_token'],
       response_types: ['code'],
@@ -350,6 +403,7 @@ const configuration = {
   features: {
     devInteractions: { enabled: false },
     clientCredentials: { enabled: true },
+    deviceFlow: { enabled: true },
     introspection: { enabled: true },
     revocation: { enabled: true },
     userinfo: { enabled: true },
@@ -362,6 +416,8 @@ const configuration = {
       // can introspect. client_credentials always gets the API (JWT).
       defaultResource: async (ctx, _client, oneOf) => {
         if (oneOf) return oneOf;
+        // flowdoc-reporting: opaque client-credentials tokens, for introspection and revocation
+        if (ctx.oidc?.client?.clientId === 'flowdoc-reporting') return undefined;
         const scopes = String(ctx.oidc?.params?.scope ?? '').split(' ').filter(Boolean);
         const grantType = ctx.oidc?.params?.grant_type;
         if (grantType !== 'client_credentials' && scopes.includes('openid')
@@ -408,6 +464,51 @@ const provider = new Provider(ISSUER, configuration);
   };
 }
 provider.on('server_error', (_ctx, err) => log('server_error', err?.stack ?? err));
+
+// ---------------------------------------------------------------------------------------------
+// device flow: the `interval` of the device authorization response, and slow_down (RFC 8628 §3.5)
+const DEVICE_GRANT = 'urn:ietf:params:oauth:grant-type:device_code';
+const devicePolls = new Map(); // hash of the device code -> { n, last, interval }
+provider.use(async (ctx, next) => {
+  if (ctx.method === 'POST' && ctx.path === '/token' && ctx.is('application/x-www-form-urlencoded')) {
+    const chunks = [];
+    let size = 0;
+    for await (const c of ctx.req) {
+      size += c.length;
+      if (size > 56 * 1024) ctx.throw(413);
+      chunks.push(c);
+    }
+    const form = querystring.parse(Buffer.concat(chunks).toString('utf8'));
+    ctx.request.body = form; // oidc-provider reads an upstream-parsed body
+    if (form.grant_type === DEVICE_GRANT && typeof form.device_code === 'string') {
+      const key = crypto.createHash('sha256').update(form.device_code).digest('hex').slice(0, 12);
+      const st = devicePolls.get(key) ?? { n: 0, last: 0, interval: CFG.deviceInterval };
+      devicePolls.set(key, st);
+      const now = Date.now();
+      st.n += 1;
+      const early = st.last && now - st.last < st.interval * 1000 - 50;
+      const gap = st.last ? now - st.last : 0;
+      st.last = now;
+      // an expired code is answered expired_token whenever it is polled
+      const code = await provider.DeviceCode.find(form.device_code, { ignoreExpiration: true }).catch(() => undefined);
+      if (!code?.isExpired && (early || (CFG.deviceSlowDown && st.n === 2))) {
+        st.interval += 5;
+        ctx.status = 400;
+        ctx.set('Cache-Control', 'no-store');
+        ctx.body = { error: 'slow_down', error_description: `poll at most every ${st.interval} s` };
+        log(`device poll ${key} #${st.n} slow_down at ${now} gap ${gap}${early ? ' (too early)' : ''}`);
+        return;
+      }
+      await next();
+      log(`device poll ${key} #${st.n} ${ctx.body?.error ?? ctx.status} at ${now} gap ${gap}`);
+      return;
+    }
+  }
+  await next();
+  if (ctx.oidc?.route === 'device_authorization' && ctx.status === 200 && ctx.body && typeof ctx.body === 'object') {
+    ctx.body = { ...ctx.body, interval: CFG.deviceInterval };
+  }
+});
 
 // ---------------------------------------------------------------------------------------------
 // HTML

@@ -50,14 +50,17 @@ VERIFY_TTL = {
     "AccessToken": 2,  # the flows wait access_token_ttl=3 s for it to expire
     "RefreshToken": 6,  # still valid after that wait; refresh_token_ttl=6 waits it out
     "Interaction": 4,  # an unanswered MFA challenge expires (challenge_ttl=5)
+    "DeviceCode": 15,  # the device flow's expired_token branch waits device_code_ttl=15 s
 }
+#: device flow: poll every second (the one slow_down adds 5 s), so a happy path takes about 7 s
+VERIFY_DEVICE = {"deviceInterval": 1}
 
 
 @pytest.fixture(scope="session")
 def oidc_server_verify():
     from tests.support.verify_inputs import random_server_env
 
-    handle: ServerHandle = start_oidc_server(env=random_server_env(), ttl=VERIFY_TTL)
+    handle: ServerHandle = start_oidc_server(env=random_server_env(), ttl=VERIFY_TTL, **VERIFY_DEVICE)
     try:
         yield handle
     finally:

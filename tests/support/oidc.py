@@ -36,6 +36,8 @@ DEFAULT_SECRETS = {
     "flowdoc-service-post": "s3cr3t-service-secret",
     "flowdoc-web": "s3cr3t-web-secret",
     "flowdoc-gateway": "s3cr3t-gateway-secret",
+    "flowdoc-reporting": "s3cr3t-reporting-secret",
+    "flowdoc-api": "s3cr3t-api-secret",
 }
 DEFAULT_USERS = {
     "alice": {"password": "correct-horse-battery"},
@@ -192,6 +194,8 @@ def start_oidc_server(*, env: dict | None = None, timeout: float = 30.0, **confi
             "FLOWDOC_OIDC_SERVICE_POST_SECRET": ("secret", "flowdoc-service-post"),
             "FLOWDOC_OIDC_WEB_SECRET": ("secret", "flowdoc-web"),
             "FLOWDOC_OIDC_GATEWAY_SECRET": ("secret", "flowdoc-gateway"),
+            "FLOWDOC_OIDC_REPORTING_SECRET": ("secret", "flowdoc-reporting"),
+            "FLOWDOC_OIDC_API_SECRET": ("secret", "flowdoc-api"),
             "FLOWDOC_OIDC_ALICE_PASSWORD": ("user", "alice", "password"),
             "FLOWDOC_OIDC_BOB_PASSWORD": ("user", "bob", "password"),
             "FLOWDOC_OIDC_BOB_TOTP_SECRET": ("user", "bob", "totpSecret"),

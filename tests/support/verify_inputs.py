@@ -24,6 +24,8 @@ def random_server_env() -> dict[str, str]:
         "FLOWDOC_OIDC_SERVICE_POST_SECRET": tok(),
         "FLOWDOC_OIDC_WEB_SECRET": tok(),
         "FLOWDOC_OIDC_GATEWAY_SECRET": tok(),
+        "FLOWDOC_OIDC_REPORTING_SECRET": tok(),
+        "FLOWDOC_OIDC_API_SECRET": tok(),
         "FLOWDOC_OIDC_ALICE_PASSWORD": tok(),
         "FLOWDOC_OIDC_BOB_PASSWORD": tok(),
         "FLOWDOC_OIDC_MALLORY_PASSWORD": tok(),
@@ -40,7 +42,7 @@ def secrets_of(srv) -> dict[str, str]:
 
 
 def verify_values(srv, *, short_ttl: bool = True) -> tuple[dict[str, str], dict[str, str]]:
-    """(inputs, secret environment variables) for the five example flows against ``srv``, as
+    """(inputs, secret environment variables) for the example flows against ``srv``, as
     ``VerifyOptions(inputs=..., env=...)`` take them."""
     args = {
         "issuer": srv.issuer,
@@ -52,6 +54,10 @@ def verify_values(srv, *, short_ttl: bool = True) -> tuple[dict[str, str], dict[
         "username": "alice",
         "mfa-step-up.username": "bob",
         "locked_username": "mallory",
+        "device-authorization.client_id": "flowdoc-tv",
+        "device_code_ttl": "15",
+        "token-introspection-revocation.client_id": "flowdoc-reporting",
+        "api_client_id": "flowdoc-api",
     }
     if short_ttl:
         args.update({"access_token_ttl": "3", "refresh_token_ttl": "6", "challenge_ttl": "5"})
@@ -62,12 +68,14 @@ def verify_values(srv, *, short_ttl: bool = True) -> tuple[dict[str, str], dict[
         "FLOWDOC_MFA_STEP_UP__PASSWORD": srv.users["bob"]["password"],
         "FLOWDOC_TOTP_SECRET": srv.users["bob"]["totpSecret"],
         "FLOWDOC_LOCKED_PASSWORD": srv.users["mallory"]["password"],
+        "FLOWDOC_TOKEN_INTROSPECTION_REVOCATION__CLIENT_SECRET": srv.secrets["flowdoc-reporting"],
+        "FLOWDOC_API_CLIENT_SECRET": srv.secrets["flowdoc-api"],
     }
     return args, env
 
 
 def verify_inputs(srv, *, short_ttl: bool = True) -> tuple[list[str], str]:
-    """(--input arguments, env file text) for the five example flows against ``srv``."""
+    """(--input arguments, env file text) for the example flows against ``srv``."""
     args, env = verify_values(srv, short_ttl=short_ttl)
     cli: list[str] = []
     for k, v in args.items():
