@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from .check import gc_paused, run_lint, validate_file, validate_text
-from .check.graph import check_requirements
+from .check.requirements import check_requirements
 from .config import LintConfig
 from .diagnostics import Diagnostic, DiagnosticList, FlowError, Suppressed
 from .git import Repo, locate

@@ -13,6 +13,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
+import yaml
 from click.testing import CliRunner, Result
 
 from flowdoc.cli import cli
@@ -24,6 +25,12 @@ MERMAID_JS = ROOT / "tests" / "node" / "node_modules" / "mermaid" / "dist" / "me
 
 
 # ------------------------------------------------------------------ the CLI
+
+
+def example_ids() -> list[str]:
+    """The ids of the example flows in flows/, read from the files (sorted, each once)."""
+    ids = {yaml.safe_load(p.read_text(encoding="utf-8"))["id"] for p in FLOWS.glob("*.yaml")}
+    return sorted(ids)
 
 
 def run(*args: object, **kw: Any) -> Result:

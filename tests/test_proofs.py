@@ -15,11 +15,11 @@ import pytest
 from flowdoc import load_flow
 from flowdoc.proofs import ProofError, load_proof, proof_json_schema_text, proof_text, write_proofs
 from flowdoc.verify import Verifier, VerifyOptions, load_flows
-from tests.helpers import FLOWS, ROOT, run_module, run_verify
+from tests.helpers import FLOWS, ROOT, example_ids, run_module, run_verify
 from tests.support.verify_inputs import secrets_of, verify_inputs, verify_values
 
 SCHEMA = ROOT / "flowdoc" / "data" / "proof.schema.json"
-EXAMPLES = ["authorization-code-pkce", "client-credentials", "gateway-login", "mfa-step-up", "silent-refresh-rotation"]
+EXAMPLES = example_ids()
 SECRET_NAMES = {"access_token", "refresh_token", "id_token", "code", "client_secret", "password", "code_verifier",
                 "otp", "totp", "session", "csrf", "csrf_token", "assertion"}
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]{4,}")

@@ -26,12 +26,12 @@ from flowdoc.publish import BuildSettings, build_site
 from flowdoc.render.labels import ordered_transitions
 from flowdoc.render.samples import env_names, request_samples
 from flowdoc.verify import Verifier, VerifyOptions, load_flows
-from tests.helpers import FLOWS, SITE_CONFIG, copy_flows, run_flowdoc
+from tests.helpers import FLOWS, SITE_CONFIG, copy_flows, example_ids, run_flowdoc
 from tests.support.mermaid import node_executable
 from tests.support.site_browser import Visit, serve
 from tests.support.verify_inputs import secrets_of, verify_values
 
-EXAMPLES = ["authorization-code-pkce", "client-credentials", "gateway-login", "mfa-step-up", "silent-refresh-rotation"]
+EXAMPLES = example_ids()
 TODAY = _dt.datetime.now(_dt.UTC).date().isoformat()
 
 

@@ -99,10 +99,16 @@ def test_registering_tokens_of_one_issuer_compiles_no_expression_per_token(monke
 
 
 def test_positions_are_read_only_for_a_diagnostic(tmp_path):
-    """Valid flows (every example, validated and linted) never read their positions again."""
-    fs = FlowSet.from_paths([FLOWS], lint=True)
+    """Valid flows (every example, validated) never read their positions again; linted, only those
+    whose findings a ``lint:`` suppression keeps (for ``lint --show-suppressed``) do."""
+    fs = FlowSet.from_paths([FLOWS])
     assert fs.flows and not fs.errors
     assert all(not f.source.read for f in fs.flows)
+    linted = FlowSet.from_paths([FLOWS], lint=True)
+    for f in linted.flows:
+        suppressing = f.lint is not None or any(t.lint is not None for t in f.transitions)
+        assert f.source.read == suppressing, f.id
+    assert any(f.source.read for f in linted.flows) and not all(f.source.read for f in linted.flows)
     bad = tmp_path / "bad.yaml"
     bad.write_text(EXAMPLES[0].read_text(encoding="utf-8").replace("${inputs.", "${inputs.nope_", 1), encoding="utf-8")
     flow, diags = validate_file(bad)

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from ..diagnostics import DiagnosticList, quote
 from ..model.expr import RESPONSE_PARTS, ExprError, Guard, iter_refs
-from ..model.flow import Flow, Transition, latest_versions
+from ..model.flow import Flow, Transition
 from ..model.refs import walk_strings
 from .assumptions import check_assumptions
 from .polling import check_polls
@@ -478,24 +478,3 @@ class _RefCheck:
         elif len(p) == 1 and gen.parts:
             self.report("undefined-reference",
                         f"{quote(root)} has parts: use {', '.join(root + '.' + x for x in gen.parts)}", at)
-
-
-def check_requirements(flow: Flow, name: str, candidates: list[Flow], diags: DiagnosticList) -> None:
-    """The flow named by ``requires.NAME`` exists and provides the steps and captures named."""
-    req = flow.requires[name]
-    hints = Hints()
-    if not candidates:
-        diags.add("undefined-flow", f"requirement {quote(name)} names flow '{req.flow}', which is not among the flows "
-                  "checked nor beside this file", flow.pos("requires", name, "flow"))
-        return
-    other = latest_versions(candidates)[0]
-    for key, src in req.provides.items():
-        _steps, step, *rest = src.split(".")
-        t = other.transition_map.get(step)
-        here = ("requires", name, "provides", key)  # looked up for a problem only
-        if t is None or t.response is None:
-            diags.add("undefined-step", f"flow '{other.id}' has no HTTP step {quote(step)}", flow.pos(*here),
-                      help=hints.near(step, other.transition_map))
-        elif rest and rest[0] not in RESPONSE_PARTS and rest[0] not in t.response.capture:
-            diags.add("undefined-capture", f"step {quote(step)} of flow '{other.id}' captures no {quote(rest[0])}",
-                      flow.pos(*here), help=hints.near(rest[0], t.response.capture))

@@ -53,15 +53,17 @@ def _matching(pending: list[PollAnswer], statuses: list[int], error: str | None)
 
 def _starts_after(flow: Flow, t: Transition, name: str, where: tuple[str | int, ...], diags: DiagnosticList,
                   near: Near, reachable: Reachable, tmap: dict[str, Transition]) -> None:
-    pos = flow.pos(*where, "starts_after")
+    def pos() -> tuple[int, int] | None:  # looked up for a problem only
+        return flow.pos(*where, "starts_after")
+
     first = tmap.get(name)
     if first is None:
-        diags.add("undefined-step", f"the polling of '{t.id}' starts after undefined transition {quote(name)}", pos,
+        diags.add("undefined-step", f"the polling of '{t.id}' starts after undefined transition {quote(name)}", pos(),
                   help=near(name, tmap))
     elif first is t:
-        diags.add("poll-start", f"the polling of '{t.id}' cannot start after '{t.id}' itself", pos,
+        diags.add("poll-start", f"the polling of '{t.id}' cannot start after '{t.id}' itself", pos(),
                   help="name the step after which the client starts polling (the one that returns the device code)")
     elif first.to not in flow.state_map or t.from_ not in reachable(first.to):
         diags.add("poll-start", f"the polling of '{t.id}' starts after '{name}', which does not lead to "
-                  f"'{t.id}' (it ends in '{first.to}'; '{t.id}' leaves '{t.from_}')", pos,
+                  f"'{t.id}' (it ends in '{first.to}'; '{t.id}' leaves '{t.from_}')", pos(),
                   help="name an earlier step on the way to the polled one")
