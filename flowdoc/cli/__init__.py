@@ -15,7 +15,6 @@ import importlib
 import signal
 
 import click
-from click.utils import make_default_short_help
 
 from .._version import __version__
 
@@ -90,7 +89,7 @@ class LazyGroup(click.Group):
         names = self.list_commands(ctx)
         limit = formatter.width - 6 - max(len(name) for name in names)
         with formatter.section("Commands"):
-            formatter.write_dl([(name, make_default_short_help(SUMMARIES[name], limit)) for name in names])
+            formatter.write_dl([(name, click.Command(name, help=SUMMARIES[name]).get_short_help_str(limit)) for name in names])
 
 
 @click.group(cls=LazyGroup, epilog=EXIT_CODES, context_settings={"help_option_names": ["-h", "--help"]})
