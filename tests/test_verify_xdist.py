@@ -16,6 +16,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+import yaml
 
 from flowdoc.proofs import load_proof
 from tests.helpers import FLOWS, ROOT, run_verify
@@ -114,6 +115,10 @@ def _workers_of(out: str) -> dict[str, set[str]]:
     return found
 
 
+def load_proof_version(path: Path) -> str:
+    return str(yaml.safe_load(path.read_text())["version"])
+
+
 def _without_date(path: Path) -> dict:
     data = json.loads(path.read_text())
     data.pop("date")  # the day the run ended: the only part of a proof that may differ between two runs
@@ -156,3 +161,30 @@ def test_the_plugin_under_xdist_merges_the_proofs_of_a_flow_split_over_workers(o
         for text in [out, *texts]:
             assert value not in text
     assert not any(JWT.search(text) for text in texts)
+
+
+CRASH_CONFTEST = '''\
+import os
+
+
+def pytest_runtest_teardown(item, nextitem):
+    if item.name == "bad_secret" and os.environ.get("PYTEST_XDIST_WORKER"):
+        os._exit(3)  # the worker dies after the scenario ran and reported: its proofs are never sent
+'''
+
+
+def test_a_worker_that_dies_leaves_the_proof_file_of_its_flow_as_it_was(oidc_server_verify, tmp_path):
+    srv = oidc_server_verify
+    flows = _flows(tmp_path, "client-credentials.yaml")
+    (tmp_path / "conftest.py").write_text(CRASH_CONFTEST)
+    proofs = tmp_path / "proofs"
+    proofs.mkdir()
+    name = f"client-credentials@{load_proof_version(flows / 'client-credentials.yaml')}.proof.json"
+    (proofs / name).write_text("the proof of an earlier run\n")
+    proc = _plugin_run(srv, tmp_path, flows, "-n", "2", "--flowdoc-proof", str(proofs))
+    out = proc.stdout + proc.stderr
+    assert proc.returncode == 1, out
+    assert re.search(r"\[gw\d\] node down|crashed while running", out), out
+    assert f"flowdoc: {name} not written: " in out and "ended without sending its proofs" in out, out
+    assert (proofs / name).read_text() == "the proof of an earlier run\n"
+    assert sorted(p.name for p in proofs.iterdir()) == [name] and "Traceback" not in out
