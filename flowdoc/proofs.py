@@ -22,7 +22,7 @@ import os
 import re
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Mapping, Sequence
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -36,6 +36,7 @@ __all__ = [
     "ProofError",
     "flow_digest",
     "load_proof",
+    "merge_proofs",
     "proof_file_name",
     "proof_json_schema",
     "proof_json_schema_text",
@@ -302,3 +303,88 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+# ------------------------------------------------------------------ merging (pytest-xdist)
+
+#: a numbered placeholder, ``«code#3»`` (numbered per file, in order of appearance)
+_NUMBERED = re.compile(r"«([^«»]{1,200}?)#(\d+)»")
+_ANY_PLACEHOLDER = re.compile(r"«[^«»]{1,200}»")
+
+
+def merge_proofs(parts: Sequence[Proof], order: Sequence[str] = (), keys: Sequence[Mapping[str, str]] = ()) -> Proof:
+    """One proof of a flow and version from the proofs of processes that each ran some of its
+    scenarios (the workers of ``pytest -n N``), as one process running them all writes it: the
+    scenarios in ``order`` (scenario ids: the plan's order; others after, as they come), the
+    numbered placeholders (``«code#2»``) numbered again in order of appearance in the merged file,
+    the summary counted again, the latest date.
+
+    ``keys[i]`` maps numbered placeholders of ``parts[i]`` to a fingerprint of their value (the
+    same for the same value in every part; see ``ProofRecorder.proof_parts``): one value seen by
+    two processes (a server's constant cookie) gets one number, as in one process. A placeholder
+    without a key stands for a value of its part only.
+
+    Raise ValueError when the parts are not of one flow (id, version and content hash) and
+    environment.
+    """
+    if not parts:
+        raise ValueError("no proofs to merge")
+    first = parts[0]
+    for part in parts[1:]:
+        if part.flow != first.flow or part.environment != first.environment:
+            raise ValueError(f"the proofs of {first.flow.id} {first.flow.version} are not of one flow content and "
+                             "environment (was a flow file changed during the run?)")
+    rank = {sid: i for i, sid in enumerate(order)}
+    runs = sorted(((p, s) for p, part in enumerate(parts) for s in part.scenarios),
+                  key=lambda ps: rank.get(ps[1].id, len(rank)))
+    ident = _Identities(keys)
+    scenarios = [ident.renumbered(p, s) for p, s in runs]
+    statuses = [s["status"] for s in scenarios]
+    summary = {"scenarios": len(statuses), "passed": statuses.count("passed"), "failed": statuses.count("failed"),
+               "errors": statuses.count("error"), "skipped": statuses.count("skipped")}
+    data = first.model_dump(mode="json", by_alias=True, exclude={"scenarios", "placeholders", "summary"})
+    data.update(date=max(part.date for part in parts).isoformat(), summary=summary, scenarios=scenarios)
+    data["placeholders"] = ident.placeholders(parts, data)
+    return Proof.model_validate(data)
+
+
+class _Identities:
+    """The numbers of the merged file: one per value (its fingerprint, else its part and number)."""
+
+    def __init__(self, keys: Sequence[Mapping[str, str]]) -> None:
+        self.keys = keys
+        self.numbers: dict[tuple[str, ...], str] = {}
+        self.counts: dict[str, int] = {}
+
+    def _identity(self, part: int, label: str, n: str) -> tuple[str, ...]:
+        key = self.keys[part].get(f"«{label}#{n}»") if part < len(self.keys) else None
+        return ("value", label, key) if key else ("part", str(part), label, n)
+
+    def renumbered(self, part: int, scenario: ProofScenario) -> dict[str, Any]:
+        """The scenario's data with its numbered placeholders numbered in the merged file: values
+        new to it in the order their process numbered them (its order of appearance)."""
+        text = json.dumps(scenario.model_dump(mode="json", by_alias=True), ensure_ascii=False)
+        found = {(m.group(1), int(m.group(2))) for m in _NUMBERED.finditer(text)}
+        for label, n in sorted(found, key=lambda ln: ln[1]):
+            ident = self._identity(part, label, str(n))
+            if ident not in self.numbers:
+                self.counts[label] = self.counts.get(label, 0) + 1
+                self.numbers[ident] = str(self.counts[label])
+        out: dict[str, Any] = json.loads(_NUMBERED.sub(lambda m: self.placeholder(part, m.group(1), m.group(2)), text))
+        return out
+
+    def placeholder(self, part: int, label: str, n: str) -> str:
+        return f"«{label}#{self.numbers[self._identity(part, label, n)]}»"
+
+    def placeholders(self, parts: Sequence[Proof], data: dict[str, Any]) -> dict[str, Any]:
+        """What each placeholder of the merged file stands for, as its process said."""
+        meaning: dict[str, Any] = {}
+        for p, part in enumerate(parts):
+            for ph, what in part.placeholders.items():
+                m = _NUMBERED.fullmatch(ph)
+                if m is None:
+                    meaning.setdefault(ph, what.model_dump(mode="json"))
+                elif self._identity(p, m.group(1), m.group(2)) in self.numbers:
+                    meaning.setdefault(self.placeholder(p, m.group(1), m.group(2)), what.model_dump(mode="json"))
+        text = json.dumps(data, ensure_ascii=False)
+        return {ph: meaning[ph] for ph in dict.fromkeys(_ANY_PLACEHOLDER.findall(text)) if ph in meaning}

@@ -180,6 +180,28 @@ def test_serve_watches_flows_and_pages_are_reused(project, monkeypatch):
     assert "mfa-step-up" in calls and "Changed, " in (project / "site/flows/mfa-step-up/latest/index.html").read_text()
 
 
+def test_another_project_built_in_the_process_shares_no_pages(project, tmp_path, monkeypatch):
+    """MkDocs keeps one plugin instance per process for every project (its plugin cache): the pages
+    remembered for ``mkdocs serve`` belong to one project, a build of another starts from nothing."""
+    from mkdocs.commands.build import build
+    from mkdocs.config import load_config
+
+    import flowdoc.render
+
+    other = tmp_path / "other"
+    shutil.copytree(project, other)
+    cfg = load_config(str(other / "mkdocs.yml"), site_dir=str(other / "site"))
+    build(cfg)
+    calls = []
+    real = flowdoc.render.render_page
+    monkeypatch.setattr(flowdoc.render, "render_page", lambda *a, **k: calls.append(a[0].id) or real(*a, **k))
+    cfg2 = load_config(str(project / "mkdocs.yml"), site_dir=str(project / "site"))
+    assert cfg2.plugins["flowdoc"] is cfg.plugins["flowdoc"]  # the same instance: the state it keeps is the point
+    build(cfg2)
+    _pages, flows = _expected_pages(project / "flows")
+    assert len(set(calls)) == flows and len(calls) >= 11  # every flow of this project rendered for it
+
+
 def test_mkdocs_serve_rebuilds_when_a_flow_changes(project):
     import socket
     import time

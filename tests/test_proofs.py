@@ -13,7 +13,15 @@ import jsonschema
 import pytest
 
 from flowdoc import load_flow
-from flowdoc.proofs import ProofError, load_proof, proof_json_schema_text, proof_text, write_proofs
+from flowdoc.proofs import (
+    Proof,
+    ProofError,
+    load_proof,
+    merge_proofs,
+    proof_json_schema_text,
+    proof_text,
+    write_proofs,
+)
 from flowdoc.verify import Verifier, VerifyOptions, load_flows
 from tests.helpers import FLOWS, ROOT, example_ids, run_module, run_verify
 from tests.support.verify_inputs import secrets_of, verify_inputs, verify_values
@@ -243,3 +251,46 @@ def test_two_runs_give_the_same_proof(oidc_server_verify, tmp_path):
             texts.append(path.read_text())
     assert texts[0] == texts[1]
     assert "«state#1»" in texts[0] and "«code_challenge#1»" in texts[0] and "expires=…" in texts[0]
+
+
+# ------------------------------------------------------------------ merging the proofs of pytest-xdist workers
+
+
+def _part(scenarios: list[tuple[str, str, list[str]]], *, hash_: str = "0" * 64) -> Proof:
+    """A proof of flow f with scenarios (name, status, texts its exchange's note holds)."""
+    found = sorted({ph for _n, _s, texts in scenarios for t in texts for ph in re.findall(r"«[^«»]+»", t)})
+    return Proof.model_validate({
+        "format": 1, "flowdoc": "0", "flow": {"id": "f", "version": "1.0.0", "hash": f"sha256:{hash_}"},
+        "environment": "staging", "date": "2026-01-02",
+        "summary": {"scenarios": len(scenarios), "passed": len(scenarios)},
+        "scenarios": [{"id": f"f/{name}", "name": name, "kind": "path", "status": status, "exchanges": [
+            {"transition": "t", "role": "client", "note": text,
+             "request": {"method": "GET", "url": "https://as.invalid/", "base": "https://as.invalid/"}}
+            for text in texts]} for name, status, texts in scenarios],
+        "placeholders": {ph: {"kind": "value", "name": ph.strip("«»").split("#")[0]} for ph in found},
+    })
+
+
+def _notes(proof: Proof) -> dict[str, list[str]]:
+    return {s.name: [e.note for e in s.exchanges] for s in proof.scenarios}
+
+
+def test_merged_proofs_number_one_value_once_and_follow_the_plan():
+    # worker 1 ran a and c, worker 2 ran b; «sig#…» is one constant value the server gave both
+    one = _part([("a", "passed", ["«code#1» «sig#1»"]), ("c", "failed", ["«code#2» «code#1»"])])
+    two = _part([("b", "passed", ["«sig#1» «code#1» «client_secret»"])])
+    keys = [{"«code#1»": "k-a", "«code#2»": "k-c", "«sig#1»": "k-sig"}, {"«code#1»": "k-b", "«sig#1»": "k-sig"}]
+    merged = merge_proofs([one, two], ["f/a", "f/b", "f/c"], keys)
+    assert _notes(merged) == {"a": ["«code#1» «sig#1»"], "b": ["«sig#1» «code#2» «client_secret»"],
+                              "c": ["«code#3» «code#1»"]}
+    assert [s.name for s in merged.scenarios] == ["a", "b", "c"]
+    assert (merged.summary.scenarios, merged.summary.passed, merged.summary.failed) == (3, 2, 1)
+    assert set(merged.placeholders) == {"«code#1»", "«code#2»", "«code#3»", "«sig#1»", "«client_secret»"}
+    # without fingerprints each part's values are its own: the constant gets a number per part
+    unkeyed = merge_proofs([one, two], ["f/a", "f/b", "f/c"])
+    assert _notes(unkeyed)["b"] == ["«sig#2» «code#2» «client_secret»"]
+
+
+def test_proofs_of_another_flow_content_are_not_merged():
+    with pytest.raises(ValueError, match="not of one flow content"):
+        merge_proofs([_part([("a", "passed", [])]), _part([("b", "passed", [])], hash_="1" * 64)])

@@ -85,8 +85,9 @@ class FlowdocPlugin(BasePlugin[FlowdocPluginConfig]):
     def __init__(self) -> None:
         self.site: FlowSite | None = None
         self._assets: list = []
-        # pages rendered in an earlier build of this process (mkdocs serve): key -> pages
+        # pages rendered in an earlier build of this project in this process (mkdocs serve): key -> pages
         self._memo: dict[str, list] = {}
+        self._project: tuple[str, str] | None = None  # (mkdocs.yml, flows_dir) the memo belongs to
         self._git_watch: list[str] = []
         self._serving = False
         self._site_pages = SitePages()  # navigation, canonical links, search index (pagemeta.py)
@@ -100,6 +101,11 @@ class FlowdocPlugin(BasePlugin[FlowdocPluginConfig]):
         self._serving = command == "serve"
 
     def on_config(self, config):
+        # MkDocs keeps one instance of a plugin with on_startup per process, whatever the project
+        # (its class-level plugin cache): another project's build starts with nothing remembered
+        project = (str(config.config_file_path), str(self.config.flows_dir))
+        if project != self._project:
+            self._project, self._memo, self._git_watch = project, {}, []
         ensure_extensions(config)
         if self.config.offline:
             offline_theme(config, log)

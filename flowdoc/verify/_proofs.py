@@ -17,7 +17,7 @@ import datetime as _dt
 import json
 import re
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import parse_qsl, unquote_plus, urlsplit, urlunsplit
 
 import httpx
@@ -98,6 +98,14 @@ class ProofRecorder:
 
     def proofs(self, redactor: Redactor, environment: str, day: _dt.date | None = None) -> list[tuple[str, Proof]]:
         """(file name, proof) per flow and version that ran, in the order the flows first ran."""
+        return [(name, proof) for name, proof, _keys in self.proof_parts(redactor, environment, day)]
+
+    def proof_parts(self, redactor: Redactor, environment: str, day: _dt.date | None = None,
+                    fingerprint: Callable[[str], str] | None = None) -> list[tuple[str, Proof, dict[str, str]]]:
+        """(file name, proof, keys) per flow and version: with ``fingerprint``, ``keys`` maps each
+        numbered placeholder of the file to ``fingerprint(its value)``, so that proofs of the same
+        flow made by several processes (pytest-xdist workers) can be merged with one number for one
+        value (:func:`flowdoc.proofs.merge_proofs`)."""
         day = day or _dt.datetime.now(_dt.timezone.utc).date()
         groups: dict[tuple[str, str | None], list[tuple[Scenario, ScenarioResult]]] = {}
         done = sorted(self._done, key=lambda d: self._order.get(id(d[0]), len(self._order)))
@@ -106,12 +114,12 @@ class ProofRecorder:
         out = []
         for (fid, version), runs in groups.items():
             flow = runs[0][0].flow
-            data = self._proof_data(flow, runs, redactor, environment, day)
-            out.append((proof_file_name(fid, version), Proof.model_validate(data)))
+            data, keys = self._proof_data(flow, runs, redactor, environment, day, fingerprint)
+            out.append((proof_file_name(fid, version), Proof.model_validate(data), keys))
         return out
 
     def _proof_data(self, flow: Flow, runs: list[tuple[Scenario, ScenarioResult]], red: Redactor, environment: str,
-                    day: _dt.date) -> Json:
+                    day: _dt.date, fingerprint: Callable[[str], str] | None = None) -> tuple[Json, dict[str, str]]:
         scenarios = [self._scenario(scn, res, red) for scn, res in runs]
         statuses = [s["status"] for s in scenarios]
         data: Json = {
@@ -127,9 +135,14 @@ class ProofRecorder:
             "scenarios": scenarios,
         }
         volatile = _volatile([ex for scn, _res in runs for ex in self._exchanges.get(id(scn), [])])
-        data = _renumber(scrub(data, lambda text: volatile.redact(red.redact(text))))
+        renamed: dict[str, str] = {}  # a placeholder of the file -> the run's
+        data = _renumber(scrub(data, lambda text: volatile.redact(red.redact(text))), renamed)
         data["placeholders"] = _placeholders(data, flow)
-        return data
+        keys: dict[str, str] = {}
+        if fingerprint is not None:
+            values = {ph: v for r in (red, volatile) for v, ph in r._placeholder.items()}
+            keys = {ph: fingerprint(values[run]) for ph, run in renamed.items() if run in values}
+        return data, keys
 
     def _scenario(self, scn: Scenario, res: ScenarioResult, red: Redactor) -> Json:
         message = ""
@@ -318,9 +331,10 @@ def _volatile(exchanges: list[Exchange]) -> Redactor:
     return named
 
 
-def _renumber(data: Json) -> Json:
+def _renumber(data: Json, renamed: dict[str, str] | None = None) -> Json:
     """Number each placeholder label's values in order of appearance in this file (``«code#7»`` of
-    the run is ``«code#1»`` here when it is the first code of the file)."""
+    the run is ``«code#1»`` here when it is the first code of the file); ``renamed`` gets each new
+    placeholder -> the run's."""
     numbers: dict[str, dict[str, int]] = {}
 
     def sub(m: re.Match[str]) -> str:
@@ -328,6 +342,8 @@ def _renumber(data: Json) -> Json:
         seen = numbers.setdefault(label, {})
         if n not in seen:
             seen[n] = len(seen) + 1
+            if renamed is not None:
+                renamed[f"«{label}#{seen[n]}»"] = m.group(0)
         return f"«{label}#{seen[n]}»"
 
     text = json.dumps(data, ensure_ascii=False)  # in document order (dicts keep their insertion order)

@@ -8,14 +8,32 @@ or ``--flowdoc-flows`` is given. Items are named ``flowdoc::FLOW::SCENARIO`` (so
 excerpts. Inputs come from ``--flowdoc-input``, the environment (``FLOWDOC_<NAME>``) and
 ``--flowdoc-env-file``, as with ``flowdoc verify``.
 
-Under pytest-xdist (``pytest -n 8 --flowdoc-...``) every worker collects the same items and runs
-its share of the scenarios with its own connection pool; ``--flowdoc-report-json FILE`` is
-written once, by the controller, from the results every worker sends back with its test reports
-(redacted by the worker that ran the scenario): the same report as ``flowdoc verify --report-json``.
-"""
+pytest-xdist is the way to spread verify over many flows (and, with one pytest run per
+environment, many environments)::
 
+    pytest -n 8 --flowdoc-flows flows --flowdoc-env-file staging.env \
+        --flowdoc-proof proofs/ --flowdoc-report-json report.json
+
+Every worker collects the same items and runs its share of the scenarios with its own
+connection pool. What comes out is what one process writes:
+
+* ``--flowdoc-report-json FILE`` is written once, by the controller, from the results every
+  worker sends back with its test reports (redacted by the worker that ran the scenario): the
+  same report as ``flowdoc verify --report-json``.
+* ``--flowdoc-proof DIR``: no worker writes a proof file. Each sends the proofs of the
+  scenarios it ran (redacted by its own run's redactor, as ``flowdoc verify --proof`` redacts)
+  to the controller when it finishes (pytest-xdist's ``workeroutput``); the controller merges
+  them into one file per flow and version with every scenario of every worker, in the plan's
+  order, placeholders numbered per file (:func:`flowdoc.proofs.merge_proofs`): the same file a
+  single process writes. A flow with a scenario whose worker died before sending its records
+  gets no new proof file (the one already in DIR is left as it is) and a warning.
+"""
 from __future__ import annotations
 
+import hashlib
+import hmac
+import os
+import secrets
 import time
 from dataclasses import asdict
 from datetime import datetime, timezone
@@ -27,7 +45,7 @@ import pytest
 from ..config import load_config
 from ..diagnostics import FlowError
 from ..model.flow import Flow
-from ..proofs import write_proofs
+from ..proofs import Proof, merge_proofs, proof_file_name, proof_text, write_proofs
 from ..report.json_report import json_report
 from ..report.terminal import failure_text
 from . import InputError, Verifier, VerifyError, VerifyOptions, load_flows, parse_input_args
@@ -128,12 +146,17 @@ class FlowdocScenario(pytest.Item):
 
 _verifier_key = pytest.StashKey[Verifier]()
 _flows_key = pytest.StashKey[Iterable[Flow]]()
+_plan_key = pytest.StashKey[list[str]]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "flowdoc: a scenario of a documented flow (flowdoc verify)")
-    if _enabled(config) and config.getoption("flowdoc_report_json") and not hasattr(config, "workerinput"):
+    if not _enabled(config) or hasattr(config, "workerinput"):
+        return
+    if config.getoption("flowdoc_report_json"):
         config.pluginmanager.register(ReportWriter(config), "flowdoc-report-json")
+    if config.getoption("flowdoc_proof"):
+        config.pluginmanager.register(ProofMerger(), "flowdoc-proofs")
 
 
 @pytest.hookimpl(wrapper=True)
@@ -219,6 +242,7 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         raise pytest.UsageError(f"flowdoc: {exc}") from None
     config.stash[_verifier_key] = verifier
     config.stash[_flows_key] = flows
+    config.stash[_plan_key] = [scn.id for scn in plan]
     if verifier.recorder is not None:
         verifier.recorder.planned(plan)
     config.add_cleanup(verifier.close)
@@ -235,20 +259,107 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
-    """With --flowdoc-proof: the proof files of the scenarios that ran."""
+    """With --flowdoc-proof: the proof files of the scenarios that ran, written by the only process
+    or by pytest-xdist's controller (a worker sends its proofs to the controller instead)."""
     config = session.config
     folder = config.getoption("flowdoc_proof", None) if _enabled(config) else None
-    verifier = config.stash.get(_verifier_key, None)
-    if not folder or verifier is None:
+    if not folder:
         return
-    name = config.getoption("flowdoc_env_name") or verifier.env_name(config.stash.get(_flows_key, []))
+    if hasattr(config, "workerinput"):
+        _send_proofs(config)
+        return
+    merger = config.pluginmanager.get_plugin("flowdoc-proofs")
+    if isinstance(merger, ProofMerger) and config.pluginmanager.has_plugin("dsession"):
+        proofs, warnings = merger.merged()
+    else:
+        proofs, warnings = _own_proofs(config), []
     try:
-        written = write_proofs(folder, verifier.proofs(name))
+        written = write_proofs(folder, proofs)
     except OSError as exc:
         raise pytest.UsageError(f"flowdoc: cannot write proof files to {folder}: {exc.strerror or exc}") from None
     reporter = config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None and written:
-        reporter.write_line(f"flowdoc: {len(written)} proof file(s) written to {folder}")
+    if reporter is not None:
+        for line in warnings:
+            reporter.write_line(f"flowdoc: {line}", yellow=True)
+        if written:
+            reporter.write_line(f"flowdoc: {len(written)} proof file(s) written to {folder}")
+
+
+def _own_proofs(config: pytest.Config) -> list[tuple[str, Proof]]:
+    """The proofs of the scenarios this process ran (none when it collected no flows)."""
+    verifier = config.stash.get(_verifier_key, None)
+    if verifier is None:
+        return []
+    name = config.getoption("flowdoc_env_name") or verifier.env_name(config.stash.get(_flows_key, []))
+    return verifier.proofs(name)
+
+
+def _send_proofs(config: pytest.Config) -> None:
+    """A pytest-xdist worker's proofs, redacted, go to the controller with its ``workeroutput``,
+    with a keyed fingerprint of the value of each numbered placeholder (the key is the session's,
+    from the controller: the same value seen by two workers gets one number in the merged file)."""
+    verifier = config.stash.get(_verifier_key, None)
+    if verifier is None or verifier.recorder is None:
+        return
+    name = config.getoption("flowdoc_env_name") or verifier.env_name(config.stash.get(_flows_key, []))
+    key = bytes.fromhex(str(config.workerinput.get("flowdoc_proof_key") or os.urandom(32).hex()))  # type: ignore[attr-defined]
+
+    def fingerprint(value: str) -> str:
+        return hmac.new(key, value.encode("utf-8", "surrogatepass"), hashlib.sha256).hexdigest()
+
+    parts = verifier.recorder.proof_parts(verifier.redactor, name, fingerprint=fingerprint)
+    config.workeroutput["flowdoc_proofs"] = {  # type: ignore[attr-defined]  # set by pytest-xdist
+        "order": config.stash.get(_plan_key, []),
+        "files": {file: {"proof": proof_text(proof), "keys": keys} for file, proof, keys in parts},
+    }
+
+
+class ProofMerger:
+    """The controller's collector of the proofs its pytest-xdist workers send, merged by file."""
+
+    def __init__(self) -> None:
+        self.key = secrets.token_hex(32)  # the session's key of the workers' fingerprints
+        self.parts: dict[str, list[tuple[Proof, dict[str, str]]]] = {}
+        self.order: list[str] = []
+        self.ran: dict[str, set[str]] = {}  # proof file -> the scenarios the test reports say ran
+        self.lost: list[str] = []  # the workers that ended without sending their proofs
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        result = getattr(report, "flowdoc_result", None)
+        if isinstance(result, dict) and isinstance(result.get("id"), str) and isinstance(result.get("flow"), str):
+            name = proof_file_name(result["flow"], result.get("flow_version"))
+            self.ran.setdefault(name, set()).add(result["id"])
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_configure_node(self, node: Any) -> None:
+        node.workerinput["flowdoc_proof_key"] = self.key
+
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: object) -> None:
+        sent = (getattr(node, "workeroutput", None) or {}).get("flowdoc_proofs")
+        if not isinstance(sent, dict):
+            self.lost.append(str(getattr(getattr(node, "gateway", None), "id", "a worker")))
+            return
+        self.order = self.order or [str(sid) for sid in sent.get("order", [])]
+        for name, part in sent.get("files", {}).items():
+            keys = {str(k): str(v) for k, v in part.get("keys", {}).items()}
+            self.parts.setdefault(name, []).append((Proof.model_validate_json(part["proof"]), keys))
+
+    def merged(self) -> tuple[list[tuple[str, Proof]], list[str]]:
+        """(file name, proof) per flow and version, and why a file that should be is not."""
+        proofs, warnings = [], []
+        for name in sorted(set(self.parts) | set(self.ran)):
+            parts = self.parts.get(name, [])
+            missing = self.ran.get(name, set()) - {s.id for part, _keys in parts for s in part.scenarios}
+            if missing:
+                warnings.append(f"{name} not written: {len(missing)} of its scenarios ran on a worker that ended "
+                                f"without sending its proofs ({', '.join(self.lost) or 'unknown'})")
+                continue
+            try:
+                proofs.append((name, merge_proofs([p for p, _k in parts], self.order, [k for _p, k in parts])))
+            except ValueError as exc:
+                warnings.append(f"{name} not written: {exc}")
+        return proofs, warnings
 
 
 def _flow_folders(config: pytest.Config) -> list[str]:
