@@ -91,6 +91,9 @@ class BuildResult:
     pages_built: int = 0
     pages_reused: int = 0
     mkdocs_ran: bool = False
+    #: flow files read and checked, and flow ids whose pages were made (the others came from the cache)
+    flows_checked: int = 0
+    flows_rendered: int = 0
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
     #: flowdoc's own warnings (a flow file not valid at a git revision: REV:path:LINE:COL)

@@ -37,7 +37,8 @@ from .mkdocs_build import (MkDocsFailed, default_project, ensure_extensions, loa
                            run_mkdocs, swap_site)
 from .output import cache_lock, check_cache, check_layout, check_not_replacing, check_replaceable, output_lock, sweep
 from .proofpage import ProofSet
-from .pages import Asset, FlowSite, Layout, load_site, site_assets
+from .flowrecs import Checked, check_flows
+from .pages import Asset, FlowSite, Layout, site_assets
 from .settings import BuildResult, BuildSettings, Reporter
 
 if TYPE_CHECKING:
@@ -174,6 +175,8 @@ class _Inputs:
     unchanged: bool
     #: the proof files (--proofs DIR), or None
     proofs: ProofSet | None = None
+    #: the flows as checked by this build (:func:`_load_flows`), None until they are
+    checked: Checked | None = None
 
 
 @dataclass
@@ -200,6 +203,8 @@ class _Tree:
     desired: dict[str, str]
     writes: dict[str, bytes]
     user_src: dict[str, str] = field(default_factory=dict)
+    #: those pages -> {flow id: key} of the flows they embed
+    user_deps: dict[str, dict] = field(default_factory=dict)
 
     def want(self, uri: str, data: bytes, job: _Job, manifest: Manifest) -> None:
         """``uri`` holds ``data``: written unless the staged file already does."""
@@ -281,18 +286,32 @@ def _discover(job: _Job) -> _Inputs:
 
 
 def _load_flows(job: _Job, inputs: _Inputs) -> FlowSite:
-    """Load and check the flows (only when a page must be made from them)."""
+    """Check the flows (only when a page must be made from them): the files that changed since the
+    last build, and those their change can affect; the others are known from their records
+    (:mod:`.flowrecs`)."""
     job.rep.stage("Checking flows")
     t = time.perf_counter()
-    site = load_site(
-        job.flows_dir,
+    checked = check_flows(job.flows_dir, inputs.catalog.files, inputs.file_hashes, inputs.manifest.flows,
+                          proofs=inputs.proofs is not None)
+    inputs.checked = checked
+    job.result.flows_checked = len(checked.checked)
+    published: list = list(checked.flows)
+    sources: dict[str, str] = {}
+    warnings: list[Diagnostic] = []
+    if inputs.history is not None:
+        found = inputs.history.load(checked.flows, inputs.catalog.files)  # type: ignore[arg-type]
+        published += found.flows
+        sources, warnings = found.sources, found.warnings
+    site = FlowSite(
+        published,
         prefix=job.settings.prefix,
         versions=job.settings.versions,
         templates_dir=job.templates_dir,
         work_dir=job.cache / "work",
-        git_versions=inputs.history,
-        flows=inputs.catalog,
+        sources=sources,
+        warnings=warnings,
         proofs=inputs.proofs,
+        loader=checked.load,
     )
     job.result.timings["check"] = time.perf_counter() - t
     return site
@@ -322,6 +341,8 @@ def _render(job: _Job, inputs: _Inputs, site: Callable[[], FlowSite]) -> _Pages:
             todo.append((fid, key))
     t = time.perf_counter()
     _render_flows(job, fs, todo, pages)
+    if inputs.checked is not None:
+        inputs.checked.models.clear()  # memory: what is needed again is read again
     _render_index(job, m, fs, pages)
     res.timings["render"] = time.perf_counter() - t
     return pages
@@ -345,6 +366,8 @@ def _render_flows(job: _Job, fs: FlowSite, todo: list[tuple[str, str]], pages: _
                 pages.writes[p.src_uri] = p.content.encode("utf-8")
             pages.ids[fid] = {"key": key, "pages": {p.src_uri: p.digest for p in made}}
             job.result.pages_built += len(made)
+            job.result.flows_rendered += 1
+            fs.forget(fid)
             job.rep.advance()
     finally:
         job.rep.finish()
@@ -372,8 +395,8 @@ def _collect(job: _Job, project: _Project, inputs: _Inputs, pages: _Pages, site:
             "([tool.flowdoc.site] prefix)"
         )
     tree = _Tree(desired=generated, writes=pages.writes)
-    for uri, path in user.items():
-        _user_page(job, inputs, tree, uri, path, site)
+    for page in user.items():
+        _user_page(job, inputs, tree, page, pages, site)
     for a in project.assets:
         tree.want(a.src_uri, a.data(), job, inputs.manifest)
     clash = sorted(set(user) & {a.src_uri for a in project.assets})
@@ -397,20 +420,31 @@ def _user_files(docs_dir: Path, skip: list[Path]) -> dict[str, Path]:
     return out
 
 
-def _user_page(job: _Job, inputs: _Inputs, tree: _Tree, uri: str, path: Path, site: Callable[[], FlowSite]) -> None:
+def _user_page(job: _Job, inputs: _Inputs, tree: _Tree, page: tuple[str, Path], pages: _Pages,
+               site: Callable[[], FlowSite]) -> None:
     """A file of the project's docs folder; a page with ```flowdoc fences gets them expanded (or,
-    when neither it nor the flows changed, keeps its staged expansion)."""
+    when neither it nor the flows it embeds changed, keeps its staged expansion)."""
+    uri, path = page
     data = path.read_bytes()
     m = inputs.manifest
     if uri.endswith(".md") and b"flowdoc" in data:
         src_hash = digest(data)
         tree.user_src[uri] = src_hash
-        staged = job.staged_dir / uri
-        if inputs.unchanged and m.user_src.get(uri) == src_hash and uri in m.staged and staged.is_file():
+        deps = m.user_deps.get(uri)
+        if (
+            deps is not None
+            and m.user_src.get(uri) == src_hash
+            and uri in m.staged
+            and all(pages.ids.get(fid, {}).get("key") == key for fid, key in deps.items())
+            and (job.staged_dir / uri).is_file()
+        ):
             tree.desired[uri] = m.staged[uri]
+            tree.user_deps[uri] = deps
             return
         text = data.decode("utf-8")
-        expanded = site().expand_embeds(text, where=str(path)) if "flowdoc" in text else text
+        used: set[str] = set()
+        expanded = site().expand_embeds(text, where=str(path), used=used) if "flowdoc" in text else text
+        tree.user_deps[uri] = {fid: pages.ids[fid]["key"] for fid in sorted(used)}
         data = expanded.encode("utf-8")
     tree.want(uri, data, job, m)
 
@@ -486,6 +520,8 @@ def _save_manifest(job: _Job, inputs: _Inputs, pages: _Pages, tree: _Tree, site_
         ids=pages.ids,
         index=pages.index,
         user_src=tree.user_src,
+        user_deps=tree.user_deps,
+        flows=inputs.checked.records if inputs.checked is not None else inputs.manifest.flows,
         staged=tree.desired,
         site_key=site_key,
         out=str(job.out),
