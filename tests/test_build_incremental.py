@@ -5,6 +5,7 @@ with what a build from nothing (or the full check of flowdoc validate) gives."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import shutil
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 
 from flowdoc import FlowSet
 from flowdoc.diagnostics import Diagnostic
-from flowdoc.publish import BuildSettings, PublishError, build_site
+from flowdoc.publish import BuildSettings, PublishError, build_site, flowread
 from tests.helpers import FLOWS, MERMAID_JS, SITE_CONFIG, copy_flows, leftovers, snapshot
 
 N_FILES = len(list(FLOWS.glob("*.yaml")))
@@ -225,4 +226,30 @@ def test_malformed_flow_records_mean_a_full_build(tmp_path):
     manifest.write_text(json.dumps(data))
     r = build_site(s)
     assert r.flows_checked == N_FILES
+    assert_same_as_clean_build(tmp_path, s)
+
+
+def test_flows_read_in_worker_processes_make_the_same_site(tmp_path, monkeypatch):
+    flows = copy_flows(tmp_path / "flows")
+    readers = tmp_path / "readers.txt"
+    read_one = flowread.read_one
+
+    def recorded(*args, **kw):
+        with readers.open("a") as fh:
+            fh.write(f"{os.getpid()}\n")
+        return read_one(*args, **kw)
+
+    monkeypatch.setattr(flowread, "read_one", recorded)
+    monkeypatch.setattr(flowread, "POOL_MIN", 1)
+    monkeypatch.setattr(flowread, "CHUNK", 2)
+    s = settings(tmp_path, flows)
+    bad = flows / "zz-broken.yaml"
+    bad.write_text((flows / "mfa-step-up.yaml").read_text().replace("id: mfa-step-up", "id: 'not an id'", 1))
+    assert build_errors(s) == full_check_errors(flows) != []
+    bad.unlink()
+    r = build_site(s)
+    pids = {int(line) for line in readers.read_text().split()}
+    assert os.getpid() not in pids and len(pids) >= 1, pids  # every file was read in a worker
+    assert (r.flows_checked, r.flows_rendered) == (N_FILES, r.flows)
+    monkeypatch.setattr(flowread, "POOL_MIN", 10**6)  # the clean build reads in this process
     assert_same_as_clean_build(tmp_path, s)

@@ -22,15 +22,18 @@ flow's pages are made from its full models, read again when they are not in memo
 from __future__ import annotations
 
 import datetime as _dt
+import functools
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
 from ..catalog import FlowFile, FlowSet
 from ..check import validate_file
+from ..diagnostics import DiagnosticList
 from ..model.flow import Flow
 from ..proofs import flow_digest
 from .errors import PublishError
+from .flowread import Render, read_files
 
 __all__ = ["Checked", "FlowStub", "check_flows", "record_of", "records_ok"]
 
@@ -118,10 +121,12 @@ class Checked:
     flows: list[FlowStub]
     #: file path -> record of every valid flow file, for the next build
     records: dict[str, dict]
-    #: the files read and checked by this build
-    checked: list[str] = field(default_factory=list)
-    #: models in memory (file -> flow): the files read this build, until their pages are made
+    #: how many files this build read and checked
+    checked: int = 0
+    #: models in memory (file -> flow): files read this build, until their pages are made
     models: dict[str, Flow] = field(default_factory=dict)
+    #: file -> the pages of its flow, made as it was read (:func:`~.flowread.standalone`)
+    early: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
 
     def load(self, stub: Flow | FlowStub) -> Flow:
         """The full model of a flow (read again when it is not in memory)."""
@@ -136,53 +141,69 @@ class Checked:
 
 
 def check_flows(flows_dir: Path, files: list[Path], file_hashes: Mapping[str, str],
-                cached: Mapping[str, dict], *, proofs: bool = False) -> Checked:
+                cached: Mapping[str, dict], *, proofs: bool = False, render: Render | None = None) -> Checked:
     """Check the flow files, reading only what changed (see the module); :class:`PublishError` with
-    every error, ``FILE:LINE:COL``, when a file is not a valid flow."""
+    every error, ``FILE:LINE:COL``, when a file is not a valid flow. ``render``: makes the pages of a
+    flow that reads nothing of other files while it is read (:mod:`.flowread`)."""
     rels = {f.relative_to(flows_dir).as_posix(): f for f in files}
     fresh = [r for r in rels if r not in cached or cached[r]["hash"] != file_hashes[r]]
-    read = {r: _read(rels[r]) for r in fresh}
-    current = {r: cached[r] for r in rels if r not in read and r in cached}
-    for r, entry in read.items():
-        if entry.flow is not None:
-            current[r] = record_of(entry.flow, file_hashes[r], proofs=proofs)
-    touched = {cached[r]["id"] for r in cached if (r in read or r not in rels)} | {
-        current[r]["id"] for r in read if r in current}
-    scope = _scope(touched, current) | set(read)
-    for r in sorted(scope - set(read)):
-        read[r] = _read(rels[r])
-    ordered = [read[r] for r in rels if r in scope]
-    catalog = FlowSet.from_checked(ordered, read={str(f.parent) for f in files})
+    jobs = [(rels[r], file_hashes[r]) for r in fresh]
+    got = dict(zip(fresh, read_files(jobs, functools.partial(_record, proofs=proofs), render), strict=True))
+    current = {r: cached[r] for r in rels if r not in got and r in cached}
+    current.update((r, x.record) for r, x in got.items() if x.record is not None)
+    touched = {cached[r]["id"] for r in cached if r in got or r not in rels}
+    touched.update(x.record["id"] for x in got.values() if x.record is not None)
+    scope = _scope(touched, set(got), current)
+    result = Checked([], {}, checked=len(got))
+    entries: list[FlowFile] = []
+    for r, path in rels.items():  # in file order, as the full check
+        x = got.get(r)
+        if x is not None and x.record is None:
+            entries.append(FlowFile(x.name, None, x.diagnostics or DiagnosticList(x.name)))
+        elif x is not None and x.flow is not None:
+            entries.append(FlowFile(x.name, x.flow, DiagnosticList(x.name)))
+        elif r in scope:
+            flow, diags = validate_file(path)
+            result.checked += x is None
+            entries.append(FlowFile(str(path), flow, diags))
+        if x is not None and x.pages is not None:
+            result.early[x.name] = x.pages
+    catalog = FlowSet.from_checked(entries, read={str(f.parent) for f in files})
     if catalog.invalid:
         errors = catalog.errors
         n = len({d.file for d in errors})
         raise PublishError(f"{n} invalid flow file{'s' if n != 1 else ''} in {flows_dir}", errors)
-    models = {f.file: f for f in catalog.flows}
-    records = {r: current[r] for r in rels if r in current}
-    out = [FlowStub(records[r], str(rels[r])) for r in records]
-    return Checked(out, records, [entry.name for entry in ordered], models)
+    result.models = {f.file: f for f in catalog.flows}
+    result.records = {r: current[r] for r in rels if r in current}
+    result.flows = [FlowStub(rec, str(rels[r])) for r, rec in result.records.items()]
+    return result
 
 
-def _read(path: Path) -> FlowFile:
-    flow, diags = validate_file(path)
-    return FlowFile(str(path), flow, diags)
+def _record(flow: Flow, file_hash: str, *, proofs: bool) -> dict:
+    return record_of(flow, file_hash, proofs=proofs)
 
 
-def _scope(touched: set[str], records: Mapping[str, dict]) -> set[str]:
-    """The files the checks across the set must see again: every file of a touched id and of the
-    ids requiring one, and the files of every id these require (directly or not: each of them is
-    checked again too, so its own requirements must be there)."""
-    ids = set(touched)
-    for rec in records.values():
-        if not ids.isdisjoint(rec["requires"].values()) or rec["id"] in touched:
-            ids.add(rec["id"])
-    by_id: dict[str, set[str]] = {}
-    for rec in records.values():
-        by_id.setdefault(rec["id"], set()).update(rec["requires"].values())
-    todo = list(ids)
+def _scope(touched: set[str], fresh: set[str], records: Mapping[str, dict]) -> set[str]:
+    """The valid files the checks across the set must see again (see the module): every file of a
+    touched id that has several (one id + version is defined once), the files that require a touched
+    id or are new, and every file of the ids these require, directly or not (the candidates: each is
+    checked again, so its own requirements must be there)."""
+    files_of: dict[str, list[str]] = {}
+    for r, rec in records.items():
+        files_of.setdefault(rec["id"], []).append(r)
+    scope = {r for fid in touched if len(files_of.get(fid, ())) > 1 for r in files_of[fid]}
+    todo: list[str] = []
+    for r, rec in records.items():
+        req = set(rec["requires"].values())
+        if req and (r in fresh or not req.isdisjoint(touched)):
+            scope.add(r)
+            todo += req
+    seen = set(todo)
     while todo:
-        for dep in by_id.get(todo.pop(), ()):
-            if dep not in ids:
-                ids.add(dep)
-                todo.append(dep)
-    return {r for r, rec in records.items() if rec["id"] in ids}
+        for r in files_of.get(todo.pop(), ()):
+            scope.add(r)
+            for dep in records[r]["requires"].values():
+                if dep not in seen:
+                    seen.add(dep)
+                    todo.append(dep)
+    return scope

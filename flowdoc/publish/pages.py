@@ -151,11 +151,15 @@ class FlowSite:
         #: the templates of site pages: the user's, and the site's own sections (see overlay_templates)
         self.page_templates_dir = overlay_templates(self.templates_dir, Path(work_dir) / "templates")
         self.title = title
+        self.set_flows(flows, sources=sources, warnings=warnings, loader=loader)
+
+    def set_flows(self, flows: list[Any], *, sources: dict[str, str] | None = None, warnings: Iterable[Diagnostic] = (),
+                  loader: Callable[[Any], Flow] | None = None) -> None:
+        """The flows of the site (see :class:`FlowSite`'s arguments)."""
         #: every flow id -> its versions; a version may be a stub (what the index and other flows' pages
         #: read of it, see :mod:`.flowrecs`), whose full model ``loader`` gives (:meth:`full`)
         self.entries = group_versions(flows)
         self._loader = loader
-        self._changelogs: dict[str, list[dict]] = {}
         #: flows that are not files on disk (``REV:path`` from git history) → a digest of their content
         self.sources: dict[str, str] = dict(sources or {})
         #: problems that did not stop the site (a file not valid at a git revision)
@@ -176,15 +180,12 @@ class FlowSite:
             return fv
         return FlowVersions(fid, [self._loader(f) for f in fv.history])
 
-    def changelog(self, fid: str, fv: FlowVersions | None = None) -> list[dict]:
-        if fid not in self._changelogs:
-            fv = fv or self.full(fid)
-            self._changelogs[fid] = readable_changes(fv, changelog_for(fv)) if self.layout.versions else []
-        return self._changelogs[fid]
+    def changelog(self, fid: str) -> list[dict]:
+        """The changelog of ``fid``, newest first (empty with ``versions`` off)."""
+        return self._changelog_of(self.full(fid))
 
-    def forget(self, fid: str) -> None:
-        """Drop what was kept of ``fid`` for its pages (its changelog)."""
-        self._changelogs.pop(fid, None)
+    def _changelog_of(self, fv: FlowVersions) -> list[dict]:
+        return readable_changes(fv, changelog_for(fv)) if self.layout.versions else []
 
     def _proof_status(self, flow: Any) -> Any:
         assert self.proofs is not None
@@ -208,7 +209,7 @@ class FlowSite:
         names = [r.flow for r in flow.requires.values()]
         if flow.deprecation is not None:
             names.append(flow.deprecation.replaced_by)
-        return {n: relative(here, self.layout.latest(n)) for n in names if n in self.entries}
+        return {n: relative(here, self.layout.latest(n)) for n in names if n in self.entries or n == flow.id}
 
     def _render_page(self, flow: "Flow", changelog: list[dict] | None, context: dict, *, embed: bool = False) -> str:
         templates = self.templates_dir if embed else self.page_templates_dir
@@ -250,7 +251,7 @@ class FlowSite:
             dep = flow.deprecation
             replaced = None
             if dep is not None:
-                target = self.entries.get(dep.replaced_by)
+                target = fv if dep.replaced_by == fv.id else self.entries.get(dep.replaced_by)
                 if target is None:  # not on this site: named, without a link
                     replaced = {"title": None, "id": dep.replaced_by, "link": None}
                 elif dep.replaced_by != fv.id or flow is not fv.latest:
@@ -277,8 +278,9 @@ class FlowSite:
             }
         return None
 
-    def _flow_page(self, fv: FlowVersions, flow: "Flow", uri: str, kind: str, current: str) -> Page:
-        entries = self.changelog(fv.id, fv)
+    def _flow_page(self, fv: FlowVersions, flow: "Flow", uri: str, kind: str, current: str,
+                   changelog: list[dict]) -> Page:
+        entries = changelog
         if flow is not fv.latest and flow.version:
             entries = [e for e in entries if Version.key(str(e.get("version"))) <= Version.key(flow.version)]
         context = {
@@ -309,18 +311,23 @@ class FlowSite:
     # ---------------------------------------------------------------- pages
     def pages_for(self, fid: str) -> list[Page]:
         """Every page of one flow id (latest, one per major version, changelog)."""
-        fv = self.full(fid)
-        lay = self.layout
+        return self.pages_of(self.full(fid))
+
+    def pages_of(self, fv: FlowVersions) -> list[Page]:
+        """Every page of the versions ``fv`` of one flow id, as full models (its pages read of other
+        flows what ``entries`` holds: the flow that replaces it, the flows it requires)."""
+        lay, fid = self.layout, fv.id
+        changelog = self._changelog_of(fv)
         if not lay.versions:
-            return [self._flow_page(fv, fv.latest, lay.latest(fid), "flow", "latest")]
-        pages = [self._flow_page(fv, fv.latest, lay.latest(fid), "latest", "latest")]
+            return [self._flow_page(fv, fv.latest, lay.latest(fid), "flow", "latest", changelog)]
+        pages = [self._flow_page(fv, fv.latest, lay.latest(fid), "latest", "latest", changelog)]
         for major, flow in fv.majors():
-            pages.append(self._flow_page(fv, flow, lay.version(fid, major), "version", f"v{major}"))
+            pages.append(self._flow_page(fv, flow, lay.version(fid, major), "version", f"v{major}", changelog))
         uri = lay.changelog(fid)
         content = self._site_template(
             "site-changelog.md.j2",
             flow=fv.latest,
-            entries=self.changelog(fid, fv),
+            entries=changelog,
             choices=self._choices(fv, uri, "changelog"),
         )
         meta = flow_page_meta(fv, fv.latest, "changelog", "changelog", self.layout.latest(fid))
@@ -384,7 +391,7 @@ class FlowSite:
         if view not in VIEWS:
             raise PublishError(f"{where}flowdoc fence: unknown view {view!r}; views: {', '.join(VIEWS)}")
         if view == "page":
-            entries = self.changelog(str(fid), fv) if self.layout.versions else None
+            entries = self._changelog_of(fv) if self.layout.versions else None
             if entries and flow is not fv.latest:
                 entries = [e for e in entries if Version.key(str(e.get("version"))) <= Version.key(flow.version)]
             return self._render_page(flow, entries, {"page_kind": "embed"}, embed=True)

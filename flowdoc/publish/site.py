@@ -37,7 +37,8 @@ from .mkdocs_build import (MkDocsFailed, default_project, ensure_extensions, loa
                            run_mkdocs, swap_site)
 from .output import cache_lock, check_cache, check_layout, check_not_replacing, check_replaceable, output_lock, sweep
 from .proofpage import ProofSet
-from .flowrecs import Checked, check_flows
+from .flowrecs import Checked, FlowStub, check_flows
+from .layout import FlowVersions
 from .pages import Asset, FlowSite, Layout, site_assets
 from .settings import BuildResult, BuildSettings, Reporter
 
@@ -291,10 +292,16 @@ def _load_flows(job: _Job, inputs: _Inputs) -> FlowSite:
     (:mod:`.flowrecs`)."""
     job.rep.stage("Checking flows")
     t = time.perf_counter()
+    site = FlowSite([], prefix=job.settings.prefix, versions=job.settings.versions, templates_dir=job.templates_dir,
+                    work_dir=job.cache / "work", proofs=inputs.proofs)
+
+    def render(fv: FlowVersions) -> list[tuple[str, str]]:
+        return [(p.src_uri, p.content) for p in site.pages_of(fv)]
+
     checked = check_flows(job.flows_dir, inputs.catalog.files, inputs.file_hashes, inputs.manifest.flows,
-                          proofs=inputs.proofs is not None)
+                          proofs=inputs.proofs is not None, render=render if inputs.history is None else None)
     inputs.checked = checked
-    job.result.flows_checked = len(checked.checked)
+    job.result.flows_checked = checked.checked
     published: list = list(checked.flows)
     sources: dict[str, str] = {}
     warnings: list[Diagnostic] = []
@@ -302,18 +309,8 @@ def _load_flows(job: _Job, inputs: _Inputs) -> FlowSite:
         found = inputs.history.load(checked.flows, inputs.catalog.files)  # type: ignore[arg-type]
         published += found.flows
         sources, warnings = found.sources, found.warnings
-    site = FlowSite(
-        published,
-        prefix=job.settings.prefix,
-        versions=job.settings.versions,
-        templates_dir=job.templates_dir,
-        work_dir=job.cache / "work",
-        sources=sources,
-        warnings=warnings,
-        proofs=inputs.proofs,
-        loader=checked.load,
-    )
-    job.result.timings["check"] = time.perf_counter() - t
+    site.set_flows(published, sources=sources, warnings=warnings, loader=checked.load)
+    job.result.timings["check"] = time.perf_counter() - t  # with the pages of the flows made as they were read
     return site
 
 
@@ -340,9 +337,11 @@ def _render(job: _Job, inputs: _Inputs, site: Callable[[], FlowSite]) -> _Pages:
         else:
             todo.append((fid, key))
     t = time.perf_counter()
-    _render_flows(job, fs, todo, pages)
-    if inputs.checked is not None:
-        inputs.checked.models.clear()  # memory: what is needed again is read again
+    checked = inputs.checked
+    assert checked is not None
+    _render_flows(job, fs, todo, pages, checked)
+    checked.models.clear()  # memory: what is needed again is read again
+    checked.early.clear()
     _render_index(job, m, fs, pages)
     res.timings["render"] = time.perf_counter() - t
     return pages
@@ -355,22 +354,37 @@ def _still_staged(job: _Job, manifest: Manifest, prev: dict[str, str], uris: lis
     )
 
 
-def _render_flows(job: _Job, fs: FlowSite, todo: list[tuple[str, str]], pages: _Pages) -> None:
+def _render_flows(job: _Job, fs: FlowSite, todo: list[tuple[str, str]], pages: _Pages, checked: Checked) -> None:
+    """The pages of the flows in ``todo`` (made as the flow was read when they could be, see
+    :mod:`.flowread`; else now)."""
     if not todo:
         return
     job.rep.start(len(todo), "Rendering flows")
     try:
         for fid, key in todo:
-            made = fs.pages_for(fid)
-            for p in made:
-                pages.writes[p.src_uri] = p.content.encode("utf-8")
-            pages.ids[fid] = {"key": key, "pages": {p.src_uri: p.digest for p in made}}
+            made = _early_pages(fs, fid, checked)
+            if made is None:
+                made = [(p.src_uri, p.content) for p in fs.pages_for(fid)]
+            data = {uri: content.encode("utf-8") for uri, content in made}
+            pages.writes.update(data)
+            pages.ids[fid] = {"key": key, "pages": {uri: digest(b) for uri, b in data.items()}}
             job.result.pages_built += len(made)
             job.result.flows_rendered += 1
-            fs.forget(fid)
             job.rep.advance()
     finally:
         job.rep.finish()
+
+
+def _early_pages(fs: FlowSite, fid: str, checked: Checked) -> list[tuple[str, str]] | None:
+    """The pages made as the flow was read, when they are its pages on this site: its id has that one
+    version, and its pages read nothing of other flows."""
+    history = fs.entries[fid].history
+    if len(history) != 1 or not isinstance(history[0], FlowStub):
+        return None
+    made = checked.early.pop(history[0].file, None)
+    stub = history[0]
+    alone = not stub.requires and (stub.deprecation is None or stub.deprecation.replaced_by == fid)
+    return made if alone else None
 
 
 def _render_index(job: _Job, manifest: Manifest, fs: FlowSite, pages: _Pages) -> None:
