@@ -11,6 +11,13 @@ versions changed. MkDocs is not run at all when no
 staged file, the MkDocs configuration and the output folder have changed since the last
 successful build.
 
+The flows are read incrementally too (:mod:`.flowrecs`): the manifest holds a record of
+each valid flow file (its hash; the id, version, title, status, date, deprecation and
+requirements the index and other flows' pages show), so a build reads and checks only the
+files that changed and those their change can affect (the other files of their ids, the
+flows requiring them), renders the index from the records, and re-expands a page's
+```flowdoc fences only when a flow it embeds changed.
+
 The cache folder (default ``.flowdoc-cache/<output name>`` beside the output) holds
 ``manifest.json`` and ``docs/``, the Markdown tree MkDocs builds from. It is safe to
 delete; the next build is then a full one.
