@@ -67,19 +67,24 @@ def read_one(path: Path, file_hash: str, record: Recorder, render: Render | None
     return Read(str(path), rec, flow=flow)
 
 
-def read_files(jobs: list[tuple[Path, str]], record: Recorder, render: Render | None) -> list[Read]:
-    """Each (file, sha256) read (see the module), in the order given."""
+def read_files(jobs: list[tuple[Path, str]], record: Recorder, render: Render | None,
+               advance: Callable[[int], None] = lambda n: None) -> list[Read]:
+    """Each (file, sha256) read (see the module), in the order given; ``advance(n)``: n more files read."""
     workers = _workers(len(jobs))
+    out: list[Read] = []
     if workers <= 1:
-        return [read_one(path, h, record, render) for path, h in jobs]
+        for path, h in jobs:
+            out.append(read_one(path, h, record, render))
+            advance(1)
+        return out
     global _TASK
     _TASK = (record, render)
     chunks = [jobs[i : i + CHUNK] for i in range(0, len(jobs), CHUNK)]
-    out: list[Read] = []
     try:
         with multiprocessing.get_context("fork").Pool(workers) as pool:
             for part in pool.imap(_work, chunks):
                 out += part
+                advance(len(part))
     finally:
         _TASK = None
     return out

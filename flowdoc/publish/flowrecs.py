@@ -141,14 +141,24 @@ class Checked:
 
 
 def check_flows(flows_dir: Path, files: list[Path], file_hashes: Mapping[str, str],
-                cached: Mapping[str, dict], *, proofs: bool = False, render: Render | None = None) -> Checked:
+                cached: Mapping[str, dict], *, proofs: bool = False, render: Render | None = None,
+                progress: Any = None) -> Checked:
     """Check the flow files, reading only what changed (see the module); :class:`PublishError` with
     every error, ``FILE:LINE:COL``, when a file is not a valid flow. ``render``: makes the pages of a
-    flow that reads nothing of other files while it is read (:mod:`.flowread`)."""
+    flow that reads nothing of other files while it is read (:mod:`.flowread`). ``progress``: a
+    :class:`~flowdoc.publish.settings.Reporter` told of the files read."""
     rels = {f.relative_to(flows_dir).as_posix(): f for f in files}
     fresh = [r for r in rels if r not in cached or cached[r]["hash"] != file_hashes[r]]
     jobs = [(rels[r], file_hashes[r]) for r in fresh]
-    got = dict(zip(fresh, read_files(jobs, functools.partial(_record, proofs=proofs), render), strict=True))
+    if progress is not None and jobs:
+        progress.start(len(jobs), "Checking flows")
+    try:
+        read = read_files(jobs, functools.partial(_record, proofs=proofs), render,
+                          progress.advance if progress is not None and jobs else lambda n: None)
+    finally:
+        if progress is not None and jobs:
+            progress.finish()
+    got = dict(zip(fresh, read, strict=True))
     current = {r: cached[r] for r in rels if r not in got and r in cached}
     current.update((r, x.record) for r, x in got.items() if x.record is not None)
     touched = {cached[r]["id"] for r in cached if r in got or r not in rels}

@@ -50,7 +50,8 @@ def load_flows(job: _Job, inputs: _Inputs) -> FlowSite:
         return [(p.src_uri, p.content) for p in site.pages_of(fv)]
 
     checked = check_flows(job.flows_dir, inputs.catalog.files, inputs.file_hashes, inputs.manifest.flows,
-                          proofs=inputs.proofs is not None, render=render_one if inputs.history is None else None)
+                          proofs=inputs.proofs is not None, render=render_one if inputs.history is None else None,
+                          progress=job.rep)
     inputs.checked = checked
     job.result.flows_checked = checked.checked
     published: list = list(checked.flows)
