@@ -15,7 +15,7 @@ import pytest
 from flowdoc import FlowSet
 from flowdoc.diagnostics import Diagnostic
 from flowdoc.publish import BuildSettings, PublishError, build_site, flowread
-from tests.helpers import FLOWS, MERMAID_JS, SITE_CONFIG, copy_flows, leftovers, snapshot
+from tests.helpers import FLOWS, MERMAID_JS, SITE_CONFIG, commit_all, copy_flows, git, leftovers, snapshot
 
 N_FILES = len(list(FLOWS.glob("*.yaml")))
 
@@ -253,3 +253,25 @@ def test_flows_read_in_worker_processes_make_the_same_site(tmp_path, monkeypatch
     assert (r.flows_checked, r.flows_rendered) == (N_FILES, r.flows)
     monkeypatch.setattr(flowread, "POOL_MIN", 10**6)  # the clean build reads in this process
     assert_same_as_clean_build(tmp_path, s)
+
+
+def test_git_versions_with_a_cached_catalogue(git_repo):
+    """Versions from a tag join the cached flows; a change in another flow reads that file only."""
+    flows = git_repo / "flows"
+    shutil.copytree(FLOWS, flows)
+    commit_all(git_repo, "flows")
+    git(git_repo, "tag", "v1")
+    retitle(flows / "device-authorization.yaml", "Sign in on a TV", "Sign in on a smart TV")
+    text = (flows / "device-authorization.yaml").read_text(encoding="utf-8")
+    (flows / "device-authorization.yaml").write_text(text.replace('version: "1.0.0"', 'version: "2.0.0"', 1))
+    s = settings(git_repo.parent, flows, git_versions=["v*"])
+    first = build_site(s)
+    assert (s.cache_path / "docs" / "device-authorization" / "v1.md").is_file()  # from the tag
+    retitle(flows / "gateway-login.yaml", "Sign in through the API gateway", "Sign in through the gateway")
+    r = build_site(s)
+    assert (r.flows_checked, r.flows_rendered, r.flows) == (1, 1, first.flows)
+    assert "Sign in through the gateway" in (s.cache_path / "docs" / "index.md").read_text()
+    clean = settings(git_repo.parent, flows, "clean", cache_dir=git_repo.parent / "clean-cache", force=True,
+                     git_versions=["v*"])
+    build_site(clean)
+    assert snapshot(s.cache_path / "docs") == snapshot(clean.cache_path / "docs")
