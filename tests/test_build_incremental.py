@@ -242,6 +242,7 @@ def test_flows_read_in_worker_processes_make_the_same_site(tmp_path, monkeypatch
     monkeypatch.setattr(flowread, "read_one", recorded)
     monkeypatch.setattr(flowread, "POOL_MIN", 1)
     monkeypatch.setattr(flowread, "CHUNK", 2)
+    monkeypatch.setattr(flowread, "_free_cpus", lambda: 2)  # idle or not, this machine
     s = settings(tmp_path, flows)
     bad = flows / "zz-broken.yaml"
     bad.write_text((flows / "mfa-step-up.yaml").read_text().replace("id: mfa-step-up", "id: 'not an id'", 1))

@@ -3,10 +3,10 @@
 read nothing of another file (no requirement, no replacement by another flow) gets its pages made at once, so its
 model is dropped at once: the build holds the models of the few flows whose pages need others.
 
-Many files (:data:`POOL_MIN` or more, on a machine with several CPUs) are read in worker processes
-started by ``fork``: each holds one flow at a time and sends back its record, its pages (text) or
-its problems. Not where fork is not available or unsafe (another thread running, as in
-``flowdoc serve``): the files are then read in this process, one at a time.
+Many files (:data:`POOL_MIN` or more, with two CPUs or more idle by the load average) are read in
+worker processes started by ``fork``: each holds one flow at a time and sends back its record, its
+pages (text) or its problems. Not where fork is not available or unsafe (another thread running, as
+in ``flowdoc serve``), nor on a busy machine: the files are then read in this process, one at a time.
 """
 
 from __future__ import annotations
@@ -108,6 +108,16 @@ def _work(chunk: list[tuple[Path, str]]) -> list[Read]:
 def _workers(n: int) -> int:
     if n < POOL_MIN or threading.active_count() > 1 or "fork" not in multiprocessing.get_all_start_methods():
         return 1
+    return max(1, min(_free_cpus(), MAX_WORKERS, n // CHUNK))
+
+
+def _free_cpus() -> int:
+    """The CPUs this process may use that are idle (by the load average): workers pay only on
+    those; on a busy machine they cost more than they give (forks, pages sent back)."""
     cpus: Any = getattr(os, "sched_getaffinity", None)
     count = len(cpus(0)) if cpus is not None else (os.cpu_count() or 1)
-    return max(1, min(count, MAX_WORKERS, n // CHUNK))
+    try:
+        load = os.getloadavg()[0]
+    except (AttributeError, OSError):
+        load = 0.0
+    return int(count - load + 0.5)
