@@ -324,6 +324,7 @@ def _stage(job: _Job, inputs: _Inputs, tree: _Tree) -> None:
             target = staged / uri
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
+    tree.writes.clear()  # memory: the pages' text is on disk now (MkDocs reads it there)
     job.result.timings["stage"] = time.perf_counter() - t
 
 
