@@ -241,6 +241,7 @@ def _project(job: _Job) -> _Project:
 
 def _discover(job: _Job) -> _Inputs:
     """The flow files and their hashes, the git revisions, and whether the last build still holds."""
+    t = time.perf_counter()
     catalog = FlowSet.from_paths([job.flows_dir])
     files = catalog.files
     if not files:
@@ -269,6 +270,7 @@ def _discover(job: _Job) -> _Inputs:
         and bool(manifest.ids)
         and all((job.staged_dir / u).is_file() for u in manifest.flow_pages)
     )
+    job.result.timings["discover"] = time.perf_counter() - t  # with git revisions ("git") and the manifest
     return _Inputs(catalog, file_hashes, history, git_key, env_key, manifest, staged_ok, unchanged, proofs)
 
 
