@@ -131,6 +131,21 @@ class FlowSet:
         return fs
 
     @classmethod
+    def from_checked(cls, files: Iterable[FlowFile], *, read: Iterable[PathLike] = ()) -> "FlowSet":
+        """Files read and checked one by one already (:func:`~flowdoc.check.validate_file`), in file
+        order: only the checks across them are run. ``read``: folders not to read for a required flow
+        (the caller gave every flow of them that a check across the set can need)."""
+        fs = cls()
+        fs._entries = {}
+        for f in files:
+            fs._entries[f.name] = f
+            if f.flow is not None:
+                fs._flows.append(f.flow)
+        fs._folders.update(os.path.abspath(p) for p in read)
+        fs._finish()
+        return fs
+
+    @classmethod
     def from_git(cls, rev: str, paths: Iterable[PathLike], *, cache: dict | None = None, **options) -> "FlowSet":
         """The flow files of ``paths`` as they stood at the git revision ``rev``.
 
@@ -168,6 +183,12 @@ class FlowSet:
             self._entries[src.name] = FlowFile(src.name, flow, diags)
             if flow is not None:
                 self._flows.append(flow)
+        self._finish()
+        return self._entries
+
+    def _finish(self) -> None:
+        """Index the valid flows, run the checks across the set, and lint."""
+        assert self._entries is not None
         for flow in self._flows:
             self._index.setdefault(flow.id, []).append(flow)
         if self.across:
@@ -183,7 +204,6 @@ class FlowSet:
                 with gc_paused():
                     run_lint(flow, entry.diagnostics, self.lint_config)
         self._flows = kept
-        return self._entries
 
     def _check_across(self) -> None:
         """One id + version is defined once; requirements name flows that exist."""

@@ -151,6 +151,21 @@ def test_an_edited_flow_or_an_old_proof_reads_as_stale(proved, tmp_path):
     assert "Verified against staging on 2020-01-02" in _html(out, "gateway-login")
 
 
+def test_an_incremental_build_shows_the_proofs_of_the_flows_it_did_not_read(proved, tmp_path):
+    """One flow edited: the index's proof column of the others comes from the build cache's records
+    (their flows are not read again), and is what a clean build shows."""
+    _srv, proofs, _verifier, _flows = proved
+    flows = copy_flows(tmp_path / "flows")
+    _build(tmp_path, proofs, flows=flows)
+    path = flows / "device-authorization.yaml"
+    path.write_text(path.read_text().replace("title: Sign in on a TV", "title: Sign in on a smart TV", 1))
+    _build(tmp_path, proofs, flows=flows)
+    _build(tmp_path, proofs, flows=flows, name="clean")
+    index = (tmp_path / "site" / "cache" / "docs" / "index.md").read_text(encoding="utf-8")
+    assert index == (tmp_path / "clean" / "cache" / "docs" / "index.md").read_text(encoding="utf-8")
+    assert index.count("flowdoc-proof-verified") >= len(EXAMPLES) - 1 and "flowdoc-proof-changed" in index
+
+
 def test_hostile_proof_text_is_escaped(proved, tmp_path):
     _srv, proofs, _verifier, flows = proved
     mine = tmp_path / "proofs"

@@ -11,6 +11,13 @@ versions changed. MkDocs is not run at all when no
 staged file, the MkDocs configuration and the output folder have changed since the last
 successful build.
 
+The flows are read incrementally too (:mod:`.flowrecs`): the manifest holds a record of
+each valid flow file (its hash; the id, version, title, status, date, deprecation and
+requirements the index and other flows' pages show), so a build reads and checks only the
+files that changed and those their change can affect (the other files of their ids, the
+flows requiring them), renders the index from the records, and re-expands a page's
+```flowdoc fences only when a flow it embeds changed.
+
 The cache folder (default ``.flowdoc-cache/<output name>`` beside the output) holds
 ``manifest.json`` and ``docs/``, the Markdown tree MkDocs builds from. It is safe to
 delete; the next build is then a full one.
@@ -37,6 +44,7 @@ from typing import TYPE_CHECKING, Any, Mapping
 
 from .._version import __version__
 from ..render import page as render_page
+from .flowrecs import records_ok
 from .templates import templates_digest
 
 if TYPE_CHECKING:
@@ -58,7 +66,7 @@ __all__ = [
     "verify_staged",
 ]
 
-CACHE_FORMAT = 1
+CACHE_FORMAT = 2
 
 
 def digest(data: bytes | str) -> str:
@@ -158,6 +166,10 @@ class Manifest:
     index: dict[str, str] = field(default_factory=dict)
     #: user page -> sha256 of its source (pages with ```flowdoc fences depend on the flows)
     user_src: dict[str, str] = field(default_factory=dict)
+    #: user page -> {flow id: key of its pages} of the flows its ```flowdoc fences embed
+    user_deps: dict[str, dict] = field(default_factory=dict)
+    #: flow file -> its record: what the index and other flows' pages need of it (:mod:`.flowrecs`)
+    flows: dict[str, dict] = field(default_factory=dict)
     #: every file in the staged docs folder -> sha256 of its bytes
     staged: dict[str, str] = field(default_factory=dict)
     #: hash of the whole MkDocs input at the last good build, and the output it made
@@ -190,7 +202,11 @@ class Manifest:
             if not (isinstance(rec, dict) and isinstance(rec.get("key"), str) and isinstance(rec.get("pages"), dict)):
                 return False
             maps.append(rec["pages"])
-        if not all(isinstance(d, dict) for d in self.git_warnings):
+        if not all(isinstance(d, dict) for d in self.git_warnings) or not records_ok(self.flows):
+            return False
+        if not all(_safe_uri(k) and isinstance(v, dict) for d in (self.flows, self.user_deps) for k, v in d.items()):
+            return False
+        if not all(isinstance(k, str) and isinstance(v, str) for d in self.user_deps.values() for k, v in d.items()):
             return False
         return all(_safe_uri(k) and isinstance(v, str) for d in maps for k, v in d.items())
 

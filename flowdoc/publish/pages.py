@@ -27,7 +27,7 @@ import tempfile
 import weakref
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 import yaml
 
@@ -138,6 +138,7 @@ class FlowSite:
         sources: dict[str, str] | None = None,
         warnings: Iterable[Diagnostic] = (),
         proofs: ProofSet | None = None,
+        loader: Callable[[Any], Flow] | None = None,
     ):
         self.layout = Layout(prefix, versions)
         #: proof files (``--proofs DIR``): a badge, a proof section and a status in the index
@@ -150,8 +151,15 @@ class FlowSite:
         #: the templates of site pages: the user's, and the site's own sections (see overlay_templates)
         self.page_templates_dir = overlay_templates(self.templates_dir, Path(work_dir) / "templates")
         self.title = title
+        self.set_flows(flows, sources=sources, warnings=warnings, loader=loader)
+
+    def set_flows(self, flows: list[Any], *, sources: dict[str, str] | None = None, warnings: Iterable[Diagnostic] = (),
+                  loader: Callable[[Any], Flow] | None = None) -> None:
+        """The flows of the site (see :class:`FlowSite`'s arguments)."""
+        #: every flow id -> its versions; a version may be a stub (what the index and other flows' pages
+        #: read of it, see :mod:`.flowrecs`), whose full model ``loader`` gives (:meth:`full`)
         self.entries = group_versions(flows)
-        self._changelogs: dict[str, list[dict]] = {}
+        self._loader = loader
         #: flows that are not files on disk (``REV:path`` from git history) → a digest of their content
         self.sources: dict[str, str] = dict(sources or {})
         #: problems that did not stop the site (a file not valid at a git revision)
@@ -165,10 +173,23 @@ class FlowSite:
             return known
         return hashlib.sha256(Path(flow.file).read_bytes()).hexdigest()
 
+    def full(self, fid: str) -> FlowVersions:
+        """Every version of ``fid`` as full models (stubs are loaded; not kept)."""
+        fv = self.entries[fid]
+        if self._loader is None or all(isinstance(f, Flow) for f in fv.history):
+            return fv
+        return FlowVersions(fid, [self._loader(f) for f in fv.history])
+
     def changelog(self, fid: str) -> list[dict]:
-        if fid not in self._changelogs:
-            self._changelogs[fid] = readable_changes(self.entries[fid], changelog_for(self.entries[fid])) if self.layout.versions else []
-        return self._changelogs[fid]
+        """The changelog of ``fid``, newest first (empty with ``versions`` off)."""
+        return self._changelog_of(self.full(fid))
+
+    def _changelog_of(self, fv: FlowVersions) -> list[dict]:
+        return readable_changes(fv, changelog_for(fv)) if self.layout.versions else []
+
+    def _proof_status(self, flow: Any) -> Any:
+        assert self.proofs is not None
+        return self.proofs.status(flow, digest=getattr(flow, "proof_digest", None))
 
     def deps_key(self, fid: str) -> str:
         """What this flow's pages show of other flows (the flow that replaces a deprecated one,
@@ -188,7 +209,7 @@ class FlowSite:
         names = [r.flow for r in flow.requires.values()]
         if flow.deprecation is not None:
             names.append(flow.deprecation.replaced_by)
-        return {n: relative(here, self.layout.latest(n)) for n in names if n in self.entries}
+        return {n: relative(here, self.layout.latest(n)) for n in names if n in self.entries or n == flow.id}
 
     def _render_page(self, flow: "Flow", changelog: list[dict] | None, context: dict, *, embed: bool = False) -> str:
         templates = self.templates_dir if embed else self.page_templates_dir
@@ -230,7 +251,7 @@ class FlowSite:
             dep = flow.deprecation
             replaced = None
             if dep is not None:
-                target = self.entries.get(dep.replaced_by)
+                target = fv if dep.replaced_by == fv.id else self.entries.get(dep.replaced_by)
                 if target is None:  # not on this site: named, without a link
                     replaced = {"title": None, "id": dep.replaced_by, "link": None}
                 elif dep.replaced_by != fv.id or flow is not fv.latest:
@@ -257,8 +278,9 @@ class FlowSite:
             }
         return None
 
-    def _flow_page(self, fv: FlowVersions, flow: "Flow", uri: str, kind: str, current: str) -> Page:
-        entries = self.changelog(fv.id)
+    def _flow_page(self, fv: FlowVersions, flow: "Flow", uri: str, kind: str, current: str,
+                   changelog: list[dict]) -> Page:
+        entries = changelog
         if flow is not fv.latest and flow.version:
             entries = [e for e in entries if Version.key(str(e.get("version"))) <= Version.key(flow.version)]
         context = {
@@ -289,18 +311,23 @@ class FlowSite:
     # ---------------------------------------------------------------- pages
     def pages_for(self, fid: str) -> list[Page]:
         """Every page of one flow id (latest, one per major version, changelog)."""
-        fv = self.entries[fid]
-        lay = self.layout
+        return self.pages_of(self.full(fid))
+
+    def pages_of(self, fv: FlowVersions) -> list[Page]:
+        """Every page of the versions ``fv`` of one flow id, as full models (its pages read of other
+        flows what ``entries`` holds: the flow that replaces it, the flows it requires)."""
+        lay, fid = self.layout, fv.id
+        changelog = self._changelog_of(fv)
         if not lay.versions:
-            return [self._flow_page(fv, fv.latest, lay.latest(fid), "flow", "latest")]
-        pages = [self._flow_page(fv, fv.latest, lay.latest(fid), "latest", "latest")]
+            return [self._flow_page(fv, fv.latest, lay.latest(fid), "flow", "latest", changelog)]
+        pages = [self._flow_page(fv, fv.latest, lay.latest(fid), "latest", "latest", changelog)]
         for major, flow in fv.majors():
-            pages.append(self._flow_page(fv, flow, lay.version(fid, major), "version", f"v{major}"))
+            pages.append(self._flow_page(fv, flow, lay.version(fid, major), "version", f"v{major}", changelog))
         uri = lay.changelog(fid)
         content = self._site_template(
             "site-changelog.md.j2",
             flow=fv.latest,
-            entries=self.changelog(fid),
+            entries=changelog,
             choices=self._choices(fv, uri, "changelog"),
         )
         meta = flow_page_meta(fv, fv.latest, "changelog", "changelog", self.layout.latest(fid))
@@ -335,7 +362,7 @@ class FlowSite:
                 }
             )
             if self.proofs is not None:
-                rows[-1]["proof"] = index_cell(self.proofs.status(f), relative(here, lay.latest(fid)) + "#proof")
+                rows[-1]["proof"] = index_cell(self._proof_status(f), relative(here, lay.latest(fid)) + "#proof")
         content = self._site_template("site-index.md.j2", title=self.title, flows=rows, versions=lay.versions,
                                       proofs=self.proofs is not None)
         return Page(here, content, "index")
@@ -347,13 +374,15 @@ class FlowSite:
         return pages
 
     # --------------------------------------------------------------- embeds
-    def embed(self, spec: dict, *, where: str = "") -> str:
-        """The Markdown for one ```flowdoc fence: ``flow``, ``view`` and ``version``."""
+    def embed(self, spec: dict, *, where: str = "", used: set[str] | None = None) -> str:
+        """The Markdown for one ```flowdoc fence: ``flow``, ``view`` and ``version`` (``used``: gets the flow id)."""
         fid = spec.get("flow")
-        fv = self.entries.get(str(fid)) if fid is not None else None
-        if fv is None:
+        if fid is None or str(fid) not in self.entries:
             known = ", ".join(self.entries) or "none"
             raise PublishError(f"{where}flowdoc fence: unknown flow {fid!r} (flows: {known})")
+        fv = self.full(str(fid))
+        if used is not None:
+            used.add(fv.id)
         flow = fv.find(spec.get("version"))
         if flow is None:
             have = ", ".join(f.version or "-" for f in fv.history)
@@ -362,14 +391,14 @@ class FlowSite:
         if view not in VIEWS:
             raise PublishError(f"{where}flowdoc fence: unknown view {view!r}; views: {', '.join(VIEWS)}")
         if view == "page":
-            entries = self.changelog(str(fid)) if self.layout.versions else None
+            entries = self._changelog_of(fv) if self.layout.versions else None
             if entries and flow is not fv.latest:
                 entries = [e for e in entries if Version.key(str(e.get("version"))) <= Version.key(flow.version)]
             return self._render_page(flow, entries, {"page_kind": "embed"}, embed=True)
         return "```mermaid\n" + renderer.render_diagram(flow, view, "mermaid").strip("\n") + "\n```"
 
-    def expand_embeds(self, markdown: str, *, where: str = "") -> str:
-        """Replace every ```flowdoc fence of a page by the flow or view it names."""
+    def expand_embeds(self, markdown: str, *, where: str = "", used: set[str] | None = None) -> str:
+        """Replace every ```flowdoc fence of a page by the flow or view it names (``used``: gets their ids)."""
         if "flowdoc" not in markdown:
             return markdown
 
@@ -385,7 +414,7 @@ class FlowSite:
             unknown = sorted(set(map(str, spec)) - {"flow", "view", "version"})
             if unknown:
                 raise PublishError(f"{loc}flowdoc fence: unknown key {unknown[0]!r}; keys: flow, view, version")
-            out = self.embed(spec, where=loc)
+            out = self.embed(spec, where=loc, used=used)
             indent = m.group("indent")
             return "\n".join(indent + ln if ln else ln for ln in out.split("\n"))
 

@@ -99,14 +99,15 @@ class ProofSet:
         others = [p for (fid, v), p in self.proofs.items() if fid == flow.id and _major(v) == major]
         return max(others, key=lambda p: (p.date, Version.key(p.flow.version)), default=None)
 
-    def status(self, flow: Flow) -> ProofStatus | None:
+    def status(self, flow: Flow, digest: str | None = None) -> ProofStatus | None:
+        """``digest``: the flow's :func:`~flowdoc.proofs.flow_digest` when known (else computed)."""
         proof = self.for_flow(flow)
         if proof is None:
             return None
         s = proof.summary
         env, day = " ".join(proof.environment.split()), proof.date.isoformat()
         counts = f"{s.passed}/{s.scenarios} scenarios"
-        if proof.flow.hash != flow_digest(flow):
+        if proof.flow.hash != (digest or flow_digest(flow)):
             return ProofStatus(proof, "changed", f"Changed since last verified against {env} on {day} — {counts}")
         if (self.today - proof.date).days > self.max_age:
             return ProofStatus(proof, "old", f"Last verified against {env} on {day}, more than {self.max_age} "

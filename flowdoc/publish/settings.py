@@ -91,11 +91,14 @@ class BuildResult:
     pages_built: int = 0
     pages_reused: int = 0
     mkdocs_ran: bool = False
+    #: flow files read and checked, and flow ids whose pages were made (the others came from the cache)
+    flows_checked: int = 0
+    flows_rendered: int = 0
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
     #: flowdoc's own warnings (a flow file not valid at a git revision: REV:path:LINE:COL)
     diagnostics: list[Diagnostic] = field(default_factory=list)
-    #: seconds per stage: check, render, stage, mkdocs
+    #: seconds per stage: discover, check (with the pages made as flows are read), render, stage, mkdocs
     timings: dict[str, float] = field(default_factory=dict)
     #: the MkDocs project's files (configuration, docs folder, theme overrides), for serve
     watch: list[Path] = field(default_factory=list)

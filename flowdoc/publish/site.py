@@ -27,9 +27,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 from ..catalog import FlowSet
-from ..diagnostics import Diagnostic
 from .assets import for_file_urls
-from .cache import (Manifest, clear_cache, digest, digest_json, flow_key, pages_env_key, remove_path, stray_files,
+from .cache import (Manifest, clear_cache, digest, digest_json, pages_env_key, remove_path, stray_files,
                     verify_staged)
 from .errors import PublishError
 from .gitversions import GitHistory
@@ -37,7 +36,12 @@ from .mkdocs_build import (MkDocsFailed, default_project, ensure_extensions, loa
                            run_mkdocs, swap_site)
 from .output import cache_lock, check_cache, check_layout, check_not_replacing, check_replaceable, output_lock, sweep
 from .proofpage import ProofSet
-from .pages import Asset, FlowSite, Layout, load_site, site_assets
+from .flowrecs import Checked
+from .flowstages import Pages as _Pages
+from .flowstages import load_flows as _load_flows
+from .flowstages import render as _render
+from .flowstages import user_page as _user_page
+from .pages import Asset, FlowSite, Layout, site_assets
 from .settings import BuildResult, BuildSettings, Reporter
 
 if TYPE_CHECKING:
@@ -174,22 +178,8 @@ class _Inputs:
     unchanged: bool
     #: the proof files (--proofs DIR), or None
     proofs: ProofSet | None = None
-
-
-@dataclass
-class _Pages:
-    """The generated pages: flow id -> {"key", "pages": {src_uri: sha256}}, the index, and what to write."""
-
-    ids: dict[str, dict] = field(default_factory=dict)
-    index: dict[str, str] = field(default_factory=dict)
-    writes: dict[str, bytes] = field(default_factory=dict)
-
-    def uris(self) -> dict[str, str]:
-        """Every generated page -> its sha256."""
-        out = dict(self.index)
-        for rec in self.ids.values():
-            out.update(rec["pages"])
-        return out
+    #: the flows as checked by this build (:func:`_load_flows`), None until they are
+    checked: Checked | None = None
 
 
 @dataclass
@@ -200,6 +190,8 @@ class _Tree:
     desired: dict[str, str]
     writes: dict[str, bytes]
     user_src: dict[str, str] = field(default_factory=dict)
+    #: those pages -> {flow id: key} of the flows they embed
+    user_deps: dict[str, dict] = field(default_factory=dict)
 
     def want(self, uri: str, data: bytes, job: _Job, manifest: Manifest) -> None:
         """``uri`` holds ``data``: written unless the staged file already does."""
@@ -249,6 +241,7 @@ def _project(job: _Job) -> _Project:
 
 def _discover(job: _Job) -> _Inputs:
     """The flow files and their hashes, the git revisions, and whether the last build still holds."""
+    t = time.perf_counter()
     catalog = FlowSet.from_paths([job.flows_dir])
     files = catalog.files
     if not files:
@@ -277,87 +270,8 @@ def _discover(job: _Job) -> _Inputs:
         and bool(manifest.ids)
         and all((job.staged_dir / u).is_file() for u in manifest.flow_pages)
     )
+    job.result.timings["discover"] = time.perf_counter() - t  # with git revisions ("git") and the manifest
     return _Inputs(catalog, file_hashes, history, git_key, env_key, manifest, staged_ok, unchanged, proofs)
-
-
-def _load_flows(job: _Job, inputs: _Inputs) -> FlowSite:
-    """Load and check the flows (only when a page must be made from them)."""
-    job.rep.stage("Checking flows")
-    t = time.perf_counter()
-    site = load_site(
-        job.flows_dir,
-        prefix=job.settings.prefix,
-        versions=job.settings.versions,
-        templates_dir=job.templates_dir,
-        work_dir=job.cache / "work",
-        git_versions=inputs.history,
-        flows=inputs.catalog,
-        proofs=inputs.proofs,
-    )
-    job.result.timings["check"] = time.perf_counter() - t
-    return site
-
-
-def _render(job: _Job, inputs: _Inputs, site: Callable[[], FlowSite]) -> _Pages:
-    """The generated pages: reused from the last build when their key is unchanged, else rendered."""
-    res, m = job.result, inputs.manifest
-    if inputs.unchanged:
-        res.flows = len(m.ids)
-        res.pages_reused = len(m.flow_pages)
-        res.diagnostics = [Diagnostic(**d) for d in m.git_warnings]
-        return _Pages(ids=m.ids, index=m.index)
-    fs = site()
-    res.flows = len(fs.entries)
-    res.diagnostics = list(fs.warnings)
-    pages = _Pages()
-    todo: list[tuple[str, str]] = []
-    for fid, fv in fs.entries.items():
-        key = flow_key(inputs.env_key, fs, fid, job.flows_dir, inputs.file_hashes)
-        prev = m.ids.get(fid)
-        uris = job.layout.flow_uris(fv)
-        if prev and prev.get("key") == key and _still_staged(job, m, prev["pages"], uris):
-            pages.ids[fid] = prev
-            res.pages_reused += len(uris)
-        else:
-            todo.append((fid, key))
-    t = time.perf_counter()
-    _render_flows(job, fs, todo, pages)
-    _render_index(job, m, fs, pages)
-    res.timings["render"] = time.perf_counter() - t
-    return pages
-
-
-def _still_staged(job: _Job, manifest: Manifest, prev: dict[str, str], uris: list[str]) -> bool:
-    """The last build's pages of a flow are the pages it has now, and are staged as they were made."""
-    return sorted(prev) == sorted(uris) and all(
-        manifest.staged.get(u) == h and (job.staged_dir / u).is_file() for u, h in prev.items()
-    )
-
-
-def _render_flows(job: _Job, fs: FlowSite, todo: list[tuple[str, str]], pages: _Pages) -> None:
-    if not todo:
-        return
-    job.rep.start(len(todo), "Rendering flows")
-    try:
-        for fid, key in todo:
-            made = fs.pages_for(fid)
-            for p in made:
-                pages.writes[p.src_uri] = p.content.encode("utf-8")
-            pages.ids[fid] = {"key": key, "pages": {p.src_uri: p.digest for p in made}}
-            job.result.pages_built += len(made)
-            job.rep.advance()
-    finally:
-        job.rep.finish()
-
-
-def _render_index(job: _Job, manifest: Manifest, fs: FlowSite, pages: _Pages) -> None:
-    index = fs.index_page()
-    pages.index = {index.src_uri: index.digest}
-    if manifest.index == pages.index and manifest.staged.get(index.src_uri) == index.digest:
-        job.result.pages_reused += 1
-    else:
-        pages.writes[index.src_uri] = index.content.encode("utf-8")
-        job.result.pages_built += 1
 
 
 def _collect(job: _Job, project: _Project, inputs: _Inputs, pages: _Pages, site: Callable[[], FlowSite]) -> _Tree:
@@ -372,8 +286,8 @@ def _collect(job: _Job, project: _Project, inputs: _Inputs, pages: _Pages, site:
             "([tool.flowdoc.site] prefix)"
         )
     tree = _Tree(desired=generated, writes=pages.writes)
-    for uri, path in user.items():
-        _user_page(job, inputs, tree, uri, path, site)
+    for page in user.items():
+        _user_page(job, inputs, tree, page, pages, site)
     for a in project.assets:
         tree.want(a.src_uri, a.data(), job, inputs.manifest)
     clash = sorted(set(user) & {a.src_uri for a in project.assets})
@@ -397,24 +311,6 @@ def _user_files(docs_dir: Path, skip: list[Path]) -> dict[str, Path]:
     return out
 
 
-def _user_page(job: _Job, inputs: _Inputs, tree: _Tree, uri: str, path: Path, site: Callable[[], FlowSite]) -> None:
-    """A file of the project's docs folder; a page with ```flowdoc fences gets them expanded (or,
-    when neither it nor the flows changed, keeps its staged expansion)."""
-    data = path.read_bytes()
-    m = inputs.manifest
-    if uri.endswith(".md") and b"flowdoc" in data:
-        src_hash = digest(data)
-        tree.user_src[uri] = src_hash
-        staged = job.staged_dir / uri
-        if inputs.unchanged and m.user_src.get(uri) == src_hash and uri in m.staged and staged.is_file():
-            tree.desired[uri] = m.staged[uri]
-            return
-        text = data.decode("utf-8")
-        expanded = site().expand_embeds(text, where=str(path)) if "flowdoc" in text else text
-        data = expanded.encode("utf-8")
-    tree.want(uri, data, job, m)
-
-
 def _stage(job: _Job, inputs: _Inputs, tree: _Tree) -> None:
     """Write what changed into the staged docs folder and remove what this build does not want."""
     t = time.perf_counter()
@@ -430,6 +326,7 @@ def _stage(job: _Job, inputs: _Inputs, tree: _Tree) -> None:
             target = staged / uri
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(data)
+    tree.writes.clear()  # memory: the pages' text is on disk now (MkDocs reads it there)
     job.result.timings["stage"] = time.perf_counter() - t
 
 
@@ -486,6 +383,8 @@ def _save_manifest(job: _Job, inputs: _Inputs, pages: _Pages, tree: _Tree, site_
         ids=pages.ids,
         index=pages.index,
         user_src=tree.user_src,
+        user_deps=tree.user_deps,
+        flows=inputs.checked.records if inputs.checked is not None else inputs.manifest.flows,
         staged=tree.desired,
         site_key=site_key,
         out=str(job.out),
