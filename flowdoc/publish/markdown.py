@@ -88,8 +88,14 @@ class HeadingIdTreeprocessor(Treeprocessor):
         toc = self.md.treeprocessors["toc"] if "toc" in self.md.treeprocessors else None
         if not isinstance(toc, _toc.TocTreeprocessor):
             return
+        # Python-Markdown's slugify keeps a leading ASCII letter first: such a heading needs no
+        # look (most headings; the look serializes the heading)
+        plain = toc.slugify in (_toc.slugify, getattr(_toc, "slugify_unicode", None)) and not any(
+            c.isdigit() for c in str(toc.sep))
         for el in root.iter():
             if el.tag in ("h1", "h2", "h3", "h4", "h5", "h6") and "id" not in el.attrib:
+                if plain and el.text and el.text[0].isascii() and el.text[0].isalpha():
+                    continue
                 # the text toc makes the id from (escaped characters and entities decoded), so a
                 # heading such as "{{ 7*7 }}" (id "77") is caught too
                 text = html.unescape(_toc.strip_tags(_inner_html(el, self.md))).strip()
