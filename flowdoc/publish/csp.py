@@ -130,16 +130,17 @@ class _Found:
             tag, attrs = m.group(1).lower(), _attributes(m.group(2))
             start_tag = page[m.start(1) - 1:pos]
             if tag == "link":
-                if "stylesheet" in attrs.get("rel", "").lower().split() and self._outside(start_tag):
-                    self.style_urls.append(attrs.get("href", ""))
+                href = attrs.get("href", "")
+                if "stylesheet" in attrs.get("rel", "").lower().split() and _origins([href]) and self._outside(start_tag):
+                    self.style_urls.append(href)
                 continue
             body = _SCRIPT_TEXT.match(page, pos)
             end = _SCRIPT_END.match(page, body.end()) if body is not None else None
             if end is None:  # the page ends inside the script, which never runs
                 break
             pos = end.end()
-            if "src" in attrs:
-                if self._outside(start_tag):
+            if "src" in attrs:  # only an origin goes into the policy (a path is 'self')
+                if _origins([attrs["src"]]) and self._outside(start_tag):
                     self.script_urls.append(attrs["src"])
                 continue
             text = body.group(0)
