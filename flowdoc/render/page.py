@@ -396,7 +396,10 @@ def _cached_env(templates_dir: str | None, signature: tuple) -> TemplateSandbox:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        auto_reload=templates_dir is not None,  # the built-in templates never change at run time
+        # no check of each template's time on every include (some 20 a page): the built-in
+        # templates never change at run time, and a change to a file of the templates folder
+        # changes its signature (names, sizes, times), which makes a new environment
+        auto_reload=False,
     )
     env.filters.update(
         md=F.md_prose,
