@@ -245,6 +245,14 @@ HOSTILE_PAGES = [
 ]
 
 
+def test_adding_the_policy_is_linear_on_hostile_pages():
+    code = ("import sys; sys.path.insert(0, sys.argv[1]); from flowdoc.publish.csp import add_csp; "
+            "pages = ['<head' * 60_000, '<html><head>' + '<meta http-equiv ' * 40_000 + '<body>' + '<head' * 60_000]; "
+            "assert add_csp(pages[0]) == pages[0]; assert 'Content-Security-Policy' in add_csp(pages[1])")
+    r = subprocess.run([sys.executable, "-c", code, str(ROOT)], text=True, capture_output=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+
+
 def test_the_scan_is_linear_on_hostile_pages():
     """Hang guard: pathological pages of 200-400 KB are scanned in well under the limit (a
     scanner that backtracks or rescans would take minutes)."""

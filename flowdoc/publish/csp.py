@@ -45,7 +45,8 @@ FIXED_DIRECTIVES = [
     "form-action 'self'",
 ]
 
-_HEAD = re.compile(r"<head\b[^>]*+>", re.I)
+#: the <head> start tag (found once: a "<head" the page never closes ends the search)
+_HEAD = re.compile(r"<head\b[^>]*+(?:>|\Z)", re.I)
 _CHARSET = re.compile(r"<meta\s+charset\s*=\s*[\"']?[\w-]+[\"']?\s*/?>", re.I)
 _HAS_CSP = re.compile(r"<meta\s+http-equiv\s*=\s*[\"']?content-security-policy", re.I)
 
@@ -201,7 +202,7 @@ def add_csp(page: str, content: str | None = None) -> str:
     wrote: a ``<meta>`` inside the content is no policy, and keeps no policy out), or no
     ``<head>``, is returned as it is."""
     head = _HEAD.search(page)
-    if head is None:
+    if head is None or not head.group().endswith(">"):
         return page
     shell = _shell(page, content)
     if _HAS_CSP.search(shell):
