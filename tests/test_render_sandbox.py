@@ -189,3 +189,14 @@ def test_the_sandbox_answers_the_same_for_each_object_after_it_has_seen_the_name
         with pytest.raises(SecurityError):
             env.from_string("{{ f.model_validate_json('{}') }}").render(f=FLOW)
         assert env.from_string("{{ f.id }}").render(f=FLOW) == FLOW.id
+
+    class Liar:  # an object that says it is a list is checked as one, every time
+        append = "a liar's append"
+
+        @property
+        def __class__(self):  # noqa: PLW3201
+            return list
+
+    for _ in range(3):
+        with pytest.raises(SecurityError):
+            env.from_string("{{ x.append(1) }}").render(x=Liar())

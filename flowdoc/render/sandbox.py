@@ -65,14 +65,15 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
         # attributes thousands of times). Classes, and objects whose __class__ is not their
         # type, are checked every time.
         cls = type(obj)
+        if isinstance(obj, type) or obj.__class__ is not cls:
+            return self._safe_attribute(obj, attr, value)
         key = (cls, attr)
         known = self._known.get(key)
-        if known is not None:
-            return known
-        safe = self._safe_attribute(obj, attr, value)
-        if not isinstance(obj, type) and obj.__class__ is cls and len(self._known) < self._KNOWN_MAX:
-            self._known[key] = safe
-        return safe
+        if known is None:
+            known = self._safe_attribute(obj, attr, value)
+            if len(self._known) < self._KNOWN_MAX:
+                self._known[key] = known
+        return known
 
     def _safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if attr in self._MODEL_API and _is_model(obj):
