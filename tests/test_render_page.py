@@ -474,6 +474,26 @@ def test_user_page_template_replaces_everything(tmp_path):
     assert md == "# Service-to-service calls with the client credentials grant\n\nyes\n"
 
 
+def test_an_edited_template_is_read_again(tmp_path):
+    """A long-running process (flowdoc serve) renders with the templates as they are now: a
+    section edited in place (even to the same size), added, or removed."""
+    import os
+
+    flow = FLOWS["client-credentials.yaml"]
+    section = tmp_path / "sections" / "summary.md.j2"
+    section.parent.mkdir()
+    section.write_text("Summary AAAA.\n")
+    assert "Summary AAAA." in render_page(flow, templates_dir=tmp_path)
+    section.write_text("Summary BBBB.\n")
+    os.utime(section, ns=(section.stat().st_atime_ns, section.stat().st_mtime_ns + 1_000_000_000))
+    assert "Summary BBBB." in render_page(flow, templates_dir=tmp_path)
+    (tmp_path / "sections" / "steps.md.j2").write_text("No steps here.\n")
+    md = render_page(flow, templates_dir=tmp_path)
+    assert "No steps here." in md and "## Steps" not in md
+    (tmp_path / "sections" / "steps.md.j2").unlink()
+    assert "## Steps" in render_page(flow, templates_dir=tmp_path)
+
+
 def test_missing_templates_dir_is_an_error(tmp_path):
     with pytest.raises(FileNotFoundError):
         render_page(FLOWS["client-credentials.yaml"], templates_dir=tmp_path / "nope")

@@ -161,3 +161,42 @@ def test_build_with_a_hostile_template_exits_2_and_keeps_the_site(tmp_path, monk
     r = run("build", "--flows", flows, "--out", out, "--templates", tmp_path / "tpl")
     assert r.exit_code == 2 and "site-header.md.j2:1: template error: undefined value" in r.stderr, (r.stderr, list((tmp_path / "tpl").rglob("*")))
 
+
+
+def test_the_sandbox_answers_the_same_for_each_object_after_it_has_seen_the_name():
+    """is_safe_attribute keeps its answer per (type, name): an attribute allowed on one type
+    stays refused on another (a dict's keys, a list's append; mro on a class, not on a dict),
+    however often and in whatever order templates ask."""
+    from jinja2.exceptions import SecurityError
+
+    from flowdoc.render.sandbox import TemplateSandbox
+
+    env = TemplateSandbox()
+
+    class Box:
+        append = "a box's append"
+        mro = "a box's mro"
+
+    for _ in range(3):
+        assert env.from_string("{{ b.append }} {{ b.mro }}").render(b=Box()) == "a box's append a box's mro"
+        with pytest.raises(SecurityError):
+            env.from_string("{{ x.append(1) }}").render(x=[])
+        assert env.from_string("{{ d.keys()|list }}").render(d={"k": 1}) == "['k']"
+        with pytest.raises(SecurityError):
+            env.from_string("{{ d.clear() }}").render(d={"k": 1})
+        with pytest.raises(SecurityError):
+            env.from_string("{{ c.mro() }}").render(c=Box)
+        with pytest.raises(SecurityError):
+            env.from_string("{{ f.model_validate_json('{}') }}").render(f=FLOW)
+        assert env.from_string("{{ f.id }}").render(f=FLOW) == FLOW.id
+
+    class Liar:  # an object that says it is a list is checked as one, every time
+        append = "a liar's append"
+
+        @property
+        def __class__(self):  # noqa: PLW3201
+            return list
+
+    for _ in range(3):
+        with pytest.raises(SecurityError):
+            env.from_string("{{ x.append(1) }}").render(x=Liar())

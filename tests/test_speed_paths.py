@@ -171,9 +171,7 @@ def _full_parse_policy(html: str, content: str) -> str:
     """The policy as it was made before: the whole page parsed (content excluded by comparison)."""
     from flowdoc.publish import csp
 
-    found = csp._Scripts(content)
-    found.feed(html)
-    found.close()
+    found = csp._Found(content).scan(html)
     scripts = ["'self'", *csp._origins(found.script_urls)]
     for text in found.inline:
         if csp._hash(text) not in scripts:

@@ -24,9 +24,9 @@ so it governs everything after it.
 from __future__ import annotations
 
 import base64
+import html as _html
 import hashlib
 import re
-from html.parser import HTMLParser
 from urllib.parse import urlsplit
 
 from mkdocs.plugins import BasePlugin, event_priority
@@ -45,47 +45,109 @@ FIXED_DIRECTIVES = [
     "form-action 'self'",
 ]
 
-_HEAD = re.compile(r"<head\b[^>]*>", re.I)
+#: the <head> start tag (found once: a "<head" the page never closes ends the search)
+_HEAD = re.compile(r"<head\b[^>]*+(?:>|\Z)", re.I)
 _CHARSET = re.compile(r"<meta\s+charset\s*=\s*[\"']?[\w-]+[\"']?\s*/?>", re.I)
 _HAS_CSP = re.compile(r"<meta\s+http-equiv\s*=\s*[\"']?content-security-policy", re.I)
 
+# ------------------------------------------------------------------ the scanner
+#
+# The policy needs the page's <script> elements (their src, or their text) and its stylesheet
+# <link>s, found as a browser's HTML tokenizer finds them: not inside a comment, an attribute
+# value, or the text of an element whose content is text (title, textarea, style, noscript ...).
+# One regular expression walks the page from a position to the next <script or <link start
+# tag, stepping over everything else token by token: text, comments, bogus comments
+# (<!DOCTYPE>, <?x>, <![CDATA[ in HTML content), end tags, other start tags with their
+# attributes (a quoted value may hold '<' and '>'), and the whole content of the text-only
+# elements. Each alternative consumes at least one character and cannot backtrack (possessive
+# quantifiers; lazy scans that stop at the end of the page), so the scan is linear in the page.
 
-class _Scripts(HTMLParser):
-    """Inline scripts, script and stylesheet URLs of a page (outside ``content``)."""
+_WS = r"\t\n\f\r "
+#: the attributes of a tag, as the tokenizer reads them (a name may start with '='; a value is
+#: "...", '...' or unquoted up to a space or '>'; an unclosed quote runs to the end of the page)
+_ATTRS = (
+    rf"(?:[{_WS}/]++|[^{_WS}/>][^{_WS}/=>]*+"
+    rf"(?:[{_WS}]*+=[{_WS}]*+(?:\"[^\"]*+(?:\"|\Z)|'[^']*+(?:'|\Z)|[^{_WS}>]*+))?+)*+"
+)
+_END = rf"(?=[{_WS}/>]|\Z)"
+#: elements whose content is text up to their end tag (raw text and RCDATA; noscript as a
+#: browser that runs scripts reads it)
+_TEXT_ONLY = ("style", "title", "textarea", "xmp", "iframe", "noembed", "noframes", "noscript")
+_SKIP = (
+    r"(?:[^<]++"
+    r"|<!--(?:>|->|.*?(?:--!?>|\Z))"  # comment (also <!--> and <!--->)
+    rf"|<(?:!|\?|/(?![A-Za-z>]))[^>]*+(?:>|\Z)"  # bogus comment
+    r"|</>"
+    rf"|</[A-Za-z]{_ATTRS}(?:>|\Z)"  # end tag
+    rf"|<plaintext{_END}.*"  # the rest of the page is text
+    # a text-only element: its start tag and its text (no group: one per name)
+    + "".join(rf"|<{name}{_END}{_ATTRS}(?:>|\Z).*?(?=</{name}{_END}|\Z)" for name in _TEXT_ONLY)
+    + rf"|<(?!(?:script|link){_END})[A-Za-z][^{_WS}/>]*+{_ATTRS}(?:>|\Z)"  # any other start tag
+    r"|<(?![A-Za-z!?/]))*+"  # a '<' that starts no tag
+)
+#: from a position: past everything else, to the next <script> or <link> start tag (groups 1, 2)
+#: or to the end of the page (a tag the page ends in is no tag)
+_NEXT = re.compile(rf"{_SKIP}(?:<(script|link){_END}({_ATTRS})>|\Z)", re.I | re.S)
+#: a script's text: up to the first "</script" followed by a space, '/' or '>' (found once: when
+#: there is none, the script runs to the end of the page and never runs)
+_SCRIPT_TEXT = re.compile(rf".*?(?=</script[{_WS}/>])", re.I | re.S)
+#: the end tag of a script (a tag cut by the end of the page is none: the script never runs)
+_SCRIPT_END = re.compile(rf"</script{_ATTRS}>", re.I)
+_ATTR = re.compile(
+    rf"([^{_WS}/>][^{_WS}/=>]*+)(?:[{_WS}]*+=[{_WS}]*+(?:\"([^\"]*+)\"?|'([^']*+)'?|([^{_WS}>]*+)))?+", re.S
+)
+
+
+def _attributes(text: str) -> dict[str, str]:
+    """A tag's attributes, names lower-cased, values decoded; the first of a name wins."""
+    out: dict[str, str] = {}
+    for m in _ATTR.finditer(text):
+        name = m.group(1).lower()
+        if name not in out:
+            value = next((v for v in m.group(2, 3, 4) if v is not None), "")
+            out[name] = _html.unescape(value)
+    return out
+
+
+class _Found:
+    """The inline scripts, script URLs and stylesheet URLs of a page (outside ``content``)."""
 
     def __init__(self, content: str) -> None:
-        super().__init__(convert_charrefs=False)
         self.content = content
         self.inline: list[str] = []
         self.script_urls: list[str] = []
         self.style_urls: list[str] = []
-        self._script: list[str] | None = None
 
-    def _outside(self) -> bool:
-        tag = self.get_starttag_text() or ""
-        return not (self.content and tag in self.content)
+    def _outside(self, text: str) -> bool:
+        return not (self.content and text in self.content)
 
-    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
-        a = {k.lower(): v or "" for k, v in attrs}
-        if tag == "script":
-            if "src" in a:
-                if self._outside():
-                    self.script_urls.append(a["src"])
-            else:
-                self._script = []
-        elif tag == "link" and "stylesheet" in a.get("rel", "").lower().split() and self._outside():
-            self.style_urls.append(a.get("href", ""))
-
-    def handle_data(self, data: str) -> None:
-        if self._script is not None:
-            self._script.append(data)
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag == "script" and self._script is not None:
-            text = "".join(self._script)
-            self._script = None
+    def scan(self, page: str) -> "_Found":
+        pos, n = 0, len(page)
+        while pos < n:
+            m = _NEXT.match(page, pos)
+            if m is None or m.group(1) is None:  # the end of the page
+                break
+            pos = m.end()
+            tag, attrs = m.group(1).lower(), _attributes(m.group(2))
+            start_tag = page[m.start(1) - 1:pos]
+            if tag == "link":
+                href = attrs.get("href", "")
+                if "stylesheet" in attrs.get("rel", "").lower().split() and _origins([href]) and self._outside(start_tag):
+                    self.style_urls.append(href)
+                continue
+            body = _SCRIPT_TEXT.match(page, pos)
+            end = _SCRIPT_END.match(page, body.end()) if body is not None else None
+            if end is None:  # the page ends inside the script, which never runs
+                break
+            pos = end.end()
+            if "src" in attrs:  # only an origin goes into the policy (a path is 'self')
+                if _origins([attrs["src"]]) and self._outside(start_tag):
+                    self.script_urls.append(attrs["src"])
+                continue
+            text = body.group(0)
             if not (self.content and text.strip() and text in self.content):
                 self.inline.append(text)
+        return self
 
 
 def _origins(urls: list[str]) -> list[str]:
@@ -105,22 +167,19 @@ def _hash(script: str) -> str:
     return "'sha256-" + base64.b64encode(hashlib.sha256(text.encode("utf-8")).digest()).decode() + "'"
 
 
-def _shell(html: str, content: str | None) -> str:
+def _shell(page: str, content: str | None) -> str:
     """The page without its content, when the theme wrote the content once as it is: what is
-    outside is what the policy is made of, and the content is most of a page (parsing it made the
+    outside is what the policy is made of, and the content is most of a page (scanning it made the
     policy cost more than rendering the page)."""
     if content and len(content) > 256:
-        at = html.find(content)
-        if at >= 0 and html.find(content, at + 1) < 0:
-            return html[:at] + html[at + len(content):]
-    return html
+        at = page.find(content)
+        if at >= 0 and page.find(content, at + 1) < 0:
+            return page[:at] + page[at + len(content):]
+    return page
 
 
-def policy_for(html: str, content: str | None = None) -> str:
-    """The policy of one page: its theme's scripts allowed, nothing inline in ``content``."""
-    found = _Scripts(content or "")
-    found.feed(_shell(html, content))
-    found.close()
+def _policy(shell: str, content: str | None) -> str:
+    found = _Found(content or "").scan(shell)
     scripts = ["'self'", *_origins(found.script_urls)]
     for text in found.inline:
         h = _hash(text)
@@ -132,19 +191,28 @@ def policy_for(html: str, content: str | None = None) -> str:
     )
 
 
-def add_csp(html: str, content: str | None = None) -> str:
-    """``html`` with the policy's ``<meta http-equiv="Content-Security-Policy">`` at the top of
-    ``<head>`` (after ``<meta charset>``). A page that has a policy already, or no ``<head>``, is
-    returned as it is."""
-    head = _HEAD.search(html)
-    if head is None or _HAS_CSP.search(html):
-        return html
-    tag = f'<meta http-equiv="Content-Security-Policy" content="{html_attr(policy_for(html, content))}">'
+def policy_for(page: str, content: str | None = None) -> str:
+    """The policy of one page: its theme's scripts allowed, nothing inline in ``content``."""
+    return _policy(_shell(page, content), content)
+
+
+def add_csp(page: str, content: str | None = None) -> str:
+    """``page`` with the policy's ``<meta http-equiv="Content-Security-Policy">`` at the top of
+    ``<head>`` (after ``<meta charset>``). A page that has a policy already (in what the theme
+    wrote: a ``<meta>`` inside the content is no policy, and keeps no policy out), or no
+    ``<head>``, is returned as it is."""
+    head = _HEAD.search(page)
+    if head is None or not head.group().endswith(">"):
+        return page
+    shell = _shell(page, content)
+    if _HAS_CSP.search(shell):
+        return page
+    tag = f'<meta http-equiv="Content-Security-Policy" content="{html_attr(_policy(shell, content))}">'
     where = head.end()
-    charset = _CHARSET.search(html, head.end(), head.end() + 1024)
+    charset = _CHARSET.search(page, head.end(), head.end() + 1024)
     if charset is not None:
         where = charset.end()
-    return html[:where] + "\n        " + tag + html[where:]
+    return page[:where] + "\n        " + tag + page[where:]
 
 
 class CspPlugin(BasePlugin):

@@ -396,7 +396,10 @@ def _cached_env(templates_dir: str | None, signature: tuple) -> TemplateSandbox:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
-        auto_reload=templates_dir is not None,  # the built-in templates never change at run time
+        # no check of each template's time on every include (some 20 a page): the built-in
+        # templates never change at run time, and a change to a file of the templates folder
+        # changes its signature (names, sizes, times), which makes a new environment
+        auto_reload=False,
     )
     env.filters.update(
         md=F.md_prose,
@@ -418,6 +421,24 @@ def _cached_env(templates_dir: str | None, signature: tuple) -> TemplateSandbox:
     return env
 
 
+#: the page data made last: (flow, its changelog as build_page_data reads it, the data). A site
+#: renders the latest page and the vN page that repeats it one after the other, from the same
+#: flow object and the same changelog: their data (three diagrams, every table) is made once.
+#: Templates cannot change it (the sandbox is immutable).
+_last_data: tuple[Flow, list[dict], PageData] | None = None
+
+
+def _page_data(flow: Flow, changelog: list[dict] | None) -> PageData:
+    global _last_data
+    entries = _changelog(flow, changelog)
+    last = _last_data
+    if last is not None and last[0] is flow and last[1] == entries:
+        return last[2]
+    data = build_page_data(flow, changelog)
+    _last_data = (flow, entries, data)
+    return data
+
+
 def _redact_page(flow: Flow, text: str) -> str:
     """Last line of defence: a secret input's default never appears on a page."""
     for name, value in D.secret_values(flow).items():
@@ -434,7 +455,7 @@ def render_page(
     context: dict | None = None,
 ) -> str:
     env = _env(str(templates_dir) if templates_dir is not None else None)
-    data = build_page_data(flow, changelog)
+    data = _page_data(flow, changelog)
     site = dict(context or {})
     text = render_template(env, PAGE_TEMPLATE, flow=flow, page=data, site=site)
     return _redact_page(flow, F.tidy(text))

@@ -52,8 +52,30 @@ class TemplateSandbox(ImmutableSandboxedEnvironment):
 
     intercepted_binops = frozenset({"*", "**", "%"})
     _MODEL_API = _model_api()
+    #: how many (type, attribute) answers :meth:`is_safe_attribute` keeps
+    _KNOWN_MAX = 4096
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._known: dict[tuple[type, str], bool] = {}
 
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
+        # Every rule (Jinja2's, and the model API's) depends on the object's type and the name
+        # only: the answer is kept per (type, name) for instances (a page reads the same few
+        # attributes thousands of times). Classes, and objects whose __class__ is not their
+        # type, are checked every time.
+        cls = type(obj)
+        if isinstance(obj, type) or obj.__class__ is not cls:
+            return self._safe_attribute(obj, attr, value)
+        key = (cls, attr)
+        known = self._known.get(key)
+        if known is None:
+            known = self._safe_attribute(obj, attr, value)
+            if len(self._known) < self._KNOWN_MAX:
+                self._known[key] = known
+        return known
+
+    def _safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if attr in self._MODEL_API and _is_model(obj):
             return False
         return super().is_safe_attribute(obj, attr, value)
