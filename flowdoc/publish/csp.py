@@ -137,7 +137,7 @@ class _Found:
                 continue
             body = _SCRIPT_TEXT.match(page, pos)
             end = _SCRIPT_END.match(page, body.end()) if body is not None else None
-            if end is None:  # the page ends inside the script, which never runs
+            if body is None or end is None:  # the page ends inside the script, which never runs
                 break
             pos = end.end()
             if "src" in attrs:  # only an origin goes into the policy (a path is 'self')

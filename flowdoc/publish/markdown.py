@@ -178,7 +178,7 @@ class SkippingInlineProcessor(InlineProcessor):
         if isinstance(data, _util.AtomicString):
             return data
         patterns, needs = self._patterns, self._needs
-        apply = self._InlineProcessor__applyPattern
+        apply = getattr(self, "_InlineProcessor__applyPattern")  # noqa: B009 (name-mangled, checked at registration)
         start, count = 0, len(patterns)
         chars = set(data)
         while patternIndex < count:
@@ -194,13 +194,17 @@ class SkippingInlineProcessor(InlineProcessor):
         return data
 
 
+#: the private methods SkippingInlineProcessor stands in for exist in this Python-Markdown (else the stock one is kept)
+_STOCK_INLINE = all(hasattr(InlineProcessor, f"_InlineProcessor__{n}") for n in ("handleInline", "applyPattern"))
+
+
 class MermaidExtension(Extension):
     def extendMarkdown(self, md: Markdown) -> None:
         # after normalize_whitespace (30), before fenced_code / superfences (25) and html_block (20)
         md.preprocessors.register(MermaidPreprocessor(md), "flowdoc_mermaid", 28)
         md.treeprocessors.register(HeadingIdTreeprocessor(md), "flowdoc_heading_ids", 6)
         md.treeprocessors.register(TocMarkerTreeprocessor(md), "flowdoc_toc_marker", 5.5)  # toc: 5
-        if "inline" in md.treeprocessors and type(md.treeprocessors["inline"]) is InlineProcessor:
+        if "inline" in md.treeprocessors and type(md.treeprocessors["inline"]) is InlineProcessor and _STOCK_INLINE:
             md.treeprocessors.register(SkippingInlineProcessor(md), "inline", 20)  # Python-Markdown's priority
 
 
