@@ -91,6 +91,10 @@ class BuildResult:
     pages_built: int = 0
     pages_reused: int = 0
     mkdocs_ran: bool = False
+    #: pages MkDocs converted from Markdown, rendered with the theme, and linked from the last site unchanged
+    pages_converted: int = 0
+    pages_rendered: int = 0
+    pages_linked: int = 0
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
     #: flowdoc's own warnings (a flow file not valid at a git revision: REV:path:LINE:COL)

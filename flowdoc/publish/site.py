@@ -33,8 +33,9 @@ from .cache import (Manifest, clear_cache, digest, digest_json, flow_key, pages_
                     verify_staged)
 from .errors import PublishError
 from .gitversions import GitHistory
-from .mkdocs_build import (MkDocsFailed, default_project, ensure_extensions, load_mkdocs_config, project_digest,
-                           run_mkdocs, swap_site)
+from .mkdocs_build import (MkDocsFailed, PageRun, default_project, ensure_extensions, load_mkdocs_config,
+                           project_digest, run_mkdocs, swap_site)
+from .pagecache import PageStore
 from .output import cache_lock, check_cache, check_layout, check_not_replacing, check_replaceable, output_lock, sweep
 from .proofpage import ProofSet
 from .pages import Asset, FlowSite, Layout, load_site, site_assets
@@ -458,22 +459,30 @@ def _output_current(job: _Job, manifest: Manifest, site_key: str) -> bool:
     )
 
 
-def _mkdocs(job: _Job, project: _Project, tree: _Tree) -> Path:
-    """MkDocs on the staged folder (checked against its hashes first), into a temporary folder."""
+def _mkdocs(job: _Job, project: _Project, tree: _Tree) -> tuple[Path, PageRun]:
+    """MkDocs on the staged folder (checked against its hashes first), into a temporary folder;
+    pages unchanged since the last build are reused (:mod:`.mkdocs_pages`)."""
     verify_staged(job.staged_dir, tree.desired)
     job.rep.stage(f"Building the site with MkDocs ({sum(1 for u in tree.desired if u.endswith('.md'))} pages)")
     t = time.perf_counter()
     s = job.settings
+    run = PageRun(PageStore(job.cache / "pages"), project_digest(project.config_file, project.cfg), tree.desired)
     tmp = run_mkdocs(project.cfg, job.staged_dir, job.out, project.extra_css, project.extra_js, s.strict,
-                     job.result.warnings)
+                     job.result.warnings, run)
     job.result.mkdocs_ran = True
     job.result.timings["mkdocs"] = time.perf_counter() - t
-    return tmp
+    st = run.stats
+    job.result.pages_converted, job.result.pages_rendered, job.result.pages_linked = st.converted, st.rendered, st.linked
+    return tmp, run
 
 
-def _swap(job: _Job, tmp: Path) -> None:
-    """The new site replaces the output (which must still be a site of flowdoc, unless ``force``)."""
+def _swap(job: _Job, built: tuple[Path, PageRun]) -> None:
+    """The new site replaces the output (which must still be a site of flowdoc, unless ``force``);
+    the page cache then knows the pages in the output."""
+    tmp, run = built
+    run.store.forget_site()
     swap_site(tmp, job.out, job.result.warnings, force=job.settings.force)
+    run.store.commit(job.out)
 
 
 def _save_manifest(job: _Job, inputs: _Inputs, pages: _Pages, tree: _Tree, site_key: str) -> None:
