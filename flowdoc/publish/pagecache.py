@@ -14,7 +14,7 @@ page is converted or rendered as in a build from nothing). Entries no build used
 
 from __future__ import annotations
 
-import importlib.metadata
+import importlib.util
 import json
 import logging
 import os
@@ -72,28 +72,42 @@ class Converted:
         return c if ok else None
 
 
-def _versions(names: list[str]) -> dict[str, str]:
-    """The installed version of the distribution of each module (extensions, themes)."""
-    dists = importlib.metadata.packages_distributions()
-    out: dict[str, str] = {}
+def _stamps(names: list[str]) -> list:
+    """What tells an installed module from another version of it: the size and time of its
+    file (extensions named by module; Markdown's own are covered by Markdown's version)."""
+    out: list = []
     for name in names:
-        top = name.split(".")[0].split(":")[0]
-        for dist in dists.get(top, []):
-            try:
-                out[f"{top}/{dist}"] = importlib.metadata.version(dist)
-            except importlib.metadata.PackageNotFoundError:
-                continue
+        top = name.split(":")[0].split(".")[0]
+        try:
+            spec = importlib.util.find_spec(top) if "." in name or ":" in name else None
+        except (ImportError, ValueError):
+            spec = None
+        origin = getattr(spec, "origin", None)
+        try:
+            st = os.stat(origin) if origin else None
+        except OSError:
+            st = None
+        out.append([top, origin, st.st_size if st else None, st.st_mtime_ns if st else None])
     return out
 
 
 def _theme_key(cfg: "MkDocsConfig") -> str:
-    """The theme's templates: the custom_dir's files, the versions of the packages of the others."""
+    """The theme's templates: the custom_dir's files; the others by name, size and time."""
     custom = cfg.theme.custom_dir
     parts: list[object] = [cfg.theme.name, digest_json(dict(cfg.theme)), mkdocs.__version__]
     if custom and Path(custom).is_dir():
         parts.append(templates_digest(custom))
-    mods = [m for m in ("material", "mkdocs") if any(f"/{m}/" in str(d) for d in cfg.theme.dirs)]
-    parts.append(_versions(mods))
+    for d in cfg.theme.dirs:
+        if custom and Path(d) == Path(custom):
+            continue
+        for dirpath, dirnames, filenames in os.walk(d):
+            dirnames[:] = sorted(n for n in dirnames if not n.startswith("."))
+            for name in sorted(filenames):
+                try:
+                    st = os.stat(os.path.join(dirpath, name))
+                except OSError:
+                    continue
+                parts.append([os.path.relpath(os.path.join(dirpath, name), d), st.st_size, st.st_mtime_ns])
     return digest_json(parts)
 
 
@@ -107,7 +121,7 @@ class Keys:
         self.digests = digests
         self.conv_env = digest_json([
             FORMAT, mkdocs.__version__, markdown.__version__, code_fingerprint(), project, exts,
-            cfg.mdx_configs, _versions(exts), cfg.use_directory_urls, dict(cfg.validation), level,
+            cfg.mdx_configs, _stamps(exts), cfg.use_directory_urls, dict(cfg.validation), level,
             list(cfg.plugins), digest_json(listing),
         ])
         self.theme = _theme_key(cfg)
