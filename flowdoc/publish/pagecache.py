@@ -218,15 +218,25 @@ class PageStore:
             self.used_conv.add(key)
         return c
 
-    def content(self, key: str) -> str:
-        """The HTML of a conversion (OSError/ValueError when it is gone or damaged)."""
-        with open(self._conv(key), "rb") as fh:
-            fh.readline()
-            return fh.read().decode("utf-8")
+    def content(self, key: str) -> str | None:
+        """The HTML of a conversion; None when it is gone or not what was saved."""
+        try:
+            with open(self._conv(key), "rb") as fh:
+                head = json.loads(fh.readline())
+                data = fh.read()
+        except (OSError, ValueError):
+            return None
+        if not isinstance(head, dict) or head.get("sha256") != digest(data):
+            return None
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            return None
 
     def save_conversion(self, key: str, conv: Converted, content: str) -> None:
-        head = json.dumps(conv.to_json(), ensure_ascii=True, separators=(",", ":")).encode()
-        _write_atomic(self._conv(key), head + b"\n" + content.encode("utf-8"))
+        data = content.encode("utf-8")
+        head = json.dumps({**conv.to_json(), "sha256": digest(data)}, ensure_ascii=True, separators=(",", ":"))
+        _write_atomic(self._conv(key), head.encode() + b"\n" + data)
         self.used_conv.add(key)
 
     # ---------------------------------------------------------------- output

@@ -148,7 +148,7 @@ def render(work: Work, page: Page, conv_key: str, excluded: bool) -> dict:
     ``search`` (its search index entries), ``site`` (flowdoc's information on it), ``logs``,
     ``written`` (the size and mtime of the file written, or None)."""
     config, nav, env = work.config, work.nav, work.env
-    page.content = work.store.content(conv_key)
+    page.content = _content(work, page, conv_key)
     page.markdown, _ = _meta.get_data(page.file.content_string)
     before = len(work.search._entries) if work.search is not None else 0
     if work.site_pages is not None:
@@ -186,6 +186,19 @@ def render(work: Work, page: Page, conv_key: str, excluded: bool) -> dict:
             page.content, page.markdown = "", ""
     return {"search": _take_entries(work, before), "site": _take_info(work, page), "logs": cap.records,
             "written": written}
+
+
+def _content(work: Work, page: Page, key: str) -> str:
+    """The page's HTML from the store; converted again when its entry is gone or damaged."""
+    content = work.store.content(key)
+    if content is None:
+        meta, title, toc = page.meta, page._title_from_render, page.toc
+        convert(work, page, key)
+        page.meta, page._title_from_render, page.toc = meta, title, toc
+        content = work.store.content(key)
+    if content is None:
+        raise OSError(f"the page cache could not keep the HTML of {page.file.src_uri}")
+    return content
 
 
 def _take_entries(work: Work, before: int) -> list[dict]:
