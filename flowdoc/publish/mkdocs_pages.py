@@ -95,6 +95,8 @@ def build_pages(cfg: "MkDocsConfig", store: PageStore, *, previous: Path | None,
         site = store.site_index(previous) if previous is not None else SiteIndex()
         store.pending = _render_pages(work, keys, conv_keys, site, previous, stats)
         _validate_anchors(work)
+        if work.site_pages is not None:
+            work.site_pages.filter_in_memory(config)
         config.plugins.on_post_build(config=config)
         if counts := counter.get_counts():
             msg = ", ".join(f"{v} {k.lower()}s" for k, v in counts)
