@@ -21,9 +21,11 @@ whose Markdown (or what it links to) changed and renders only the pages whose HT
 from __future__ import annotations
 
 import gzip
+import json
 import logging
 import os
 import shutil
+import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -42,7 +44,7 @@ from .cache import digest_json
 from .csp import CspPlugin
 from .pagecache import Converted, Keys, PageStore, SiteIndex, nav_digest
 from .pagemeta import SitePlugin
-from .pagework import Work, apply, convert, render, replay, run_all
+from .pagework import Work, apply, convert, here, iter_all, render, replay
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -95,9 +97,8 @@ def build_pages(cfg: "MkDocsConfig", store: PageStore, *, previous: Path | None,
         site = store.site_index(previous) if previous is not None else SiteIndex()
         store.pending = _render_pages(work, keys, conv_keys, site, previous, stats)
         _validate_anchors(work)
-        if work.site_pages is not None:
-            work.site_pages.filter_in_memory(config)
         config.plugins.on_post_build(config=config)
+        work.sink.finish(config)
         if counts := counter.get_counts():
             msg = ", ".join(f"{v} {k.lower()}s" for k, v in counts)
             raise Abort(f"Aborted with {msg} in strict mode!")
@@ -151,12 +152,10 @@ def _populate(work: Work, keys: Keys, stats: PageStats) -> dict[str, str]:
         else:
             known[file.src_uri] = conv
 
-    def made(page: Page, conv: Converted) -> None:
+    for page, conv in iter_all(work, convert, todo):
         known[page.file.src_uri] = conv
         work.store.used_conv.add(conv_keys[page.file.src_uri])
         stats.converted += 1
-
-    run_all(work, convert, todo, made)
     for file in files.documentation_pages(inclusion=InclusionLevel.is_included):
         conv = known[file.src_uri]
         replay(conv.logs)
@@ -244,45 +243,58 @@ def _output_key(env_key: str, conv_key: str, page: Page) -> str:
 
 def _render_pages(work: Work, keys: Keys, conv_keys: dict[str, str], site: SiteIndex, previous: Path | None,
                   stats: PageStats) -> SiteIndex:
-    """Every page's HTML: linked from the previous site when unchanged, else rendered; then what
-    each added to the search index and flowdoc's information, in page order."""
+    """Every page's HTML, in page order: linked from the previous site when unchanged, else
+    rendered (in worker processes when there are many); what each adds to the search index
+    and to flowdoc's information on the pages, and the index of the new site."""
     config = work.config
     work.doc_files = work.files.documentation_pages(inclusion=InclusionLevel.is_included)
     env_key = keys.output_env(config, nav_digest(work.nav), utils.get_build_date())
     dated = _dated_pages(config)
-    out_keys: dict[str, str] = {}
-    records: dict[str, dict] = {}
+    plan: list[tuple[Any, str, Path | None]] = []
     todo: list[tuple[Page, tuple]] = []
     for file in work.doc_files:
-        page = file.page
-        key = out_keys[file.src_uri] = _output_key(env_key, conv_keys[file.src_uri], page)
-        if dated == "all" or (dated == "home" and page.is_homepage) or previous is None:
-            old = None
-        else:
+        key = _output_key(env_key, conv_keys[file.src_uri], file.page)
+        old = None
+        if previous is not None and dated != "all" and not (dated == "home" and file.page.is_homepage):
             old = site.unchanged(previous, file.dest_uri, key)
-        rec = work.store.load_output(key) if old is not None else None
-        if old is not None and rec is not None and _link(old, Path(file.abs_dest_path)):
-            st = os.stat(file.abs_dest_path)
-            records[file.src_uri] = {**rec, "logs": [], "written": [st.st_size, st.st_mtime_ns]}
-            stats.linked += 1
-        else:
-            todo.append((page, (conv_keys[file.src_uri], file.inclusion.is_excluded())))
-
-    def made(page: Page, rec: dict) -> None:
-        records[page.file.src_uri] = rec
-        stats.rendered += 1
-        key = out_keys[page.file.src_uri]
-        work.store.save_output(key, {"search": rec["search"], "site": rec["site"]})
-
-    run_all(work, render, todo, made)
+        if old is None or not work.store.has_output(key):
+            old = None
+            todo.append((file.page, (conv_keys[file.src_uri], file.inclusion.is_excluded())))
+        plan.append((file, key, old))
+    sink = _SearchSink(work)
     index = SiteIndex()
-    for file in work.doc_files:
-        rec = records[file.src_uri]
-        replay(rec["logs"])
-        _replay_page(work, file.page, rec)
-        if rec["written"] is not None:
-            index.pages[file.dest_uri] = [out_keys[file.src_uri], *rec["written"]]
+    results = iter_all(work, render, todo)
+    try:
+        for file, key, old in plan:
+            rec = _reused(work, file, key, old) if old is not None else None
+            if rec is not None:
+                stats.linked += 1
+            else:
+                if old is None:
+                    page, rec = next(results)
+                    assert page is file.page
+                else:  # its record or file could not be used after all
+                    rec = here(work, render, file.page, (conv_keys[file.src_uri], file.inclusion.is_excluded()))
+                stats.rendered += 1
+                work.store.save_output(key, {k: rec[k] for k in ("index", "site", "logs")})
+            replay(rec["logs"])
+            _replay_info(work, file.page, rec)
+            sink.add(rec["index"])
+            if rec["written"] is not None:
+                index.pages[file.dest_uri] = [key, *rec["written"]]
+    finally:
+        results.close()
+    work.sink = sink
     return index
+
+
+def _reused(work: Work, file: Any, key: str, old: Path) -> dict | None:
+    """The page's record, its file in the previous site linked into the new one; None when either fails."""
+    rec = work.store.load_output(key)
+    if rec is None or not _link(old, Path(file.abs_dest_path)):
+        return None
+    st = os.stat(file.abs_dest_path)
+    return {**rec, "written": [st.st_size, st.st_mtime_ns]}
 
 
 def _link(old: Path, new: Path) -> bool:
@@ -298,14 +310,56 @@ def _link(old: Path, new: Path) -> bool:
     return True
 
 
-def _replay_page(work: Work, page: Page, rec: dict) -> None:
-    """What rendering the page added to the search index and to flowdoc's page information."""
-    if work.search is not None:
-        work.search._entries.extend(rec["search"])
+def _replay_info(work: Work, page: Page, rec: dict) -> None:
+    """flowdoc's information on the page (SitePages), as rendering it gave it."""
     if work.site_pages is not None and rec.get("site") is not None:
         info = dict(rec["site"])
         info["repeats"] = set(info.get("repeats") or ())
         work.site_pages.pages[page.url] = info
+
+
+class _SearchSink:
+    """The search index, page by page (each page's entries already filtered by flowdoc): written
+    to a spool file as the pages come, then as ``search/search_index.json`` after MkDocs' search
+    plugin wrote its own without them (:meth:`finish`); when the plugin prebuilds a lunr index,
+    given to the plugin instead."""
+
+    def __init__(self, work: Work) -> None:
+        self.search = work.search
+        self.stream = self.search is not None and not self.search.config.get("prebuild_index")
+        self.spool = tempfile.TemporaryFile(dir=work.store.root) if self.stream else None
+        self.empty = True
+        if work.site_pages is not None:
+            work.site_pages.filtered = True  # no index to read and filter again after the plugin wrote it
+
+    def add(self, fragment: str) -> None:
+        if self.search is None or not fragment:
+            return
+        if self.spool is None:
+            self.search._entries.extend(json.loads("[" + fragment + "]"))
+            return
+        if not self.empty:
+            self.spool.write(b",")
+        self.spool.write(fragment.encode("utf-8"))
+        self.empty = False
+
+    def finish(self, config: "MkDocsConfig") -> None:
+        if self.spool is None:
+            return
+        head = json.dumps({"config": self.search.config, "docs": []}, sort_keys=True, separators=(",", ":"), default=str)
+        path = os.path.join(config.site_dir, "search", "search_index.json")
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        with open(path, "wb") as out:
+            out.write(head[: -len("]}")].encode("utf-8"))
+            self.spool.seek(0)
+            shutil.copyfileobj(self.spool, out)
+            out.write(b"]}")
+        self.close()
+
+    def close(self) -> None:
+        if self.spool is not None:
+            self.spool.close()
+            self.spool = None
 
 
 def _validate_anchors(work: Work) -> None:

@@ -241,19 +241,28 @@ class PageStore:
 
     # ---------------------------------------------------------------- output
     def load_output(self, key: str) -> dict | None:
-        """What rendering the page added to the site: {"search": [...], "site": {...} | None}."""
+        """What rendering the page added to the site: {"index": its search index entries (JSON,
+        without the brackets), "site": flowdoc's information on it, or None, "logs": what MkDocs
+        logged rendering it}."""
         try:
             data = json.loads(self._out(key).read_bytes())
         except (OSError, ValueError):
             return None
-        if not (isinstance(data, dict) and isinstance(data.get("search"), list)
-                and all(isinstance(e, dict) for e in data["search"])
-                and (data.get("site") is None or isinstance(data.get("site"), dict))):
+        if not (isinstance(data, dict) and isinstance(data.get("index"), str)
+                and (data.get("site") is None or isinstance(data.get("site"), dict))
+                and isinstance(data.get("logs"), list)
+                and all(isinstance(r, list) and len(r) == 3 and isinstance(r[1], int) for r in data["logs"])):
+            return None
+        if data.get("sha256") != digest(data["index"]):  # the entries as they were written (valid JSON)
             return None
         self.used_out.add(key)
         return data
 
+    def has_output(self, key: str) -> bool:
+        return self._out(key).is_file()
+
     def save_output(self, key: str, record: dict) -> None:
+        record = {**record, "sha256": digest(record["index"])}
         _write_atomic(self._out(key), json.dumps(record, ensure_ascii=True, separators=(",", ":")).encode())
         self.used_out.add(key)
 

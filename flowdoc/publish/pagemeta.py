@@ -30,7 +30,6 @@ import os
 import re
 from typing import Any
 
-from mkdocs.contrib.search import SearchPlugin
 from mkdocs.plugins import event_priority, get_plugin_logger
 from mkdocs.structure.nav import Section
 from mkdocs.structure.pages import Page
@@ -173,7 +172,7 @@ class SitePages:
         self.pages: dict[str, dict] = {}
         #: src_uri -> the full title of a page whose navigation title was shortened
         self.full_titles: dict[str, str] = {}
-        #: the search plugin's entries were filtered before it wrote them (filter_in_memory)
+        #: the search plugin's entries were filtered before it wrote them (flowdoc's driver, mkdocs_pages)
         self.filtered = False
 
     # ------------------------------------------------------------ navigation
@@ -245,21 +244,6 @@ class SitePages:
         """The search index entries as they should be (see :meth:`_search_entry`)."""
         whole = {d.get("location") for d in entries if isinstance(d, dict) and "#" not in str(d.get("location"))}
         return [d for d in (self._search_entry(d, whole) for d in entries) if d is not None]
-
-    def filter_in_memory(self, config: Any) -> None:
-        """Filter MkDocs' search plugin's entries before it writes its index (no index to read
-        and write again; a prebuilt index then holds only the entries kept). ``flowdoc build``'s
-        own driver calls it before the ``post_build`` event (:mod:`.mkdocs_pages`)."""
-        if not self.pages:
-            return
-        for plugin in config.plugins.values():
-            if type(plugin) is SearchPlugin:
-                index = getattr(plugin, "search_index", None)
-                entries = getattr(index, "_entries", None)
-                if isinstance(entries, list):
-                    entries[:] = self.filter_entries(entries)
-                    self.filtered = True
-                return
 
     def on_post_build(self, config: Any) -> None:
         path = os.path.join(config.site_dir, "search", "search_index.json")
@@ -369,6 +353,6 @@ class SitePlugin(CspPlugin):
     def on_post_page(self, output: str, /, *, page, config) -> str:
         return add_csp(self.site_pages.on_post_page(output, page, config), getattr(page, "content", None))
 
-    @event_priority(-100)  # after the search plugin wrote its index (unless filtered before: filter_in_memory)
+    @event_priority(-100)  # after the search plugin wrote its index (unless its entries were filtered before)
     def on_post_build(self, *, config) -> None:
         self.site_pages.on_post_build(config)

@@ -10,6 +10,7 @@ worker processes (forked once the pages, navigation and titles are known, so the
 
 from __future__ import annotations
 
+import json
 import logging
 import multiprocessing
 import os
@@ -25,7 +26,7 @@ from mkdocs.utils import meta as _meta
 
 from .pagecache import Converted, PageStore
 
-__all__ = ["Work", "convert", "render", "run_all", "toc_tokens"]
+__all__ = ["Work", "convert", "here", "iter_all", "render", "search_fragment", "toc_tokens"]
 
 log = logging.getLogger("mkdocs.commands.build")
 
@@ -46,6 +47,7 @@ class Work:
         self.doc_files: Any = None
         self.search: Any = None  # the search plugin's SearchIndex
         self.site_pages: Any = None  # SitePages of flowdoc's plugin
+        self.sink: Any = None  # the search index being written (mkdocs_pages)
 
 
 class _Capture(logging.Handler):
@@ -145,7 +147,7 @@ class _Failed(Exception):
 
 def render(work: Work, page: Page, conv_key: str, excluded: bool) -> dict:
     """MkDocs' ``_build_page`` on ``page`` (its HTML from the store); returns its record:
-    ``search`` (its search index entries), ``site`` (flowdoc's information on it), ``logs``,
+    ``index`` (its search index entries, filtered, as JSON), ``site`` (flowdoc's information on it), ``logs``,
     ``written`` (the size and mtime of the file written, or None)."""
     config, nav, env = work.config, work.nav, work.env
     page.content = _content(work, page, conv_key)
@@ -184,8 +186,16 @@ def render(work: Work, page: Page, conv_key: str, excluded: bool) -> dict:
             page.active = False
             config._current_page = None
             page.content, page.markdown = "", ""
-    return {"search": _take_entries(work, before), "site": _take_info(work, page), "logs": cap.records,
-            "written": written}
+    index = search_fragment(work, _take_entries(work, before))
+    return {"index": index, "site": _take_info(work, page), "logs": cap.records, "written": written}
+
+
+def search_fragment(work: Work, entries: list[dict]) -> str:
+    """A page's search index entries as flowdoc keeps them (:meth:`~.pagemeta.SitePages.filter_entries`;
+    the page's own information is still in ``work.site_pages``), as the search plugin writes them."""
+    if work.site_pages is not None:
+        entries = work.site_pages.filter_entries(entries)
+    return ",".join(json.dumps(e, sort_keys=True, separators=(",", ":"), default=str) for e in entries)
 
 
 def _content(work: Work, page: Page, key: str) -> str:
@@ -242,14 +252,14 @@ def workers_for(n: int) -> int:
     return min(cpus, MAX_WORKERS) if cpus > 1 else 0
 
 
-def run_all(work: Work, fn: Callable, items: list[tuple[Page, tuple]], on_result: Callable[[Page, Any], None]) -> None:
-    """``fn(work, page, *args)`` for each item, in worker processes when there are enough pages;
-    ``on_result(page, result)`` in order. A page that fails in a worker is worked on again here
-    (its error is then MkDocs' error, raised as a build from nothing raises it)."""
+def iter_all(work: Work, fn: Callable, items: list[tuple[Page, tuple]]) -> Iterator[tuple[Page, Any]]:
+    """``(page, fn(work, page, *args))`` for each item, in order; in worker processes when there
+    are enough pages. A page that fails in a worker is worked on again here (its error is then
+    MkDocs' error, raised as a build from nothing raises it)."""
     n = workers_for(len(items))
     if n == 0:
         for page, args in items:
-            on_result(page, _here(work, fn, page, args))
+            yield page, here(work, fn, page, args)
         return
     _WORK["work"] = work
     try:
@@ -258,12 +268,12 @@ def run_all(work: Work, fn: Callable, items: list[tuple[Page, tuple]], on_result
             jobs = ((fn, page.file.src_uri, args) for page, args in items)
             chunk = max(1, min(16, len(items) // (n * 8)))
             for (page, args), (status, result) in zip(items, pool.imap(_call, jobs, chunksize=chunk)):
-                on_result(page, result if status == "ok" else _here(work, fn, page, args))
+                yield page, (result if status == "ok" else here(work, fn, page, args))
     finally:
         _WORK.clear()
 
 
-def _here(work: Work, fn: Callable, page: Page, args: tuple) -> Any:
+def here(work: Work, fn: Callable, page: Page, args: tuple) -> Any:
     try:
         return fn(work, page, *args)
     except _Failed as failed:
