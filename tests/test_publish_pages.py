@@ -66,9 +66,10 @@ def test_incremental_site_is_the_site_a_clean_build_makes(tmp_path: Path, monkey
     s = settings(tmp_path, flows)
     build_site(s)
     retitle(flows)
-    retitle(flows, "mfa-step-up.yaml")
+    (flows / "mfa-step-up.yaml").unlink()
     inc = build_site(s)
-    assert inc.pages_linked > 0
+    # the other pages' links are what they were: their conversions are reused
+    assert 0 < inc.pages_converted < inc.pages_linked
     clean = build_site(settings(tmp_path, flows, "clean"))
     assert clean.pages_linked == 0
     got = snapshot(s.out_dir)
@@ -79,6 +80,21 @@ def test_incremental_site_is_the_site_a_clean_build_makes(tmp_path: Path, monkey
     plain = build_site(settings(tmp_path, flows, "plain"))
     assert (plain.pages_rendered, plain.pages_linked) == (0, 0)
     assert snapshot(tmp_path / "plain" / "site") == got
+
+
+def test_a_new_flow_converts_its_pages_and_the_index_only(tmp_path: Path):
+    flows = copy_flows(tmp_path / "flows")
+    s = settings(tmp_path, flows)
+    first = build_site(s)
+    text = (flows / FLOW).read_text(encoding="utf-8")
+    (flows / "copied.yaml").write_text(re.sub(r"^id: .*$", "id: copied-flow", text, count=1, flags=re.M),
+                                       encoding="utf-8")
+    again = build_site(s)
+    new_pages = len(list((s.out_dir / "copied-flow").rglob("index.html")))
+    assert new_pages >= 2 and (s.out_dir / "copied-flow" / "latest" / "index.html").is_file()
+    # the new flow's pages and the index; every other page linked as it was
+    assert again.pages_converted == again.pages_rendered == new_pages + 1
+    assert again.pages_linked == doc_pages(first) - 1
 
 
 def _project(tmp_path: Path, extra: str = "", page: str | None = None) -> Path:

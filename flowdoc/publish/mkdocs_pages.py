@@ -42,7 +42,7 @@ from mkdocs.structure.pages import Page
 
 from .cache import digest_json
 from .csp import CspPlugin
-from .pagecache import Converted, Keys, PageStore, SiteIndex, nav_digest
+from .pagecache import Converted, Keys, PageStore, SiteIndex, lookup, nav_digest
 from .pagemeta import SitePlugin
 from .pagework import Work, apply, convert, here, iter_all, render, replay
 
@@ -91,6 +91,7 @@ def build_pages(cfg: "MkDocsConfig", store: PageStore, *, previous: Path | None,
         utils.clean_directory(config.site_dir)
         work = _prepare(config, store)
         keys = Keys(config, work.files, project, digests)
+        work.listing = keys.listing
         conv_keys = _populate(work, keys, stats)
         work.env = config.plugins.on_env(work.env, config=config, files=work.files)
         _static(work)
@@ -147,7 +148,7 @@ def _populate(work: Work, keys: Keys, stats: PageStats) -> dict[str, str]:
             Page(None, file, config)
         key = conv_keys[file.src_uri] = keys.conversion(file)
         conv = work.store.load_conversion(key)
-        if conv is None:
+        if conv is None or not keys.still_valid(conv):
             todo.append((file.page, (key,)))
         else:
             known[file.src_uri] = conv
@@ -228,9 +229,13 @@ def _dated_pages(config: "MkDocsConfig") -> str:
     return "none"
 
 
-def _output_key(env_key: str, conv_key: str, page: Page) -> str:
+def _output_key(env_key: str, conv_key: str, page: Page, files: Any) -> str:
     def near(p: Page | None) -> Any:
         return None if p is None else [p.url, p.title]
+
+    info = page.meta.get("flowdoc") if isinstance(page.meta, dict) else None
+    canonical = info.get("canonical") if isinstance(info, dict) else None  # SitePages links it by its URL
+    target = lookup(files, canonical) if isinstance(canonical, str) else None
 
     parents = []
     item = page.parent
@@ -238,7 +243,7 @@ def _output_key(env_key: str, conv_key: str, page: Page) -> str:
         parents.append(item.title)
         item = item.parent
     return digest_json([env_key, conv_key, page.url, page.title, page.meta, near(page.previous_page),
-                        near(page.next_page), parents, page.file.inclusion.name, page.is_homepage])
+                        near(page.next_page), parents, page.file.inclusion.name, page.is_homepage, target])
 
 
 def _render_pages(work: Work, keys: Keys, conv_keys: dict[str, str], site: SiteIndex, previous: Path | None,
@@ -253,7 +258,7 @@ def _render_pages(work: Work, keys: Keys, conv_keys: dict[str, str], site: SiteI
     plan: list[tuple[Any, str, Path | None]] = []
     todo: list[tuple[Page, tuple]] = []
     for file in work.doc_files:
-        key = _output_key(env_key, conv_keys[file.src_uri], file.page)
+        key = _output_key(env_key, conv_keys[file.src_uri], file.page, work.files)
         old = None
         if previous is not None and dated != "all" and not (dated == "home" and file.page.is_homepage):
             old = site.unchanged(previous, file.dest_uri, key)

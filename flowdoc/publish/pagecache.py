@@ -18,6 +18,7 @@ import importlib.util
 import json
 import logging
 import os
+import re
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -33,7 +34,7 @@ if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
     from mkdocs.structure.files import File, Files
 
-__all__ = ["Converted", "Keys", "PageStore", "SiteIndex"]
+__all__ = ["Converted", "Keys", "PageStore", "SiteIndex", "lookup", "nav_digest"]
 
 FORMAT = 1
 
@@ -50,16 +51,23 @@ class Converted:
     links: dict[str, dict[str, str]] | None
     #: (logger name, level, message) MkDocs logged converting the page
     logs: list[list] = field(default_factory=list)
+    #: the documentation files the conversion looked up (links): path -> [url, inclusion] or None
+    #: (not found); None when it used the whole list of files (``listing`` is then its digest)
+    lookups: dict[str, list | None] | None = None
+    listing: str | None = None
 
     def to_json(self) -> dict:
         return {"title": self.title, "meta": self.meta, "toc": self.toc, "anchors": self.anchors,
-                "links": self.links, "logs": self.logs}
+                "links": self.links, "logs": self.logs, "lookups": self.lookups, "listing": self.listing}
 
     @classmethod
     def from_json(cls, data: Any) -> "Converted | None":
         try:
-            c = cls(data["title"], data["meta"], data["toc"], data["anchors"], data["links"], data["logs"])
+            c = cls(data["title"], data["meta"], data["toc"], data["anchors"], data["links"], data["logs"],
+                    data["lookups"], data["listing"])
         except (KeyError, TypeError):
+            return None
+        if not ((c.lookups is None and isinstance(c.listing, str)) or isinstance(c.lookups, dict)):
             return None
         ok = (
             (c.title is None or isinstance(c.title, str))
@@ -119,10 +127,13 @@ class Keys:
         exts = [str(e) for e in cfg.markdown_extensions]
         listing = sorted((f.src_uri, f.dest_uri, f.url, f.inclusion.name) for f in files)
         self.digests = digests
+        self.files = files
+        #: every file of the site; a conversion depends on the files it looked up (Converted.lookups)
+        self.listing = digest_json(listing)
         self.conv_env = digest_json([
             FORMAT, mkdocs.__version__, markdown.__version__, code_fingerprint(), project, exts,
             cfg.mdx_configs, _stamps(exts), cfg.use_directory_urls, dict(cfg.validation), level,
-            list(cfg.plugins), digest_json(listing),
+            list(cfg.plugins),
         ])
         self.theme = _theme_key(cfg)
         self.project = project
@@ -133,15 +144,49 @@ class Keys:
             return self.digests[file.src_uri]
         return digest(file.content_bytes)
 
+    def still_valid(self, conv: Converted) -> bool:
+        """The files a conversion looked up are still what they were (so its links are too)."""
+        if conv.lookups is None:
+            return conv.listing == self.listing
+        return all(lookup(self.files, path) == was for path, was in conv.lookups.items())
+
     def conversion(self, file: "File") -> str:
         return digest_json([self.conv_env, file.src_uri, self.source(file), file.inclusion.name])
 
     def output_env(self, cfg: "MkDocsConfig", nav_digest: str, build_date: str) -> str:
+        """What every page's HTML depends on besides its own conversion and place."""
+        listing = self.listing if _theme_lists_pages(cfg) else None
         return digest_json([
-            self.conv_env, self.theme, self.project, [str(s) for s in cfg.extra_css],
+            self.conv_env, self.theme, self.project, listing, [str(s) for s in cfg.extra_css],
             [str(s) for s in cfg.extra_javascript], cfg.site_url, cfg.use_directory_urls, nav_digest, build_date,
             [str(t) for t in cfg.theme.static_templates], cfg.strict,
         ])
+
+
+def lookup(files: "Files", path: str) -> list | None:
+    """What a page sees of the file at ``path``: its URL and inclusion, or None."""
+    f = files.get_file_from_path(path)
+    return None if f is None else [f.url, f.inclusion.name]
+
+
+_PAGES_VAR = re.compile(r"(?<![.\w])pages\b")
+
+
+def _theme_lists_pages(cfg: "MkDocsConfig") -> bool:
+    """A template of the theme (not the sitemap, built on every build) may use the ``pages``
+    variable, the list of every page: then every page depends on every file."""
+    for d in cfg.theme.dirs:
+        for dirpath, dirnames, filenames in os.walk(d):
+            dirnames[:] = [n for n in dirnames if not n.startswith(".")]
+            for name in filenames:
+                if name.endswith((".html", ".j2", ".jinja")) and name != "sitemap.xml":
+                    try:
+                        text = Path(dirpath, name).read_text(encoding="utf-8", errors="replace")
+                    except OSError:
+                        return True
+                    if _PAGES_VAR.search(text):
+                        return True
+    return False
 
 
 def nav_digest(nav: Any) -> str:

@@ -24,7 +24,7 @@ from mkdocs.structure.pages import Page
 from mkdocs.structure.toc import get_toc
 from mkdocs.utils import meta as _meta
 
-from .pagecache import Converted, PageStore
+from .pagecache import Converted, PageStore, lookup
 
 __all__ = ["Work", "convert", "here", "iter_all", "render", "search_fragment", "toc_tokens"]
 
@@ -48,6 +48,7 @@ class Work:
         self.search: Any = None  # the search plugin's SearchIndex
         self.site_pages: Any = None  # SitePages of flowdoc's plugin
         self.sink: Any = None  # the search index being written (mkdocs_pages)
+        self.listing = ""  # the digest of every file (pagecache.Keys.listing)
 
 
 class _Capture(logging.Handler):
@@ -116,7 +117,8 @@ def convert(work: Work, page: Page, key: str) -> Converted:
             page = config.plugins.on_pre_page(page, config=config, files=files)
             page.read_source(config)
             page.markdown = config.plugins.on_page_markdown(page.markdown, page=page, config=config, files=files)
-            page.render(config, files)
+            looked = _Lookups(files)
+            page.render(config, looked)
             page.content = config.plugins.on_page_content(page.content, page=page, config=config, files=files)
         except Exception as e:
             message = f"Error reading page '{page.file.src_uri}':"
@@ -131,10 +133,41 @@ def convert(work: Work, page: Page, key: str) -> Converted:
     if page.links_to_anchors is not None:
         links = {f.src_uri: dict(a) for f, a in page.links_to_anchors.items()}
     conv = Converted(page._title_from_render, dict(page.meta), toc_tokens(page.toc),
-                     sorted(page.present_anchor_ids or ()), links, cap.records)
+                     sorted(page.present_anchor_ids or ()), links, cap.records,
+                     None if looked.whole else looked.seen, work.listing if looked.whole else None)
     work.store.save_conversion(key, conv, page.content or "")
     page.content = page.markdown = None
     return conv
+
+
+class _Lookups:
+    """The documentation files as a page's conversion sees them, keeping what it looked up
+    (``seen``); ``whole`` when it used them otherwise (then it depends on every file)."""
+
+    def __init__(self, files: Any) -> None:
+        self._files = files
+        self.seen: dict[str, list | None] = {}
+        self.whole = False
+
+    def get_file_from_path(self, path: str) -> Any:
+        self.seen[path] = lookup(self._files, path)
+        return self._files.get_file_from_path(path)
+
+    def __getattr__(self, name: str) -> Any:
+        self.whole = True
+        return getattr(self._files, name)
+
+    def __iter__(self) -> Iterator[Any]:
+        self.whole = True
+        return iter(self._files)
+
+    def __len__(self) -> int:
+        self.whole = True
+        return len(self._files)
+
+    def __contains__(self, item: Any) -> bool:
+        self.whole = True
+        return item in self._files
 
 
 class _Failed(Exception):
