@@ -109,7 +109,7 @@ def build_pages(cfg: "MkDocsConfig", store: PageStore, *, previous: Path | None,
         cfg.plugins.on_build_error(error=e)
         if isinstance(e, BuildError):
             log.error(str(e))
-            raise Abort("Aborted with a BuildError!")
+            raise Abort("Aborted with a BuildError!") from e
         raise
     finally:
         logger.removeHandler(counter)
@@ -166,7 +166,7 @@ def _populate(work: Work, keys: Keys, stats: PageStats) -> dict[str, str]:
 
 def _static(work: Work) -> None:
     """Static files, the theme's static templates (sitemap, 404) and the extra templates."""
-    config, files, nav, env = work.config, work.files, work.nav, work.env
+    config, files, env = work.config, work.files, work.env
     files.copy_static_files(inclusion=InclusionLevel.is_included)
     for name in config.theme.static_templates:
         try:

@@ -15,7 +15,7 @@ import logging
 import multiprocessing
 import os
 from contextlib import contextmanager
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any, Callable, Generator, Iterable, Iterator
 
 from mkdocs import utils
 from mkdocs.commands.build import get_context
@@ -118,7 +118,7 @@ def convert(work: Work, page: Page, key: str) -> Converted:
             page.read_source(config)
             page.markdown = config.plugins.on_page_markdown(page.markdown, page=page, config=config, files=files)
             looked = _Lookups(files)
-            page.render(config, looked)
+            page.render(config, looked)  # type: ignore[arg-type]  # a Files that keeps what it is asked
             page.content = config.plugins.on_page_content(page.content, page=page, config=config, files=files)
         except Exception as e:
             message = f"Error reading page '{page.file.src_uri}':"
@@ -285,7 +285,7 @@ def workers_for(n: int) -> int:
     return min(cpus, MAX_WORKERS) if cpus > 1 else 0
 
 
-def iter_all(work: Work, fn: Callable, items: list[tuple[Page, tuple]]) -> Iterator[tuple[Page, Any]]:
+def iter_all(work: Work, fn: Callable, items: list[tuple[Page, tuple]]) -> Generator[tuple[Page, Any], None, None]:
     """``(page, fn(work, page, *args))`` for each item, in order; in worker processes when there
     are enough pages. A page that fails in a worker is worked on again here (its error is then
     MkDocs' error, raised as a build from nothing raises it)."""
@@ -300,7 +300,7 @@ def iter_all(work: Work, fn: Callable, items: list[tuple[Page, tuple]]) -> Itera
         with ctx.Pool(n) as pool:
             jobs = ((fn, page.file.src_uri, args) for page, args in items)
             chunk = max(1, min(16, len(items) // (n * 8)))
-            for (page, args), (status, result) in zip(items, pool.imap(_call, jobs, chunksize=chunk)):
+            for (page, args), (status, result) in zip(items, pool.imap(_call, jobs, chunksize=chunk), strict=True):
                 yield page, (result if status == "ok" else here(work, fn, page, args))
     finally:
         _WORK.clear()
