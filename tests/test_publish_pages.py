@@ -183,3 +183,17 @@ def test_other_themes_give_mkdocs_own_bytes(tmp_path: Path, monkeypatch: pytest.
     monkeypatch.setattr(mkdocs_build, "supported", lambda cfg: "a plugin for this test")
     build_site(settings(tmp_path, flows, "plain", config_file=cfg))
     assert snapshot(tmp_path / "a" / "site") == snapshot(tmp_path / "plain" / "site")
+
+
+def test_a_front_matter_json_cannot_hold_is_read_again(tmp_path: Path):
+    flows = copy_flows(tmp_path / "flows")
+    page = "---\ntitle: Release notes\ndate: 2024-01-02\ntags: [a, b]\n---\n\n# Notes\n\nSee [the intro](introduction.md).\n"
+    cfg = _project(tmp_path, page=page)
+    s = settings(tmp_path, flows, config_file=cfg)
+    build_site(s)
+    retitle(flows)
+    again = build_site(s)
+    assert again.pages_converted == 4 and again.pages_linked > 0
+    build_site(settings(tmp_path, flows, "clean", config_file=cfg))
+    assert snapshot(s.out_dir) == snapshot(tmp_path / "clean" / "site")
+    assert "<title>Release notes" in (s.out_dir / "notes" / "index.html").read_text(encoding="utf-8")

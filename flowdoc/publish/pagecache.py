@@ -44,7 +44,8 @@ class Converted:
     """A page's conversion, without its HTML (small: every page's is kept during a build)."""
 
     title: str | None
-    meta: dict
+    #: the front matter (None: read it from the page)
+    meta: dict | None
     toc: list
     anchors: list[str]
     #: src_uri -> {anchor: the link as written}, or None (MkDocs keeps none at DEBUG level)
@@ -57,7 +58,9 @@ class Converted:
     listing: str | None = None
 
     def to_json(self) -> dict:
-        return {"title": self.title, "meta": self.meta, "toc": self.toc, "anchors": self.anchors,
+        """The information as JSON; a front matter JSON does not give back as it is (dates, say)
+        is kept as None: it is read again from the page (:func:`~.pagework.apply`)."""
+        return {"title": self.title, "meta": self.meta if _json_exact(self.meta) else None, "toc": self.toc, "anchors": self.anchors,
                 "links": self.links, "logs": self.logs, "lookups": self.lookups, "listing": self.listing}
 
     @classmethod
@@ -71,13 +74,20 @@ class Converted:
             return None
         ok = (
             (c.title is None or isinstance(c.title, str))
-            and isinstance(c.meta, dict)
+            and (c.meta is None or isinstance(c.meta, dict))
             and isinstance(c.toc, list)
             and isinstance(c.anchors, list)
             and (c.links is None or isinstance(c.links, dict))
             and all(isinstance(r, list) and len(r) == 3 and isinstance(r[1], int) for r in c.logs)
         )
         return c if ok else None
+
+
+def _json_exact(value: Any) -> bool:
+    try:
+        return json.loads(json.dumps(value)) == value
+    except (TypeError, ValueError):
+        return False
 
 
 def _stamps(names: list[str]) -> list:

@@ -93,7 +93,7 @@ def toc_tokens(toc: Iterable[Any]) -> list[dict]:
 
 def apply(page: Page, conv: Converted, files: Any) -> None:
     """Give ``page`` its conversion (its HTML stays in the store until the page is rendered)."""
-    page.meta = conv.meta
+    page.meta = conv.meta if conv.meta is not None else _meta.get_data(page.file.content_string)[1]
     page.markdown = ""  # read again when the page is rendered
     page.content = ""
     page.toc = get_toc(conv.toc)
