@@ -148,6 +148,11 @@ class PageRun:
     digests: dict[str, str]
     stats: PageStats = field(default_factory=PageStats)
 
+    @classmethod
+    def at(cls, cache: Path, project: str, digests: dict[str, str]) -> "PageRun":
+        """The page cache of the build cache folder ``cache``."""
+        return cls(PageStore(cache / "pages"), project, digests)
+
 
 def run_mkdocs(
     cfg: "MkDocsConfig",
@@ -192,12 +197,17 @@ def _build(cfg: "MkDocsConfig", out: Path, pages: PageRun | None, warnings: list
     build_pages(cfg, pages.store, previous=previous, project=pages.project, digests=pages.digests, stats=pages.stats)
 
 
-def swap_site(tmp: Path, out: Path, warnings: list[str], force: bool = False) -> None:
+def swap_site(tmp: Path, out: Path, warnings: list[str], force: bool = False, pages: PageRun | None = None) -> None:
     """Replace ``out`` with the site built in ``tmp``, if ``out`` is still a site of flowdoc
-    (or empty, or gone) or ``force``; otherwise remove ``tmp`` and raise."""
+    (or empty, or gone) or ``force``; otherwise remove ``tmp`` and raise. ``pages``: the page
+    cache then knows the pages of the site in ``out``."""
     with _removed_on_failure(tmp, warnings):
         check_replaceable(out, force=force)
+    if pages is not None:
+        pages.store.forget_site()
     swap_in(tmp, out)
+    if pages is not None:
+        pages.store.commit(out)
 
 
 @contextmanager

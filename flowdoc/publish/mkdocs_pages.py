@@ -67,6 +67,10 @@ class PageStats:
         self.rendered = 0
         self.linked = 0
 
+    def count(self, result: Any) -> None:
+        """Into the build's result (:class:`~.settings.BuildResult`)."""
+        result.pages_converted, result.pages_rendered, result.pages_linked = self.converted, self.rendered, self.linked
+
 
 def supported(cfg: "MkDocsConfig") -> str | None:
     """None when every plugin is one this build knows; else the name of the first other one."""

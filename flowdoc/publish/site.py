@@ -35,7 +35,6 @@ from .errors import PublishError
 from .gitversions import GitHistory
 from .mkdocs_build import (MkDocsFailed, PageRun, default_project, ensure_extensions, load_mkdocs_config,
                            project_digest, run_mkdocs, swap_site)
-from .pagecache import PageStore
 from .output import cache_lock, check_cache, check_layout, check_not_replacing, check_replaceable, output_lock, sweep
 from .proofpage import ProofSet
 from .pages import Asset, FlowSite, Layout, load_site, site_assets
@@ -466,23 +465,21 @@ def _mkdocs(job: _Job, project: _Project, tree: _Tree) -> tuple[Path, PageRun]:
     job.rep.stage(f"Building the site with MkDocs ({sum(1 for u in tree.desired if u.endswith('.md'))} pages)")
     t = time.perf_counter()
     s = job.settings
-    run = PageRun(PageStore(job.cache / "pages"), project_digest(project.config_file, project.cfg), tree.desired)
+    run = PageRun.at(job.cache, project_digest(project.config_file, project.cfg), tree.desired)
     tmp = run_mkdocs(project.cfg, job.staged_dir, job.out, project.extra_css, project.extra_js, s.strict,
                      job.result.warnings, run)
     job.result.mkdocs_ran = True
     job.result.timings["mkdocs"] = time.perf_counter() - t
-    st = run.stats
-    job.result.pages_converted, job.result.pages_rendered, job.result.pages_linked = st.converted, st.rendered, st.linked
+    run.stats.count(job.result)
     return tmp, run
 
 
 def _swap(job: _Job, built: tuple[Path, PageRun]) -> None:
     """The new site replaces the output (which must still be a site of flowdoc, unless ``force``);
     the page cache then knows the pages in the output."""
-    tmp, run = built
-    run.store.forget_site()
-    swap_site(tmp, job.out, job.result.warnings, force=job.settings.force)
-    run.store.commit(job.out)
+    t = time.perf_counter()
+    swap_site(built[0], job.out, job.result.warnings, force=job.settings.force, pages=built[1])
+    job.result.timings["swap"] = time.perf_counter() - t
 
 
 def _save_manifest(job: _Job, inputs: _Inputs, pages: _Pages, tree: _Tree, site_key: str) -> None:
