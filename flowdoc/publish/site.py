@@ -11,7 +11,8 @@ is run on it programmatically (``load_config`` + ``build``) with that folder as
   output only when the build succeeded. A failing build leaves the previous site as it
   was and raises :class:`PublishError` (invalid flows: with FILE:LINE:COL).
 - Incremental: see :mod:`flowdoc.publish.cache`. When nothing changed and the output is
-  there, MkDocs is not run (it re-renders every page on each build).
+  there, MkDocs is not run; otherwise only the pages that changed are converted and rendered
+  (:mod:`flowdoc.publish.mkdocs_pages`), the others linked from the previous site.
 - Phases (:func:`_build`): the MkDocs project, discover, render, collect, stage, MkDocs, swap.
 - ``git_versions``: versions also come from the flow files as they stood at git revisions
   (:mod:`flowdoc.publish.gitversions`); the commit each revision names is part of the cache key.
