@@ -68,8 +68,9 @@ def _phase(work: Path) -> None:
 
 def build(work: Path) -> dict:
     env = dict(os.environ, PYTHONPATH=str(ROOT))
-    out = subprocess.run([sys.executable, __file__, "--phase", str(work)], env=env, check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run([sys.executable, __file__, "--phase", str(work)], env=env, capture_output=True, text=True)
+    if out.returncode != 0:
+        raise SystemExit(f"the build failed:\n{out.stdout}{out.stderr}")
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 

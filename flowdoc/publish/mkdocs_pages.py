@@ -42,7 +42,7 @@ from mkdocs.structure.pages import Page
 
 from .cache import digest_json
 from .csp import CspPlugin
-from .pagecache import Converted, Keys, PageStore, SiteIndex, lookup, nav_digest
+from .pagecache import Converted, Keys, PageStore, SiteIndex, canonical, lookup, nav_digest
 from .pagemeta import SitePlugin
 from .pagework import Work, apply, convert, here, iter_all, render, replay
 
@@ -238,15 +238,15 @@ def _output_key(env_key: str, conv_key: str, page: Page, files: Any) -> str:
         return None if p is None else [p.url, p.title]
 
     info = page.meta.get("flowdoc") if isinstance(page.meta, dict) else None
-    canonical = info.get("canonical") if isinstance(info, dict) else None  # SitePages links it by its URL
-    target = lookup(files, canonical) if isinstance(canonical, str) else None
+    canon_uri = info.get("canonical") if isinstance(info, dict) else None  # SitePages links it by its URL
+    target = lookup(files, canon_uri) if isinstance(canon_uri, str) else None
 
     parents = []
     item = page.parent
     while item is not None:
         parents.append(item.title)
         item = item.parent
-    return digest_json([env_key, conv_key, page.url, page.title, page.meta, near(page.previous_page),
+    return digest_json([env_key, conv_key, page.url, page.title, canonical(page.meta), near(page.previous_page),
                         near(page.next_page), parents, page.file.inclusion.name, page.is_homepage, target])
 
 

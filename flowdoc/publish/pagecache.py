@@ -83,6 +83,19 @@ class Converted:
         return c if ok else None
 
 
+def _plain(o: Any) -> Any:
+    return sorted(o, key=repr) if isinstance(o, (set, frozenset)) else str(o)
+
+
+def canonical(value: Any) -> str:
+    """``value`` as the same text in every process: sets sorted (their order changes with the
+    process's string hashing), other objects by their text."""
+    try:
+        return json.dumps(value, sort_keys=True, ensure_ascii=False, default=_plain)
+    except (TypeError, ValueError):  # keys that do not sort: a text that at worst differs (no reuse)
+        return repr(value)
+
+
 def _json_exact(value: Any) -> bool:
     try:
         return json.loads(json.dumps(value)) == value
@@ -112,7 +125,7 @@ def _stamps(names: list[str]) -> list:
 def _theme_key(cfg: "MkDocsConfig") -> str:
     """The theme's templates: the custom_dir's files; the others by name, size and time."""
     custom = cfg.theme.custom_dir
-    parts: list[object] = [cfg.theme.name, digest_json(dict(cfg.theme)), mkdocs.__version__]
+    parts: list[object] = [cfg.theme.name, canonical(dict(cfg.theme)), mkdocs.__version__]
     if custom and Path(custom).is_dir():
         parts.append(templates_digest(custom))
     for d in cfg.theme.dirs:
@@ -142,7 +155,7 @@ class Keys:
         self.listing = digest_json(listing)
         self.conv_env = digest_json([
             FORMAT, mkdocs.__version__, markdown.__version__, code_fingerprint(), project, exts,
-            cfg.mdx_configs, _stamps(exts), cfg.use_directory_urls, dict(cfg.validation), level,
+            canonical(cfg.mdx_configs), _stamps(exts), cfg.use_directory_urls, canonical(dict(cfg.validation)), level,
             list(cfg.plugins),
         ])
         self.theme = _theme_key(cfg)
@@ -169,7 +182,7 @@ class Keys:
         return digest_json([
             self.conv_env, self.theme, self.project, listing, [str(s) for s in cfg.extra_css],
             [str(s) for s in cfg.extra_javascript], cfg.site_url, cfg.use_directory_urls, nav_digest, build_date,
-            [str(t) for t in cfg.theme.static_templates], cfg.strict,
+            sorted(str(t) for t in cfg.theme.static_templates), cfg.strict,
         ])
 
 
