@@ -96,7 +96,8 @@ def apply(page: Page, conv: Converted, files: Any) -> None:
     page.meta = conv.meta if conv.meta is not None else _meta.get_data(page.file.content_string)[1]
     page.markdown = ""  # read again when the page is rendered
     page.content = ""
-    page.toc = get_toc(conv.toc)
+    page.toc = get_toc([])  # made when the page is rendered (most pages of a rebuild are not)
+    page._flowdoc_toc = conv.toc  # type: ignore[attr-defined]
     page._title_from_render = conv.title
     page.present_anchor_ids = set(conv.anchors)
     if conv.links is not None:
@@ -183,6 +184,7 @@ def render(work: Work, page: Page, conv_key: str, excluded: bool) -> dict:
     ``index`` (its search index entries, filtered, as JSON), ``site`` (flowdoc's information on it), ``logs``,
     ``written`` (the size and mtime of the file written, or None)."""
     config, nav, env = work.config, work.nav, work.env
+    page.toc = get_toc(getattr(page, "_flowdoc_toc", None) or [])
     page.content = _content(work, page, conv_key)
     page.markdown, _ = _meta.get_data(page.file.content_string)
     before = len(work.search._entries) if work.search is not None else 0
