@@ -5,15 +5,18 @@ build, and a damaged page cache entry is made again."""
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from flowdoc.publish import BuildSettings, PublishError, build_site
 from flowdoc.publish import mkdocs_build
-from tests.helpers import MERMAID_JS, SITE_CONFIG, copy_flows, snapshot
+from tests.helpers import MERMAID_JS, ROOT, SITE_CONFIG, copy_flows, snapshot
 
 FLOW = "client-credentials.yaml"
 
@@ -197,3 +200,54 @@ def test_a_front_matter_json_cannot_hold_is_read_again(tmp_path: Path):
     build_site(settings(tmp_path, flows, "clean", config_file=cfg))
     assert snapshot(s.out_dir) == snapshot(tmp_path / "clean" / "site")
     assert "<title>Release notes" in (s.out_dir / "notes" / "index.html").read_text(encoding="utf-8")
+
+
+EXIT_EXTENSION = '''
+import os
+from markdown import Extension
+from markdown.preprocessors import Preprocessor
+
+
+class _Exit(Preprocessor):
+    def run(self, lines):
+        if os.getpid() != int(os.environ["PARENT_PID"]):
+            open(os.environ["DIED"], "w").close()
+            os._exit(3)  # a worker dies (as one killed for memory does)
+        return lines
+
+
+class ExitInWorkers(Extension):
+    def extendMarkdown(self, md):
+        md.preprocessors.register(_Exit(md), "exit_in_workers", 100)
+
+
+def makeExtension(**kwargs):
+    return ExitInWorkers(**kwargs)
+'''
+
+BUILD = '''
+import os, sys
+from flowdoc.publish import BuildSettings, build_site
+os.environ["PARENT_PID"] = str(os.getpid())
+r = build_site(BuildSettings(flows_dir=sys.argv[1], out_dir=sys.argv[2], config_file=sys.argv[3],
+                             mermaid_js=sys.argv[4]))
+print(r.pages_converted, r.pages_rendered, r.pages_linked)
+'''
+
+
+def test_a_worker_that_dies_leaves_its_pages_to_the_build(tmp_path: Path):
+    flows = copy_flows(tmp_path / "flows")
+    cfg = _project(tmp_path)
+    (cfg.parent / "exit_in_workers.py").write_text(EXIT_EXTENSION, encoding="utf-8")
+    text = cfg.read_text(encoding="utf-8")
+    cfg.write_text(text.replace("  - flowdoc.publish.markdown\n", "  - flowdoc.publish.markdown\n  - exit_in_workers\n"),
+                   encoding="utf-8")
+    died = tmp_path / "a-worker-died"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(cfg.parent)]), "DIED": str(died)}
+    out = tmp_path / "out" / "site"
+    r = subprocess.run([sys.executable, "-c", BUILD, str(flows), str(out), str(cfg), str(MERMAID_JS)],
+                       capture_output=True, text=True, env=env, timeout=300)  # a hang guard, not a speed limit
+    assert r.returncode == 0, r.stdout + r.stderr
+    converted, rendered, linked = map(int, r.stdout.split()[-3:])
+    assert died.is_file() and converted == rendered > 20 and linked == 0
+    assert (out / "client-credentials" / "latest" / "index.html").is_file()

@@ -14,6 +14,8 @@ import json
 import logging
 import multiprocessing
 import os
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from typing import Any, Callable, Generator, Iterable, Iterator
 
@@ -290,22 +292,27 @@ def workers_for(n: int) -> int:
 def iter_all(work: Work, fn: Callable, items: list[tuple[Page, tuple]]) -> Generator[tuple[Page, Any], None, None]:
     """``(page, fn(work, page, *args))`` for each item, in order; in worker processes when there
     are enough pages. A page that fails in a worker is worked on again here (its error is then
-    MkDocs' error, raised as a build from nothing raises it)."""
+    MkDocs' error, raised as a build from nothing raises it), and so are the pages left when a
+    worker dies (killed, out of memory)."""
     n = workers_for(len(items))
-    if n == 0:
-        for page, args in items:
-            yield page, here(work, fn, page, args)
-        return
-    _WORK["work"] = work
-    try:
-        ctx = multiprocessing.get_context("fork")
-        with ctx.Pool(n) as pool:
-            jobs = ((fn, page.file.src_uri, args) for page, args in items)
-            chunk = max(1, min(16, len(items) // (n * 8)))
-            for (page, args), (status, result) in zip(items, pool.imap(_call, jobs, chunksize=chunk), strict=True):
+    done = 0
+    if n > 0:
+        _WORK["work"] = work
+        pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork"))
+        try:
+            jobs = [(fn, page.file.src_uri, args) for page, args in items]
+            results = pool.map(_call, jobs, chunksize=max(1, min(16, len(items) // (n * 8))))
+            for (page, args), (status, result) in zip(items, results, strict=True):
                 yield page, (result if status == "ok" else here(work, fn, page, args))
-    finally:
-        _WORK.clear()
+                done += 1
+            pool.shutdown(wait=True)
+        except BrokenProcessPool:
+            pass
+        finally:
+            pool.shutdown(wait=False, cancel_futures=True)
+            _WORK.clear()
+    for page, args in items[done:]:
+        yield page, here(work, fn, page, args)
 
 
 def here(work: Work, fn: Callable, page: Page, args: tuple) -> Any:
