@@ -232,7 +232,7 @@ class Manifest:
 # ------------------------------------------------------------ the cache folder
 
 #: what a build writes in its cache folder (all of it is removed by a clean build)
-CACHE_ENTRIES = ("docs", "work", "default-project", "manifest.json")
+CACHE_ENTRIES = ("docs", "work", "default-project", "manifest.json", "pages")
 
 
 def clear_cache(cache: Path) -> None:

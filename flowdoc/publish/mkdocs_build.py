@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import shutil
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Iterator
 
@@ -18,6 +19,8 @@ from mkdocs.config import load_config
 
 from .cache import digest, digest_json
 from .markdown import EXTENSION
+from .mkdocs_pages import PageStats, build_pages, supported
+from .pagecache import PageStore
 from .output import check_replaceable, new_temp, swap_in, write_marker
 from .errors import PublishError
 from .pagemeta import SitePlugin
@@ -29,6 +32,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "MkDocsFailed",
+    "PageRun",
     "default_project",
     "ensure_extensions",
     "load_mkdocs_config",
@@ -134,6 +138,22 @@ def project_digest(config_file: Path, cfg: "MkDocsConfig") -> str:
     return digest_json(parts)
 
 
+@dataclass
+class PageRun:
+    """The page cache for a run of MkDocs (:mod:`.mkdocs_pages`): its store, the project's digest
+    (:func:`project_digest`), the sha256 of each staged file, and what the run did."""
+
+    store: PageStore
+    project: str
+    digests: dict[str, str]
+    stats: PageStats = field(default_factory=PageStats)
+
+    @classmethod
+    def at(cls, cache: Path, project: str, digests: dict[str, str]) -> "PageRun":
+        """The page cache of the build cache folder ``cache``."""
+        return cls(PageStore(cache / "pages"), project, digests)
+
+
 def run_mkdocs(
     cfg: "MkDocsConfig",
     docs: Path,
@@ -142,9 +162,12 @@ def run_mkdocs(
     extra_js: list[str],
     strict: bool,
     warnings: list[str],
+    pages: PageRun | None = None,
 ) -> Path:
     """Build the site from ``docs`` into a new temporary folder beside ``out`` and return it;
-    :class:`MkDocsFailed` (and no folder left) when MkDocs fails."""
+    :class:`MkDocsFailed` (and no folder left) when MkDocs fails. With ``pages``, page by page
+    (:func:`~.mkdocs_pages.build_pages`) when every plugin is one it knows, reusing the pages of
+    the site in ``out``; else MkDocs' own build."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = new_temp(out)
     cfg.docs_dir = str(docs)
@@ -157,17 +180,34 @@ def run_mkdocs(
         cfg.plugins["flowdoc-csp"] = SitePlugin()
     with _removed_on_failure(tmp, warnings):
         with mkdocs_logs(warnings):
-            build(cfg)
+            _build(cfg, out, pages, warnings)
         write_marker(tmp)
     return tmp
 
 
-def swap_site(tmp: Path, out: Path, warnings: list[str], force: bool = False) -> None:
+def _build(cfg: "MkDocsConfig", out: Path, pages: PageRun | None, warnings: list[str]) -> None:
+    other = supported(cfg) if pages is not None else None
+    if pages is None or other is not None:
+        if pages is not None:
+            pages.store.forget_site()
+            warnings.append(f"INFO: the MkDocs plugin '{other}' is not one flowdoc knows: every page is built by MkDocs")
+        build(cfg)
+        return
+    previous = out if out.is_dir() else None
+    build_pages(cfg, pages.store, previous=previous, project=pages.project, digests=pages.digests, stats=pages.stats)
+
+
+def swap_site(tmp: Path, out: Path, warnings: list[str], force: bool = False, pages: PageRun | None = None) -> None:
     """Replace ``out`` with the site built in ``tmp``, if ``out`` is still a site of flowdoc
-    (or empty, or gone) or ``force``; otherwise remove ``tmp`` and raise."""
+    (or empty, or gone) or ``force``; otherwise remove ``tmp`` and raise. ``pages``: the page
+    cache then knows the pages of the site in ``out``."""
     with _removed_on_failure(tmp, warnings):
         check_replaceable(out, force=force)
+    if pages is not None:
+        pages.store.forget_site()
     swap_in(tmp, out)
+    if pages is not None:
+        pages.store.commit(out)
 
 
 @contextmanager

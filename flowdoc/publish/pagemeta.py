@@ -172,10 +172,13 @@ class SitePages:
         self.pages: dict[str, dict] = {}
         #: src_uri -> the full title of a page whose navigation title was shortened
         self.full_titles: dict[str, str] = {}
+        #: the search plugin's entries were filtered before it wrote them (flowdoc's driver, mkdocs_pages)
+        self.filtered = False
 
     # ------------------------------------------------------------ navigation
     def on_files(self, files: Any) -> None:
         self.files = files
+        self.filtered = False
         self.pages = {}
         self.full_titles = {}
 
@@ -237,20 +240,24 @@ class SitePages:
         return output
 
     # ---------------------------------------------------------------- search
+    def filter_entries(self, entries: list) -> list:
+        """The search index entries as they should be (see :meth:`_search_entry`)."""
+        whole = {d.get("location") for d in entries if isinstance(d, dict) and "#" not in str(d.get("location"))}
+        return [d for d in (self._search_entry(d, whole) for d in entries) if d is not None]
+
     def on_post_build(self, config: Any) -> None:
         path = os.path.join(config.site_dir, "search", "search_index.json")
-        if not self.pages or not os.path.isfile(path):
+        if not self.pages or self.filtered or not os.path.isfile(path):
             return
         with open(path, encoding="utf-8") as fh:
             data = json.load(fh)
         docs = data.get("docs") if isinstance(data, dict) else None
         if not isinstance(docs, list):
             return
-        whole = {d.get("location") for d in docs if isinstance(d, dict) and "#" not in str(d.get("location"))}
-        data["docs"] = [d for d in (self._search_entry(d, whole) for d in docs) if d is not None]
+        data["docs"] = self.filter_entries(docs)
         data.pop("index", None)  # a prebuilt lunr index would still hold the entries left out
-        with open(path, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, ensure_ascii=False, separators=(",", ":"))
+        with open(path, "w", encoding="utf-8") as fh:  # as the search plugin writes it
+            json.dump(data, fh, sort_keys=True, separators=(",", ":"))
 
     def _search_entry(self, doc: Any, whole: set) -> Any:
         """An entry of the search index as it should be (None: left out): no entry for a page
@@ -346,6 +353,6 @@ class SitePlugin(CspPlugin):
     def on_post_page(self, output: str, /, *, page, config) -> str:
         return add_csp(self.site_pages.on_post_page(output, page, config), getattr(page, "content", None))
 
-    @event_priority(-100)  # after the search plugin wrote its index
+    @event_priority(-100)  # after the search plugin wrote its index (unless its entries were filtered before)
     def on_post_build(self, *, config) -> None:
         self.site_pages.on_post_build(config)

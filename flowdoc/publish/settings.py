@@ -94,6 +94,10 @@ class BuildResult:
     #: flow files read and checked, and flow ids whose pages were made (the others came from the cache)
     flows_checked: int = 0
     flows_rendered: int = 0
+    #: pages MkDocs converted from Markdown, rendered with the theme, and linked from the last site unchanged
+    pages_converted: int = 0
+    pages_rendered: int = 0
+    pages_linked: int = 0
     seconds: float = 0.0
     warnings: list[str] = field(default_factory=list)
     #: flowdoc's own warnings (a flow file not valid at a git revision: REV:path:LINE:COL)

@@ -11,7 +11,8 @@ is run on it programmatically (``load_config`` + ``build``) with that folder as
   output only when the build succeeded. A failing build leaves the previous site as it
   was and raises :class:`PublishError` (invalid flows: with FILE:LINE:COL).
 - Incremental: see :mod:`flowdoc.publish.cache`. When nothing changed and the output is
-  there, MkDocs is not run (it re-renders every page on each build).
+  there, MkDocs is not run; otherwise only the pages that changed are converted and rendered
+  (:mod:`flowdoc.publish.mkdocs_pages`), the others linked from the previous site.
 - Phases (:func:`_build`): the MkDocs project, discover, render, collect, stage, MkDocs, swap.
 - ``git_versions``: versions also come from the flow files as they stood at git revisions
   (:mod:`flowdoc.publish.gitversions`); the commit each revision names is part of the cache key.
@@ -32,8 +33,8 @@ from .cache import (Manifest, clear_cache, digest, digest_json, pages_env_key, r
                     verify_staged)
 from .errors import PublishError
 from .gitversions import GitHistory
-from .mkdocs_build import (MkDocsFailed, default_project, ensure_extensions, load_mkdocs_config, project_digest,
-                           run_mkdocs, swap_site)
+from .mkdocs_build import (MkDocsFailed, PageRun, default_project, ensure_extensions, load_mkdocs_config,
+                           project_digest, run_mkdocs, swap_site)
 from .output import cache_lock, check_cache, check_layout, check_not_replacing, check_replaceable, output_lock, sweep
 from .proofpage import ProofSet
 from .flowrecs import Checked
@@ -355,22 +356,28 @@ def _output_current(job: _Job, manifest: Manifest, site_key: str) -> bool:
     )
 
 
-def _mkdocs(job: _Job, project: _Project, tree: _Tree) -> Path:
-    """MkDocs on the staged folder (checked against its hashes first), into a temporary folder."""
+def _mkdocs(job: _Job, project: _Project, tree: _Tree) -> tuple[Path, PageRun]:
+    """MkDocs on the staged folder (checked against its hashes first), into a temporary folder;
+    pages unchanged since the last build are reused (:mod:`.mkdocs_pages`)."""
     verify_staged(job.staged_dir, tree.desired)
     job.rep.stage(f"Building the site with MkDocs ({sum(1 for u in tree.desired if u.endswith('.md'))} pages)")
     t = time.perf_counter()
     s = job.settings
+    run = PageRun.at(job.cache, project_digest(project.config_file, project.cfg), tree.desired)
     tmp = run_mkdocs(project.cfg, job.staged_dir, job.out, project.extra_css, project.extra_js, s.strict,
-                     job.result.warnings)
+                     job.result.warnings, run)
     job.result.mkdocs_ran = True
     job.result.timings["mkdocs"] = time.perf_counter() - t
-    return tmp
+    run.stats.count(job.result)
+    return tmp, run
 
 
-def _swap(job: _Job, tmp: Path) -> None:
-    """The new site replaces the output (which must still be a site of flowdoc, unless ``force``)."""
-    swap_site(tmp, job.out, job.result.warnings, force=job.settings.force)
+def _swap(job: _Job, built: tuple[Path, PageRun]) -> None:
+    """The new site replaces the output (which must still be a site of flowdoc, unless ``force``);
+    the page cache then knows the pages in the output."""
+    t = time.perf_counter()
+    swap_site(built[0], job.out, job.result.warnings, force=job.settings.force, pages=built[1])
+    job.result.timings["swap"] = time.perf_counter() - t
 
 
 def _save_manifest(job: _Job, inputs: _Inputs, pages: _Pages, tree: _Tree, site_key: str) -> None:
