@@ -53,8 +53,10 @@ class RunContext:
     jwks: JwksCache = field(init=False)
     discovery: Discovery = field(init=False)
     _meta: httpx.Client = field(init=False)
+    _shared: SharedTransport = field(init=False)
 
     def __post_init__(self) -> None:
+        self._shared = SharedTransport(self.transport)  # one for every client (closing it is a no-op)
         self._meta = self.new_client()
         self.jwks = JwksCache(self._fetch_json)
         self.discovery = Discovery(lambda out: self.exchanger(self._meta).send(out), self.timeout)
@@ -75,7 +77,7 @@ class RunContext:
 
     def new_client(self) -> httpx.Client:
         return httpx.Client(
-            transport=SharedTransport(self.transport),
+            transport=self._shared,
             follow_redirects=False,
             trust_env=False,  # no proxies and no .netrc credentials slipped in from the environment
             timeout=self.timeout,
@@ -83,7 +85,7 @@ class RunContext:
         )
 
     def exchanger(self, client: httpx.Client) -> Exchanger:
-        return Exchanger(client, self.redactor, allow_insecure_http=self.allow_insecure_http)
+        return Exchanger(client, self.redactor, allow_insecure_http=self.allow_insecure_http, transport=self._shared)
 
     def _fetch_json(self, url: str) -> Any:
         try:
