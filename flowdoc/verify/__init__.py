@@ -33,7 +33,7 @@ from ..model.flow import Flow
 from ..proofs import Proof
 from ._inputs import InputError, InputSources, missing_message, parse_env_file, parse_input_args
 from ._plan import PlanError, Scenario, flow_key, plan_flow, requirements_of, run_inputs, select
-from ._pool import RunContext
+from ._pool import PooledTransport, RunContext
 from ._probe import plan_probes
 from ._proofs import ProofRecorder, env_name_of
 from ._redact import Redactor
@@ -165,8 +165,7 @@ class Verifier:
                     verify = ssl.create_default_context(cafile=options.ca_bundle)
                 except (OSError, ssl.SSLError) as exc:
                     raise VerifyError(f"cannot use --ca-bundle {options.ca_bundle}: {exc}") from None
-            transport = httpx.HTTPTransport(verify=verify, retries=0,
-                                            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20))
+            transport = PooledTransport(lambda: verify, options.jobs)
         self._transport = transport
         self._needed: dict[int, tuple[Any, ...]] = {}
         self._warnings: tuple[Any, ...] | None = None  # scenario -> the inputs it references (computed once)
