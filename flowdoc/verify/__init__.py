@@ -32,7 +32,7 @@ from ..diagnostics import Diagnostic, FlowError, escape_control
 from ..model.flow import Flow
 from ..proofs import Proof
 from ._inputs import InputError, InputSources, missing_message, parse_env_file, parse_input_args
-from ._plan import PlanError, Scenario, flow_key, plan_flow, requirements_of, run_inputs, select
+from ._plan import PlanError, RunInputs, Scenario, flow_key, plan_flow, requirements_of, select
 from ._pool import PooledTransport, RunContext
 from ._probe import plan_probes
 from ._proofs import ProofRecorder, env_name_of
@@ -168,6 +168,7 @@ class Verifier:
             transport = PooledTransport(lambda: verify, options.jobs)
         self._transport = transport
         self._needed: dict[int, tuple[Any, ...]] = {}
+        self._run_inputs = RunInputs()  # each step's inputs found once per session
         self._warnings: tuple[Any, ...] | None = None  # scenario -> the inputs it references (computed once)
         # httpx logs request URLs (which may carry codes) at INFO: scrub them too
         self.recorder = ProofRecorder() if options.record else None
@@ -241,7 +242,7 @@ class Verifier:
                 parts = [(scn.flow, list(scn.route) + ([scn.target] if scn.target else [])
                           + scn.through + scn.follow_route, scn.failure)]
                 parts += [(rf, rf.happy_path(), None) for _n, _r, rf in scn.requirements]
-                needed = self._needed[id(scn)] = (scn, [(flow, run_inputs(flow, transitions, failure))
+                needed = self._needed[id(scn)] = (scn, [(flow, self._run_inputs(flow, transitions, failure))
                                                         for flow, transitions, failure in parts])
             for flow, names in needed[1]:
                 for name in names:

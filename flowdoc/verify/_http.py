@@ -111,6 +111,30 @@ def _counted(raw: Iterable[bytes], codings: list[str]) -> Iterator[bytes]:
         yield chunk
 
 
+_URLS: dict[str, httpx.URL] = {}  # parsed once: scenarios send the same URLs again and again
+_URLS_KEPT = 512
+
+
+def _parsed_url(text: str) -> httpx.URL:
+    """``httpx.URL(text)`` (immutable, so shareable), from a small cache; an invalid URL still raises."""
+    url = _URLS.get(text)
+    if url is None:
+        url = httpx.URL(text)
+        if len(text) > 2048:  # kept: a few hundred short URLs, never a server's long one
+            return url
+        if len(_URLS) >= _URLS_KEPT:
+            _URLS.clear()
+        _URLS[text] = url
+    return url
+
+
+def _raw(resp: httpx.Response) -> Iterable[bytes]:
+    """The body as the connection delivers it (still encoded), as ``resp.iter_raw()`` gives it, without
+    the per-call layers that method adds for chunk sizes and progress (none is used here)."""
+    stream = resp.stream
+    return stream if isinstance(stream, httpx.SyncByteStream) else resp.iter_raw()
+
+
 def _set_cookies(resp: httpx.Response) -> dict[str, str]:
     out: dict[str, str] = {}
     for line in resp.headers.get_list("set-cookie"):
@@ -143,7 +167,7 @@ class Exchanger:
             kwargs["content"] = json.dumps(out.json_body).encode("utf-8")
             if out.header("content-type") is None:
                 kwargs["headers"] = [*out.headers, ("Content-Type", "application/json")]
-        req = self.client.build_request(out.method, out.url, **kwargs)
+        req = self.client.build_request(out.method, _parsed_url(out.url), **kwargs)
         if out.no_cookies and "cookie" in req.headers:
             del req.headers["cookie"]
         return req
@@ -270,7 +294,7 @@ class Exchanger:
             codings = content_codings(resp.headers)
             parts: list[bytes] = []
             size = 0
-            for piece in decoded(_counted(resp.iter_raw(), codings), codings):
+            for piece in decoded(_counted(_raw(resp), codings), codings):
                 size += len(piece)
                 if size > MAX_BODY:
                     raise BodyProblem(too_large(codings))
