@@ -138,6 +138,9 @@ _FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?
 _SPECIAL_FLOAT = {".inf": float("inf"), "+.inf": float("inf"), "-.inf": float("-inf"), ".nan": float("nan")}
 _TRAILING_ZERO = re.compile(r"\.[0-9]*0$")
 _SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
+#: the first characters of every text the rules of ``_Builder._plain`` after null and booleans read
+#: as other than a string: a YAML 1.1 boolean (y, n, on, off), a number, a special float (.inf)
+_NOT_TEXT_START = frozenset("yYnNoO0123456789+-.")
 
 
 _TAG_TYPES: dict[str, type | tuple[type, ...]] = {"int": int, "float": (int, float), "bool": bool}
@@ -217,6 +220,8 @@ class _Builder:
             return True
         if text in _FALSE:
             return False
+        if text[0] not in _NOT_TEXT_START:  # most values: no other rule below matches a text starting so
+            return text
         if _YAML11_BOOL.match(text):
             if report:
                 self.diags.add(

@@ -32,8 +32,8 @@ from ..diagnostics import Diagnostic, FlowError, escape_control
 from ..model.flow import Flow
 from ..proofs import Proof
 from ._inputs import InputError, InputSources, missing_message, parse_env_file, parse_input_args
-from ._plan import PlanError, Scenario, flow_key, plan_flow, requirements_of, run_inputs, select
-from ._pool import RunContext
+from ._plan import PlanError, RunInputs, Scenario, flow_key, plan_flow, requirements_of, select
+from ._pool import PooledTransport, RunContext
 from ._probe import plan_probes
 from ._proofs import ProofRecorder, env_name_of
 from ._redact import Redactor
@@ -165,10 +165,10 @@ class Verifier:
                     verify = ssl.create_default_context(cafile=options.ca_bundle)
                 except (OSError, ssl.SSLError) as exc:
                     raise VerifyError(f"cannot use --ca-bundle {options.ca_bundle}: {exc}") from None
-            transport = httpx.HTTPTransport(verify=verify, retries=0,
-                                            limits=httpx.Limits(max_connections=100, max_keepalive_connections=20))
+            transport = PooledTransport(lambda: verify, options.jobs)
         self._transport = transport
         self._needed: dict[int, tuple[Any, ...]] = {}
+        self._run_inputs = RunInputs()  # each step's inputs found once per session
         self._warnings: tuple[Any, ...] | None = None  # scenario -> the inputs it references (computed once)
         # httpx logs request URLs (which may carry codes) at INFO: scrub them too
         self.recorder = ProofRecorder() if options.record else None
@@ -242,7 +242,7 @@ class Verifier:
                 parts = [(scn.flow, list(scn.route) + ([scn.target] if scn.target else [])
                           + scn.through + scn.follow_route, scn.failure)]
                 parts += [(rf, rf.happy_path(), None) for _n, _r, rf in scn.requirements]
-                needed = self._needed[id(scn)] = (scn, [(flow, run_inputs(flow, transitions, failure))
+                needed = self._needed[id(scn)] = (scn, [(flow, self._run_inputs(flow, transitions, failure))
                                                         for flow, transitions, failure in parts])
             for flow, names in needed[1]:
                 for name in names:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import functools
 import ipaddress
 import json
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
@@ -41,6 +42,7 @@ EXCERPT_BODY = 1200
 _SHOWN_REQUEST_HEADERS = ("authorization", "content-type", "cookie", "accept", "dpop", "x-")
 _SHOWN_RESPONSE_HEADERS = ("location", "www-authenticate", "content-type", "set-cookie", "cache-control", "x-",
                            "retry-after")
+_httpx_log = logging.getLogger("httpx")  # the logger httpx.Client logs each exchange to (redacted by the run)
 
 
 class Unreachable(Exception):
@@ -109,6 +111,30 @@ def _counted(raw: Iterable[bytes], codings: list[str]) -> Iterator[bytes]:
         yield chunk
 
 
+_URLS: dict[str, httpx.URL] = {}  # parsed once: scenarios send the same URLs again and again
+_URLS_KEPT = 512
+
+
+def _parsed_url(text: str) -> httpx.URL:
+    """``httpx.URL(text)`` (immutable, so shareable), from a small cache; an invalid URL still raises."""
+    url = _URLS.get(text)
+    if url is None:
+        url = httpx.URL(text)
+        if len(text) > 2048:  # kept: a few hundred short URLs, never a server's long one
+            return url
+        if len(_URLS) >= _URLS_KEPT:
+            _URLS.clear()
+        _URLS[text] = url
+    return url
+
+
+def _raw(resp: httpx.Response) -> Iterable[bytes]:
+    """The body as the connection delivers it (still encoded), as ``resp.iter_raw()`` gives it, without
+    the per-call layers that method adds for chunk sizes and progress (none is used here)."""
+    stream = resp.stream
+    return stream if isinstance(stream, httpx.SyncByteStream) else resp.iter_raw()
+
+
 def _set_cookies(resp: httpx.Response) -> dict[str, str]:
     out: dict[str, str] = {}
     for line in resp.headers.get_list("set-cookie"):
@@ -120,12 +146,16 @@ def _set_cookies(resp: httpx.Response) -> dict[str, str]:
 
 
 class Exchanger:
-    """Sends :class:`Outgoing` requests for one scenario (one cookie jar)."""
+    """Sends :class:`Outgoing` requests for one scenario (one cookie jar).
 
-    def __init__(self, client: httpx.Client, redactor: Redactor, *, allow_insecure_http: bool = False):
+    ``transport``: the client's own transport, to send through directly (see :meth:`_direct`)."""
+
+    def __init__(self, client: httpx.Client, redactor: Redactor, *, allow_insecure_http: bool = False,
+                 transport: httpx.BaseTransport | None = None):
         self.client = client
         self.redactor = redactor
         self.allow_insecure_http = allow_insecure_http
+        self.transport = transport
 
     def build(self, out: Outgoing) -> httpx.Request:
         kwargs: dict[str, Any] = {"headers": out.headers, "timeout": httpx.Timeout(out.timeout)}
@@ -137,7 +167,7 @@ class Exchanger:
             kwargs["content"] = json.dumps(out.json_body).encode("utf-8")
             if out.header("content-type") is None:
                 kwargs["headers"] = [*out.headers, ("Content-Type", "application/json")]
-        req = self.client.build_request(out.method, out.url, **kwargs)
+        req = self.client.build_request(out.method, _parsed_url(out.url), **kwargs)
         if out.no_cookies and "cookie" in req.headers:
             del req.headers["cookie"]
         return req
@@ -205,7 +235,9 @@ class Exchanger:
         """Send one request and read its status line and headers (the body is left to stream)."""
         before = clock.received
         try:
-            return self.client.send(req, stream=True, follow_redirects=False)
+            if self.transport is None or req.url.userinfo:  # a user:password@ URL: httpx sends it as Basic
+                return self.client.send(req, stream=True, follow_redirects=False)
+            return self._direct(req, self.transport)
         except httpx.TimeoutException:
             if clock.received > before:
                 raise TimedOut(f"the response headers did not arrive within {out.timeout:g} s "
@@ -213,6 +245,20 @@ class Exchanger:
             raise TimedOut(f"no response within {out.timeout:g} s") from None
         except (httpx.NetworkError, httpx.RemoteProtocolError) as exc:
             raise self._broken(exc, req, "headers" if clock.received > before else None) from None
+
+    def _direct(self, req: httpx.Request, transport: httpx.BaseTransport) -> httpx.Response:
+        """What ``client.send(req, stream=True, follow_redirects=False)`` does for a request the client
+        built, without its layers for auth, hooks and redirects (none is used: a third of the CPU of an
+        exchange): the transport's response, its cookies into the jar, the same log line."""
+        resp = transport.handle_request(req)
+        resp.request = req
+        headers = resp.headers
+        if "set-cookie" in headers or "set-cookie2" in headers:  # else the jar's extraction finds nothing
+            self.client.cookies.extract_cookies(resp)
+        if _httpx_log.isEnabledFor(logging.INFO):
+            _httpx_log.info('HTTP Request: %s %s "%s %d %s"', req.method, req.url, resp.http_version,
+                            resp.status_code, resp.reason_phrase)
+        return resp
 
     def _follow(self, req: httpx.Request, out: Outgoing,
                 clock: Clock) -> tuple[httpx.Response, list[tuple[str, str, int]], dict[str, str]]:
@@ -248,7 +294,7 @@ class Exchanger:
             codings = content_codings(resp.headers)
             parts: list[bytes] = []
             size = 0
-            for piece in decoded(_counted(resp.iter_raw(), codings), codings):
+            for piece in decoded(_counted(_raw(resp), codings), codings):
                 size += len(piece)
                 if size > MAX_BODY:
                     raise BodyProblem(too_large(codings))

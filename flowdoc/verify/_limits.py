@@ -80,11 +80,29 @@ def _bounded(timeout: float | None, exc: type[Exception]) -> float | None:
     return left if timeout is None else min(timeout, left)
 
 
+_COALESCED = 64 * 1024  # bytes of a request held back to go out in one write (see _DeadlineStream)
+
+
 class _DeadlineStream(httpcore.NetworkStream):
+    """A connection whose every operation ends by the thread's deadline.
+
+    A request's writes (its head, then its body) are held and sent in one write before the first
+    read of the response, or as soon as they pass ``_COALESCED`` bytes: one segment and one wake-up
+    of the server instead of two. A write error then surfaces where httpcore would have ignored it
+    (it goes on to read what the server answered): ignored there too."""
+
     def __init__(self, inner: httpcore.NetworkStream):
         self._inner = inner
+        self._held: list[bytes] = []
+        self._held_size = 0
+        self._held_timeout: float | None = None
 
     def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        if self._held:
+            try:
+                self._flush()
+            except httpcore.WriteError:  # as httpcore does: the server may have answered already
+                pass
         data = self._inner.read(max_bytes, _bounded(timeout, httpcore.ReadTimeout))
         clock: Clock | None = getattr(_local, "clock", None)
         if clock is not None:
@@ -92,13 +110,28 @@ class _DeadlineStream(httpcore.NetworkStream):
         return data
 
     def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        self._inner.write(buffer, _bounded(timeout, httpcore.WriteTimeout))
+        if not buffer:
+            return
+        self._held.append(buffer)
+        self._held_size += len(buffer)
+        self._held_timeout = timeout
+        if self._held_size > _COALESCED:
+            self._flush()
+
+    def _flush(self) -> None:
+        data = b"".join(self._held)
+        self._held.clear()
+        self._held_size = 0
+        self._inner.write(data, _bounded(self._held_timeout, httpcore.WriteTimeout))
 
     def close(self) -> None:
+        self._held.clear()
         self._inner.close()
 
     def start_tls(self, ssl_context: ssl.SSLContext, server_hostname: str | None = None,
                   timeout: float | None = None) -> httpcore.NetworkStream:
+        if self._held:
+            self._flush()
         return _DeadlineStream(self._inner.start_tls(ssl_context, server_hostname,
                                                      _bounded(timeout, httpcore.ConnectTimeout)))
 

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
-from typing import Iterable
+from typing import Any, Iterable
 
 from ..catalog import FlowSet
 from ..model.flow import Failure, Flow, Requirement, Transition, latest_versions
-from ..model.refs import inputs_used
+from ..model.refs import input_names, walk_refs
 from ._statements import follow_route
 
 HAPPY = "happy-path"
@@ -164,10 +164,45 @@ def select(scenarios: list[Scenario], wanted: Iterable[str]) -> list[Scenario]:
     return [s for s in scenarios if s in out]
 
 
+class RunInputs:
+    """The inputs one run needs: those its steps reference, and the lifetimes on the server under test
+    that lifecycle tokens name by ``ttl_input``.
+
+    As :func:`~flowdoc.model.refs.inputs_used` with transitions finds them (the requests, responses
+    and waits of the steps a client sends, the failure provoked, the ``base_url`` of their receivers,
+    the secrets of the generators), each step, failure and flow walked once per run, not once per
+    scenario that takes it."""
+
+    def __init__(self) -> None:
+        self._seen: dict[tuple[str, int], tuple[object, frozenset[str]]] = {}
+
+    def _names(self, kind: str, owner: object, parts: list[Any]) -> frozenset[str]:
+        hit = self._seen.get((kind, id(owner)))
+        if hit is None or hit[0] is not owner:  # the owner is kept, so its id is not reused meanwhile
+            hit = (owner, frozenset(input_names(r.path for _, r in walk_refs(parts))))
+            self._seen[(kind, id(owner))] = hit
+        return hit[1]
+
+    def __call__(self, flow: Flow, transitions: Iterable[Transition], failure: Failure | None) -> set[str]:
+        names: set[str] = set()
+        receivers: set[str] = set()
+        for t in transitions:
+            if t.internal or not t.is_http:
+                continue
+            receivers.add(t.receiver)
+            names |= self._names("step", t, [t.request, t.response, t.wait])
+        if failure is not None:
+            names |= self._names("failure", failure, [failure.provoke, failure.response])
+        for a in sorted(receivers):
+            if a in flow.actors:
+                names |= self._names("actor", flow.actors[a], [flow.actors[a].base_url])
+        names |= self._names("generators", flow, [g.secret for g in flow.generate.values()])
+        names &= set(flow.inputs)
+        tokens = flow.lifecycle.tokens.values() if flow.lifecycle else ()
+        names.update(tok.ttl_input for tok in tokens if tok.ttl_input and tok.ttl_input in flow.inputs)
+        return names
+
+
 def run_inputs(flow: Flow, transitions: Iterable[Transition], failure: Failure | None) -> set[str]:
-    """The inputs one run needs: those its steps reference (:func:`~flowdoc.model.refs.inputs_used`),
-    and the lifetimes on the server under test that lifecycle tokens name by ``ttl_input``."""
-    names = inputs_used(flow, transitions, failure)
-    tokens = flow.lifecycle.tokens.values() if flow.lifecycle else ()
-    names.update(tok.ttl_input for tok in tokens if tok.ttl_input and tok.ttl_input in flow.inputs)
-    return names
+    """The inputs one run needs (see :class:`RunInputs`)."""
+    return RunInputs()(flow, transitions, failure)
