@@ -89,7 +89,7 @@ def fifty(srv, flows, jobs: int) -> tuple[float, int]:
 
 
 def main() -> int:
-    """Exit status 1 when the best-of-5 ratio is over its target (1.3x)."""
+    """Exit status 1 when the median of the rounds' ratios (each round runs both, interleaved) is over its target (1.3x)."""
     n = int(sys.argv[1]) if len(sys.argv) > 1 else 300
     flows = load_flows([FLOWS])
     with start_oidc_server(env=random_server_env()) as srv:
@@ -107,14 +107,14 @@ def main() -> int:
         best = min(m for _b, m in rounds) / min(b for b, _m in rounds)
         median = statistics.median(m / b for b, m in rounds)
         print(f"  best-of-5 ratio {best:.2f}x, median ratio {median:.2f}x "
-              f"(target <= 1.3x): {'ok' if best <= 1.3 else 'OVER TARGET'}")
+              f"(target for the median <= 1.3x): {'ok' if median <= 1.3 else 'OVER TARGET'}")
 
         seq, count = fifty(srv, flows, 1)
         par, _ = fifty(srv, flows, 10)
         print(f"{count} scenarios (client-credentials + authorization-code-pkce, every branch, repeated)")
         print(f"  one after another (--jobs 1): {seq:.3f} s")
         print(f"  concurrently     (--jobs 10): {par:.3f} s  speed-up {seq / par:.2f}x")
-    return 0 if best <= 1.3 else 1
+    return 0 if median <= 1.3 else 1
 
 
 if __name__ == "__main__":
