@@ -20,14 +20,16 @@ whose Markdown (or what it links to) changed and renders only the pages whose HT
 
 from __future__ import annotations
 
+import gc
 import gzip
 import json
 import logging
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 from urllib.parse import urlsplit
 
 import jinja2
@@ -57,6 +59,10 @@ log = logging.getLogger("mkdocs.commands.build")
 KNOWN_PLUGINS = (SearchPlugin, SitePlugin, CspPlugin)
 #: themes whose templates show the build's time on the homepage only
 HOMEPAGE_DATE_THEMES = ("mkdocs", "readthedocs")
+#: allocations between two collections of the youngest generation during the stage: the build
+#: keeps a few objects per page alive (its files, navigation, conversions), and the collector,
+#: run every 700 allocations by default, would scan them again and again (a third of a rebuild)
+GC_THRESHOLD = 10_000
 
 
 class PageStats:
@@ -90,24 +96,8 @@ def build_pages(cfg: "MkDocsConfig", store: PageStore, *, previous: Path | None,
     if cfg.strict:
         logger.addHandler(counter)
     try:
-        config = cfg.plugins.on_config(cfg)
-        config.plugins.on_pre_build(config=config)
-        utils.clean_directory(config.site_dir)
-        work = _prepare(config, store)
-        keys = Keys(config, work.files, project, digests)
-        work.listing = keys.listing
-        conv_keys = _populate(work, keys, stats)
-        work.env = config.plugins.on_env(work.env, config=config, files=work.files)
-        _static(work)
-        site = store.site_index(previous) if previous is not None else SiteIndex()
-        store.pending = _render_pages(work, keys, conv_keys, site, previous, stats)
-        _validate_anchors(work)
-        config.plugins.on_post_build(config=config)
-        work.sink.finish(config)
-        if counts := counter.get_counts():
-            msg = ", ".join(f"{v} {k.lower()}s" for k, v in counts)
-            raise Abort(f"Aborted with {msg} in strict mode!")
-        store.sweep()
+        with _fewer_collections():
+            _build_pages(cfg, store, previous, project, digests, stats, counter)
     except Exception as e:
         store.pending = None
         cfg.plugins.on_build_error(error=e)
@@ -117,6 +107,40 @@ def build_pages(cfg: "MkDocsConfig", store: PageStore, *, previous: Path | None,
         raise
     finally:
         logger.removeHandler(counter)
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """The garbage collector runs less often (:data:`GC_THRESHOLD`); as it was after."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], GC_THRESHOLD), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+def _build_pages(cfg: "MkDocsConfig", store: PageStore, previous: Path | None, project: str,
+                 digests: dict[str, str], stats: PageStats, counter: utils.CountHandler) -> None:
+    """The build, phase by phase (see :func:`build_pages`)."""
+    config = cfg.plugins.on_config(cfg)
+    config.plugins.on_pre_build(config=config)
+    utils.clean_directory(config.site_dir)
+    work = _prepare(config, store)
+    keys = Keys(config, work.files, project, digests)
+    work.listing = keys.listing
+    conv_keys = _populate(work, keys, stats)
+    work.env = config.plugins.on_env(work.env, config=config, files=work.files)
+    _static(work)
+    site = store.site_index(previous) if previous is not None else SiteIndex()
+    store.pending = _render_pages(work, keys, conv_keys, site, previous, stats)
+    _validate_anchors(work)
+    config.plugins.on_post_build(config=config)
+    work.sink.finish(config)
+    if counts := counter.get_counts():
+        msg = ", ".join(f"{v} {k.lower()}s" for k, v in counts)
+        raise Abort(f"Aborted with {msg} in strict mode!")
+    store.sweep()
 
 
 # ------------------------------------------------------------------- phases
@@ -259,23 +283,24 @@ def _render_pages(work: Work, keys: Keys, conv_keys: dict[str, str], site: SiteI
     work.doc_files = work.files.documentation_pages(inclusion=InclusionLevel.is_included)
     env_key = keys.output_env(config, nav_digest(work.nav), utils.get_build_date())
     dated = _dated_pages(config)
-    plan: list[tuple[Any, str, Path | None]] = []
+    plan: list[tuple[Any, str, tuple | None]] = []
     todo: list[tuple[Page, tuple]] = []
     for file in work.doc_files:
         key = _output_key(env_key, conv_keys[file.src_uri], file.page, work.files)
-        old = None
+        old = rec = None
         if previous is not None and dated != "all" and not (dated == "home" and file.page.is_homepage):
             old = site.unchanged(previous, file.dest_uri, key)
-        if old is None or not work.store.has_output(key):
-            old = None
+        if old is not None:
+            rec = work.store.load_output(key)
+        if rec is None:
             todo.append((file.page, (conv_keys[file.src_uri], file.inclusion.is_excluded())))
-        plan.append((file, key, old))
+        plan.append((file, key, None if rec is None else (old, rec)))
     sink = _SearchSink(work)
     index = SiteIndex()
     results = iter_all(work, render, todo)
     try:
         for file, key, old in plan:
-            rec = _reused(work, file, key, old) if old is not None else None
+            rec = _reused(file, *old) if old is not None else None
             if rec is not None:
                 stats.linked += 1
             else:
@@ -297,26 +322,30 @@ def _render_pages(work: Work, keys: Keys, conv_keys: dict[str, str], site: SiteI
     return index
 
 
-def _reused(work: Work, file: Any, key: str, old: Path) -> dict | None:
-    """The page's record, its file in the previous site linked into the new one; None when either fails."""
-    rec = work.store.load_output(key)
-    if rec is None or not _link(old, Path(file.abs_dest_path)):
-        return None
-    st = os.stat(file.abs_dest_path)
-    return {**rec, "written": [st.st_size, st.st_mtime_ns]}
+def _reused(file: Any, old: tuple[str, int, int], rec: dict) -> dict | None:
+    """The page's record, its file in the previous site (path, size, mtime) linked into the new
+    one; None when that fails."""
+    written = _link(old, file.abs_dest_path)
+    return None if written is None else {**rec, "written": written}
 
 
-def _link(old: Path, new: Path) -> bool:
-    """``new`` is a hard link to ``old`` (or a copy where links are refused)."""
-    new.parent.mkdir(parents=True, exist_ok=True)
+def _link(old: tuple[str, int, int], new: str) -> list[int] | None:
+    """``new`` is a hard link to the file ``old`` (or a copy where links are refused): its size
+    and modification time; None when neither works."""
     try:
-        os.link(old, new)
+        try:
+            os.link(old[0], new)
+        except FileNotFoundError:  # its folder is not made yet (one per page: x/index.html)
+            os.makedirs(os.path.dirname(new), exist_ok=True)
+            os.link(old[0], new)
     except OSError:
         try:
-            shutil.copyfile(old, new)
+            shutil.copyfile(old[0], new)
+            st = os.stat(new)
         except OSError:
-            return False
-    return True
+            return None
+        return [st.st_size, st.st_mtime_ns]
+    return [old[1], old[2]]  # the same file: as it was when found unchanged
 
 
 def _replay_info(work: Work, page: Page, rec: dict) -> None:
