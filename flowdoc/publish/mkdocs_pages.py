@@ -46,7 +46,7 @@ from .cache import digest_json
 from .csp import CspPlugin
 from .pagecache import Converted, Keys, PageStore, SiteIndex, canonical, lookup, nav_digest
 from .pagemeta import SitePlugin
-from .pagework import Work, apply, convert, here, iter_all, render, replay
+from .pagework import MIN_PARALLEL, Work, apply, convert, here, iter_all, render, replay
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -166,30 +166,49 @@ def _prepare(config: "MkDocsConfig", store: PageStore) -> Work:
 
 
 def _populate(work: Work, keys: Keys, stats: PageStats) -> dict[str, str]:
-    """Every page's conversion: from the store, else made; their warnings logged in page order."""
+    """Every page's conversion: from the store, else made; their warnings logged in page order.
+    The pages not in the store are converted first, in worker processes while this one reads
+    the others (a rebuild: the few pages that changed, the index of every flow among them)."""
     config, files = work.config, work.files
-    known: dict[str, Converted] = {}
     conv_keys: dict[str, str] = {}
     todo: list[tuple[Page, tuple]] = []
+    cached: list[Any] = []
     for file in files.documentation_pages(inclusion=InclusionLevel.is_included):
         if file.page is None and file.inclusion.is_not_in_nav():
             Page(None, file, config)
         key = conv_keys[file.src_uri] = keys.conversion(file)
-        conv = work.store.load_conversion(key)
-        if conv is None or not keys.still_valid(conv):
-            todo.append((file.page, (key,)))
-        else:
-            known[file.src_uri] = conv
-
-    for page, conv in iter_all(work, convert, todo):
-        known[page.file.src_uri] = conv
-        work.store.used_conv.add(conv_keys[page.file.src_uri])
-        stats.converted += 1
+        (cached if work.store.has_conversion(key) else todo).append(file)
+    todo_pages = [(f.page, (conv_keys[f.src_uri],)) for f in todo]
+    running = iter_all(work, convert, todo_pages, eager=len(cached) >= MIN_PARALLEL)
+    try:
+        known, again = _load_conversions(work, keys, cached, conv_keys)
+        for results in (running, iter_all(work, convert, again)):
+            for page, conv in results:
+                known[page.file.src_uri] = conv
+                work.store.used_conv.add(conv_keys[page.file.src_uri])
+                stats.converted += 1
+    finally:
+        running.close()
     for file in files.documentation_pages(inclusion=InclusionLevel.is_included):
         conv = known[file.src_uri]
         replay(conv.logs)
         apply(file.page, conv, files)
     return conv_keys
+
+
+def _load_conversions(work: Work, keys: Keys, cached: list[Any], conv_keys: dict[str, str]
+                      ) -> tuple[dict[str, Converted], list[tuple[Page, tuple]]]:
+    """The conversions the store holds; the pages whose entry could not be used, to convert."""
+    known: dict[str, Converted] = {}
+    again: list[tuple[Page, tuple]] = []
+    for file in cached:
+        key = conv_keys[file.src_uri]
+        conv = work.store.load_conversion(key)
+        if conv is None or not keys.still_valid(conv):
+            again.append((file.page, (key,)))
+        else:
+            known[file.src_uri] = conv
+    return known, again
 
 
 def _static(work: Work) -> None:

@@ -294,6 +294,9 @@ class PageStore:
             self.used_conv.add(key)
         return c
 
+    def has_conversion(self, key: str) -> bool:
+        return os.path.isfile(self._conv_name(key))
+
     def content(self, key: str) -> str | None:
         """The HTML of a conversion; None when it is gone or not what was saved."""
         try:
