@@ -177,23 +177,34 @@ def _populate(work: Work, keys: Keys, stats: PageStats) -> dict[str, str]:
         if file.page is None and file.inclusion.is_not_in_nav():
             Page(None, file, config)
         key = conv_keys[file.src_uri] = keys.conversion(file)
-        (cached if work.store.has_conversion(key) else todo).append(file)
-    todo_pages = [(f.page, (conv_keys[f.src_uri],)) for f in todo]
-    running = iter_all(work, convert, todo_pages, eager=len(cached) >= MIN_PARALLEL)
+        if work.store.has_conversion(key):
+            cached.append(file)
+        else:
+            todo.append((file.page, (key,)))
+    running = iter_all(work, convert, todo, eager=len(cached) >= MIN_PARALLEL)
     try:
         known, again = _load_conversions(work, keys, cached, conv_keys)
-        for results in (running, iter_all(work, convert, again)):
-            for page, conv in results:
-                known[page.file.src_uri] = conv
-                work.store.used_conv.add(conv_keys[page.file.src_uri])
-                stats.converted += 1
+        _converted(work, running, known, conv_keys, stats)
     finally:
         running.close()
+    _converted(work, iter_all(work, convert, again), known, conv_keys, stats)
     for file in files.documentation_pages(inclusion=InclusionLevel.is_included):
         conv = known[file.src_uri]
         replay(conv.logs)
         apply(file.page, conv, files)
     return conv_keys
+
+
+def _converted(work: Work, running: Any, known: dict[str, Converted], conv_keys: dict[str, str],
+               stats: PageStats) -> None:
+    """The conversions the workers (or this process) make, as they come."""
+    try:
+        for page, conv in running:
+            known[page.file.src_uri] = conv
+            work.store.used_conv.add(conv_keys[page.file.src_uri])
+            stats.converted += 1
+    finally:
+        running.close()
 
 
 def _load_conversions(work: Work, keys: Keys, cached: list[Any], conv_keys: dict[str, str]
@@ -297,42 +308,48 @@ def _render_pages(work: Work, keys: Keys, conv_keys: dict[str, str], site: SiteI
                   stats: PageStats) -> SiteIndex:
     """Every page's HTML, in page order: linked from the previous site when unchanged, else
     rendered (in worker processes when there are many); what each adds to the search index
-    and to flowdoc's information on the pages, and the index of the new site."""
+    and to flowdoc's information on the pages, and the index of the new site. A rebuild (few
+    pages to render) renders them in worker processes started at once, while this process links
+    the others."""
     config = work.config
     work.doc_files = work.files.documentation_pages(inclusion=InclusionLevel.is_included)
     env_key = keys.output_env(config, nav_digest(work.nav), utils.get_build_date())
     dated = _dated_pages(config)
-    plan: list[tuple[Any, str, tuple | None]] = []
+    plan: list[list] = []
     todo: list[tuple[Page, tuple]] = []
     for file in work.doc_files:
         key = _output_key(env_key, conv_keys[file.src_uri], file.page, work.files)
-        old = rec = None
+        old = None
         if previous is not None and dated != "all" and not (dated == "home" and file.page.is_homepage):
             old = site.unchanged(previous, file.dest_uri, key)
-        if old is not None:
-            rec = work.store.load_output(key)
-        if rec is None:
+        if old is None:
             todo.append((file.page, (conv_keys[file.src_uri], file.inclusion.is_excluded())))
-        plan.append((file, key, None if rec is None else (old, rec)))
+        plan.append([file, key, old])
     sink = _SearchSink(work)
+    ahead = sink.can_defer and len(todo) < MIN_PARALLEL <= len(plan) - len(todo)
+    results = iter_all(work, render, todo, eager=ahead)
     index = SiteIndex()
-    results = iter_all(work, render, todo)
     try:
-        for file, key, old in plan:
-            rec = _reused(file, *old) if old is not None else None
+        if ahead:  # link the unchanged pages first: [file, key, old, its record or None, hole]
+            for item in plan:
+                item.append(_reused(work, *item) if item[2] is not None else None)
+                if item[3] is not None:
+                    sink.add(item[3]["index"])
+                item.append(sink.hole() if item[3] is None else None)
+        for item in plan:
+            file, key, old = item[:3]
+            rec = (item[3] if ahead else _reused(work, file, key, old)) if old is not None else None
             if rec is not None:
                 stats.linked += 1
             else:
-                if old is None:
-                    page, rec = next(results)
-                    assert page is file.page
-                else:  # its record or file could not be used after all
-                    rec = here(work, render, file.page, (conv_keys[file.src_uri], file.inclusion.is_excluded()))
+                rec = _rendered(work, file, key, old, results, conv_keys)
                 stats.rendered += 1
-                work.store.save_output(key, {k: rec[k] for k in ("index", "site", "logs")})
             replay(rec["logs"])
             _replay_info(work, file.page, rec)
-            sink.add(rec["index"])
+            if not ahead:
+                sink.add(rec["index"])
+            elif item[3] is None:
+                sink.fill(item[4], rec["index"])
             if rec["written"] is not None:
                 index.pages[file.dest_uri] = [key, *rec["written"]]
     finally:
@@ -341,9 +358,24 @@ def _render_pages(work: Work, keys: Keys, conv_keys: dict[str, str], site: SiteI
     return index
 
 
-def _reused(file: Any, old: tuple[str, int, int], rec: dict) -> dict | None:
+def _rendered(work: Work, file: Any, key: str, old: Any, results: Any, conv_keys: dict[str, str]) -> dict:
+    """The page rendered: by the workers (its turn in ``results``) or, when it was to be linked
+    and could not be after all, here."""
+    if old is None:
+        page, rec = next(results)
+        assert page is file.page
+    else:
+        rec = here(work, render, file.page, (conv_keys[file.src_uri], file.inclusion.is_excluded()))
+    work.store.save_output(key, {k: rec[k] for k in ("index", "site", "logs")})
+    return rec
+
+
+def _reused(work: Work, file: Any, key: str, old: tuple[str, int, int]) -> dict | None:
     """The page's record, its file in the previous site (path, size, mtime) linked into the new
-    one; None when that fails."""
+    one; None when either fails."""
+    rec = work.store.load_output(key)
+    if rec is None:
+        return None
     written = _link(old, file.abs_dest_path)
     return None if written is None else {**rec, "written": written}
 
@@ -379,26 +411,38 @@ class _SearchSink:
     """The search index, page by page (each page's entries already filtered by flowdoc): written
     to a spool file as the pages come, then as ``search/search_index.json`` after MkDocs' search
     plugin wrote its own without them (:meth:`finish`); when the plugin prebuilds a lunr index,
-    given to the plugin instead."""
+    given to the plugin instead. The entries of a page still being rendered may be given later
+    (:meth:`hole`, :meth:`fill`) when they go to a spool file (:attr:`can_defer`)."""
 
     def __init__(self, work: Work) -> None:
         self.search = work.search
         self.stream = self.search is not None and not self.search.config.get("prebuild_index")
         self.spool = tempfile.TemporaryFile(dir=work.store.root) if self.stream else None
-        self.empty = True
+        self.can_defer = self.search is None or self.stream
+        #: [where in the spool, the entries of the page that goes there] for each hole
+        self.holes: list[list] = []
         if work.site_pages is not None:
             work.site_pages.filtered = True  # no index to read and filter again after the plugin wrote it
 
     def add(self, fragment: str) -> None:
+        """The page's entries (JSON, without the brackets) after those of the pages before it."""
         if self.search is None or not fragment:
             return
         if self.spool is None:
             self.search._entries.extend(json.loads("[" + fragment + "]"))
             return
-        if not self.empty:
-            self.spool.write(b",")
-        self.spool.write(fragment.encode("utf-8"))
-        self.empty = False
+        self.spool.write(fragment.encode("utf-8") + b",")
+
+    def hole(self) -> int | None:
+        """A place for the entries of the next page, given later with :meth:`fill`."""
+        if self.spool is None:
+            return None
+        self.holes.append([self.spool.tell(), ""])
+        return len(self.holes) - 1
+
+    def fill(self, hole: int | None, fragment: str) -> None:
+        if hole is not None:
+            self.holes[hole][1] = fragment
 
     def finish(self, config: "MkDocsConfig") -> None:
         if self.spool is None:
@@ -408,8 +452,17 @@ class _SearchSink:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as out:
             out.write(head[: -len("]}")].encode("utf-8"))
-            self.spool.seek(0)
+            start = out.tell()
+            done = 0
+            for at, fragment in self.holes:
+                _copy_range(self.spool, out, done, at)
+                done = at
+                if fragment:
+                    out.write(fragment.encode("utf-8") + b",")
+            self.spool.seek(done)
             shutil.copyfileobj(self.spool, out)
+            if out.tell() > start:
+                out.seek(out.tell() - 1)  # the comma after the last page's entries
             out.write(b"]}")
         self.close()
 
@@ -417,6 +470,17 @@ class _SearchSink:
         if self.spool is not None:
             self.spool.close()
             self.spool = None
+
+
+def _copy_range(src: Any, dst: Any, start: int, end: int) -> None:
+    src.seek(start)
+    left = end - start
+    while left > 0:
+        chunk = src.read(min(left, 1 << 20))
+        if not chunk:
+            return
+        dst.write(chunk)
+        left -= len(chunk)
 
 
 def _validate_anchors(work: Work) -> None:
