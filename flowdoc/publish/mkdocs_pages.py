@@ -7,12 +7,17 @@ whose Markdown (or what it links to) changed and renders only the pages whose HT
   configuration and extensions, the documentation files (links resolve against them), MkDocs'
   version and flowdoc's code. The warnings MkDocs logged converting it are logged again, in page
   order, so strict mode fails as a build from nothing does. The others are converted in worker
-  processes (:mod:`.pagework`) when there are many.
+  processes (:mod:`.pagework`) when there are many; in a rebuild (few pages to convert), in
+  worker processes started at once while this process reads the other pages' conversions.
 - **Rendering** (:func:`_render_pages`): a page whose output key is unchanged (its conversion,
   title, front matter, previous and next pages, the navigation, the configuration and theme, the
   day) and whose file in the previous site is as that build wrote it is linked (or copied) from
   there, and its search entries and flowdoc's information on it come from the store; the others
   are rendered (in worker processes when there are many), each written as soon as it is made.
+  In a rebuild (few pages to render) the workers start at once and this process links the
+  unchanged pages meanwhile; the search entries of the rendered pages are put in their place.
+- The garbage collector runs less often during the stage (:data:`GC_THRESHOLD`): a rebuild
+  keeps a few objects per page alive, which it would otherwise scan again and again.
   Templates that show the time of the build (the homepage of MkDocs' themes) are always rendered.
 - Only with plugins whose every effect is known (:func:`supported`): MkDocs' search and
   flowdoc's own plugin. Any other plugin: :func:`mkdocs.commands.build.build` as it is.

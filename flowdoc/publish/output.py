@@ -10,6 +10,9 @@
   it is in), and so do builds that share a cache (:func:`cache_lock`). Holding that lock, a
   build removes the temporary folders that killed builds left beside the output
   (:func:`sweep`): no build that is running owns one then.
+- The old output, renamed aside by the swap, is removed in a thread while the build finishes;
+  the build waits for it before it releases the output's lock (:func:`wait_removals`), so
+  nothing is left beside the output when it returns.
 - A failed first build leaves nothing it created: the folders it made above the output and
   the cache, and a cache no build finished in, are removed again.
 """
