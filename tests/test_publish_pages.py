@@ -175,6 +175,27 @@ def test_damaged_page_cache_entries_are_made_again(tmp_path: Path):
     assert clean.pages_rendered == again.pages_rendered
 
 
+def test_pages_whose_record_is_damaged_are_rendered_among_the_linked_ones(tmp_path: Path):
+    """A rebuild links the unchanged pages while the changed ones are rendered in workers; a page
+    whose record in the store is damaged is rendered here instead, and its search entries go in
+    their place between the others'."""
+    flows = copy_flows(tmp_path / "flows")
+    s = settings(tmp_path, flows)
+    first = build_site(s)
+    out = sorted(p for p in (tmp_path / "a" / "cache" / "pages" / "out").rglob("*") if p.is_file())
+    for p in out[1::4]:
+        p.write_text('{"index": "[not json", "site": null, "logs": [], "sha256": "0"}', encoding="utf-8")
+    retitle(flows)
+    again = build_site(s)
+    assert doc_pages(first) - 4 >= 20  # enough unchanged pages to link while the workers render
+    assert again.cache_reset is None and again.pages_converted == 4
+    assert 4 < again.pages_rendered and again.pages_linked > 0 and doc_pages(again) == doc_pages(first)
+    build_site(settings(tmp_path, flows, "clean"))
+    assert snapshot(s.out_dir) == snapshot(tmp_path / "clean" / "site")
+    index = (s.out_dir / "search" / "search_index.json").read_text(encoding="utf-8")
+    assert "A changed summary." in index
+
+
 @pytest.mark.parametrize("theme", ["readthedocs", "material"])
 def test_other_themes_give_mkdocs_own_bytes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, theme: str):
     flows = copy_flows(tmp_path / "flows")

@@ -38,7 +38,7 @@ import json
 import os
 import shutil
 import tempfile
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -215,7 +215,8 @@ class Manifest:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".manifest.", suffix=".tmp")
         try:
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
-                json.dump(asdict(self), fh, sort_keys=True)
+                # the fields as they are (asdict copies them deeply); dumps: the C encoder in one go
+                fh.write(json.dumps({k: getattr(self, k) for k in self.__dataclass_fields__}, sort_keys=True))
             os.replace(tmp, path)
         except BaseException:
             Path(tmp).unlink(missing_ok=True)

@@ -7,12 +7,17 @@ whose Markdown (or what it links to) changed and renders only the pages whose HT
   configuration and extensions, the documentation files (links resolve against them), MkDocs'
   version and flowdoc's code. The warnings MkDocs logged converting it are logged again, in page
   order, so strict mode fails as a build from nothing does. The others are converted in worker
-  processes (:mod:`.pagework`) when there are many.
+  processes (:mod:`.pagework`) when there are many; in a rebuild (few pages to convert), in
+  worker processes started at once while this process reads the other pages' conversions.
 - **Rendering** (:func:`_render_pages`): a page whose output key is unchanged (its conversion,
   title, front matter, previous and next pages, the navigation, the configuration and theme, the
   day) and whose file in the previous site is as that build wrote it is linked (or copied) from
   there, and its search entries and flowdoc's information on it come from the store; the others
   are rendered (in worker processes when there are many), each written as soon as it is made.
+  In a rebuild (few pages to render) the workers start at once and this process links the
+  unchanged pages meanwhile; the search entries of the rendered pages are put in their place.
+- The garbage collector runs less often during the stage (:data:`GC_THRESHOLD`): a rebuild
+  keeps a few objects per page alive, which it would otherwise scan again and again.
   Templates that show the time of the build (the homepage of MkDocs' themes) are always rendered.
 - Only with plugins whose every effect is known (:func:`supported`): MkDocs' search and
   flowdoc's own plugin. Any other plugin: :func:`mkdocs.commands.build.build` as it is.
@@ -20,14 +25,16 @@ whose Markdown (or what it links to) changed and renders only the pages whose HT
 
 from __future__ import annotations
 
+import gc
 import gzip
 import json
 import logging
 import os
 import shutil
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Iterator
 from urllib.parse import urlsplit
 
 import jinja2
@@ -44,7 +51,7 @@ from .cache import digest_json
 from .csp import CspPlugin
 from .pagecache import Converted, Keys, PageStore, SiteIndex, canonical, lookup, nav_digest
 from .pagemeta import SitePlugin
-from .pagework import Work, apply, convert, here, iter_all, render, replay
+from .pagework import MIN_PARALLEL, Work, apply, convert, here, iter_all, render, replay
 
 if TYPE_CHECKING:
     from mkdocs.config.defaults import MkDocsConfig
@@ -57,6 +64,10 @@ log = logging.getLogger("mkdocs.commands.build")
 KNOWN_PLUGINS = (SearchPlugin, SitePlugin, CspPlugin)
 #: themes whose templates show the build's time on the homepage only
 HOMEPAGE_DATE_THEMES = ("mkdocs", "readthedocs")
+#: allocations between two collections of the youngest generation during the stage: the build
+#: keeps a few objects per page alive (its files, navigation, conversions), and the collector,
+#: run every 700 allocations by default, would scan them again and again (a third of a rebuild)
+GC_THRESHOLD = 10_000
 
 
 class PageStats:
@@ -90,24 +101,8 @@ def build_pages(cfg: "MkDocsConfig", store: PageStore, *, previous: Path | None,
     if cfg.strict:
         logger.addHandler(counter)
     try:
-        config = cfg.plugins.on_config(cfg)
-        config.plugins.on_pre_build(config=config)
-        utils.clean_directory(config.site_dir)
-        work = _prepare(config, store)
-        keys = Keys(config, work.files, project, digests)
-        work.listing = keys.listing
-        conv_keys = _populate(work, keys, stats)
-        work.env = config.plugins.on_env(work.env, config=config, files=work.files)
-        _static(work)
-        site = store.site_index(previous) if previous is not None else SiteIndex()
-        store.pending = _render_pages(work, keys, conv_keys, site, previous, stats)
-        _validate_anchors(work)
-        config.plugins.on_post_build(config=config)
-        work.sink.finish(config)
-        if counts := counter.get_counts():
-            msg = ", ".join(f"{v} {k.lower()}s" for k, v in counts)
-            raise Abort(f"Aborted with {msg} in strict mode!")
-        store.sweep()
+        with _fewer_collections():
+            _build_pages(cfg, store, previous, project, digests, stats, counter)
     except Exception as e:
         store.pending = None
         cfg.plugins.on_build_error(error=e)
@@ -117,6 +112,40 @@ def build_pages(cfg: "MkDocsConfig", store: PageStore, *, previous: Path | None,
         raise
     finally:
         logger.removeHandler(counter)
+
+
+@contextmanager
+def _fewer_collections() -> Iterator[None]:
+    """The garbage collector runs less often (:data:`GC_THRESHOLD`); as it was after."""
+    before = gc.get_threshold()
+    gc.set_threshold(max(before[0], GC_THRESHOLD), *before[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*before)
+
+
+def _build_pages(cfg: "MkDocsConfig", store: PageStore, previous: Path | None, project: str,
+                 digests: dict[str, str], stats: PageStats, counter: utils.CountHandler) -> None:
+    """The build, phase by phase (see :func:`build_pages`)."""
+    config = cfg.plugins.on_config(cfg)
+    config.plugins.on_pre_build(config=config)
+    utils.clean_directory(config.site_dir)
+    work = _prepare(config, store)
+    keys = Keys(config, work.files, project, digests)
+    work.listing = keys.listing
+    conv_keys = _populate(work, keys, stats)
+    work.env = config.plugins.on_env(work.env, config=config, files=work.files)
+    _static(work)
+    site = store.site_index(previous) if previous is not None else SiteIndex()
+    store.pending = _render_pages(work, keys, conv_keys, site, previous, stats)
+    _validate_anchors(work)
+    config.plugins.on_post_build(config=config)
+    work.sink.finish(config)
+    if counts := counter.get_counts():
+        msg = ", ".join(f"{v} {k.lower()}s" for k, v in counts)
+        raise Abort(f"Aborted with {msg} in strict mode!")
+    store.sweep()
 
 
 # ------------------------------------------------------------------- phases
@@ -142,30 +171,60 @@ def _prepare(config: "MkDocsConfig", store: PageStore) -> Work:
 
 
 def _populate(work: Work, keys: Keys, stats: PageStats) -> dict[str, str]:
-    """Every page's conversion: from the store, else made; their warnings logged in page order."""
+    """Every page's conversion: from the store, else made; their warnings logged in page order.
+    The pages not in the store are converted first, in worker processes while this one reads
+    the others (a rebuild: the few pages that changed, the index of every flow among them)."""
     config, files = work.config, work.files
-    known: dict[str, Converted] = {}
     conv_keys: dict[str, str] = {}
     todo: list[tuple[Page, tuple]] = []
+    cached: list[Any] = []
     for file in files.documentation_pages(inclusion=InclusionLevel.is_included):
         if file.page is None and file.inclusion.is_not_in_nav():
             Page(None, file, config)
         key = conv_keys[file.src_uri] = keys.conversion(file)
-        conv = work.store.load_conversion(key)
-        if conv is None or not keys.still_valid(conv):
-            todo.append((file.page, (key,)))
+        if work.store.has_conversion(key):
+            cached.append(file)
         else:
-            known[file.src_uri] = conv
-
-    for page, conv in iter_all(work, convert, todo):
-        known[page.file.src_uri] = conv
-        work.store.used_conv.add(conv_keys[page.file.src_uri])
-        stats.converted += 1
+            todo.append((file.page, (key,)))
+    running = iter_all(work, convert, todo, eager=len(cached) >= MIN_PARALLEL)
+    try:
+        known, again = _load_conversions(work, keys, cached, conv_keys)
+        _converted(work, running, known, conv_keys, stats)
+    finally:
+        running.close()
+    _converted(work, iter_all(work, convert, again), known, conv_keys, stats)
     for file in files.documentation_pages(inclusion=InclusionLevel.is_included):
         conv = known[file.src_uri]
         replay(conv.logs)
         apply(file.page, conv, files)
     return conv_keys
+
+
+def _converted(work: Work, running: Any, known: dict[str, Converted], conv_keys: dict[str, str],
+               stats: PageStats) -> None:
+    """The conversions the workers (or this process) make, as they come."""
+    try:
+        for page, conv in running:
+            known[page.file.src_uri] = conv
+            work.store.used_conv.add(conv_keys[page.file.src_uri])
+            stats.converted += 1
+    finally:
+        running.close()
+
+
+def _load_conversions(work: Work, keys: Keys, cached: list[Any], conv_keys: dict[str, str]
+                      ) -> tuple[dict[str, Converted], list[tuple[Page, tuple]]]:
+    """The conversions the store holds; the pages whose entry could not be used, to convert."""
+    known: dict[str, Converted] = {}
+    again: list[tuple[Page, tuple]] = []
+    for file in cached:
+        key = conv_keys[file.src_uri]
+        conv = work.store.load_conversion(key)
+        if conv is None or not keys.still_valid(conv):
+            again.append((file.page, (key,)))
+        else:
+            known[file.src_uri] = conv
+    return known, again
 
 
 def _static(work: Work) -> None:
@@ -254,41 +313,48 @@ def _render_pages(work: Work, keys: Keys, conv_keys: dict[str, str], site: SiteI
                   stats: PageStats) -> SiteIndex:
     """Every page's HTML, in page order: linked from the previous site when unchanged, else
     rendered (in worker processes when there are many); what each adds to the search index
-    and to flowdoc's information on the pages, and the index of the new site."""
+    and to flowdoc's information on the pages, and the index of the new site. A rebuild (few
+    pages to render) renders them in worker processes started at once, while this process links
+    the others."""
     config = work.config
     work.doc_files = work.files.documentation_pages(inclusion=InclusionLevel.is_included)
     env_key = keys.output_env(config, nav_digest(work.nav), utils.get_build_date())
     dated = _dated_pages(config)
-    plan: list[tuple[Any, str, Path | None]] = []
+    plan: list[list] = []
     todo: list[tuple[Page, tuple]] = []
     for file in work.doc_files:
         key = _output_key(env_key, conv_keys[file.src_uri], file.page, work.files)
         old = None
         if previous is not None and dated != "all" and not (dated == "home" and file.page.is_homepage):
             old = site.unchanged(previous, file.dest_uri, key)
-        if old is None or not work.store.has_output(key):
-            old = None
+        if old is None:
             todo.append((file.page, (conv_keys[file.src_uri], file.inclusion.is_excluded())))
-        plan.append((file, key, old))
+        plan.append([file, key, old])
     sink = _SearchSink(work)
+    ahead = sink.can_defer and len(todo) < MIN_PARALLEL <= len(plan) - len(todo)
+    results = iter_all(work, render, todo, eager=ahead)
     index = SiteIndex()
-    results = iter_all(work, render, todo)
     try:
-        for file, key, old in plan:
-            rec = _reused(work, file, key, old) if old is not None else None
+        if ahead:  # link the unchanged pages first: [file, key, old, its record or None, hole]
+            for item in plan:
+                item.append(_reused(work, *item) if item[2] is not None else None)
+                if item[3] is not None:
+                    sink.add(item[3]["index"])
+                item.append(sink.hole() if item[3] is None else None)
+        for item in plan:
+            file, key, old = item[:3]
+            rec = (item[3] if ahead else _reused(work, file, key, old)) if old is not None else None
             if rec is not None:
                 stats.linked += 1
             else:
-                if old is None:
-                    page, rec = next(results)
-                    assert page is file.page
-                else:  # its record or file could not be used after all
-                    rec = here(work, render, file.page, (conv_keys[file.src_uri], file.inclusion.is_excluded()))
+                rec = _rendered(work, file, key, old, results, conv_keys)
                 stats.rendered += 1
-                work.store.save_output(key, {k: rec[k] for k in ("index", "site", "logs")})
             replay(rec["logs"])
             _replay_info(work, file.page, rec)
-            sink.add(rec["index"])
+            if not ahead:
+                sink.add(rec["index"])
+            elif item[3] is None:
+                sink.fill(item[4], rec["index"])
             if rec["written"] is not None:
                 index.pages[file.dest_uri] = [key, *rec["written"]]
     finally:
@@ -297,26 +363,45 @@ def _render_pages(work: Work, keys: Keys, conv_keys: dict[str, str], site: SiteI
     return index
 
 
-def _reused(work: Work, file: Any, key: str, old: Path) -> dict | None:
-    """The page's record, its file in the previous site linked into the new one; None when either fails."""
+def _rendered(work: Work, file: Any, key: str, old: Any, results: Any, conv_keys: dict[str, str]) -> dict:
+    """The page rendered: by the workers (its turn in ``results``) or, when it was to be linked
+    and could not be after all, here."""
+    if old is None:
+        page, rec = next(results)
+        assert page is file.page
+    else:
+        rec = here(work, render, file.page, (conv_keys[file.src_uri], file.inclusion.is_excluded()))
+    work.store.save_output(key, {k: rec[k] for k in ("index", "site", "logs")})
+    return rec
+
+
+def _reused(work: Work, file: Any, key: str, old: tuple[str, int, int]) -> dict | None:
+    """The page's record, its file in the previous site (path, size, mtime) linked into the new
+    one; None when either fails."""
     rec = work.store.load_output(key)
-    if rec is None or not _link(old, Path(file.abs_dest_path)):
+    if rec is None:
         return None
-    st = os.stat(file.abs_dest_path)
-    return {**rec, "written": [st.st_size, st.st_mtime_ns]}
+    written = _link(old, file.abs_dest_path)
+    return None if written is None else {**rec, "written": written}
 
 
-def _link(old: Path, new: Path) -> bool:
-    """``new`` is a hard link to ``old`` (or a copy where links are refused)."""
-    new.parent.mkdir(parents=True, exist_ok=True)
+def _link(old: tuple[str, int, int], new: str) -> list[int] | None:
+    """``new`` is a hard link to the file ``old`` (or a copy where links are refused): its size
+    and modification time; None when neither works."""
     try:
-        os.link(old, new)
+        try:
+            os.link(old[0], new)
+        except FileNotFoundError:  # its folder is not made yet (one per page: x/index.html)
+            os.makedirs(os.path.dirname(new), exist_ok=True)
+            os.link(old[0], new)
     except OSError:
         try:
-            shutil.copyfile(old, new)
+            shutil.copyfile(old[0], new)
+            st = os.stat(new)
         except OSError:
-            return False
-    return True
+            return None
+        return [st.st_size, st.st_mtime_ns]
+    return [old[1], old[2]]  # the same file: as it was when found unchanged
 
 
 def _replay_info(work: Work, page: Page, rec: dict) -> None:
@@ -331,26 +416,38 @@ class _SearchSink:
     """The search index, page by page (each page's entries already filtered by flowdoc): written
     to a spool file as the pages come, then as ``search/search_index.json`` after MkDocs' search
     plugin wrote its own without them (:meth:`finish`); when the plugin prebuilds a lunr index,
-    given to the plugin instead."""
+    given to the plugin instead. The entries of a page still being rendered may be given later
+    (:meth:`hole`, :meth:`fill`) when they go to a spool file (:attr:`can_defer`)."""
 
     def __init__(self, work: Work) -> None:
         self.search = work.search
         self.stream = self.search is not None and not self.search.config.get("prebuild_index")
         self.spool = tempfile.TemporaryFile(dir=work.store.root) if self.stream else None
-        self.empty = True
+        self.can_defer = self.search is None or self.stream
+        #: [where in the spool, the entries of the page that goes there] for each hole
+        self.holes: list[list] = []
         if work.site_pages is not None:
             work.site_pages.filtered = True  # no index to read and filter again after the plugin wrote it
 
     def add(self, fragment: str) -> None:
+        """The page's entries (JSON, without the brackets) after those of the pages before it."""
         if self.search is None or not fragment:
             return
         if self.spool is None:
             self.search._entries.extend(json.loads("[" + fragment + "]"))
             return
-        if not self.empty:
-            self.spool.write(b",")
-        self.spool.write(fragment.encode("utf-8"))
-        self.empty = False
+        self.spool.write(fragment.encode("utf-8") + b",")
+
+    def hole(self) -> int | None:
+        """A place for the entries of the next page, given later with :meth:`fill`."""
+        if self.spool is None:
+            return None
+        self.holes.append([self.spool.tell(), ""])
+        return len(self.holes) - 1
+
+    def fill(self, hole: int | None, fragment: str) -> None:
+        if hole is not None:
+            self.holes[hole][1] = fragment
 
     def finish(self, config: "MkDocsConfig") -> None:
         if self.spool is None:
@@ -360,8 +457,17 @@ class _SearchSink:
         os.makedirs(os.path.dirname(path), exist_ok=True)
         with open(path, "wb") as out:
             out.write(head[: -len("]}")].encode("utf-8"))
-            self.spool.seek(0)
+            start = out.tell()
+            done = 0
+            for at, fragment in self.holes:
+                _copy_range(self.spool, out, done, at)
+                done = at
+                if fragment:
+                    out.write(fragment.encode("utf-8") + b",")
+            self.spool.seek(done)
             shutil.copyfileobj(self.spool, out)
+            if out.tell() > start:
+                out.seek(out.tell() - 1)  # the comma after the last page's entries
             out.write(b"]}")
         self.close()
 
@@ -369,6 +475,17 @@ class _SearchSink:
         if self.spool is not None:
             self.spool.close()
             self.spool = None
+
+
+def _copy_range(src: Any, dst: Any, start: int, end: int) -> None:
+    src.seek(start)
+    left = end - start
+    while left > 0:
+        chunk = src.read(min(left, 1 << 20))
+        if not chunk:
+            return
+        dst.write(chunk)
+        left -= len(chunk)
 
 
 def _validate_anchors(work: Work) -> None:

@@ -10,6 +10,9 @@
   it is in), and so do builds that share a cache (:func:`cache_lock`). Holding that lock, a
   build removes the temporary folders that killed builds left beside the output
   (:func:`sweep`): no build that is running owns one then.
+- The old output, renamed aside by the swap, is removed in a thread while the build finishes;
+  the build waits for it before it releases the output's lock (:func:`wait_removals`), so
+  nothing is left beside the output when it returns.
 - A failed first build leaves nothing it created: the folders it made above the output and
   the cache, and a cache no build finished in, are removed again.
 """
@@ -19,6 +22,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import threading
 import uuid
 from contextlib import contextmanager
 from pathlib import Path
@@ -44,6 +48,7 @@ __all__ = [
     "output_lock",
     "swap_in",
     "sweep",
+    "wait_removals",
     "write_marker",
 ]
 
@@ -192,9 +197,11 @@ def output_lock(out: Path) -> Iterator[None]:
     try:
         yield
     except BaseException:
+        wait_removals()
         _remove_empty(made)
         raise
     finally:
+        wait_removals()
         _unlock(fd)
 
 
@@ -258,8 +265,15 @@ def new_temp(out: Path) -> Path:
     return out.parent / f".{out.name}.tmp-{uuid.uuid4().hex[:8]}"
 
 
+#: old outputs being removed (:func:`swap_in`), joined by :func:`wait_removals`
+_removals: list[threading.Thread] = []
+
+
 def swap_in(tmp: Path, out: Path) -> None:
-    """Replace ``out`` by ``tmp`` (both on one file system); the old output is removed after."""
+    """Replace ``out`` by ``tmp`` (both on one file system); the old output, renamed aside, is
+    removed after, in a thread of its own while the build finishes (its manifest): the build
+    waits for it before it lets go of the output's lock (:func:`output_lock`), so nothing is
+    left beside the output when it returns (and :func:`sweep` removes it if the build was killed)."""
     if out.exists():
         old = out.parent / f".{out.name}.old-{uuid.uuid4().hex[:8]}"
         os.rename(out, old)
@@ -268,6 +282,15 @@ def swap_in(tmp: Path, out: Path) -> None:
         except BaseException:
             os.rename(old, out)
             raise
-        shutil.rmtree(old, ignore_errors=True)
+        remover = threading.Thread(target=shutil.rmtree, args=(old,), kwargs={"ignore_errors": True},
+                                   name=f"flowdoc-remove-{old.name}")
+        remover.start()
+        _removals.append(remover)
     else:
         os.rename(tmp, out)
+
+
+def wait_removals() -> None:
+    """Wait until the old outputs :func:`swap_in` set aside are removed."""
+    while _removals:
+        _removals.pop().join()

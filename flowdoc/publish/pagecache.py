@@ -245,17 +245,18 @@ class SiteIndex:
     out: str = ""
     pages: dict[str, list] = field(default_factory=dict)
 
-    def unchanged(self, site: Path, dest_uri: str, key: str) -> Path | None:
-        """The page's file in ``site`` when it was made with ``key`` and is as it was written."""
+    def unchanged(self, site: Path, dest_uri: str, key: str) -> tuple[str, int, int] | None:
+        """The page's file in ``site`` (path, size, mtime_ns) when it was made with ``key`` and
+        is as it was written."""
         rec = self.pages.get(dest_uri)
         if not (isinstance(rec, list) and len(rec) == 3 and rec[0] == key):
             return None
-        path = site / dest_uri
+        path = os.path.join(site, dest_uri)
         try:
-            st = path.stat()
+            st = os.stat(path)
         except OSError:
             return None
-        return path if (st.st_size, st.st_mtime_ns) == (rec[1], rec[2]) else None
+        return (path, st.st_size, st.st_mtime_ns) if (st.st_size, st.st_mtime_ns) == (rec[1], rec[2]) else None
 
 
 class PageStore:
@@ -263,21 +264,28 @@ class PageStore:
 
     def __init__(self, root: Path) -> None:
         self.root = root
+        self._base = str(root)
         self.used_conv: set[str] = set()
         self.used_out: set[str] = set()
         self.pending: SiteIndex | None = None
 
     def _conv(self, key: str) -> Path:
-        return self.root / "conv" / key[:2] / key
+        return Path(self._conv_name(key))
+
+    def _conv_name(self, key: str) -> str:
+        return os.path.join(self._base, "conv", key[:2], key)
 
     def _out(self, key: str) -> Path:
-        return self.root / "out" / key[:2] / (key + ".json")
+        return Path(self._out_name(key))
+
+    def _out_name(self, key: str) -> str:
+        return os.path.join(self._base, "out", key[:2], key + ".json")
 
     # ----------------------------------------------------------- conversions
     def load_conversion(self, key: str) -> Converted | None:
         """The conversion's information (not its HTML), or None."""
         try:
-            with open(self._conv(key), "rb") as fh:
+            with open(self._conv_name(key), "rb") as fh:
                 head = fh.readline()
                 c = Converted.from_json(json.loads(head))
         except (OSError, ValueError):
@@ -285,6 +293,9 @@ class PageStore:
         if c is not None:
             self.used_conv.add(key)
         return c
+
+    def has_conversion(self, key: str) -> bool:
+        return os.path.isfile(self._conv_name(key))
 
     def content(self, key: str) -> str | None:
         """The HTML of a conversion; None when it is gone or not what was saved."""
@@ -313,7 +324,8 @@ class PageStore:
         without the brackets), "site": flowdoc's information on it, or None, "logs": what MkDocs
         logged rendering it}."""
         try:
-            data = json.loads(self._out(key).read_bytes())
+            with open(self._out_name(key), "rb") as fh:
+                data = json.loads(fh.read())
         except (OSError, ValueError):
             return None
         if not (isinstance(data, dict) and isinstance(data.get("index"), str)
@@ -325,9 +337,6 @@ class PageStore:
             return None
         self.used_out.add(key)
         return data
-
-    def has_output(self, key: str) -> bool:
-        return self._out(key).is_file()
 
     def save_output(self, key: str, record: dict) -> None:
         record = {**record, "sha256": digest(record["index"])}

@@ -28,7 +28,7 @@ from mkdocs.utils import meta as _meta
 
 from .pagecache import Converted, PageStore, lookup
 
-__all__ = ["Work", "convert", "here", "iter_all", "render", "search_fragment", "toc_tokens"]
+__all__ = ["Running", "Work", "convert", "here", "iter_all", "render", "search_fragment", "toc_tokens"]
 
 log = logging.getLogger("mkdocs.commands.build")
 
@@ -281,38 +281,75 @@ def _call(item: tuple) -> tuple[str, Any]:
         return "failed", None
 
 
-def workers_for(n: int) -> int:
-    """How many worker processes for ``n`` pages (0: work in this process)."""
-    if n < MIN_PARALLEL or os.name != "posix" or "fork" not in multiprocessing.get_all_start_methods():
+def workers_for(n: int, *, eager: bool = False) -> int:
+    """How many worker processes for ``n`` pages (0: work in this process); ``eager``: as soon as
+    there is one page (this process has other work meanwhile)."""
+    if n < (1 if eager else MIN_PARALLEL) or os.name != "posix" or "fork" not in multiprocessing.get_all_start_methods():
         return 0
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return min(cpus, MAX_WORKERS) if cpus > 1 else 0
+    return min(cpus, MAX_WORKERS, n) if cpus > 1 else 0
 
 
-def iter_all(work: Work, fn: Callable, items: list[tuple[Page, tuple]]) -> Generator[tuple[Page, Any], None, None]:
+def iter_all(work: Work, fn: Callable, items: list[tuple[Page, tuple]], *, eager: bool = False) -> "Running":
     """``(page, fn(work, page, *args))`` for each item, in order; in worker processes when there
     are enough pages. A page that fails in a worker is worked on again here (its error is then
     MkDocs' error, raised as a build from nothing raises it), and so are the pages left when a
-    worker dies (killed, out of memory)."""
-    n = workers_for(len(items))
-    done = 0
-    if n > 0:
-        _WORK["work"] = work
-        pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork"))
-        try:
-            jobs = [(fn, page.file.src_uri, args) for page, args in items]
-            results = pool.map(_call, jobs, chunksize=max(1, min(16, len(items) // (n * 8))))
-            for (page, args), (status, result) in zip(items, results, strict=True):
-                yield page, (result if status == "ok" else here(work, fn, page, args))
-                done += 1
-            pool.shutdown(wait=True)
-        except BrokenProcessPool:
-            pass
-        finally:
-            pool.shutdown(wait=False, cancel_futures=True)
+    worker dies (killed, out of memory). ``eager``: the workers start now, on one page or more
+    (the pages are worked on while this process does something else until it asks for them);
+    :meth:`Running.close` stops them."""
+    return Running(work, fn, items, workers_for(len(items), eager=eager))
+
+
+class Running:
+    """The pages being worked on (:func:`iter_all`): an iterator of ``(page, result)``."""
+
+    def __init__(self, work: Work, fn: Callable, items: list[tuple[Page, tuple]], n: int) -> None:
+        self.work, self.fn, self.items = work, fn, items
+        self.pool: ProcessPoolExecutor | None = None
+        results: Iterator[tuple[str, Any]] | None = None
+        if n > 0:
+            _WORK["work"] = work
+            self.pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("fork"))
+            try:
+                jobs = [(fn, page.file.src_uri, args) for page, args in items]
+                results = self.pool.map(_call, jobs, chunksize=max(1, min(16, len(items) // (n * 8))))
+            except BaseException:
+                self._shutdown()
+                raise
+        self._gen = self._iterate(results)
+
+    def __iter__(self) -> "Running":
+        return self
+
+    def __next__(self) -> tuple[Page, Any]:
+        return next(self._gen)
+
+    def _iterate(self, results: Iterator[tuple[str, Any]] | None) -> Generator[tuple[Page, Any], None, None]:
+        work, fn, items = self.work, self.fn, self.items
+        done = 0
+        if results is not None and self.pool is not None:
+            try:
+                for (page, args), (status, result) in zip(items, results, strict=True):
+                    yield page, (result if status == "ok" else here(work, fn, page, args))
+                    done += 1
+                self.pool.shutdown(wait=True)
+            except BrokenProcessPool:
+                pass
+            finally:
+                self._shutdown()
+        for page, args in items[done:]:
+            yield page, here(work, fn, page, args)
+
+    def close(self) -> None:
+        """Stop the workers (the pages not given yet are not worked on)."""
+        self._gen.close()
+        self._shutdown()
+
+    def _shutdown(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=False, cancel_futures=True)
+            self.pool = None
             _WORK.clear()
-    for page, args in items[done:]:
-        yield page, here(work, fn, page, args)
 
 
 def here(work: Work, fn: Callable, page: Page, args: tuple) -> Any:
