@@ -57,6 +57,8 @@ def test_one_flow_changed_renders_its_pages_and_the_index_only(tmp_path: Path):
     again = build_site(s)
     # latest, v1, changelog of the flow and the index: converted and rendered; the others linked
     assert (again.pages_converted, again.pages_rendered, again.pages_linked) == (4, 4, total - 4)
+    assert "; site built by MkDocs (4 HTML rendered, " + f"{total - 4} unchanged) in " in again.summary()
+    assert "unchanged)" not in first.summary()
     page = (s.out_dir / "client-credentials" / "latest" / "index.html").read_text(encoding="utf-8")
     assert "Renamed" in page and "A changed summary." in page
     assert "Renamed" in (s.out_dir / "index.html").read_text(encoding="utf-8")

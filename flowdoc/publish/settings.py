@@ -116,6 +116,8 @@ class BuildResult:
             f"{self.pages_built} built, {self.pages_reused} reused"
         )
         site = "site built by MkDocs" if self.mkdocs_ran else "site unchanged (MkDocs not run)"
+        if self.pages_linked:  # an incremental MkDocs stage: how many HTML pages it made anew
+            site += f" ({self.pages_rendered} HTML rendered, {self.pages_linked} unchanged)"
         return f"{what}; {site} in {self.seconds:.2f} s → {self.out_dir}"
 
 
