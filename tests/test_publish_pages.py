@@ -252,13 +252,17 @@ BUILD = '''
 import os, sys
 from flowdoc.publish import BuildSettings, build_site
 os.environ["PARENT_PID"] = str(os.getpid())
-r = build_site(BuildSettings(flows_dir=sys.argv[1], out_dir=sys.argv[2], config_file=sys.argv[3],
-                             mermaid_js=sys.argv[4]))
+from contextlib import nullcontext
+from flowdoc.publish.pagework import in_process
+with in_process() if sys.argv[5:] == ["in-process"] else nullcontext():
+    r = build_site(BuildSettings(flows_dir=sys.argv[1], out_dir=sys.argv[2], config_file=sys.argv[3],
+                                 mermaid_js=sys.argv[4]))
 print(r.pages_converted, r.pages_rendered, r.pages_linked)
 '''
 
 
-def test_a_worker_that_dies_leaves_its_pages_to_the_build(tmp_path: Path):
+def _build_with_workers_that_die(tmp_path: Path, *extra: str) -> tuple[subprocess.CompletedProcess, Path, Path]:
+    """A build in a process of its own, with a Markdown extension that ends any worker process."""
     flows = copy_flows(tmp_path / "flows")
     cfg = _project(tmp_path)
     (cfg.parent / "exit_in_workers.py").write_text(EXIT_EXTENSION, encoding="utf-8")
@@ -268,8 +272,22 @@ def test_a_worker_that_dies_leaves_its_pages_to_the_build(tmp_path: Path):
     died = tmp_path / "a-worker-died"
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), str(cfg.parent)]), "DIED": str(died)}
     out = tmp_path / "out" / "site"
-    r = subprocess.run([sys.executable, "-c", BUILD, str(flows), str(out), str(cfg), str(MERMAID_JS)],
+    r = subprocess.run([sys.executable, "-c", BUILD, str(flows), str(out), str(cfg), str(MERMAID_JS), *extra],
                        capture_output=True, text=True, env=env, timeout=300)  # a hang guard, not a speed limit
+    return r, died, out
+
+
+def test_inside_in_process_no_page_goes_to_a_worker(tmp_path: Path):
+    # flowdoc serve builds inside in_process(): fork is not safe beside its server's threads
+    r, died, out = _build_with_workers_that_die(tmp_path, "in-process")
+    assert r.returncode == 0, r.stdout + r.stderr
+    converted, rendered, linked = map(int, r.stdout.split()[-3:])
+    assert not died.exists() and converted == rendered > 20 and linked == 0
+    assert (out / "client-credentials" / "latest" / "index.html").is_file()
+
+
+def test_a_worker_that_dies_leaves_its_pages_to_the_build(tmp_path: Path):
+    r, died, out = _build_with_workers_that_die(tmp_path)
     assert r.returncode == 0, r.stdout + r.stderr
     converted, rendered, linked = map(int, r.stdout.split()[-3:])
     assert died.is_file() and converted == rendered > 20 and linked == 0

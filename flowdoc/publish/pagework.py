@@ -28,7 +28,7 @@ from mkdocs.utils import meta as _meta
 
 from .pagecache import Converted, PageStore, lookup
 
-__all__ = ["Running", "Work", "convert", "here", "iter_all", "render", "search_fragment", "toc_tokens"]
+__all__ = ["Running", "Work", "convert", "here", "in_process", "iter_all", "render", "search_fragment", "toc_tokens"]
 
 log = logging.getLogger("mkdocs.commands.build")
 
@@ -281,10 +281,28 @@ def _call(item: tuple) -> tuple[str, Any]:
         return "failed", None
 
 
+#: >0 while some caller asked for pages to be worked on in this process (:func:`in_process`)
+_in_process = 0
+
+
+@contextmanager
+def in_process() -> Iterator[None]:
+    """Builds inside this block work on every page in this process: no fork. For callers that run
+    threads of their own (``flowdoc serve``'s HTTP server), beside which fork is not safe."""
+    global _in_process
+    _in_process += 1
+    try:
+        yield
+    finally:
+        _in_process -= 1
+
+
 def workers_for(n: int, *, eager: bool = False) -> int:
     """How many worker processes for ``n`` pages (0: work in this process); ``eager``: as soon as
     there is one page (this process has other work meanwhile)."""
     if n < (1 if eager else MIN_PARALLEL) or os.name != "posix" or "fork" not in multiprocessing.get_all_start_methods():
+        return 0
+    if _in_process:  # inside in_process(): a caller with threads of its own (flowdoc serve)
         return 0
     cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
     return min(cpus, MAX_WORKERS, n) if cpus > 1 else 0

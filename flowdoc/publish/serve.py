@@ -32,6 +32,7 @@ from ..load import walk_files
 from .output import check_layout, check_replaceable
 from .errors import PublishError
 from .pages import is_url
+from .pagework import in_process
 from .site import BuildResult, BuildSettings, Reporter, build_site
 
 __all__ = ["PreviewServer", "RELOAD_PATH", "allowed_hosts", "check_output"]
@@ -280,7 +281,8 @@ class PreviewServer:
         """One build; on failure (whatever the error) the previous site stays served and the
         error is shown."""
         try:
-            result = build_site(self.settings, reporter=self.reporter)
+            with in_process():  # the preview's server threads run beside the build: no fork
+                result = build_site(self.settings, reporter=self.reporter)
         except PublishError as exc:
             return self._failed(str(exc))
         except (Exception, SystemExit) as exc:  # a bug, a MkDocs hook's error: the preview goes on
