@@ -425,6 +425,17 @@ def _clip(text: str, limit: int = EXCERPT_BODY) -> str:
     return text if len(text) <= limit else text[:limit] + f"… ({len(text) - limit} more characters)"
 
 
+def redacted_form(text: str, redactor: Redactor) -> list[tuple[str, str]]:
+    """The fields of a form body, each value redacted; the value of a secret-named field becomes a
+    secret of the run first (a placeholder), so it is redacted wherever else it appears."""
+    pairs = []
+    for k, v in parse_qsl(text, keep_blank_values=True):
+        if is_secret_key(k) and v:
+            v = redactor.placeholder(v) or redactor.add(v, k, declared=True) or v
+        pairs.append((k, redactor.redact(v)))
+    return pairs
+
+
 def request_excerpt(req: httpx.Request, redactor: Redactor) -> str:
     lines = [f"{req.method} {redact_url(str(req.url), redactor)}"]
     for k, v in req.headers.multi_items():
@@ -440,12 +451,7 @@ def request_excerpt(req: httpx.Request, redactor: Redactor) -> str:
         ctype = req.headers.get("content-type", "")
         text = content.decode("utf-8", "replace")
         if "x-www-form-urlencoded" in ctype:
-            pairs = []
-            for k, v in parse_qsl(text, keep_blank_values=True):
-                if is_secret_key(k) and v:
-                    v = redactor.placeholder(v) or redactor.add(v, k, declared=True) or v
-                pairs.append(f"{k}={redactor.redact(v)}")
-            body = "&".join(pairs)
+            body = "&".join(f"{k}={v}" for k, v in redacted_form(text, redactor))
         elif "json" in ctype:
             try:
                 body = json.dumps(redactor.redact_obj(json.loads(text)), ensure_ascii=False)

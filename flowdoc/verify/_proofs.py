@@ -33,6 +33,7 @@ from ._http import (
     _redact_set_cookie,
     _shown,
     redact_url,
+    redacted_form,
 )
 from ._received import Received
 from ._redact import Redactor, is_secret_key, scrub
@@ -257,12 +258,7 @@ def _request(req: httpx.Request, red: Redactor, *, short: bool = False) -> Json:
 def _request_body(content: bytes, ctype: str, red: Redactor) -> Json:
     text = content.decode("utf-8", "replace")
     if "x-www-form-urlencoded" in ctype:
-        pairs = []
-        for k, v in parse_qsl(text, keep_blank_values=True):
-            if is_secret_key(k) and v:
-                v = red.placeholder(v) or red.add(v, k, declared=True) or v
-            pairs.append([red.redact(k), red.redact(v)])
-        return {"kind": "form", "form": pairs}
+        return {"kind": "form", "form": [[red.redact(k), v] for k, v in redacted_form(text, red)]}
     if "json" in ctype:
         try:
             return {"kind": "json", "json": red.redact_obj(json.loads(text))}
