@@ -137,6 +137,7 @@ def failure_text(s: ScenarioResult, redact: Callable[[str], str] = lambda t: t) 
 
 def failure_details(result: RunResult, color: bool = False) -> str:
     """Each failed or errored scenario; with ``--repeat N``, its first failure, naming the iterations."""
+    bad: list[tuple[ScenarioResult, ScenarioAggregate | None]]
     if result.iterations > 1:
         bad = [(a.first_failure, a) for a in result.aggregates() if a.first_failure is not None]
     else:

@@ -211,7 +211,7 @@ class FlowResult:
         return list(out.values())
 
     def to_dict(self, repeated: bool = False) -> dict[str, Any]:
-        out = {
+        out: dict[str, Any] = {
             "id": self.id,
             "key": self.key,
             "version": self.version,
