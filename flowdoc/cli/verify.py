@@ -39,6 +39,15 @@ redacted, stable: commit it) for `flowdoc build --proofs DIR`; it is written
 when scenarios fail too, and the pages then say so.
 
 \b
+--repeat N runs the selected scenarios N times (an iteration: every scenario
+once, --jobs at a time), each run with fresh captures and cookies, over the
+same connection pool. The summary counts the runs and names the flaky
+scenarios (passed in some iterations, failed in others: exit code 1); the
+failure details show each scenario's first failure and the iterations it
+failed in; a transition, branch or statement counts as proven only if it held
+in every iteration where it ran.
+
+\b
 Exit codes: 0 all passed, 1 a conformance failure, 2 invalid flow, a report
 file that cannot be written or usage error, 3 server unreachable or its TLS
 certificate rejected."""
@@ -50,7 +59,8 @@ certificate rejected."""
 @click.option("--input", "inputs", multiple=True, metavar="NAME=VALUE", help="An input value (repeatable).")
 @click.option("--env-file", type=click.Path(dir_okay=False), help="NAME=VALUE lines with the inputs' variables.")
 @click.option("--scenario", "scenarios", multiple=True, metavar="ID", help="Run only these scenarios (repeatable).")
-@click.option("--junit", type=click.Path(dir_okay=False), help="Write JUnit XML (one test case per scenario).")
+@click.option("--junit", type=click.Path(dir_okay=False),
+              help="Write JUnit XML (one test case per scenario; with --repeat, per scenario and iteration).")
 @click.option("--report-json", type=click.Path(dir_okay=False), help="Write the full result with coverage as JSON.")
 @click.option("--timeout", type=float, default=10.0, show_default=True,
               help="Seconds for each whole exchange: connecting, headers, body and followed redirects.")
@@ -61,6 +71,10 @@ certificate rejected."""
 @click.option("--all-versions", is_flag=True, help="Verify every version of a flow, not only the latest.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Scenarios run at the same time.")
+@click.option("--repeat", type=click.IntRange(1, 10000), default=1, show_default=True, metavar="N",
+              help="Run the selected scenarios N times, one iteration after another over the same connections "
+                   "(a soak test): a scenario that passes in some iterations and fails in others is reported "
+                   "flaky (exit code 1). Proof files come from the first iteration.")
 @click.option("--max-wait", type=float, default=120.0, show_default=True,
               help="Longest wait (e.g. a token TTL) a scenario may take; longer ones are skipped.")
 @click.option("--probe", is_flag=True,
@@ -75,7 +89,7 @@ certificate rejected."""
 @click.option("--list", "list_only", is_flag=True, help="List the scenarios and exit.")
 @click.option("--quiet", "-q", is_flag=True, help="No live progress.")
 def command(paths, base_url, inputs, env_file, scenarios, junit, report_json, timeout, ca_bundle,
-            allow_insecure_http, all_versions, jobs, max_wait, probe, strict, proof_dir, env_name, list_only,
+            allow_insecure_http, all_versions, jobs, repeat, max_wait, probe, strict, proof_dir, env_name, list_only,
             quiet) -> None:
     """Verify that a server behaves as the flows document (PATHS: files or folders)."""
     if env_name is not None and not (0 < len(env_name.strip()) <= 200):
@@ -92,7 +106,7 @@ def command(paths, base_url, inputs, env_file, scenarios, junit, report_json, ti
             base_url=base_url, inputs=values, env_file=env_file, scenarios=list(scenarios), timeout=timeout,
             ca_bundle=ca_bundle, allow_insecure_http=allow_insecure_http, all_versions=all_versions, jobs=jobs,
             max_wait=max_wait, probe=probe, strict=strict, flow_folders=flow_folders(config),
-            record=proof_dir is not None,
+            record=proof_dir is not None, repeat=repeat,
         )
         with Verifier(options) as verifier:
             plan = verifier.plan(res)  # requirements found where validate found them

@@ -1,4 +1,5 @@
-"""JUnit XML: one test suite per flow, one test case per scenario.
+"""JUnit XML: one test suite per flow, one test case per scenario (with ``--repeat N``, one per
+scenario per iteration, named ``SCENARIO [i/N]``).
 
 Every text is redacted and made visible (:func:`._text.cleaner`) as it goes into the tree,
 before ElementTree serializes it: the document is well-formed whatever a secret or a server's
@@ -13,12 +14,16 @@ from ..verify import ERROR, FAILED, SKIPPED, RunResult, ScenarioResult
 from ._text import cleaner
 from .terminal import failure_text
 
+#: the system-out of a run whose steps were not kept (--repeat: memory stays bounded)
+_NOT_KEPT = "(steps not kept after the first iteration: see it, and the scenario's first failure)\n"
+
 
 def _case(suite: ET.Element, flow_key: str, s: ScenarioResult, file: str, result: RunResult) -> None:
     clean = cleaner(result.redact)
+    name = clean(s.name) + (f" [{s.iteration}/{result.iterations}]" if s.iteration is not None else "")
     case = ET.SubElement(suite, "testcase", {
         "classname": clean(f"flowdoc.{flow_key}"),
-        "name": clean(s.name),
+        "name": name,
         "time": f"{s.duration:.3f}",
         "file": clean(file),
     })
@@ -32,7 +37,7 @@ def _case(suite: ET.Element, flow_key: str, s: ScenarioResult, file: str, result
     elif s.status == SKIPPED:
         ET.SubElement(case, "skipped", {"message": clean(s.reason)})
     out = ET.SubElement(case, "system-out")
-    out.text = "".join(f"warning: {clean(w)}\n" for w in s.warnings) + "\n".join(
+    out.text = (_NOT_KEPT if s.abridged else "") + "".join(f"warning: {clean(w)}\n" for w in s.warnings) + "\n".join(
         f"{clean(r.role)}: {clean(r.transition)} {clean(r.method)} {clean(r.url)} -> "
         f"{r.status if r.status is not None else clean(r.outcome)}"
         for r in s.steps

@@ -32,6 +32,7 @@ from ..diagnostics import Diagnostic, FlowError, escape_control
 from ..model.flow import Flow
 from ..proofs import Proof
 from ._inputs import InputError, InputSources, missing_message, parse_env_file, parse_input_args
+from ._iterations import RepeatedRuns
 from ._plan import PlanError, RunInputs, Scenario, flow_key, plan_flow, requirements_of, select
 from ._pool import PooledTransport, RunContext
 from ._probe import plan_probes
@@ -44,6 +45,7 @@ from ._result import (
     EXIT_UNREACHABLE,
     EXIT_USAGE,
     FAILED,
+    FLAKY,
     PASSED,
     SKIPPED,
     CheckFailure,
@@ -51,6 +53,7 @@ from ._result import (
     FailureDetail,
     FlowResult,
     RunResult,
+    ScenarioAggregate,
     ScenarioResult,
     StepRecord,
 )
@@ -60,6 +63,7 @@ from ._statements import coverage
 __all__ = [
     "ERROR",
     "FAILED",
+    "FLAKY",
     "PASSED",
     "SKIPPED",
     "EXIT_FAILED",
@@ -73,6 +77,7 @@ __all__ = [
     "InputError",
     "RunResult",
     "Scenario",
+    "ScenarioAggregate",
     "ScenarioResult",
     "StepRecord",
     "Verifier",
@@ -125,9 +130,14 @@ class VerifyOptions:
     #: requiring file (``[tool.flowdoc] flows`` and ``flow_folders``, as validate searches)
     flow_folders: list[str] = field(default_factory=list)
     record: bool = False  # keep every exchange for proof files (--proof DIR; see Verifier.proofs)
+    #: --repeat N: run the selected plan N times, one iteration after another, over the same connections
+    #: (proof files from the first iteration; see flowdoc.verify._iterations)
+    repeat: int = 1
 
 
-Event = Callable[[str, object], None]  # ("plan", [Scenario]) / ("start", Scenario) / ("done", ScenarioResult)
+#: ("plan", [Scenario]) / ("start", Scenario) / ("done", ScenarioResult); with repeat > 1 also
+#: ("iterations", N) before "plan" and ("iteration", i) as each iteration starts
+Event = Callable[[str, object], None]
 
 
 def load_flows(paths: Iterable[str | os.PathLike[str]], *,
@@ -152,6 +162,8 @@ class Verifier:
             raise VerifyError("--timeout must be positive")
         if options.jobs < 1:
             raise VerifyError("--jobs must be at least 1")
+        if options.repeat < 1:
+            raise VerifyError("--repeat must be at least 1")
         try:
             env_file = parse_env_file(options.env_file) if options.env_file else {}
         except InputError as exc:
@@ -301,27 +313,55 @@ class Verifier:
         self.check_inputs(plan)
         self._register_secrets(plan)
         emit = on_event or (lambda kind, payload: None)
+        repeat = self.options.repeat
+        if repeat > 1:
+            emit("iterations", repeat)
         emit("plan", plan)
         if self.recorder is not None:
             self.recorder.planned(plan)
+        if repeat == 1:
+            results = self._run_plan(plan, emit, None)
+            return self._assemble(flows, plan, results, started_wall, time.monotonic() - t0)
+        runs = RepeatedRuns(repeat)
+        recorder = self.ctx.recorder
+        try:
+            for i in range(1, repeat + 1):
+                emit("iteration", i)
+                for scn, res in zip(plan, self._run_plan(plan, emit, i), strict=True):
+                    runs.add(scn, res)
+                self.ctx.recorder = None  # proof files: the first iteration only
+        finally:
+            self.ctx.recorder = recorder
+        return self._assemble(flows, [scn for scn, _res in runs.runs], [res for _scn, res in runs.runs],
+                              started_wall, time.monotonic() - t0, runs)
+
+    def _run_plan(self, plan: list[Scenario], emit: Event, iteration: int | None) -> list[ScenarioResult]:
+        """Every scenario of the plan once (``--jobs`` at a time), results in plan order."""
 
         def one(scn: Scenario) -> ScenarioResult:
             emit("start", scn)
-            res = self.run_scenario(scn)
+            res = self.run_scenario(scn, iteration=iteration)
             emit("done", res)
             return res
 
         if self.options.jobs > 1 and len(plan) > 1:
             with ThreadPoolExecutor(min(self.options.jobs, len(plan)), thread_name_prefix="flowdoc-verify") as pool:
-                results = list(pool.map(one, plan))
-        else:
-            results = [one(s) for s in plan]
-        return self._assemble(flows, plan, results, started_wall, time.monotonic() - t0)
+                return list(pool.map(one, plan))
+        return [one(s) for s in plan]
 
-    def run_scenario(self, scn: Scenario) -> ScenarioResult:
-        """Run one planned scenario (its inputs checked and secrets registered first by the caller)."""
-        res = ScenarioRun(self.ctx, scn).run()
-        if self.recorder is not None:
+    def run_scenario(self, scn: Scenario, *, iteration: int | None = None) -> ScenarioResult:
+        """Run one planned scenario (its inputs checked and secrets registered first by the caller).
+        ``iteration``: of a repeated run (1-based); only the first one's exchanges go to proof files."""
+        later = iteration is not None and iteration > 1
+        recorder = self.ctx.recorder
+        if later:
+            self.ctx.recorder = None  # a no-op inside run(), which has stopped recording already
+        try:
+            res = ScenarioRun(self.ctx, scn).run()
+        finally:
+            self.ctx.recorder = recorder
+        res.iteration = iteration
+        if self.recorder is not None and not later:
             self.recorder.finished(scn, res)
         return res
 
@@ -343,7 +383,8 @@ class Verifier:
         return self.recorder.proofs(self.redactor, environment, day)
 
     def _assemble(self, flows: list[Flow], plan: list[Scenario], results: list[ScenarioResult],
-                  started: str, duration: float) -> RunResult:
+                  started: str, duration: float, repeated: RepeatedRuns | None = None) -> RunResult:
+        """The result: ``plan[i]`` is the scenario ``results[i]`` ran (with ``repeated``, one entry per run)."""
         by_key: dict[str, FlowResult] = {}
         for scn, res in zip(plan, results, strict=True):
             fr = by_key.get(scn.flow_key)
@@ -354,8 +395,9 @@ class Verifier:
             fr.scenarios.append(res)
         flow_of = {scn.flow_key: scn.flow for scn in plan}
         for key, fr in by_key.items():
-            fr.coverage = coverage(flow_of[key], fr.scenarios)
+            fr.coverage = repeated.coverage(key, flow_of[key]) if repeated else coverage(flow_of[key], fr.scenarios)
         opts = self.options
+        extra = {"repeat": repeated.iterations} if repeated else {}
         return RunResult(
             flows=list(by_key.values()),
             warnings=[self.redactor.redact(w) for w in self.warnings(flows)] + self.discovery_findings(),
@@ -371,7 +413,9 @@ class Verifier:
                 "allow_insecure_http": opts.allow_insecure_http,
                 "probe": opts.probe,
                 "strict": opts.strict,
+                **extra,
             },
+            iterations=repeated.iterations if repeated else 1,
             redact=self.redactor.redact,
         )
 

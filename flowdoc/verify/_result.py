@@ -8,6 +8,8 @@ from typing import Any, Callable
 from .._version import __version__
 
 PASSED, FAILED, ERROR, SKIPPED = "passed", "failed", "error", "skipped"
+#: ``--repeat N``: a scenario that passed in some iterations and failed (or errored) in others
+FLAKY = "flaky"
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_UNREACHABLE = 0, 1, 2, 3
 
@@ -70,12 +72,18 @@ class ScenarioResult:
     unreachable: bool = False
     usage_error: bool = False
     reason: str = ""  # why skipped / errored
+    iteration: int | None = None  # --repeat N > 1: the iteration (1-based) of this run; None: not repeated
+    #: --repeat: the details (steps, excerpts, what it proved) were dropped once counted, to keep memory
+    #: bounded (a passing run after the first iteration, a failure after the scenario's first)
+    abridged: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         out = asdict(self)
         out["duration"] = _ms(self.duration)
         for step in out["steps"]:
             step["duration"] = _ms(step["duration"])
+        if self.iteration is None:
+            del out["iteration"], out["abridged"]
         return out
 
 
@@ -192,8 +200,18 @@ class FlowResult:
                 return st
         return PASSED
 
-    def to_dict(self) -> dict[str, Any]:
-        return {
+    def aggregates(self) -> list[ScenarioAggregate]:
+        """Per scenario (in the order they first ran): its runs over the iterations."""
+        out: dict[str, ScenarioAggregate] = {}
+        for s in self.scenarios:
+            agg = out.get(s.id)
+            if agg is None:
+                agg = out[s.id] = ScenarioAggregate(s.id, self.key, s.name, s.kind, s.title)
+            agg.add(s)
+        return list(out.values())
+
+    def to_dict(self, repeated: bool = False) -> dict[str, Any]:
+        out: dict[str, Any] = {
             "id": self.id,
             "key": self.key,
             "version": self.version,
@@ -201,7 +219,71 @@ class FlowResult:
             "file": self.file,
             "status": self.status,
             "coverage": self.coverage.to_dict(),
-            "scenarios": [s.to_dict() for s in self.scenarios],
+        }
+        if repeated:
+            out["aggregate"] = [a.to_dict() for a in self.aggregates()]
+        out["scenarios"] = [s.to_dict() for s in self.scenarios]
+        return out
+
+
+@dataclass
+class ScenarioAggregate:
+    """One scenario over the iterations of a repeated run (``--repeat N``)."""
+
+    id: str
+    flow_key: str
+    name: str
+    kind: str
+    title: str
+    runs: int = 0
+    passed: int = 0
+    failed: int = 0
+    errors: int = 0
+    skipped: int = 0
+    duration: float = 0.0  # all runs together
+    failed_iterations: list[int] = field(default_factory=list)  # failed or errored
+    first_failure: ScenarioResult | None = None  # the first run that failed or errored (kept whole)
+
+    def add(self, s: ScenarioResult) -> None:
+        self.runs += 1
+        self.duration += s.duration
+        if s.status == PASSED:
+            self.passed += 1
+        elif s.status == SKIPPED:
+            self.skipped += 1
+        else:
+            if s.status == FAILED:
+                self.failed += 1
+            else:
+                self.errors += 1
+            self.failed_iterations.append(s.iteration or 1)
+            if self.first_failure is None:
+                self.first_failure = s
+
+    @property
+    def status(self) -> str:
+        """flaky: passed in some iterations, failed or errored in others."""
+        if self.passed and (self.failed or self.errors):
+            return FLAKY
+        if self.errors:
+            return ERROR
+        if self.failed:
+            return FAILED
+        return PASSED if self.passed else SKIPPED
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "name": self.name,
+            "status": self.status,
+            "runs": self.runs,
+            "passed": self.passed,
+            "failed": self.failed,
+            "errors": self.errors,
+            "skipped": self.skipped,
+            "failed_iterations": list(self.failed_iterations),
+            "duration": _ms(self.duration),
+            "mean_duration": _ms(self.duration / self.runs) if self.runs else 0.0,
         }
 
 
@@ -212,6 +294,8 @@ class RunResult:
     duration: float = 0.0
     started: str = ""
     options: dict[str, Any] = field(default_factory=dict)
+    #: --repeat N: each scenario ran once per iteration; ``flows[].scenarios`` holds every run
+    iterations: int = 1
     #: replaces the run's secrets in one text; writers apply it to each text before they serialize
     #: (see :func:`flowdoc.verify._redact.scrub`), never to their output
     redact: Callable[[str], str] = field(default=lambda s: s, repr=False, compare=False)
@@ -223,32 +307,52 @@ class RunResult:
     def count(self, status: str) -> int:
         return sum(1 for s in self.scenarios if s.status == status)
 
+    def aggregates(self) -> list[ScenarioAggregate]:
+        """Per scenario: its runs over the iterations (one run each without --repeat)."""
+        return [a for f in self.flows for a in f.aggregates()]
+
+    def flaky(self) -> list[ScenarioAggregate]:
+        return [a for a in self.aggregates() if a.status == FLAKY] if self.iterations > 1 else []
+
     @property
     def exit_code(self) -> int:
+        """2 a usage error; 1 a flaky scenario (a server reachable in some iterations only is flaky, not
+        unreachable); 3 unreachable; 1 a failure; 0 all passed."""
         scen = self.scenarios
         if any(s.usage_error for s in scen):
             return EXIT_USAGE
+        if self.flaky():
+            return EXIT_FAILED
         if any(s.unreachable for s in scen):
             return EXIT_UNREACHABLE
         if any(s.status in (FAILED, ERROR) for s in scen):
             return EXIT_FAILED
         return EXIT_OK
 
+    def _summary(self) -> dict[str, Any]:
+        counts = {
+            "passed": self.count(PASSED),
+            "failed": self.count(FAILED),
+            "errors": self.count(ERROR),
+            "skipped": self.count(SKIPPED),
+            "warnings": sum(len(s.warnings) for s in self.scenarios),
+        }
+        if self.iterations == 1:
+            return {"scenarios": len(self.scenarios), **counts}
+        # repeated: the counts are of runs; a warning said in every iteration counts once
+        counts["warnings"] = len({(s.id, w) for s in self.scenarios for w in s.warnings})
+        return {"scenarios": len(self.aggregates()), "iterations": self.iterations, "runs": len(self.scenarios),
+                **counts, "flaky": len(self.flaky())}
+
     def to_dict(self) -> dict[str, Any]:
+        repeated = self.iterations > 1
         return {
             "flowdoc": __version__,
             "started": self.started,
             "duration": _ms(self.duration),
             "exit_code": self.exit_code,
-            "summary": {
-                "scenarios": len(self.scenarios),
-                "passed": self.count(PASSED),
-                "failed": self.count(FAILED),
-                "errors": self.count(ERROR),
-                "skipped": self.count(SKIPPED),
-                "warnings": sum(len(s.warnings) for s in self.scenarios),
-            },
+            "summary": self._summary(),
             "warnings": list(self.warnings),
             "options": dict(self.options),
-            "flows": [f.to_dict() for f in self.flows],
+            "flows": [f.to_dict(repeated) for f in self.flows],
         }

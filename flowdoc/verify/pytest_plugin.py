@@ -5,7 +5,11 @@
 Registered as the ``flowdoc`` pytest11 entry point; it does nothing unless ``--flowdoc-base-url``
 or ``--flowdoc-flows`` is given. Items are named ``flowdoc::FLOW::SCENARIO`` (so ``-k`` and
 ``--junitxml`` work as usual); a failure shows the step, expected vs actual and redacted
-excerpts. Inputs come from ``--flowdoc-input``, the environment (``FLOWDOC_<NAME>``) and
+excerpts. ``--flowdoc-repeat N`` (as ``flowdoc verify --repeat N``) makes one item per scenario
+per iteration, ``flowdoc::FLOW::SCENARIO[i-N]`` (pytest-repeat's naming), collected iteration by
+iteration: the whole plan once, then again (pytest-repeat's ``--repeat-scope session``); proof
+files come from the first iteration, and the JSON report counts the runs and names the flaky
+scenarios as verify's does. Inputs come from ``--flowdoc-input``, the environment (``FLOWDOC_<NAME>``) and
 ``--flowdoc-env-file``, as with ``flowdoc verify``.
 
 pytest-xdist is the way to spread verify over many flows (and, with one pytest run per
@@ -49,9 +53,10 @@ from ..proofs import Proof, merge_proofs, proof_file_name, proof_text, write_pro
 from ..report.json_report import json_report
 from ..report.terminal import failure_text
 from . import InputError, Verifier, VerifyError, VerifyOptions, load_flows, parse_input_args
+from ._iterations import RepeatedRuns
 from ._plan import Scenario
 from ._redact import scrub
-from ._result import PASSED, SKIPPED, CheckFailure, FailureDetail, ScenarioResult, StepRecord
+from ._result import PASSED, SKIPPED, CheckFailure, FailureDetail, RunResult, ScenarioResult, StepRecord
 
 if TYPE_CHECKING:
     from _pytest._code.code import TerminalRepr, TracebackStyle
@@ -78,6 +83,9 @@ def pytest_addoption(parser: pytest.Parser) -> None:
                 help="The environment the proof files name (default: the host of the issuer or base URL).")
     g.addoption("--flowdoc-all-versions", action="store_true", default=False,
                 help="Verify every version of a flow, not only the latest.")
+    g.addoption("--flowdoc-repeat", type=int, default=1, metavar="N",
+                help="Run every scenario N times (1 to 10000): one test item per scenario per iteration, the "
+                     "whole plan once per iteration (as flowdoc verify --repeat).")
     g.addoption("--flowdoc-report-json", default=None, metavar="FILE",
                 help="Write the full result with coverage as JSON (as flowdoc verify --report-json; one file "
                      "for all pytest-xdist workers).")
@@ -106,11 +114,17 @@ class FlowdocFlow(pytest.Collector):
         for scn in self.scenarios:
             yield FlowdocScenario.from_parent(self, name=scn.name, scenario=scn)
 
+    def iteration(self, i: int, n: int) -> Iterator[FlowdocScenario]:
+        """The items of iteration ``i`` of ``n`` (``--flowdoc-repeat``), named ``SCENARIO[i-n]``."""
+        for scn in self.scenarios:
+            yield FlowdocScenario.from_parent(self, name=f"{scn.name}[{i}-{n}]", scenario=scn, iteration=i)
+
 
 class FlowdocScenario(pytest.Item):
-    def __init__(self, *, scenario: Scenario, **kw: Any) -> None:
+    def __init__(self, *, scenario: Scenario, iteration: int | None = None, **kw: Any) -> None:
         super().__init__(**kw)
         self.scenario = scenario
+        self.iteration = iteration
         self.add_marker("flowdoc")
 
     def runtest(self) -> None:
@@ -122,7 +136,7 @@ class FlowdocScenario(pytest.Item):
         except VerifyError as exc:
             raise FlowdocUsageError(str(exc)) from None
         verifier._register_secrets([self.scenario])
-        result = verifier.run_scenario(self.scenario)
+        result = verifier.run_scenario(self.scenario, iteration=self.iteration)
         self.flowdoc_result = scrub(asdict(result), verifier.redactor.redact)  # sent with the report
         self.user_properties.append(("flowdoc.scenario", result.id))
         if result.status == SKIPPED:
@@ -174,14 +188,14 @@ class ReportWriter:
 
     def __init__(self, config: pytest.Config):
         self.config = config
-        self.results: dict[str, dict[str, Any]] = {}
+        self.results: dict[tuple[str, int | None], dict[str, Any]] = {}  # (scenario, iteration) -> result
         self.started = datetime.now(timezone.utc).isoformat(timespec="seconds")
         self.t0 = time.monotonic()
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         result = getattr(report, "flowdoc_result", None)
         if isinstance(result, dict) and "id" in result:
-            self.results[result["id"]] = result
+            self.results[(result["id"], result.get("iteration"))] = result
 
     def pytest_sessionfinish(self, session: pytest.Session) -> None:
         config = self.config
@@ -189,14 +203,28 @@ class ReportWriter:
             folders = _flow_folders(config)
             flows = load_flows(config.getoption("flowdoc_flows") or folders[:1], search=folders)
             with Verifier(_options(config, folders)) as verifier:
-                plan = [scn for scn in verifier.plan(flows) if scn.id in self.results]
+                ran = {sid for sid, _i in self.results}
+                plan = [scn for scn in verifier.plan(flows) if scn.id in ran]
                 verifier._register_secrets(plan)
-                result = verifier._assemble(flows, plan, [_scenario_result(self.results[s.id]) for s in plan],
-                                            self.started, time.monotonic() - self.t0)
+                result = self._assemble(verifier, flows, plan)
                 text = json_report(result)
         except (FlowError, VerifyError, InputError) as exc:  # pragma: no cover - collection refused these first
             raise pytest.UsageError(f"flowdoc: {exc}") from None
         Path(config.getoption("flowdoc_report_json")).write_text(text, encoding="utf-8")
+
+    def _assemble(self, verifier: Verifier, flows: list[Flow], plan: list[Scenario]) -> RunResult:
+        """The results in plan order (with --flowdoc-repeat: iteration by iteration, as verify runs them)."""
+        duration = time.monotonic() - self.t0
+        if verifier.options.repeat == 1:
+            return verifier._assemble(flows, plan, [_scenario_result(self.results[(s.id, None)]) for s in plan],
+                                      self.started, duration)
+        runs = RepeatedRuns(verifier.options.repeat)
+        order = {scn.id: k for k, scn in enumerate(plan)}
+        for sid, i in sorted(self.results, key=lambda key: (key[1] or 1, order.get(key[0], -1))):
+            if sid in order:
+                runs.add(plan[order[sid]], _scenario_result(self.results[(sid, i)]))
+        return verifier._assemble(flows, [scn for scn, _r in runs.runs], [r for _s, r in runs.runs],
+                                  self.started, duration, runs)
 
 
 def _scenario_result(data: dict[str, Any]) -> ScenarioResult:
@@ -223,6 +251,7 @@ def _options(config: pytest.Config, folders: list[str]) -> VerifyOptions:
         all_versions=config.getoption("flowdoc_all_versions"),
         flow_folders=folders,
         record=bool(config.getoption("flowdoc_proof")),
+        repeat=config.getoption("flowdoc_repeat"),
     )
 
 
@@ -232,6 +261,9 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
         return
     folders = _flow_folders(config)
     paths = config.getoption("flowdoc_flows") or folders[:1]
+    repeat = config.getoption("flowdoc_repeat")
+    if not 1 <= repeat <= 10000:
+        raise pytest.UsageError(f"flowdoc: --flowdoc-repeat must be from 1 to 10000, not {repeat}")
     try:
         flows = load_flows(paths, search=folders)
         verifier = Verifier(_options(config, folders))
@@ -251,11 +283,14 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     by_flow: dict[str, list[Scenario]] = {}
     for scn in plan:
         by_flow.setdefault(scn.flow_key, []).append(scn)
+    colls = []
     for key, scns in by_flow.items():
         file = Path(scns[0].flow.file).resolve() if scns[0].flow.file else Path.cwd()
-        coll = FlowdocFlow.from_parent(session, name=f"flowdoc::{key}", nodeid=f"flowdoc::{key}", path=file,
-                                       scenarios=scns)
-        items.extend(coll.collect())
+        colls.append(FlowdocFlow.from_parent(session, name=f"flowdoc::{key}", nodeid=f"flowdoc::{key}", path=file,
+                                             scenarios=scns))
+    for i in range(1, repeat + 1):
+        for coll in colls:
+            items.extend(coll.collect() if repeat == 1 else coll.iteration(i, repeat))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
@@ -326,7 +361,8 @@ class ProofMerger:
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         result = getattr(report, "flowdoc_result", None)
-        if isinstance(result, dict) and isinstance(result.get("id"), str) and isinstance(result.get("flow"), str):
+        if (isinstance(result, dict) and isinstance(result.get("id"), str) and isinstance(result.get("flow"), str)
+                and result.get("iteration") in (None, 1)):  # proofs: the first iteration only
             name = proof_file_name(result["flow"], result.get("flow_version"))
             self.ran.setdefault(name, set()).add(result["id"])
 
