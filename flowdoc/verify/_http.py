@@ -27,7 +27,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 
 from ._challenge import www_authenticate_params
-from ._detect import register_data
+from ._detect import register_handed_out
 from ._limits import MAX_BODY, BodyProblem, Clock, content_codings, deadline, decoded, too_large
 from ._received import Received
 from ._redact import Redactor, is_secret_key
@@ -148,14 +148,17 @@ def _set_cookies(resp: httpx.Response) -> dict[str, str]:
 class Exchanger:
     """Sends :class:`Outgoing` requests for one scenario (one cookie jar).
 
-    ``transport``: the client's own transport, to send through directly (see :meth:`_direct`)."""
+    ``transport``: the client's own transport, to send through directly (see :meth:`_direct`).
+    ``registers``: the secrets a response hands out are registered here (False: the caller registers
+    what :meth:`send` returns, with ``_detect.register_exchange``; a retried attempt is registered here)."""
 
     def __init__(self, client: httpx.Client, redactor: Redactor, *, allow_insecure_http: bool = False,
-                 transport: httpx.BaseTransport | None = None):
+                 transport: httpx.BaseTransport | None = None, registers: bool = True):
         self.client = client
         self.redactor = redactor
         self.allow_insecure_http = allow_insecure_http
         self.transport = transport
+        self.registers = registers
 
     def build(self, out: Outgoing) -> httpx.Request:
         kwargs: dict[str, Any] = {"headers": out.headers, "timeout": httpx.Timeout(out.timeout)}
@@ -201,6 +204,8 @@ class Exchanger:
                 last_exc = exc
                 continue
             if attempt + 1 < attempts and (got.status >= 500 or got.status == 429):
+                if not self.registers:
+                    self._register(got)
                 last_exc = None
                 continue
             return req, got
@@ -228,7 +233,8 @@ class Exchanger:
             history=history,
             cookies=cookies,
         )
-        self._register(got)
+        if self.registers:
+            self._register(got)
         return got
 
     def _open(self, req: httpx.Request, out: Outgoing, clock: Clock) -> httpx.Response:
@@ -333,12 +339,7 @@ class Exchanger:
 
     def _register(self, got: Received) -> None:
         """Secrets a response hands out (tokens, codes) are redacted from here on."""
-        body = got.json
-        if body is not None:
-            register_data(self.redactor, body)  # by key name and by shape
-        for k, v in (*got.location_query.items(), *got.location_fragment.items()):
-            if is_secret_key(k):
-                self.redactor.add(v, k)
+        register_handed_out(self.redactor, got)  # by key name and by shape
 
     def _network_message(self, exc: Exception, req: httpx.Request) -> str:
         kind = type(exc).__name__
