@@ -393,7 +393,7 @@ def _register_around(red: Redactor, got: Any, credentialed: bool, public: Public
     """The headers of a response and the parameters of its ``Location``."""
     for name, value in got.headers.multi_items():
         nk = normalize_key(name)
-        key = (nk, value, credentialed, public)
+        key = (nk, value, credentialed, public.header(nk))  # all _header reads of the publicity
         if key not in _INERT_HEADERS and not _header(red, nk, value, credentialed=credentialed, public=public):
             if len(value) <= 512:
                 if len(_INERT_HEADERS) >= 2048:
@@ -419,9 +419,9 @@ def _register_body(red: Redactor, got: Any, credentialed: bool, public: Publicit
         register_text(red, got.text, credentialed=credentialed)
 
 
-#: headers (normalized name, value, credentialed, publicity) in which :func:`_header` finds no
+#: headers (normalized name, value, credentialed, public) in which :func:`_header` finds no
 #: candidate at all: that depends on nothing else, so the next response with the same header skips it
-_INERT_HEADERS: dict[tuple[str, str, bool, Publicity], None] = {}
+_INERT_HEADERS: dict[tuple[str, str, bool, bool], None] = {}
 
 
 def _header(red: Redactor, nk: str, value: str, *, credentialed: bool, public: Publicity) -> bool:
