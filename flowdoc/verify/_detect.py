@@ -369,7 +369,7 @@ def register_handed_out(red: Redactor, got: Any) -> list[tuple[str, Any]] | None
     secret-named parameters of its ``Location``. Returns the body's values whose registration
     depends on the context (None: no JSON body, or one cut short by the bound)."""
     undecided = None if got.json is None else _register_leaves(red, _leaves(got.json), False, NO_PUBLIC)
-    for k, v in (*got.location_query.items(), *got.location_fragment.items()):
+    for k, v in got.location_params:
         if is_secret_key(k):
             red.add(v, k)
     return undecided
@@ -399,7 +399,7 @@ def _register_around(red: Redactor, got: Any, credentialed: bool, public: Public
                 if len(_INERT_HEADERS) >= 2048:
                     _INERT_HEADERS.clear()
                 _INERT_HEADERS[key] = None
-    for k, v in (*got.location_query.items(), *got.location_fragment.items()):
+    for k, v in got.location_params:
         if looks_like_jwt(v) or is_secret_key(k) or (is_token_like_key(k) and looks_like_credential(v)):
             _add_secret(red, v, normalize_key(k) or "secret")
 

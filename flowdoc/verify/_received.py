@@ -130,6 +130,13 @@ class Received:
             return {}
         return {k: v[0] for k, v in parse_qs(self._location_part("fragment"), keep_blank_values=True).items()}
 
+    @cached_property
+    def location_params(self) -> tuple[tuple[str, str], ...]:
+        """The parameters of the Location's query, then of its fragment (none without a Location)."""
+        if not self.location:
+            return ()
+        return (*self.location_query.items(), *self.location_fragment.items())
+
     def form_capture(self, index: int = 0) -> dict[str, Any] | None:
         page = self.page
         if page is None or len(page.forms) <= index:
@@ -143,9 +150,9 @@ class Received:
         body = self.json
         if isinstance(body, dict) and isinstance(body.get("error"), str):
             out.append(("body", body["error"]))
-        if "error" in self.location_query:
+        if self.location and "error" in self.location_query:
             out.append(("Location query", self.location_query["error"]))
-        if "error" in self.location_fragment:
+        if self.location and "error" in self.location_fragment:
             out.append(("Location fragment", self.location_fragment["error"]))
         for value in self.headers.get_list("www-authenticate"):
             err = www_authenticate_params(value).get("error")
