@@ -391,17 +391,36 @@ def register_exchange(red: Redactor, req: Any, got: Any, public: Publicity = NO_
 
 def _register_around(red: Redactor, got: Any, credentialed: bool, public: Publicity) -> None:
     """The headers of a response and the parameters of its ``Location``."""
-    for name, value in got.headers.multi_items():
-        nk = normalize_key(name)
-        key = (nk, value, credentialed, public.header(nk))  # all _header reads of the publicity
-        if key not in _INERT_HEADERS and not _header(red, nk, value, credentialed=credentialed, public=public):
-            if len(value) <= 512:
-                if len(_INERT_HEADERS) >= 2048:
-                    _INERT_HEADERS.clear()
-                _INERT_HEADERS[key] = None
+    raw = tuple(got.headers.raw)
+    block = (raw, credentialed, public)
+    if block not in _INERT_HEADERS:
+        if not _register_headers(red, got.headers.multi_items(), credentialed, public) and \
+                sum(len(k) + len(v) for k, v in raw) <= 4096:  # kept: a few KB, never a server's long headers
+            _remember_inert(block)
     for k, v in got.location_params:
         if looks_like_jwt(v) or is_secret_key(k) or (is_token_like_key(k) and looks_like_credential(v)):
             _add_secret(red, v, normalize_key(k) or "secret")
+
+
+def _register_headers(red: Redactor, items: list[tuple[str, str]], credentialed: bool, public: Publicity) -> bool:
+    """Each header (see :func:`_header`); False when none holds a candidate."""
+    found = False
+    for name, value in items:
+        nk = normalize_key(name)
+        key = (nk, value, credentialed, public.header(nk))  # all _header reads of the publicity
+        if key in _INERT_HEADERS:
+            continue
+        if _header(red, nk, value, credentialed=credentialed, public=public):
+            found = True
+        elif len(value) <= 512:
+            _remember_inert(key)
+    return found
+
+
+def _remember_inert(key: tuple[Any, ...]) -> None:
+    if len(_INERT_HEADERS) >= 2048:
+        _INERT_HEADERS.clear()
+    _INERT_HEADERS[key] = None
 
 
 def _register_body(red: Redactor, got: Any, credentialed: bool, public: Publicity) -> None:
@@ -420,8 +439,9 @@ def _register_body(red: Redactor, got: Any, credentialed: bool, public: Publicit
 
 
 #: headers (normalized name, value, credentialed, public) in which :func:`_header` finds no
-#: candidate at all: that depends on nothing else, so the next response with the same header skips it
-_INERT_HEADERS: dict[tuple[str, str, bool, bool], None] = {}
+#: candidate at all, and whole header blocks (raw headers, credentialed, publicity) of which no header
+#: holds one: that depends on nothing else, so the next response with the same headers skips them
+_INERT_HEADERS: dict[tuple[Any, ...], None] = {}
 
 
 def _header(red: Redactor, nk: str, value: str, *, credentialed: bool, public: Publicity) -> bool:

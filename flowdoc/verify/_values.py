@@ -153,6 +153,8 @@ class FlowState:
         return step_value(step, path[2:], self.jar)
 
     def render(self, value: Any, overrides: dict[str, Any]) -> Any:
+        if isinstance(value, str) and "$" not in value:  # most of a request: nothing to resolve
+            return value
         try:
             return _render(value, self.resolver(overrides))
         except ExprError as exc:
