@@ -18,9 +18,13 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 from urllib.parse import quote, quote_plus
 
+import httpx
 import pytest
 
 from flowdoc.verify import Verifier, VerifyOptions, load_flows
+from flowdoc.verify._detect import Publicity, register_exchange
+from flowdoc.verify._received import Received
+from flowdoc.verify._redact import Redactor
 from tests.support.hostile_http import HostileServer
 from tests.support.oidc import start_oidc_server
 from tests.support.verify_inputs import random_server_env
@@ -245,3 +249,21 @@ def test_no_secret_reaches_any_output_of_a_run(server, oidc, tmp_path):
         for form in _forms(value):
             for name, text in outputs.items():
                 assert form not in text, f"{what} leaked into {name}"
+
+
+def test_headers_skipped_as_inert_never_hide_a_secret_in_another_context():
+    """A header block with no candidate is remembered with its context: the same headers in the
+    answer to a request with credentials, or with a flow's public list, are scanned again."""
+    trace = "Zq" + secrets.token_hex(12)  # opaque: secret only in an answer to credentials
+    headers = httpx.Headers([("Content-Type", "application/json"), ("X-Trace", trace)])
+    plain = httpx.Request("GET", "http://127.0.0.1:9/api")
+    with_creds = httpx.Request("GET", "http://127.0.0.1:9/api", headers={"Authorization": "Bearer " + "t" * 20})
+    red = Redactor()
+    for _ in range(2):  # the second time from the caches
+        register_exchange(red, plain, Received("GET", str(plain.url), 200, "OK", headers, b"{}", 0.0))
+    assert red.placeholder(trace) is None
+    public = Publicity.of(["headers.X-Trace"])
+    register_exchange(red, with_creds, Received("GET", str(plain.url), 200, "OK", headers, b"{}", 0.0), public)
+    assert red.placeholder(trace) is None  # public by the flow's list
+    register_exchange(red, with_creds, Received("GET", str(plain.url), 200, "OK", headers, b"{}", 0.0))
+    assert red.placeholder(trace) == "«x_trace#1»"
