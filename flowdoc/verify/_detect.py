@@ -154,13 +154,13 @@ def _url_params(red: Redactor, url: str) -> None:
 def _pair(red: Redactor, key: str, value: Any, *, credentialed: bool, public: Publicity) -> bool:
     """One key and its value (a JSON field, a form pair, a ``key=value`` in text). True when what it
     registers depends on the context (credentials sent, the flow's public keys), not on its name and
-    shape alone."""
+    shape alone (a key public by default is public in every context)."""
     nk = normalize_key(key) if key else ""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         secret = is_secret_key(nk)
         if secret or (credentialed and not public.key(nk)):
             red.add(value, nk or "value")  # numbers of 6 digits or more: short ones are ordinary text
-        return not secret
+        return not secret and nk not in DEFAULT_PUBLIC
     if isinstance(value, str) and value:
         return _string(red, nk, value, credentialed=credentialed, public=public)
     return False
@@ -179,7 +179,7 @@ def _string(red: Redactor, nk: str, value: str, *, credentialed: bool, public: P
             red.add(value, nk or "value")
         elif len(value) >= 20:
             register_text(red, value)
-        return True
+        return nk not in DEFAULT_PUBLIC
     return False
 
 
