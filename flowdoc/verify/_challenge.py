@@ -117,11 +117,21 @@ def parse_challenges(value: str) -> list[Challenge]:
     return out
 
 
+_PARSED: dict[str, dict[str, str]] = {}  # a server answers with the same few challenges again and again
+
+
 def www_authenticate_params(value: str) -> dict[str, str]:
     """Parameters of the challenges in one header value: ``Bearer error="invalid_token", ...``
     gives ``{"error": "invalid_token"}`` (names in lower case; the first occurrence wins)."""
+    known = _PARSED.get(value)
+    if known is not None:
+        return dict(known)
     params: dict[str, str] = {}
     for challenge in parse_challenges(value):
         for k, v in challenge.params.items():
             params.setdefault(k, v)
+    if len(value) <= 1024:  # a short value kept (a bounded cache: never a server's long one)
+        if len(_PARSED) >= 256:
+            _PARSED.clear()
+        _PARSED[value] = dict(params)
     return params

@@ -82,14 +82,18 @@ class Check:
     fn: CheckFn
     needs_status: bool  # runs only when the status is one documented
     last: bool  # runs only when every check before it passed
+    #: the part of :class:`Expected` the check compares: where the documentation says nothing of it
+    #: (empty, None, False), the check finds nothing and is not run
+    uses: str | None = None
 
 
 CHECKS: list[Check] = []
 
 
-def check(id: str, *, needs_status: bool = True, last: bool = False) -> Callable[[CheckFn], CheckFn]:
+def check(id: str, *, needs_status: bool = True, last: bool = False,
+          uses: str | None = None) -> Callable[[CheckFn], CheckFn]:
     def register(fn: CheckFn) -> CheckFn:
-        CHECKS.append(Check(id, fn, needs_status, last))
+        CHECKS.append(Check(id, fn, needs_status, last, uses))
         return fn
 
     return register
@@ -109,7 +113,8 @@ def run_checks(ctx: CheckContext, expected: Expected, got: Received) -> Verdict:
     verdict = Verdict()
     status_ok = got.status in expected.statuses
     for c in CHECKS:
-        if (c.needs_status and not status_ok) or (c.last and verdict.failures):
+        if (c.needs_status and not status_ok) or (c.last and verdict.failures) or (
+                c.uses is not None and not getattr(expected, c.uses)):
             continue
         found = list(c.fn(ctx, expected, got))
         if found:
@@ -162,7 +167,7 @@ def error(ctx: CheckContext, exp: Expected, got: Received) -> Iterable[CheckFail
                                                     else "no error code in ") + LOOKED_IN)
 
 
-@check("content-type")
+@check("content-type", uses="content_type")
 def content_type(ctx: CheckContext, exp: Expected, got: Received) -> Iterable[CheckFailure]:
     if exp.content_type:
         media = got.content_type.split(";")[0].strip().lower()
@@ -170,7 +175,7 @@ def content_type(ctx: CheckContext, exp: Expected, got: Received) -> Iterable[Ch
             yield CheckFailure("Content-Type", exp.content_type, got.content_type or "(absent)")
 
 
-@check("fields")
+@check("fields", uses="fields")
 def fields(ctx: CheckContext, exp: Expected, got: Received) -> Iterable[CheckFailure]:
     body = got.json
     for name in exp.fields:
@@ -186,7 +191,7 @@ def _has(body: Any, parts: tuple[str, ...]) -> bool:
     return True
 
 
-@check("body")
+@check("body", uses="body")
 def body_values(ctx: CheckContext, exp: Expected, got: Received) -> Iterable[CheckFailure]:
     body = got.json
     for key, want in exp.body.items():
@@ -199,7 +204,7 @@ def body_values(ctx: CheckContext, exp: Expected, got: Received) -> Iterable[Che
             yield CheckFailure(f"body {key}", _fmt(w), _fmt(value))
 
 
-@check("headers")
+@check("headers", uses="headers")
 def headers(ctx: CheckContext, exp: Expected, got: Received) -> Iterable[CheckFailure]:
     for name, want in exp.headers.items():
         values = got.headers.get_list(name)
@@ -212,7 +217,7 @@ def headers(ctx: CheckContext, exp: Expected, got: Received) -> Iterable[CheckFa
             yield CheckFailure(f"header {name}", w, ", ".join(values) if values else "(absent)")
 
 
-@check("redirect")
+@check("redirect", uses="redirect")
 def redirect(ctx: CheckContext, exp: Expected, got: Received) -> Iterable[CheckFailure]:
     if exp.redirect is None:
         return
@@ -256,7 +261,7 @@ def _location_query(ctx: CheckContext, query: Mapping[str, Any], lq: Mapping[str
             yield CheckFailure(f"Location query {k}", want, _fmt(lq.get(k, MISSING)))
 
 
-@check("text")
+@check("text", uses="text")
 def page_text(ctx: CheckContext, exp: Expected, got: Received) -> Iterable[CheckFailure]:
     """Each documented text is in what a reader sees: an HTML page's visible text (tags, scripts and
     styles left out, spaces folded, any case), else the body as text."""
@@ -270,13 +275,13 @@ def page_text(ctx: CheckContext, exp: Expected, got: Received) -> Iterable[Check
             yield CheckFailure(f"text {w!r}", f"in {where}", "not found")
 
 
-@check("form")
+@check("form", uses="form")
 def form(ctx: CheckContext, exp: Expected, got: Received) -> Iterable[CheckFailure]:
     if exp.form and (got.page is None or not got.page.forms):
         yield CheckFailure("form", "an HTML page with a form", "no form in the body")
 
 
-@check("jwt")
+@check("jwt", uses="jwt")
 def jwt(ctx: CheckContext, exp: Expected, got: Received) -> Iterable[CheckFailure]:
     for jc in exp.jwt:
         yield from _jwt(ctx, jc, got)
@@ -304,7 +309,7 @@ def _jwt(ctx: CheckContext, jc: JwtCheck, got: Received) -> Iterable[CheckFailur
     return [CheckFailure(f"JWT {where}: {p.what}", p.expected, p.actual) for p in problems]
 
 
-@check("captures", last=True)
+@check("captures", last=True, uses="capture")
 def captures(ctx: CheckContext, exp: Expected, got: Received) -> Iterable[CheckFailure]:
     """Every value the step captures is in the response."""
     for name, value in captured(got, exp.capture, ctx.jar).items():

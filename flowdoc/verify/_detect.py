@@ -151,40 +151,47 @@ def _url_params(red: Redactor, url: str) -> None:
                 _pair(red, k, v, credentialed=False, public=NO_PUBLIC)
 
 
-def _pair(red: Redactor, key: str, value: Any, *, credentialed: bool, public: Publicity) -> None:
-    """One key and its value (a JSON field, a form pair, a ``key=value`` in text)."""
+def _pair(red: Redactor, key: str, value: Any, *, credentialed: bool, public: Publicity) -> bool:
+    """One key and its value (a JSON field, a form pair, a ``key=value`` in text). True when what it
+    registers depends on the context (credentials sent, the flow's public keys), not on its name and
+    shape alone (a key public by default is public in every context)."""
     nk = normalize_key(key) if key else ""
     if isinstance(value, (int, float)) and not isinstance(value, bool):
-        if is_secret_key(nk) or (credentialed and not public.key(nk)):
+        secret = is_secret_key(nk)
+        if secret or (credentialed and not public.key(nk)):
             red.add(value, nk or "value")  # numbers of 6 digits or more: short ones are ordinary text
-    elif isinstance(value, str) and value:
-        _string(red, nk, value, credentialed=credentialed, public=public)
+        return not secret and nk not in DEFAULT_PUBLIC
+    if isinstance(value, str) and value:
+        return _string(red, nk, value, credentialed=credentialed, public=public)
+    return False
 
 
-def _string(red: Redactor, nk: str, value: str, *, credentialed: bool, public: Publicity) -> None:
+def _string(red: Redactor, nk: str, value: str, *, credentialed: bool, public: Publicity) -> bool:
     if nk and is_secret_key(nk):
         _add_secret(red, value, nk)
     elif looks_like_jwt(value):
         red.add(value, nk or "jwt")
     elif "://" in value:
         _url_params(red, value[:TEXT_LIMIT])
-    elif not public.key(nk) and ((is_token_like_key(nk) and looks_like_credential(value))
-                                 or (credentialed and _opaque(value))):
-        red.add(value, nk or "value")
-    elif len(value) >= 20:
-        register_text(red, value)
+    else:
+        if not public.key(nk) and ((is_token_like_key(nk) and looks_like_credential(value))
+                                   or (credentialed and _opaque(value))):
+            red.add(value, nk or "value")
+        elif len(value) >= 20:
+            register_text(red, value)
+        return nk not in DEFAULT_PUBLIC
+    return False
 
 
 # ------------------------------------------------------------------ structures and text
 
 
-def register_data(red: Redactor, data: Any, *, credentialed: bool = False, public: Publicity = NO_PUBLIC,
-                  key: str = "") -> None:
-    """Register the secrets in parsed JSON (document order, bounded in items and depth). A string
-    holding JSON or other text is scanned as text (:func:`register_text`)."""
+def _leaves(data: Any, key: str = "") -> Iterator[tuple[str, Any]]:
+    """The values of parsed JSON under their nearest string key, in document order (bounded in
+    items and depth)."""
     stack: list[tuple[str, Any, int]] = [(key, data, 0)]
-    seen, limit = 0, len(red) + MAX_NEW
-    while stack and seen < MAX_ITEMS and len(red) <= limit:
+    seen = 0
+    while stack and seen < MAX_ITEMS:
         k, value, depth = stack.pop()
         seen += 1
         if isinstance(value, dict):
@@ -195,12 +202,34 @@ def register_data(red: Redactor, data: Any, *, credentialed: bool = False, publi
             if depth < MAX_DEPTH:
                 stack.extend((k, cv, depth + 1) for cv in reversed(value[:MAX_ITEMS]))
         else:
-            _pair(red, k, value, credentialed=credentialed, public=public)
+            yield k, value
 
 
-def register_text(red: Redactor, text: str, *, credentialed: bool = False) -> None:
+def register_data(red: Redactor, data: Any, *, credentialed: bool = False, public: Publicity = NO_PUBLIC,
+                  key: str = "") -> None:
+    """Register the secrets in parsed JSON (document order, bounded in items and depth). A string
+    holding JSON or other text is scanned as text (:func:`register_text`)."""
+    _register_leaves(red, _leaves(data, key), credentialed, public)
+
+
+def _register_leaves(red: Redactor, leaves: Iterable[tuple[str, Any]], credentialed: bool,
+                     public: Publicity) -> list[tuple[str, Any]] | None:
+    """Register each value (at most MAX_NEW new secrets); the values whose registration depends on
+    the context, or None when the bound cut the walk short."""
+    limit = len(red) + MAX_NEW
+    undecided = []
+    for k, value in leaves:
+        if len(red) > limit:
+            return None
+        if _pair(red, k, value, credentialed=credentialed, public=public):
+            undecided.append((k, value))
+    return undecided
+
+
+def register_text(red: Redactor, text: str, *, credentialed: bool = False) -> bool:
     """Secrets in unstructured text: JWTs, ``key=value`` / ``"key": "value"`` pairs whose key names a
-    secret, and (in an answer to a request with credentials) every long high-entropy run."""
+    secret, and (in an answer to a request with credentials) every long high-entropy run. False when
+    the text holds no candidate at all (then it registers nothing, whatever the registry holds)."""
     text = text[:TEXT_LIMIT]
     limit = len(red) + MAX_NEW
     scans = [_jwts] if "eyJ" in text else []
@@ -208,10 +237,13 @@ def register_text(red: Redactor, text: str, *, credentialed: bool = False) -> No
         scans.append(_pairs)
     if credentialed:
         scans.append(_runs)
+    found = False
     for scan in scans:
         for _ in scan(red, text):
+            found = True
             if len(red) > limit:
-                return
+                return True
+    return found
 
 
 def _jwts(red: Redactor, text: str) -> Iterator[None]:
@@ -328,11 +360,70 @@ def _credential_headers(red: Redactor, headers: Iterable[tuple[str, str]]) -> bo
 
 def register_response(red: Redactor, got: Any, *, credentialed: bool, public: Publicity = NO_PUBLIC) -> None:
     """Register the secrets of a response (see the module's docstring); ``got`` is a ``Received``."""
-    for name, value in got.headers.multi_items():
-        _header(red, normalize_key(name), value, credentialed=credentialed, public=public)
-    for k, v in (*got.location_query.items(), *got.location_fragment.items()):
+    _register_around(red, got, credentialed, public)
+    _register_body(red, got, credentialed, public)
+
+
+def register_handed_out(red: Redactor, got: Any) -> list[tuple[str, Any]] | None:
+    """What a response hands out, by key name and shape alone: the secrets of its JSON body and the
+    secret-named parameters of its ``Location``. Returns the body's values whose registration
+    depends on the context (None: no JSON body, or one cut short by the bound)."""
+    undecided = None if got.json is None else _register_leaves(red, _leaves(got.json), False, NO_PUBLIC)
+    for k, v in got.location_params:
+        if is_secret_key(k):
+            red.add(v, k)
+    return undecided
+
+
+def register_exchange(red: Redactor, req: Any, got: Any, public: Publicity = NO_PUBLIC) -> None:
+    """All an exchange registers, in this order: what the response hands out
+    (:func:`register_handed_out`), the credentials of the request (:func:`note_request`), then the
+    response in the context of those (:func:`register_response`). Each value of a JSON body is
+    looked at once by name and shape, and once more only when its context can change the outcome."""
+    undecided = register_handed_out(red, got)
+    credentialed = note_request(red, str(req.url), req.headers.multi_items(), req.content)
+    _register_around(red, got, credentialed, public)
+    if undecided is None:
+        _register_body(red, got, credentialed, public)
+    elif credentialed or public.body:  # else the context changes nothing: all of it is registered
+        _register_leaves(red, undecided, credentialed, public)
+
+
+def _register_around(red: Redactor, got: Any, credentialed: bool, public: Publicity) -> None:
+    """The headers of a response and the parameters of its ``Location``."""
+    raw = tuple(got.headers.raw)
+    block = (raw, credentialed, public)
+    if block not in _INERT_HEADERS:
+        if not _register_headers(red, got.headers.multi_items(), credentialed, public) and \
+                sum(len(k) + len(v) for k, v in raw) <= 4096:  # kept: a few KB, never a server's long headers
+            _remember_inert(block)
+    for k, v in got.location_params:
         if looks_like_jwt(v) or is_secret_key(k) or (is_token_like_key(k) and looks_like_credential(v)):
             _add_secret(red, v, normalize_key(k) or "secret")
+
+
+def _register_headers(red: Redactor, items: list[tuple[str, str]], credentialed: bool, public: Publicity) -> bool:
+    """Each header (see :func:`_header`); False when none holds a candidate."""
+    found = False
+    for name, value in items:
+        nk = normalize_key(name)
+        key = (nk, value, credentialed, public.header(nk))  # all _header reads of the publicity
+        if key in _INERT_HEADERS:
+            continue
+        if _header(red, nk, value, credentialed=credentialed, public=public):
+            found = True
+        elif len(value) <= 512:
+            _remember_inert(key)
+    return found
+
+
+def _remember_inert(key: tuple[Any, ...]) -> None:
+    if len(_INERT_HEADERS) >= 2048:
+        _INERT_HEADERS.clear()
+    _INERT_HEADERS[key] = None
+
+
+def _register_body(red: Redactor, got: Any, credentialed: bool, public: Publicity) -> None:
     if not got.body:
         return
     data = got.json if got.json is not None else parse_body(got.text, got.content_type)
@@ -347,18 +438,26 @@ def register_response(red: Redactor, got: Any, *, credentialed: bool, public: Pu
         register_text(red, got.text, credentialed=credentialed)
 
 
-def _header(red: Redactor, nk: str, value: str, *, credentialed: bool, public: Publicity) -> None:
+#: headers (normalized name, value, credentialed, public) in which :func:`_header` finds no
+#: candidate at all, and whole header blocks (raw headers, credentialed, publicity) of which no header
+#: holds one: that depends on nothing else, so the next response with the same headers skips them
+_INERT_HEADERS: dict[tuple[Any, ...], None] = {}
+
+
+def _header(red: Redactor, nk: str, value: str, *, credentialed: bool, public: Publicity) -> bool:
+    """One response header; False when it holds no candidate (registers nothing, whatever the registry holds)."""
     if nk in _HANDLED_HEADERS or not value:
-        return
+        return False
     if is_secret_key(nk):
         _add_secret(red, value, nk)
     elif looks_like_jwt(value):
         red.add(value, nk)
     elif public.header(nk):
-        return
+        return False
     elif nk in STANDARD_HEADERS:
-        register_text(red, value)
+        return register_text(red, value)
     elif (is_token_like_key(nk) and looks_like_credential(value)) or (credentialed and _opaque(value)):
         _add_secret(red, value, nk)
     else:
-        register_text(red, value)
+        return register_text(red, value)
+    return True

@@ -10,7 +10,7 @@
   or a crash;
 * retries with backoff only when the flow declares them;
 * credentials never go over plain http to a host other than loopback unless allowed;
-* excerpts of requests and responses for reports, always redacted.
+* excerpts of requests and responses for reports, always redacted (``_excerpts``).
 """
 
 from __future__ import annotations
@@ -22,15 +22,29 @@ import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any, Iterable, Iterator
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode, urlsplit, urlunsplit
 
 import httpx
 
 from ._challenge import www_authenticate_params
-from ._detect import register_data
+from ._detect import register_handed_out
+# the excerpts were defined here: their names stay importable from here
+from ._excerpts import (
+    _SHOWN_REQUEST_HEADERS as _SHOWN_REQUEST_HEADERS,
+    _SHOWN_RESPONSE_HEADERS as _SHOWN_RESPONSE_HEADERS,
+    EXCERPT_BODY as EXCERPT_BODY,
+    _redact_authorization as _redact_authorization,
+    _redact_cookie_pairs as _redact_cookie_pairs,
+    _redact_set_cookie as _redact_set_cookie,
+    _shown as _shown,
+    redact_url as redact_url,
+    redacted_form as redacted_form,
+    request_excerpt as request_excerpt,
+    response_excerpt as response_excerpt,
+)
 from ._limits import MAX_BODY, BodyProblem, Clock, content_codings, deadline, decoded, too_large
 from ._received import Received
-from ._redact import Redactor, is_secret_key
+from ._redact import Redactor
 from ._redirects import RedirectRefused, is_redirect, leaves_origin, next_request
 from ._tls import tls_problem
 
@@ -38,10 +52,6 @@ __all__ = ["MAX_BODY", "BadResponse", "Exchanger", "InsecureTransport", "Outgoin
            "Unreachable", "is_loopback", "redact_url", "request_excerpt", "response_excerpt",
            "tls_problem", "www_authenticate_params"]
 
-EXCERPT_BODY = 1200
-_SHOWN_REQUEST_HEADERS = ("authorization", "content-type", "cookie", "accept", "dpop", "x-")
-_SHOWN_RESPONSE_HEADERS = ("location", "www-authenticate", "content-type", "set-cookie", "cache-control", "x-",
-                           "retry-after")
 _httpx_log = logging.getLogger("httpx")  # the logger httpx.Client logs each exchange to (redacted by the run)
 
 
@@ -128,6 +138,12 @@ def _parsed_url(text: str) -> httpx.URL:
     return url
 
 
+@functools.lru_cache(maxsize=64)
+def _timeout(seconds: float) -> httpx.Timeout:
+    """``httpx.Timeout(seconds)``, made once per value (the client only reads it)."""
+    return httpx.Timeout(seconds)
+
+
 def _raw(resp: httpx.Response) -> Iterable[bytes]:
     """The body as the connection delivers it (still encoded), as ``resp.iter_raw()`` gives it, without
     the per-call layers that method adds for chunk sizes and progress (none is used here)."""
@@ -148,17 +164,20 @@ def _set_cookies(resp: httpx.Response) -> dict[str, str]:
 class Exchanger:
     """Sends :class:`Outgoing` requests for one scenario (one cookie jar).
 
-    ``transport``: the client's own transport, to send through directly (see :meth:`_direct`)."""
+    ``transport``: the client's own transport, to send through directly (see :meth:`_direct`).
+    ``registers``: the secrets a response hands out are registered here (False: the caller registers
+    what :meth:`send` returns, with ``_detect.register_exchange``; a retried attempt is registered here)."""
 
     def __init__(self, client: httpx.Client, redactor: Redactor, *, allow_insecure_http: bool = False,
-                 transport: httpx.BaseTransport | None = None):
+                 transport: httpx.BaseTransport | None = None, registers: bool = True):
         self.client = client
         self.redactor = redactor
         self.allow_insecure_http = allow_insecure_http
         self.transport = transport
+        self.registers = registers
 
     def build(self, out: Outgoing) -> httpx.Request:
-        kwargs: dict[str, Any] = {"headers": out.headers, "timeout": httpx.Timeout(out.timeout)}
+        kwargs: dict[str, Any] = {"headers": out.headers, "timeout": _timeout(out.timeout)}
         if out.form is not None:
             kwargs["content"] = urlencode(list(out.form.items())).encode("ascii")
             if out.header("content-type") is None:
@@ -201,6 +220,8 @@ class Exchanger:
                 last_exc = exc
                 continue
             if attempt + 1 < attempts and (got.status >= 500 or got.status == 429):
+                if not self.registers:
+                    self._register(got)
                 last_exc = None
                 continue
             return req, got
@@ -228,7 +249,8 @@ class Exchanger:
             history=history,
             cookies=cookies,
         )
-        self._register(got)
+        if self.registers:
+            self._register(got)
         return got
 
     def _open(self, req: httpx.Request, out: Outgoing, clock: Clock) -> httpx.Response:
@@ -333,12 +355,7 @@ class Exchanger:
 
     def _register(self, got: Received) -> None:
         """Secrets a response hands out (tokens, codes) are redacted from here on."""
-        body = got.json
-        if body is not None:
-            register_data(self.redactor, body)  # by key name and by shape
-        for k, v in (*got.location_query.items(), *got.location_fragment.items()):
-            if is_secret_key(k):
-                self.redactor.add(v, k)
+        register_handed_out(self.redactor, got)  # by key name and by shape
 
     def _network_message(self, exc: Exception, req: httpx.Request) -> str:
         kind = type(exc).__name__
@@ -361,135 +378,3 @@ class Exchanger:
 def _origin(url: str) -> str:
     p = urlsplit(url)
     return urlunsplit((p.scheme, p.netloc, p.path, "", ""))
-
-
-# ------------------------------------------------------------------ excerpts
-
-
-def _shown(name: str, prefixes: tuple[str, ...]) -> bool:
-    n = name.lower()
-    return any(n == p or (p.endswith("-") and n.startswith(p)) for p in prefixes)
-
-
-def _redact_cookie_pairs(value: str, redactor: Redactor) -> str:
-    parts = []
-    for part in value.split(";"):
-        name, sep, val = part.strip().partition("=")
-        if sep and val:
-            ph = redactor.add(val, f"cookie:{name}", declared=True)
-            parts.append(f"{name}={ph}")
-        else:
-            parts.append(part.strip())
-    return "; ".join(parts)
-
-
-def _redact_set_cookie(value: str, redactor: Redactor) -> str:
-    first, sep, rest = value.partition(";")
-    name, eq, val = first.partition("=")
-    if eq and val.strip():
-        ph = redactor.add(val.strip(), f"cookie:{name.strip()}", declared=True)
-        first = f"{name.strip()}={ph}"
-    return first + sep + rest
-
-
-def _redact_authorization(value: str, redactor: Redactor) -> str:
-    scheme, _, cred = value.partition(" ")
-    if not cred:
-        return "«credentials»"
-    ph = redactor.placeholder(cred) or redactor.add(cred, f"{scheme.lower()}-credentials", declared=True)
-    return f"{scheme} {ph}"
-
-
-def redact_url(url: str, redactor: Redactor) -> str:
-    p = urlsplit(url)
-
-    def params(text: str) -> str:
-        pairs = []
-        for k, v in parse_qsl(text, keep_blank_values=True):
-            if is_secret_key(k) and v and not redactor.is_secret(v):
-                redactor.add(v, k, declared=True)
-            pairs.append(f"{k}={redactor.placeholder(v) or v}" if v else f"{k}=")
-        return "&".join(pairs)
-
-    query, fragment = p.query, p.fragment
-    if query:
-        query = params(query)
-    if "=" in fragment:  # parameters in the fragment (implicit grant): tokens are redacted as in a query
-        fragment = params(fragment)
-    if (query, fragment) != (p.query, p.fragment):
-        url = urlunsplit((p.scheme, p.netloc, p.path, query, fragment))
-    return redactor.redact(url)
-
-
-def _clip(text: str, limit: int = EXCERPT_BODY) -> str:
-    return text if len(text) <= limit else text[:limit] + f"… ({len(text) - limit} more characters)"
-
-
-def redacted_form(text: str, redactor: Redactor) -> list[tuple[str, str]]:
-    """The fields of a form body, each value redacted; the value of a secret-named field becomes a
-    secret of the run first (a placeholder), so it is redacted wherever else it appears."""
-    pairs = []
-    for k, v in parse_qsl(text, keep_blank_values=True):
-        if is_secret_key(k) and v:
-            v = redactor.placeholder(v) or redactor.add(v, k, declared=True) or v
-        pairs.append((k, redactor.redact(v)))
-    return pairs
-
-
-def request_excerpt(req: httpx.Request, redactor: Redactor) -> str:
-    lines = [f"{req.method} {redact_url(str(req.url), redactor)}"]
-    for k, v in req.headers.multi_items():
-        if not _shown(k, _SHOWN_REQUEST_HEADERS):
-            continue
-        if k.lower() == "authorization":
-            v = _redact_authorization(v, redactor)
-        elif k.lower() == "cookie":
-            v = _redact_cookie_pairs(v, redactor)
-        lines.append(f"{k.title()}: {redactor.redact(v)}")
-    content = req.content if hasattr(req, "_content") else b""
-    if content:
-        ctype = req.headers.get("content-type", "")
-        text = content.decode("utf-8", "replace")
-        if "x-www-form-urlencoded" in ctype:
-            body = "&".join(f"{k}={v}" for k, v in redacted_form(text, redactor))
-        elif "json" in ctype:
-            try:
-                body = json.dumps(redactor.redact_obj(json.loads(text)), ensure_ascii=False)
-            except ValueError:
-                body = redactor.redact(text)
-        else:
-            body = redactor.redact(text)
-        lines += ["", _clip(body)]
-    return "\n".join(lines)
-
-
-def response_excerpt(got: Received, redactor: Redactor) -> str:
-    lines = []
-    for method, url, status in got.history:
-        lines.append(f"(followed) {method} {redact_url(url, redactor)} -> {status}")
-    lines.append(f"HTTP {got.status} {got.reason}".rstrip())
-    for k, v in got.headers.multi_items():
-        if not _shown(k, _SHOWN_RESPONSE_HEADERS):
-            continue
-        if k.lower() == "set-cookie":
-            v = _redact_set_cookie(v, redactor)
-        elif k.lower() == "location":
-            v = redact_url(v, redactor)
-        lines.append(f"{k.title()}: {redactor.redact(v)}")
-    if got.body:
-        lines.append("")
-        body = got.json
-        if body is not None:
-            lines.append(_clip(json.dumps(redactor.redact_obj(body), ensure_ascii=False)))
-        elif got.page is not None:
-            page = got.page
-            if page.title:
-                lines.append(f"<html page: {redactor.redact(page.title)}>")
-            for err in page.errors:
-                lines.append(f"  error text: {redactor.redact(err)}")
-            for f in page.forms:
-                lines.append(f"  form {f.id or ''} {f.method} {redact_url(f.action, redactor)} "
-                             f"fields: {', '.join(f.fields) or '-'}")
-        else:
-            lines.append(_clip(redactor.redact(got.text)))
-    return "\n".join(lines)

@@ -124,8 +124,10 @@ class RunContext:
             headers={"User-Agent": self.user_agent},
         )
 
-    def exchanger(self, client: httpx.Client) -> Exchanger:
-        return Exchanger(client, self.redactor, allow_insecure_http=self.allow_insecure_http, transport=self._shared)
+    def exchanger(self, client: httpx.Client, *, registers: bool = True) -> Exchanger:
+        """``registers=False``: the scenario registers each response itself (``_detect.register_exchange``)."""
+        return Exchanger(client, self.redactor, allow_insecure_http=self.allow_insecure_http, transport=self._shared,
+                         registers=registers)
 
     def _fetch_json(self, url: str) -> Any:
         try:

@@ -4,8 +4,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
-from typing import Any
+from typing import Any, Callable, Generic, TypeVar, overload
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
@@ -13,6 +12,35 @@ import httpx
 from ._challenge import www_authenticate_params
 from ._forms import MAX_SCANNED_TEXT, Page, looks_like_html, parse_page, text_codes
 from ._limits import parse_json
+
+
+T = TypeVar("T")
+
+
+class cached_property(Generic[T]):  # noqa: N801 - used as functools.cached_property is
+    """``functools.cached_property`` without its lock (Python 3.11 takes one at each first read):
+    a response is read by the thread that received it, and its parts are pure (computed twice at
+    worst, with the same result)."""
+
+    def __init__(self, func: Callable[[Any], T]):
+        self.func = func
+        self.name = func.__name__
+        self.__doc__ = func.__doc__
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, obj: None, owner: type | None = None) -> "cached_property[T]": ...
+
+    @overload
+    def __get__(self, obj: object, owner: type | None = None) -> T: ...
+
+    def __get__(self, obj: object | None, owner: type | None = None) -> "T | cached_property[T]":
+        if obj is None:
+            return self
+        value = obj.__dict__[self.name] = self.func(obj)
+        return value
 
 
 @dataclass
@@ -102,6 +130,13 @@ class Received:
             return {}
         return {k: v[0] for k, v in parse_qs(self._location_part("fragment"), keep_blank_values=True).items()}
 
+    @cached_property
+    def location_params(self) -> tuple[tuple[str, str], ...]:
+        """The parameters of the Location's query, then of its fragment (none without a Location)."""
+        if not self.location:
+            return ()
+        return (*self.location_query.items(), *self.location_fragment.items())
+
     def form_capture(self, index: int = 0) -> dict[str, Any] | None:
         page = self.page
         if page is None or len(page.forms) <= index:
@@ -115,9 +150,9 @@ class Received:
         body = self.json
         if isinstance(body, dict) and isinstance(body.get("error"), str):
             out.append(("body", body["error"]))
-        if "error" in self.location_query:
+        if self.location and "error" in self.location_query:
             out.append(("Location query", self.location_query["error"]))
-        if "error" in self.location_fragment:
+        if self.location and "error" in self.location_fragment:
             out.append(("Location fragment", self.location_fragment["error"]))
         for value in self.headers.get_list("www-authenticate"):
             err = www_authenticate_params(value).get("error")

@@ -167,16 +167,22 @@ def looks_like_credential(value: str) -> bool:
 # ------------------------------------------------------------------ the registry
 
 
+_UNCHANGED = re.compile(r"[A-Za-z0-9_.~-]*")  # what URL-encoding and JSON strings leave as it is
+
+
 def _variants(value: str) -> set[str]:
     """The forms a value takes in the texts the verifier prints."""
-    out = {
-        value,
-        quote(value, safe=""),
-        quote(value),
-        quote_plus(value),
-        json.dumps(value)[1:-1],
-        json.dumps(value, ensure_ascii=False)[1:-1],
-    }
+    if _UNCHANGED.fullmatch(value):  # a JWT, most tokens: every encoding below is the value itself
+        out = {value}
+    else:
+        out = {
+            value,
+            quote(value, safe=""),
+            quote(value),
+            quote_plus(value),
+            json.dumps(value)[1:-1],
+            json.dumps(value, ensure_ascii=False)[1:-1],
+        }
     if len(value) >= Redactor.MIN_DETECTED:  # base64 of a shorter value would blank out ordinary text
         raw = value.encode("utf-8", "surrogatepass")
         b64 = base64.b64encode(raw).decode("ascii")

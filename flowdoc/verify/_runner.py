@@ -23,7 +23,7 @@ from ..model.expr import ExprError, Guard, as_text
 from ..model.flow import Flow, RequestPatch, Requirement, Transition, parallel_groups
 from . import _lifecycle  # noqa: F401  (registers the lifecycle check)
 from ._checks import CheckContext, Expected, run_checks
-from ._detect import Publicity, note_request, register_response
+from ._detect import NO_PUBLIC, Publicity, note_request, register_exchange, register_response
 from ._extract import StepData, captured, register_secret_captures, step_value
 from ._failures import FailureSteps
 from ._host import Spec
@@ -78,7 +78,7 @@ class ScenarioRun(FailureSteps, ProbeStep, PollSteps):
         self.ctx = ctx
         self.scn = scenario
         self.client = ctx.acquire_client()
-        self.exchanger = ctx.exchanger(self.client)
+        self.exchanger = ctx.exchanger(self.client, registers=False)
         flow = scenario.flow
         self.result = ScenarioResult(
             id=scenario.id, flow=flow.id, flow_version=flow.version, name=scenario.name, kind=scenario.kind,
@@ -339,12 +339,12 @@ class ScenarioRun(FailureSteps, ProbeStep, PollSteps):
                                      ok=False, note=str(exc)))
             raise
         except BadResponse as exc:  # a named problem with the answer: a conformance failure
-            if exc.got is not None and exc.request is not None:
+            if exc.got is not None and exc.request is not None:  # registered by context only, as before
                 self._register(t, exc.request, exc.got)
             self._exchanged(Exchange(t.id, role, out, time.monotonic() - started, exc.request, exc.got, ok=False,
                                      note=red.redact(str(exc))))
             raise self._fail(t, role, str(exc), [], exc.request, exc.got) from None
-        self._register(t, req, got)
+        register_exchange(red, req, got, self._public.get(id(t), NO_PUBLIC))  # what the exchanger left to us
         self._exchanged(Exchange(t.id, role, out, got.elapsed, req, got))
         return req, got
 
@@ -360,7 +360,7 @@ class ScenarioRun(FailureSteps, ProbeStep, PollSteps):
         """The secrets of a response, in whatever shape, are known before anything about it is printed."""
         red = self.ctx.redactor
         credentialed = note_request(red, str(req.url), req.headers.multi_items(), req.content)
-        register_response(red, got, credentialed=credentialed, public=self._public.get(id(t), Publicity()))
+        register_response(red, got, credentialed=credentialed, public=self._public.get(id(t), NO_PUBLIC))
 
     def _fail(self, t: Transition, role: str, message: str, checks: list[CheckFailure],
               req: httpx.Request | None = None, got: Received | None = None) -> ConformanceFailure:

@@ -20,7 +20,7 @@ from typing import Any, Callable
 import httpx
 import pyotp
 
-from ..model.expr import ExprError, render
+from ..model.expr import ExprError, Ref, as_text, iter_refs
 from ..model.flow import Flow, GenerateKind, Generator, parse_duration
 from ._extract import StepData, step_value
 from ._inputs import InputSources
@@ -153,14 +153,54 @@ class FlowState:
         return step_value(step, path[2:], self.jar)
 
     def render(self, value: Any, overrides: dict[str, Any]) -> Any:
+        if isinstance(value, str) and "$" not in value:  # most of a request: nothing to resolve
+            return value
         try:
-            return render(value, self.resolver(overrides))
+            return _render(value, self.resolver(overrides))
         except ExprError as exc:
             raise UsageProblem(str(exc)) from None
 
     def renderer(self, overrides: dict[str, Any]) -> Render:
         """``render`` with these input overrides, as a one-argument function."""
         return lambda value: self.render(value, overrides)
+
+
+_TEMPLATES: dict[str, tuple[Ref, ...]] = {}  # a flow's strings, parsed once: every exchange renders them again
+_TEMPLATES_KEPT = 4096
+
+
+def _refs(value: str) -> tuple[Ref, ...]:
+    """``iter_refs(value)`` (raises ExprError for a bad reference), from a bounded cache."""
+    refs = _TEMPLATES.get(value)
+    if refs is None:
+        refs = tuple(iter_refs(value))
+        if len(value) <= 2048:
+            if len(_TEMPLATES) >= _TEMPLATES_KEPT:
+                _TEMPLATES.clear()
+            _TEMPLATES[value] = refs
+    return refs
+
+
+def _render(value: Any, resolve: Callable[[tuple[str, ...]], Any]) -> Any:
+    """``flowdoc.model.expr.render``, each string parsed once (see :func:`_refs`)."""
+    if isinstance(value, str):
+        if "$" not in value:
+            return value
+        refs = _refs(value)
+        if len(refs) == 1 and refs[0].start == 0 and refs[0].end == len(value):
+            return resolve(refs[0].path)
+        out, last = [], 0
+        for ref in refs:
+            out.append(value[last:ref.start])
+            out.append(as_text(resolve(ref.path)))
+            last = ref.end
+        out.append(value[last:])
+        return "".join(out).replace("$${", "${")
+    if isinstance(value, dict):
+        return {k: _render(v, resolve) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_render(v, resolve) for v in value]
+    return value
 
 
 def _no_value(text: str) -> Any:
