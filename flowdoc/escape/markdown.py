@@ -40,7 +40,8 @@ def visible_controls(text: str) -> str:
 
 # '_' only makes emphasis at a word boundary; between two letters or digits (grant_type) it is
 # literal, so only the others are escaped. [^\W_] is a Unicode letter or digit.
-_MD_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
+# (the look-behind comes after the '_', which lets the search skip to each '_')
+_MD_UNDERSCORE = re.compile(r"_(?:(?<![^\W_]_)|(?![^\W_]))")
 _MD_PLAIN = re.compile(r"[^\\`*\[\]<>&|~#!_:{}=^+\x00-\x08\x0b-\x1f\x7f]*")
 
 
