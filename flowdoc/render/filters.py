@@ -10,11 +10,27 @@ from typing import Any
 
 from .. import escape
 
-__all__ = ["blockquote", "date", "inputs_linked", "md_prose", "plain_cell", "tidy", "value_cell"]
+__all__ = ["blockquote", "cell", "code_cell", "code_cells", "date", "inputs_linked", "md_prose", "plain_cell", "tidy",
+           "value_cell"]
 
 
 def md_prose(text: Any) -> str:
     return "" if text is None else escape.md_text(str(text))
+
+
+def cell(value: Any) -> str:
+    """Author text for a table cell; an empty cell reads "—"."""
+    return escape.md_cell(value) if value not in (None, "") else "—"
+
+
+def code_cell(value: Any) -> str:
+    """Code for a table cell; an empty cell reads "—"."""
+    return escape.md_code_cell(value) if value not in (None, "") else "—"
+
+
+def code_cells(values: Any) -> str:
+    """Each value as ``code_cell``, joined by ", " (``params|map("code_cell")|join(", ")`` in one filter)."""
+    return ", ".join([code_cell(v) for v in values])
 
 
 def date(v: Any) -> str:

@@ -15,6 +15,7 @@ Templates get ``flow`` (the model), ``page`` (the data below, author text unesca
 ``site`` (the ``context`` given to :func:`render_page`; templates must not require any
 key of it) and the escaping filters of :mod:`flowdoc.escape`: ``md`` (inline text),
 ``heading`` (a heading's text), ``cell`` (table cell), ``code``/``code_cell`` (code spans),
+``code_cells`` (a list as code cells joined by commas),
 ``link`` (``text|link(url)``: a link, or only the text when the URL is not http(s) or
 relative), ``url`` (link destination), ``html``/``attr`` and ``duration``.
 
@@ -412,9 +413,10 @@ def _cached_env(templates_dir: str | None, signature: tuple) -> TemplateSandbox:
         md=F.md_prose,
         heading=escape.md_heading,
         link=escape.md_link,
-        cell=lambda v: escape.md_cell(v) if v not in (None, "") else "—",
+        cell=F.cell,
         code=escape.md_code,
-        code_cell=lambda v: escape.md_code_cell(v) if v not in (None, "") else "—",
+        code_cell=F.code_cell,
+        code_cells=F.code_cells,
         url=escape.md_url,
         html=escape.html_text,
         attr=escape.html_attr,
