@@ -87,7 +87,7 @@ def _md_line(line: str, autolink: bool = True) -> str:
     if _MD_PLAIN.fullmatch(line):  # no control character, nothing inline to escape (the common case)
         if not (line[:1] in "-+=?/" or line[:1].isdigit()):
             return line
-    else:
+    elif not line.isprintable():  # (a control character is never printable: the test is cheap)
         line = visible_controls(line)
     prefix, line = _block_marker(line)
     if not autolink or "://" not in line:
