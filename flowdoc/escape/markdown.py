@@ -42,7 +42,9 @@ def visible_controls(text: str) -> str:
 # literal, so only the others are escaped. [^\W_] is a Unicode letter or digit.
 # (the look-behind comes after the '_', which lets the search skip to each '_')
 _MD_UNDERSCORE = re.compile(r"_(?:(?<![^\W_]_)|(?![^\W_]))")
-_MD_PLAIN = re.compile(r"[^\\`*\[\]<>&|~#!_:{}=^+\x00-\x08\x0b-\x1f\x7f]*")
+#: a line with none of these needs no escape, unless it starts a block (see _md_line), holds "://" or
+#: a '_' that can make emphasis
+_MD_PLAIN = re.compile(r"[^\\`*\[\]<>&|~#!{}=^+\x00-\x08\x0b-\x1f\x7f]*")
 
 
 _MD_ORDERED = re.compile(r"(\d{1,9})([.)])(?=\s|$)")
@@ -85,7 +87,8 @@ def _url_end(line: str, m: re.Match) -> int:
 
 def _md_line(line: str, autolink: bool = True) -> str:
     if _MD_PLAIN.fullmatch(line):  # no control character, nothing inline to escape (the common case)
-        if not (line[:1] in "-+=?/" or line[:1].isdigit()):
+        if not (line[:1] in "-+=?/:" or line[:1].isdigit() or "://" in line
+                or ("_" in line and _MD_UNDERSCORE.search(line))):
             return line
     elif not line.isprintable():  # (a control character is never printable: the test is cheap)
         line = visible_controls(line)
