@@ -195,7 +195,7 @@ def md_code_cell(text: object) -> str:
     """
     s = "" if text is None else str(text)
     if "|" not in s:
-        return md_code(s)
+        return _code_span(s) if s else ""  # md_code(s)
     s = visible_controls(s.replace("\r\n", " ").replace("\n", " ").replace("\r", " "))
     # between inline HTML tags, text is Markdown again: escaped as inline text
     return "<code>" + _md_inline(s) + "</code>"
