@@ -135,7 +135,10 @@ def md_text(text: str, autolink: bool = True) -> str:
     are dropped, as Markdown would ignore (or misread) them, and so are trailing ones
     (two would make a hard line break). http(s) URLs become autolinks (same text).
     """
-    text = str(text).replace("\r\n", "\n").replace("\r", "\n")
+    text = str(text)
+    if "\n" not in text and "\r" not in text:
+        return _md_line(text.strip(" \t"), autolink)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     return "\n".join(_md_line(line.strip(" \t"), autolink) for line in text.split("\n"))
 
 

@@ -47,6 +47,9 @@ _WORD = re.compile(r"[^ ]+")
 
 
 _ID_CHARS = re.compile(r"[^A-Za-z0-9_]+")
+#: ASCII letters and digits in runs joined by single '-', '_', ':' or '.': ``_ID_CHARS`` makes each
+#: joiner one '_' and there is nothing to strip
+_ID_SIMPLE = re.compile(r"[A-Za-z0-9]+(?:[-_:.][A-Za-z0-9]+)*")
 
 
 class IdMap:
@@ -72,7 +75,10 @@ class IdMap:
         return got
 
     def _make(self, hint: str) -> str:
-        base = _ID_CHARS.sub("_", hint.encode("ascii", "ignore").decode()).strip("_")[: self.max_len]
+        if len(hint) <= self.max_len and _ID_SIMPLE.fullmatch(hint):  # the common case, same base
+            base = hint.replace("-", "_").replace(":", "_").replace(".", "_")
+        else:
+            base = _ID_CHARS.sub("_", hint.encode("ascii", "ignore").decode()).strip("_")[: self.max_len]
         cand = f"{self.prefix}_{base}" if base else f"{self.prefix}_{len(self._used) + 1}"
         unique, n = cand, 1
         while unique.lower() in self._used:
