@@ -487,3 +487,30 @@ def test_md_heading_property_python_markdown(text):
     tree = pymd("# " + md_heading(text) + "\n\nafter")
     assert [t for t, _ in tree.tags] == ["h1", "p"] and set(tree.tags[0][1]) == {"id"}
     assert tree.text.split("\n")[0].split() == text.split()
+
+
+@pytest.mark.parametrize(
+    "text, width, lines",
+    [
+        ("  abcdefghij kl m", 5, ["  abcdefghij", "kl m"]),  # a line breaks only after a word
+        ("ab  cd ef", 2, ["ab", " cd", "ef"]),
+        ("one two three four five six", 9, ["one two", "three", "four five", "six"]),
+        ("x" * 12 + " y z", 4, ["x" * 12, "y z"]),
+        ("   ", 1, ["   "]),
+        (" a b c ", 3, [" a", "b c", ""]),
+        ("a\n\nbb cc dd", 4, ["a", "", "bb", "cc", "dd"]),
+    ],
+)
+def test_wrap_words_breaks_greedily_at_the_last_space_that_fits(text, width, lines):
+    assert wrap_words(text, width) == lines
+
+
+def test_wrap_words_of_a_huge_label_is_quick():
+    """Hang guard: wrapping searches back within the width, never over the whole rest."""
+    import time
+
+    start = time.monotonic()
+    for text in ["a " * 200_000, "x" * 50 + " " + "y" * 200_000, ("z" * 40 + "  ") * 20_000, " " * 200_000 + "q"]:
+        lines = wrap_words(text, 32)
+        assert " ".join(lines) == text
+    assert time.monotonic() - start < 30

@@ -730,3 +730,42 @@ def test_page_is_short_to_read():
     failures = page.table(FAILURES)["rows"]
     assert len(trouble) == len(flow.troubleshooting) < len(failures)
     assert {r[3] for r in trouble}.isdisjoint({r[4] for r in failures})
+
+
+def test_tidy_collapses_blank_lines_outside_code_fences_only():
+    from flowdoc.render.filters import tidy
+
+    text = "\n\n# T\n\n\n \t \nx\n```\n\n\n```\n\n\n    ```\n\n\ny\n~~~~\n\n ~~~\n~~~~~ `\n\n\n"
+    # white space only counts as blank; inside a fence blank lines stay; four spaces open no
+    # fence; a fence closes only with a run at least as long, then spaces, backticks or tildes
+    assert tidy(text) == "# T\n\nx\n```\n\n\n```\n\n    ```\n\ny\n~~~~\n\n ~~~\n~~~~~ `\n"
+    # an unclosed fence keeps its lines, but not the blank ones at the end of the page
+    assert tidy("a\n```mermaid\nb\n\n\n  \n") == "a\n```mermaid\nb\n"
+    assert tidy("\n \n") == "\n"
+
+
+def test_tidy_of_a_hostile_page_is_quick():
+    """Hang guard: the blank lines at the end are dropped one look at each."""
+    import time
+
+    from flowdoc.render.filters import tidy
+
+    start = time.monotonic()
+    assert tidy("```\n" + "\n" * 300_000) == "```\n"
+    assert tidy("`" * 300_000 + "\nx\n" + "`" * 299_999 + "\n\n\n") == "`" * 300_000 + "\nx\n" + "`" * 299_999 + "\n"
+    assert time.monotonic() - start < 30
+
+
+def test_values_made_once_per_page_are_not_kept_across_pages():
+    """The step order, secret values and labels are made once per page (render/once.py), never
+    reused for a later page: a flow changed between two pages shows its change."""
+    from flowdoc.render.page import build_page_data
+
+    flow = flowdoc.load_flow(ROOT / "flows" / "client-credentials.yaml")
+    first = build_page_data(flow)
+    step = flow.happy_path()[0]
+    assert first.steps[0].id == step.id and first.steps[0].response.startswith("200")
+    step.response.status = 203
+    again = build_page_data(flow)
+    assert again.steps[0].id == step.id and again.steps[0].response.startswith("203")
+    assert "203" in again.sequence and "203" not in first.sequence

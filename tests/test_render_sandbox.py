@@ -200,3 +200,43 @@ def test_the_sandbox_answers_the_same_for_each_object_after_it_has_seen_the_name
     for _ in range(3):
         with pytest.raises(SecurityError):
             env.from_string("{{ x.append(1) }}").render(x=Liar())
+
+
+def test_the_lookup_shortcuts_answer_as_jinja_does():
+    """TemplateSandbox.getattr reads a plain dict's key and a page-data field directly: the answers
+    (and the refusals) are Jinja's: a dict's own attributes still come first and stay immutable,
+    a missing key is undefined, a data-class field holding a function is still checked, and a
+    data class with a field templates may not read cannot be registered."""
+    from dataclasses import dataclass
+    from typing import Any
+
+    import jinja2
+    from jinja2.exceptions import SecurityError
+
+    from flowdoc.render.sandbox import TemplateSandbox
+
+    @dataclass
+    class Row:
+        title: str
+        call: Any = None
+
+    env = TemplateSandbox(undefined=jinja2.StrictUndefined)
+    env.add_data_classes(Row)
+    d = {"name": "n", "items": "a key named items", "update": 1}
+    assert env.from_string("{{ d.name }} {{ d.items()|list|length }} {{ d['items'] }}").render(d=d) == "n 3 a key named items"
+    with pytest.raises(SecurityError):
+        env.from_string("{{ d.update({'x': 1}) }}").render(d=d)
+    with pytest.raises(jinja2.UndefinedError):
+        env.from_string("{{ d.missing }}").render(d=d)
+    assert env.from_string("{{ r.title }}|{{ r.title.upper() }}").render(r=Row("t")) == "t|T"
+    with pytest.raises(SecurityError):  # str.format is wrapped by the sandbox, shortcut or not
+        env.from_string("{{ r.call(r) }}").render(r=Row("t", "{0.__class__.__mro__}".format))
+    with pytest.raises(jinja2.UndefinedError):
+        env.from_string("{{ r.absent }}").render(r=Row("t"))
+
+    @dataclass
+    class Hidden:
+        _secret: str
+
+    with pytest.raises(ValueError, match="_secret"):
+        env.add_data_classes(Hidden)

@@ -40,8 +40,11 @@ def visible_controls(text: str) -> str:
 
 # '_' only makes emphasis at a word boundary; between two letters or digits (grant_type) it is
 # literal, so only the others are escaped. [^\W_] is a Unicode letter or digit.
-_MD_UNDERSCORE = re.compile(r"(?<![^\W_])_|_(?![^\W_])")
-_MD_PLAIN = re.compile(r"[^\\`*\[\]<>&|~#!_:{}=^+\x00-\x08\x0b-\x1f\x7f]*")
+# (the look-behind comes after the '_', which lets the search skip to each '_')
+_MD_UNDERSCORE = re.compile(r"_(?:(?<![^\W_]_)|(?![^\W_]))")
+#: a line with none of these needs no escape, unless it starts a block (see _md_line), holds "://" or
+#: a '_' that can make emphasis
+_MD_PLAIN = re.compile(r"[^\\`*\[\]<>&|~#!{}=^+\x00-\x08\x0b-\x1f\x7f]*")
 
 
 _MD_ORDERED = re.compile(r"(\d{1,9})([.)])(?=\s|$)")
@@ -64,7 +67,9 @@ _MD_DOUBLED = re.compile(r"=(?==)|\+(?=\+)")
 
 
 def _md_inline(text: str) -> str:
-    text = _MD_UNDERSCORE.sub(r"\\_", _MD_ALWAYS.sub(_md_char, text))
+    text = _MD_ALWAYS.sub(_md_char, text)
+    if "_" in text:
+        text = _MD_UNDERSCORE.sub(r"\\_", text)
     if "==" in text or "++" in text:
         text = _MD_DOUBLED.sub(lambda m: f"&#{ord(m.group(0))};", text)
     return text
@@ -81,19 +86,14 @@ def _url_end(line: str, m: re.Match) -> int:
 
 
 def _md_line(line: str, autolink: bool = True) -> str:
-    line = visible_controls(line)
-    if _MD_PLAIN.fullmatch(line) and not (line[:1] in "-+=?/" or line[:1].isdigit()):
-        return line  # nothing to escape (the common case)
-    # block markers at the start of a line: '- x', '+ x', '1. x', '1) x', '---', '===', ': x' ...
-    prefix = ""
-    m = _MD_ORDERED.match(line)
-    if m:
-        prefix, line = m.group(1) + "\\" + m.group(2), line[m.end():]
-    elif _MD_BULLET.match(line) or _MD_RULE.fullmatch(line):
-        prefix, line = "\\" + line[0], line[1:]
-    elif _MD_LEAD.match(line):
-        prefix, line = f"&#{ord(line[0])};", line[1:]
-    if not autolink:
+    if _MD_PLAIN.fullmatch(line):  # no control character, nothing inline to escape (the common case)
+        if not (line[:1] in "-+=?/:" or line[:1].isdigit() or "://" in line
+                or ("_" in line and _MD_UNDERSCORE.search(line))):
+            return line
+    elif not line.isprintable():  # (a control character is never printable: the test is cheap)
+        line = visible_controls(line)
+    prefix, line = _block_marker(line)
+    if not autolink or "://" not in line:
         return prefix + _md_inline(line)
     out, last = [prefix], 0
     for u in _MD_URL.finditer(line):
@@ -110,6 +110,24 @@ def _md_line(line: str, autolink: bool = True) -> str:
     return "".join(out)
 
 
+def _block_marker(line: str) -> tuple[str, str]:
+    """A block marker at the start of a line escaped ('- x', '+ x', '1. x', '1) x', '---', '===',
+    ': x' ...), and the rest of the line; each marker is told by its first character."""
+    first = line[:1]
+    if not first:
+        return "", line
+    if first.isdigit():
+        m = _MD_ORDERED.match(line)
+        if m:
+            return m.group(1) + "\\" + m.group(2), line[m.end():]
+    elif first in "-+":
+        if _MD_BULLET.match(line) or _MD_RULE.fullmatch(line):
+            return "\\" + first, line[1:]
+    elif first in "=?/:" and _MD_LEAD.match(line):
+        return f"&#{ord(first)};", line[1:]
+    return "", line
+
+
 def md_text(text: str, autolink: bool = True) -> str:
     """Author text as inline Markdown that renders as exactly that text.
 
@@ -117,7 +135,10 @@ def md_text(text: str, autolink: bool = True) -> str:
     are dropped, as Markdown would ignore (or misread) them, and so are trailing ones
     (two would make a hard line break). http(s) URLs become autolinks (same text).
     """
-    text = str(text).replace("\r\n", "\n").replace("\r", "\n")
+    text = str(text)
+    if "\n" not in text and "\r" not in text:
+        return _md_line(text.strip(" \t"), autolink)
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     return "\n".join(_md_line(line.strip(" \t"), autolink) for line in text.split("\n"))
 
 
@@ -138,8 +159,15 @@ def md_cell(text: object) -> str:
     return "<br>".join(_md_line(line.strip()) for line in s.split("\n"))
 
 
+#: text a code span shows as it is between single backticks (no backtick, line break or control)
+_CODE_PLAIN = re.compile(r"[^`\x00-\x1f\x7f]*")
+
+
 def _code_span(text: str) -> str:
-    text = visible_controls(str(text).replace("\r\n", " ").replace("\n", " ").replace("\r", " "))
+    text = str(text)
+    if _CODE_PLAIN.fullmatch(text) and not (text[:1] == " " and text[-1:] == " "):
+        return f"`{text}`"  # the common case
+    text = visible_controls(text.replace("\r\n", " ").replace("\n", " ").replace("\r", " "))
     if "`" not in text and not (text[:1] == " " and text[-1:] == " "):
         return f"`{text}`"
     runs = {len(r) for r in _BACKTICKS.findall(text)}
@@ -170,7 +198,7 @@ def md_code_cell(text: object) -> str:
     """
     s = "" if text is None else str(text)
     if "|" not in s:
-        return md_code(s)
+        return _code_span(s) if s else ""  # md_code(s)
     s = visible_controls(s.replace("\r\n", " ").replace("\n", " ").replace("\r", " "))
     # between inline HTML tags, text is Markdown again: escaped as inline text
     return "<code>" + _md_inline(s) + "</code>"

@@ -66,14 +66,19 @@ BR = "<br/>"
 
 def mermaid_label(text: str, width: int = 0) -> str:
     """Author text as a Mermaid label: wrapped at ``width`` (0: only at line breaks) with ``<br/>``."""
-    if (width <= 0 or len(text) <= width) and not _MERMAID_RE.search(text) and text.strip(" ") == text:
+    special = _MERMAID_RE.search(text) is not None  # (line breaks and controls included)
+    if not special and (width <= 0 or len(text) <= width) and text.strip(" ") == text:
         # nothing to encode or wrap (the common case)
         return text if text.lower() not in MERMAID_RESERVED else f"#{ord(text[0])};{text[1:]}"
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    if special:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     lines = wrap_words(text, width) if width else text.split("\n")
     # a label that is exactly a keyword stays text (it always is after ':' or in quotes,
     # but encoding its first letter costs nothing and guards the bare positions)
-    out = [mermaid_text(line) for line in lines]
+    if special:
+        out = [mermaid_text(line) for line in lines]
+    else:  # only spaces at either end of a line to encode
+        out = [line if line[:1] != " " and line[-1:] != " " else mermaid_text(line) for line in lines]
     if len(out) == 1 and out[0].lower() in MERMAID_RESERVED:
         out[0] = f"#{ord(out[0][0])};{out[0][1:]}"
     return BR.join(out)

@@ -16,24 +16,40 @@ def wrap_words(text: str, width: int) -> list[str]:
     """
     if "\n" not in text and (width <= 0 or len(text) <= width):
         return [text]
+    if width <= 0:
+        return text.split("\n")
     lines: list[str] = []
     for para in text.split("\n"):
-        words = para.split(" ")
-        cur: list[str] = []
-        length = 0
-        for w in words:
-            add = len(w) + (1 if cur else 0)
-            if cur and width > 0 and length + add > width and any(cur):
-                lines.append(" ".join(cur))
-                cur, length = [w], len(w)
-            else:
-                cur.append(w)
-                length += add
-        lines.append(" ".join(cur))
+        _wrap_paragraph(para, width, lines)
     return lines
 
 
+def _wrap_paragraph(para: str, width: int, lines: list[str]) -> None:
+    """The lines of one paragraph, greedily: each ends at the last space that keeps it within
+    ``width``, unless it holds only spaces up to there (a line needs a word before it may break);
+    a line with no such space runs to the end of its first word. Linear: each line is found by one
+    search back within ``width`` (no character is searched more than twice) and at most one
+    search forward."""
+    start, end = 0, len(para)
+    while end - start > width:
+        cut = para.rfind(" ", start, start + width + 1)
+        if cut == -1 or not para[start:cut].strip(" "):
+            word = _WORD.search(para, start)  # the line runs to the end of its first word
+            cut = para.find(" ", word.end()) if word else -1
+            if cut == -1:
+                break
+        lines.append(para[start:cut])
+        start = cut + 1
+    lines.append(para[start:])
+
+
+_WORD = re.compile(r"[^ ]+")
+
+
 _ID_CHARS = re.compile(r"[^A-Za-z0-9_]+")
+#: ASCII letters and digits in runs joined by single '-', '_', ':' or '.': ``_ID_CHARS`` makes each
+#: joiner one '_' and there is nothing to strip
+_ID_SIMPLE = re.compile(r"[A-Za-z0-9]+(?:[-_:.][A-Za-z0-9]+)*")
 
 
 class IdMap:
@@ -59,7 +75,10 @@ class IdMap:
         return got
 
     def _make(self, hint: str) -> str:
-        base = _ID_CHARS.sub("_", hint.encode("ascii", "ignore").decode()).strip("_")[: self.max_len]
+        if len(hint) <= self.max_len and _ID_SIMPLE.fullmatch(hint):  # the common case, same base
+            base = hint.replace("-", "_").replace(":", "_").replace(".", "_")
+        else:
+            base = _ID_CHARS.sub("_", hint.encode("ascii", "ignore").decode()).strip("_")[: self.max_len]
         cand = f"{self.prefix}_{base}" if base else f"{self.prefix}_{len(self._used) + 1}"
         unique, n = cand, 1
         while unique.lower() in self._used:

@@ -45,6 +45,7 @@ from .labels import (  # noqa: F401 - the text helpers, also used as diagram.NAM
     poll_label,
     poll_text,
 )
+from .once import once
 from .routes import find_routes, happy_label
 
 
@@ -117,8 +118,22 @@ def failures_shown_at(flow: Flow, t: Transition) -> list[tuple[Transition, Failu
     """The failure branches whose answer shows at ``t``: its own, and those of earlier steps that
     run on ``through`` later steps and end at ``t`` (as (owner, failure))."""
     own = [(t, f) for f in t.failures if not f.through]
-    moved = [(u, f) for u in flow.transitions for f in u.failures if f.through and f.through[-1] == t.id]
-    return own + moved
+    return own + _moved_failures(flow).get(t.id, [])
+
+
+def _moved_failures(flow: Flow) -> dict[str, list[tuple[Transition, Failure]]]:
+    """Step id → the failures of earlier steps that run on ``through`` later steps and end there
+    (in file order): one pass over the flow, once per page."""
+
+    def make() -> dict[str, list[tuple[Transition, Failure]]]:
+        out: dict[str, list[tuple[Transition, Failure]]] = {}
+        for u in flow.transitions:
+            for f in u.failures:
+                if f.through:
+                    out.setdefault(f.through[-1], []).append((u, f))
+        return out
+
+    return once(flow, "moved_failures", flow, make)
 
 
 def _step_items(flow: Flow, t: Transition) -> list[SeqItem]:

@@ -10,11 +10,27 @@ from typing import Any
 
 from .. import escape
 
-__all__ = ["blockquote", "date", "inputs_linked", "md_prose", "plain_cell", "tidy", "value_cell"]
+__all__ = ["blockquote", "cell", "code_cell", "code_cells", "date", "inputs_linked", "md_prose", "plain_cell", "tidy",
+           "value_cell"]
 
 
 def md_prose(text: Any) -> str:
     return "" if text is None else escape.md_text(str(text))
+
+
+def cell(value: Any) -> str:
+    """Author text for a table cell; an empty cell reads "—"."""
+    return escape.md_cell(value) if value not in (None, "") else "—"
+
+
+def code_cell(value: Any) -> str:
+    """Code for a table cell; an empty cell reads "—"."""
+    return escape.md_code_cell(value) if value not in (None, "") else "—"
+
+
+def code_cells(values: Any) -> str:
+    """Each value as ``code_cell``, joined by ", " (``params|map("code_cell")|join(", ")`` in one filter)."""
+    return ", ".join([code_cell(v) for v in values])
 
 
 def date(v: Any) -> str:
@@ -70,24 +86,39 @@ def tidy(text: str) -> str:
     """At most one blank line in a row outside code fences; one newline at the end."""
     out: list[str] = []
     fence = ""
-    blank = False
+    blank = True  # the last line kept is blank, or none is kept yet: a blank line is dropped
     for line in text.split("\n"):
         if fence:
             out.append(line)
             if line.startswith(fence) and not line[len(fence):].strip(" `~\t"):
                 fence = ""
-            continue
-        stripped = line.lstrip(" ")
-        if stripped.startswith(("```", "~~~")) and len(line) - len(stripped) < 4:
-            fence = stripped[: len(stripped) - len(stripped.lstrip(stripped[0]))]
-        if not line.strip():
-            if blank or not out:
-                continue
-            blank = True
-            out.append("")
-            continue
-        blank = False
-        out.append(line)
-    while out and not out[-1].strip():
-        out.pop()
-    return "\n".join(out) + "\n"
+        elif not line or line.isspace():
+            if not blank:
+                blank = True
+                out.append("")
+        else:
+            if line[0] in " `~":  # only such a line can open a fence
+                fence = _fence_opened(line)
+            blank = False
+            out.append(line)
+    return _trim_end("\n".join(out)) + "\n"
+
+
+def _fence_opened(line: str) -> str:
+    """The fence a line opens (three or more backticks or tildes after at most three spaces), or ""."""
+    stripped = line.lstrip(" ")
+    if stripped.startswith(("```", "~~~")) and len(line) - len(stripped) < 4:
+        return stripped[: len(stripped) - len(stripped.lstrip(stripped[0]))]
+    return ""
+
+
+def _trim_end(text: str) -> str:
+    """``text`` without the blank lines at its end (each line looked at once)."""
+    end = len(text)
+    while True:
+        cut = text.rfind("\n", 0, end)
+        if text[cut + 1:end].strip():
+            return text[:end]
+        if cut == -1:
+            return ""
+        end = cut

@@ -10,15 +10,25 @@ from typing import Any
 
 from ..model.expr import ExprError, Ref, iter_refs
 from ..model.flow import Failure, Flow, Poll, PollAnswer, Request, Response, Transition
+from .once import once, once_for
 
 
 def secret_values(flow: Flow) -> dict[str, str]:
     """Secret input name → its default as text (values that must never be printed)."""
+    return once(flow, "secret_values", flow, lambda: _secret_values(flow))
+
+
+def _secret_values(flow: Flow) -> dict[str, str]:
     out = {}
     for name, inp in flow.inputs.items():
         if inp.secret and inp.default is not None and str(inp.default) != "":
             out[name] = value_text(inp.default)
     return out
+
+
+def _secret_texts(flow: Flow) -> frozenset[str]:
+    """The values of :func:`secret_values`."""
+    return once(flow, "secret_texts", flow, lambda: frozenset(secret_values(flow).values()))
 
 
 def _refs(text: str) -> list[Ref] | None:
@@ -87,7 +97,7 @@ def input_shown(flow: Flow, name: str) -> str:
 
 
 def _step_numbers(flow: Flow) -> dict[str, int]:
-    return {t.id: n for n, t in enumerate(ordered_transitions(flow), 1)}
+    return once(flow, "step_numbers", flow, lambda: {t.id: n for n, t in enumerate(ordered_transitions(flow), 1)})
 
 
 def _ref_words(flow: Flow, path: tuple[str, ...], steps: dict[str, int]) -> str:
@@ -118,6 +128,10 @@ def readable(flow: Flow, text: str) -> str:
     invalid flow) keeps no reference visible: each becomes «...»."""
     if "${" not in text:
         return text
+    return once(flow, "readable", text, lambda: _readable(flow, text))
+
+
+def _readable(flow: Flow, text: str) -> str:
     refs = _refs(text)
     if refs is None:
         return redact(flow, text)
@@ -170,8 +184,12 @@ def _param_values(req: Request) -> dict[str, Any]:
 
 def key_params(flow: Flow, req: Request) -> list[str]:
     """``name=value`` for constants, ``name`` for references (and for anything secret)."""
+    return once(flow, "key_params", req, lambda: _key_params(flow, req))
+
+
+def _key_params(flow: Flow, req: Request) -> list[str]:
     vals = _param_values(req)
-    secrets = set(secret_values(flow).values())
+    secrets = _secret_texts(flow)
     out = []
     for k in req.shown_params:
         v = vals.get(k)
@@ -208,7 +226,7 @@ def request_label(flow: Flow, req: Request) -> str:
     How the client authenticates is a key parameter too, so it ends the list.
     """
     params = key_params(flow, req)
-    params += [p for p in _AUTH_PARAMS.get(req.auth, []) if p not in params]
+    params = params + [p for p in _AUTH_PARAMS.get(req.auth, []) if p not in params]
     return request_line(req) + (" — " + ", ".join(params) if params else "")
 
 
@@ -238,7 +256,7 @@ def _redirect_text(flow: Flow, redirect) -> str:
 
 
 def _header_items(flow: Flow, headers: dict[str, Any]) -> list[str]:
-    secrets = set(secret_values(flow).values())
+    secrets = _secret_texts(flow)
     out = []
     for k, v in headers.items():
         if v is not None and is_literal(v) and value_text(v) not in secrets:
@@ -251,6 +269,10 @@ def _header_items(flow: Flow, headers: dict[str, Any]) -> list[str]:
 def telling_fields(t: Transition) -> frozenset[str]:
     """Body fields the step's answers (its success and its failures) document with different values:
     the values that tell the cases apart (``active: true`` / ``active: false``), shown on arrows."""
+    return once_for(t, "telling_fields", lambda: _telling_fields(t))
+
+
+def _telling_fields(t: Transition) -> frozenset[str]:
     values: dict[str, set[str]] = {}
     bodies = ([t.response.body] if t.response is not None else []) + [f.response.body for f in t.failures]
     for body in bodies:
@@ -261,7 +283,7 @@ def telling_fields(t: Transition) -> frozenset[str]:
 
 def _body_items(flow: Flow, body: dict[str, Any], tell: frozenset[str], fields: list[str]) -> list[str]:
     """``fields`` with ``name: value`` for each telling body field (a literal, never a secret)."""
-    secrets = set(secret_values(flow).values())
+    secrets = _secret_texts(flow)
     out = list(fields)
     for key, value in body.items():
         if key not in tell or not is_literal(value) or value_text(value) in secrets:
@@ -295,6 +317,10 @@ def response_brief(resp: Response) -> str:
 
 def response_label(flow: Flow, resp: Response, tell: frozenset[str] = frozenset()) -> str:
     """``200 — access_token, token_type, expires_in, refresh_token``; ``200 — active: true``."""
+    return once(flow, ("response_label", tell), resp, lambda: _response_label(flow, resp, tell))
+
+
+def _response_label(flow: Flow, resp: Response, tell: frozenset[str]) -> str:
     fields = response_fields(flow, resp, tell)
     return response_brief(resp) + (" — " + ", ".join(fields) if fields else "")
 
@@ -311,6 +337,10 @@ def failure_outcome(f: Failure) -> str:
 
 def failure_label(flow: Flow, f: Failure, tell: frozenset[str] = frozenset()) -> str:
     """What the failing response looks like: outcome, plus the body values in ``tell`` and a redirect target."""
+    return once(flow, ("failure_label", tell), f, lambda: _failure_label(flow, f, tell))
+
+
+def _failure_label(flow: Flow, f: Failure, tell: frozenset[str]) -> str:
     text = failure_outcome(f)
     if f.response.outcome != "response":
         return text
@@ -373,9 +403,18 @@ def wait_text(flow: Flow, wait: Any) -> str:
 
 def ordered_transitions(flow: Flow) -> list[Transition]:
     """The happy path first, then every other transition in file order (each once)."""
-    happy = flow.happy_path()
+    return once(flow, "ordered_transitions", flow, lambda: _ordered_transitions(flow))
+
+
+def _ordered_transitions(flow: Flow) -> list[Transition]:
+    happy = happy_path(flow)
     seen = {t.id for t in happy}
     return happy + [t for t in flow.transitions if t.id not in seen]
+
+
+def happy_path(flow: Flow) -> list[Transition]:
+    """``flow.happy_path()``, made once per page."""
+    return once(flow, "happy_path", flow, flow.happy_path)
 
 
 # ------------------------------------------------------------------ polling (RFC 8628)

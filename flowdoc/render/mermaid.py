@@ -67,21 +67,19 @@ def state(graph: StateGraph) -> str:
     choice_ids = IdMap("c")
     lines = ["stateDiagram-v2"]
 
-    def nid(key: str | None) -> str:
-        if key is None:
-            return "[*]"
-        node = graph.node(key)
-        return choice_ids[key] if node.kind == "choice" else ids[key]
-
+    # each node's id, made in the order of the nodes; None is the start or end pseudo state
+    nid: dict[str | None, str] = {None: "[*]"}
     for n in graph.nodes:
         if n.kind == "choice":
-            lines.append(f"    state {nid(n.key)} <<choice>>")
+            nid[n.key] = choice_ids[n.key]
+            lines.append(f"    state {nid[n.key]} <<choice>>")
         else:
-            lines.append(f'    state "{mermaid_label(n.label, WIDTH_STATE)}" as {nid(n.key)}')
+            nid[n.key] = ids[n.key]
+            lines.append(f'    state "{mermaid_label(n.label, WIDTH_STATE)}" as {nid[n.key]}')
     for e in graph.edges:
         text = f" : {mermaid_label(e.label, WIDTH_EDGE)}" if e.label else ""
-        lines.append(f"    {nid(e.src)} --> {nid(e.dst)}{text}")
-    failed = [nid(n.key) for n in graph.nodes if n.failure]
+        lines.append(f"    {nid[e.src]} --> {nid[e.dst]}{text}")
+    failed = [nid[n.key] for n in graph.nodes if n.failure]
     if failed:
         lines.append(f"    classDef failure {FAILURE_STYLE}")
         lines.append(f"    class {','.join(failed)} failure")

@@ -15,6 +15,7 @@ Templates get ``flow`` (the model), ``page`` (the data below, author text unesca
 ``site`` (the ``context`` given to :func:`render_page`; templates must not require any
 key of it) and the escaping filters of :mod:`flowdoc.escape`: ``md`` (inline text),
 ``heading`` (a heading's text), ``cell`` (table cell), ``code``/``code_cell`` (code spans),
+``code_cells`` (a list as code cells joined by commas),
 ``link`` (``text|link(url)``: a link, or only the text when the URL is not http(s) or
 relative), ``url`` (link destination), ``html``/``attr`` and ``duration``.
 
@@ -38,6 +39,7 @@ from . import diagram as D
 from . import filters as F
 from . import labels as L
 from . import mermaid as M
+from .once import one_page
 from .sandbox import TemplateSandbox, render_template
 
 PACKAGE_TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -191,6 +193,11 @@ def _poll_words(flow: Flow, t) -> str:
 
 
 def build_page_data(flow: Flow, changelog: list[dict] | None = None) -> PageData:
+    with one_page(flow):
+        return _build_page_data(flow, changelog)
+
+
+def _build_page_data(flow: Flow, changelog: list[dict] | None) -> PageData:
     actors = flow.actors
     states = flow.state_map
 
@@ -344,7 +351,7 @@ def _deprecation(flow: Flow) -> dict | None:
 
 def _next_handoff(flow: Flow, handoffs: list[dict]) -> dict | None:
     """The handoff of the state the happy path ends in (else the first one): what happens next."""
-    happy = flow.happy_path()
+    happy = L.happy_path(flow)
     end = happy[-1].to if happy else None
     return next((h for h in handoffs if h["state"] == end), handoffs[0] if handoffs else None)
 
@@ -401,13 +408,15 @@ def _cached_env(templates_dir: str | None, signature: tuple) -> TemplateSandbox:
         # changes its signature (names, sizes, times), which makes a new environment
         auto_reload=False,
     )
+    env.add_data_classes(PageData, Step, GuardRow, FailureRow, TroubleRow)
     env.filters.update(
         md=F.md_prose,
         heading=escape.md_heading,
         link=escape.md_link,
-        cell=lambda v: escape.md_cell(v) if v not in (None, "") else "—",
+        cell=F.cell,
         code=escape.md_code,
-        code_cell=lambda v: escape.md_code_cell(v) if v not in (None, "") else "—",
+        code_cell=F.code_cell,
+        code_cells=F.code_cells,
         url=escape.md_url,
         html=escape.html_text,
         attr=escape.html_attr,

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from ..model.flow import Flow, Transition
+from .labels import happy_path
 
 
 @dataclass
@@ -51,7 +52,7 @@ def _words(text: str) -> str:
 
 
 def find_routes(flow: Flow) -> Routes:
-    happy = flow.happy_path()
+    happy = happy_path(flow)
     routes = Routes(happy)
     if happy:
         states = {t.from_ for t in happy} | {happy[-1].to}
