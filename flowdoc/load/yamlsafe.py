@@ -28,7 +28,7 @@ whatever the input's depth.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -154,23 +154,26 @@ def _short_tag(tag: str) -> str:
     return "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
 
 
-class _Frame:
-    __slots__ = ("anchor", "flow", "key", "key_mark", "keys_seen", "kind", "path", "plain_key", "size", "value")
+_NO_KEY = object()  # an open mapping's key while its next key is awaited
 
-    def __init__(self, kind: str, value: Any, path: Path, anchor: str | None, flow: bool = False):
-        self.kind = kind
+
+class _Frame:
+    """An open mapping (``keys_seen`` a dict) or sequence (``keys_seen`` None), linked to the one it is in."""
+
+    __slots__ = ("anchor", "flow", "key", "key_mark", "keys_seen", "parent", "path", "plain_key", "size", "value")
+
+    def __init__(self, value: Any, parent: _Frame | None, anchor: str | None, path: Path, flow: bool):
+        is_map = isinstance(value, dict)
         self.value = value
-        self.path = path
-        self.key: Any = _NO_KEY
-        self.key_mark: Pos | None = None
-        self.keys_seen: dict[str, Pos] = {}
+        self.key: Any = _NO_KEY if is_map else None  # a sequence's key is never _NO_KEY
+        self.keys_seen: dict[str, Any] | None = {} if is_map else None  # key -> the mark of its first place
+        self.key_mark: Any = None  # the mark of the key whose value comes next
+        self.parent = parent
         self.anchor = anchor
         self.size = 1
-        self.flow = flow  # written {...}
+        self.path = path  # with positions only: where the value stands
+        self.flow = flow  # a mapping written {...}, with positions only
         self.plain_key: str | None = None  # the key whose value, just read, was an unquoted scalar
-
-
-_NO_KEY = object()
 
 
 class _Builder:
@@ -298,18 +301,27 @@ class _Builder:
         return False
 
 
-_NODE_EVENTS = (yaml.ScalarEvent, yaml.AliasEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent)
-_END_EVENTS = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+#: plain scalars that are null or a boolean (YAML 1.2 core schema)
+_PLAIN_CONSTANTS: dict[str, Any] = {**dict.fromkeys(_NULL), **dict.fromkeys(_TRUE, True), **dict.fromkeys(_FALSE, False)}
+#: a plain scalar starting so may be a number (``_Builder._plain`` decides) ...
+_NUMBER_START = frozenset("0123456789+-.")
+#: ... and one starting so, if short, a YAML 1.1 boolean (y, no, on, off, ...; a trailing newline counted)
+_WORD_START = frozenset("yYnNoO")
 
 
 class _EventReader:
-    """One pass over libyaml's events with an explicit stack of open mappings and sequences."""
+    """One pass over libyaml's events, with an explicit stack of open mappings and sequences.
+
+    One handler per kind of event; the common ones (a key, a plain or quoted value, a mapping or a
+    sequence opening or closing) take a few steps each. With ``positions`` each value is placed
+    (:meth:`place`) before its handler runs."""
 
     def __init__(self, diags: DiagnosticList, positions: bool = True):
         self.diags = diags
         self.positions = positions  # False: no position recorded (the map reads them later, if asked)
         self.b = _Builder(diags)
-        self.stack: list[_Frame] = []
+        self.top: _Frame | None = None  # the innermost open mapping or sequence
+        self.depth = 0
         self.root: Any = None
         self.have_root = False
         self.docs = 0
@@ -318,130 +330,179 @@ class _EventReader:
         """Build the document; raises :class:`YamlError` (diagnostics added) when it cannot."""
         parser = _Loader(text)
         next_event = parser.get_event  # the parser's own loop: yaml.parse adds a generator and a check per event
+        on = self.handlers()
         try:
             while (ev := next_event()) is not None:
-                cls = type(ev)
-                if cls in _NODE_EVENTS:
-                    self.node(ev, cls)
-                elif cls in _END_EVENTS:
-                    self.end()
-                elif cls is yaml.DocumentStartEvent and not self.document(ev):
+                handler = on.get(type(ev))
+                if handler is not None and handler(ev) is False:
                     break
         finally:
             parser.dispose()
 
-    def node(self, ev: Any, cls: type) -> None:
-        """A scalar, an alias or the start of a mapping or sequence: a key, or a value at its path."""
-        pos = _pos(ev.start_mark)
-        parent = self.stack[-1] if self.stack else None
-        if parent is not None and parent.kind == "map" and parent.key is _NO_KEY:
-            self.key(parent, ev, cls, pos)
-            return
-        if parent is None or not self.positions:
-            path: Path = ()
-        elif parent.kind == "map":
-            path = parent.path + (parent.key,)
-            self.b.source.keys[path] = parent.key_mark  # type: ignore[assignment]
-        else:
-            path = parent.path + (len(parent.value),)
+    def handlers(self) -> dict[type, Callable[[Any], Any]]:
+        """The handler of each kind of event (the others: stream start and end, document end)."""
+        scalar: Callable[[Any], None] = self.scalar
+        alias: Callable[[Any], None] = self.alias
+        start: Callable[[Any], None] = self.start
         if self.positions:
-            self.b.source.values[path] = pos
-        plain = False
-        if cls is yaml.ScalarEvent:
-            value, size = self.scalar(ev, pos)
-            plain = not ev.style and bool(ev.value)
-        elif cls is yaml.AliasEvent:
-            value, size = self.alias(ev, pos)
-        else:
-            self.start(ev, cls, path, pos)
-            return
-        self.attach(parent, value, size, plain)
+            scalar, alias, start = self.placed(self.scalar), self.placed(self.alias), self.placed(self.start)
+        return {yaml.ScalarEvent: scalar, yaml.AliasEvent: alias, yaml.MappingStartEvent: start,
+                yaml.SequenceStartEvent: start, yaml.MappingEndEvent: self.end, yaml.SequenceEndEvent: self.end,
+                yaml.DocumentStartEvent: self.document}
 
-    def key(self, parent: _Frame, ev: Any, cls: type, pos: Pos) -> None:
+    def placed(self, handler: Callable[[Any, Path], None]) -> Callable[[Any], None]:
+        def run(ev: Any) -> None:
+            handler(ev, self.place(ev))
+        return run
+
+    def place(self, ev: Any) -> Path:
+        """Record where a value stands, and the key that names it; a key is placed with its value."""
+        top = self.top
+        if top is None:
+            path: Path = ()
+        elif top.key is _NO_KEY:  # a key (or a mapping, sequence or alias where a key must be)
+            return ()
+        elif top.keys_seen is not None:
+            path = top.path + (top.key,)
+            self.b.source.keys[path] = _pos(top.key_mark)
+        else:
+            path = top.path + (len(top.value),)
+        self.b.source.values[path] = _pos(ev.start_mark)
+        return path
+
+    def scalar(self, ev: Any, path: Path = ()) -> None:
+        """A key, or a value: plain scalars in the core schema, quoted ones text, tagged ones by their tag."""
+        top, text = self.top, ev.value
+        if top is not None and top.key is _NO_KEY:
+            if ev.tag or top.plain_key is not None or text in top.keys_seen:  # type: ignore[operator]
+                self.key(top, ev)
+            else:  # key, inline: a plain key said once
+                top.keys_seen[text] = top.key_mark = ev.start_mark  # type: ignore[index]
+                top.key = text
+            return
+        b = self.b
+        if ev.tag:
+            value = b.scalar(ev, _pos(ev.start_mark))
+        elif ev.style:
+            value = text
+        elif text in _PLAIN_CONSTANTS:
+            value = _PLAIN_CONSTANTS[text]
+        elif text[0] in _NUMBER_START or (text[0] in _WORD_START and len(text) < 5):
+            value = b._plain(text, _pos(ev.start_mark))
+        else:  # most values: no rule of _plain reads a text starting so as other than a string
+            value = text
+        if ev.anchor:
+            b.anchors[ev.anchor] = (value, 1)
+        b.total += 1
+        if b.total > MAX_NODES:
+            self.too_large(ev)
+        if top is None or top.flow:
+            self.put(top, value, 1, not ev.style and bool(text))
+        elif top.keys_seen is not None:  # put, inline: most values are scalars in a block mapping
+            top.value[top.key] = value
+            top.key = _NO_KEY
+            top.size += 1
+        else:
+            top.value.append(value)
+            top.size += 1
+
+    def key(self, top: _Frame, ev: Any) -> None:
+        """A mapping's key: a scalar, said once."""
         diags = self.diags
-        if cls is not yaml.ScalarEvent:
-            diags.add("yaml-key", "a mapping key must be a plain value, not a list, mapping or alias", pos)
+        if type(ev) is not yaml.ScalarEvent:
+            diags.add("yaml-key", "a mapping key must be a plain value, not a list, mapping or alias",
+                      _pos(ev.start_mark))
             raise YamlError()
-        key = ev.value
+        key, mark, seen = ev.value, ev.start_mark, top.keys_seen
         if ev.tag and ev.tag != "!" and ev.tag not in _ALLOWED_TAGS:
-            diags.add("yaml-tag", f"the tag {quote(_short_tag(ev.tag))} is not allowed on a key", pos)
-        if key in parent.keys_seen:
-            first = parent.keys_seen[key]
+            diags.add("yaml-tag", f"the tag {quote(_short_tag(ev.tag))} is not allowed on a key", _pos(mark))
+        if key in seen:  # type: ignore[operator]
             diags.add(
                 "duplicate-key",
-                f"duplicate key {quote(key)} (first defined at line {first[0]})",
-                pos,
+                f"duplicate key {quote(key)} (first defined at line {seen[key].line + 1})",  # type: ignore[index]
+                _pos(mark),
                 help="YAML keeps only the last value silently; remove or rename one of them",
             )
         else:
-            parent.keys_seen[key] = pos
-        parent.key = key
-        parent.key_mark = pos
-        if parent.plain_key is not None:  # a key after an unquoted value in {...}: a comma may have cut it
-            self.b.source.after_plain[parent.path + (key,)] = parent.plain_key
+            seen[key] = mark  # type: ignore[index]
+        top.key = key
+        top.key_mark = mark
+        if top.plain_key is not None:  # a key after an unquoted value in {...}: a comma may have cut it
+            self.b.source.after_plain[top.path + (key,)] = top.plain_key
 
-    def scalar(self, ev: Any, pos: Pos) -> tuple[Any, int]:
-        b = self.b
-        value = b.scalar(ev, pos)
-        if ev.anchor:
-            b.anchors[ev.anchor] = (value, 1)
-        if not b.count(1, pos):
-            raise YamlError()
-        return value, 1
-
-    def alias(self, ev: Any, pos: Pos) -> tuple[Any, int]:
-        b = self.b
+    def alias(self, ev: Any, path: Path = ()) -> None:
+        """An alias: the anchored value again, counted as often as it is repeated."""
+        top, b = self.top, self.b
+        if top is not None and top.key is _NO_KEY:
+            self.key(top, ev)  # raises: an alias is no key
         if ev.anchor not in b.anchors:
-            self.diags.add("yaml-syntax", f"unknown alias {quote('*' + ev.anchor)}", pos)
+            self.diags.add("yaml-syntax", f"unknown alias {quote('*' + ev.anchor)}", _pos(ev.start_mark))
             raise YamlError()
         value, size = b.anchors[ev.anchor]
         b.aliased += size
-        if not b.count(size, pos):
+        if not b.count(size, _pos(ev.start_mark)):
             raise YamlError()
-        return value, size
+        self.put(top, value, size, False)
 
-    def start(self, ev: Any, cls: type, path: Path, pos: Pos) -> None:
+    def start(self, ev: Any, path: Path = ()) -> None:
         """A mapping or sequence opens: push its frame."""
-        if len(self.stack) >= MAX_DEPTH:
+        top = self.top
+        if top is not None and top.key is _NO_KEY:
+            self.key(top, ev)  # raises: a mapping or sequence is no key
+        if self.depth >= MAX_DEPTH:
             self.diags.add(
                 "yaml-too-deep",
                 f"the document nests deeper than {MAX_DEPTH} levels",
-                pos,
+                _pos(ev.start_mark),
                 help="flatten the structure; flow files need only a few levels",
             )
             raise YamlError()
-        if ev.tag and ev.tag != "!" and ev.tag not in _ALLOWED_TAGS:
+        tag = ev.tag
+        if tag and tag != "!" and tag not in _ALLOWED_TAGS:
             self.diags.add(
                 "yaml-tag",
-                f"the tag {quote(_short_tag(ev.tag))} is not allowed; flowdoc never constructs objects from tags",
-                pos,
+                f"the tag {quote(_short_tag(tag))} is not allowed; flowdoc never constructs objects from tags",
+                _pos(ev.start_mark),
                 help="remove the tag",
             )
-        kind = "map" if cls is yaml.MappingStartEvent else "seq"
-        self.stack.append(_Frame(kind, {} if kind == "map" else [], path, ev.anchor,
-                                 kind == "map" and bool(ev.flow_style)))
-        if not self.b.count(1, pos):
-            raise YamlError()
+        if type(ev) is yaml.MappingStartEvent:
+            self.top = _Frame({}, top, ev.anchor, path, self.positions and bool(ev.flow_style))
+        else:
+            self.top = _Frame([], top, ev.anchor, path, False)
+        self.depth += 1
+        b = self.b
+        b.total += 1
+        if b.total > MAX_NODES:
+            self.too_large(ev)
 
-    def end(self) -> None:
-        """A mapping or sequence closes: pop its frame and attach its value."""
-        frame = self.stack.pop()
+    def end(self, ev: Any) -> None:
+        """A mapping or sequence closes: pop its frame and put its value in place."""
+        frame = self.top
+        assert frame is not None  # libyaml pairs every end with its start
+        self.top = frame.parent
+        self.depth -= 1
         if frame.anchor:
             self.b.anchors[frame.anchor] = (frame.value, frame.size)
-        self.attach(self.stack[-1] if self.stack else None, frame.value, frame.size)
+        self.put(frame.parent, frame.value, frame.size, False)
 
-    def attach(self, parent: _Frame | None, value: Any, size: int, plain: bool = False) -> None:
+    def put(self, top: _Frame | None, value: Any, size: int, plain: bool) -> None:
         """A value under its parent; ``plain``: an unquoted, non-empty scalar (noted in {...}, see :meth:`key`)."""
-        if parent is None:
+        if top is None:
             self.root, self.have_root = value, True
-        elif parent.kind == "map":
-            parent.value[parent.key] = value
-            parent.plain_key = parent.key if plain and parent.flow else None
-            parent.key = _NO_KEY
-            parent.size += size
+        elif top.keys_seen is not None:
+            top.value[top.key] = value
+            if top.flow:
+                top.plain_key = top.key if plain else None
+            top.key = _NO_KEY
+            top.size += size
         else:
-            parent.value.append(value)
-            parent.size += size
+            top.value.append(value)
+            top.size += size
+
+    def too_large(self, ev: Any) -> None:
+        """The document holds more than MAX_NODES values: reported (once), and the reading stops."""
+        self.b.count(0, _pos(ev.start_mark))
+        raise YamlError()
 
     def document(self, ev: Any) -> bool:
         """A document starts; False (reported) at the second one."""
