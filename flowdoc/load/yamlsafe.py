@@ -309,6 +309,14 @@ _NUMBER_START = frozenset("0123456789+-.")
 _WORD_START = frozenset("yYnNoO")
 
 
+class _SecondDocument(Exception):
+    """A second document starts: the reading stops there (the first one is kept)."""
+
+
+def _ignore(ev: Any) -> None:
+    """Stream start and end, document end: nothing to do."""
+
+
 class _EventReader:
     """One pass over libyaml's events, with an explicit stack of open mappings and sequences.
 
@@ -333,9 +341,9 @@ class _EventReader:
         on = self.handlers()
         try:
             while (ev := next_event()) is not None:
-                handler = on.get(type(ev))
-                if handler is not None and handler(ev) is False:
-                    break
+                on[type(ev)](ev)
+        except _SecondDocument:
+            pass
         finally:
             parser.dispose()
 
@@ -348,7 +356,8 @@ class _EventReader:
             scalar, alias, start = self.placed(self.scalar), self.placed(self.alias), self.placed(self.start)
         return {yaml.ScalarEvent: scalar, yaml.AliasEvent: alias, yaml.MappingStartEvent: start,
                 yaml.SequenceStartEvent: start, yaml.MappingEndEvent: self.end, yaml.SequenceEndEvent: self.end,
-                yaml.DocumentStartEvent: self.document}
+                yaml.DocumentStartEvent: self.document, yaml.DocumentEndEvent: _ignore,
+                yaml.StreamStartEvent: _ignore, yaml.StreamEndEvent: _ignore}
 
     def placed(self, handler: Callable[[Any, Path], None]) -> Callable[[Any], None]:
         def run(ev: Any) -> None:
@@ -504,8 +513,8 @@ class _EventReader:
         self.b.count(0, _pos(ev.start_mark))
         raise YamlError()
 
-    def document(self, ev: Any) -> bool:
-        """A document starts; False (reported) at the second one."""
+    def document(self, ev: Any) -> None:
+        """A document starts; the reading stops (reported) at the second one."""
         self.docs += 1
         if self.docs > 1:
             self.diags.add(
@@ -514,8 +523,7 @@ class _EventReader:
                 _pos(ev.start_mark),
                 help="put each flow in its own file, or remove the '---' separator",
             )
-            return False
-        return True
+            raise _SecondDocument()
 
 
 def parse_yaml(text: str, diags: DiagnosticList, *, positions: bool = True) -> tuple[Any, SourceMap]:

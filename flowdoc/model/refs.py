@@ -28,7 +28,19 @@ Path = tuple[Any, ...]
 
 #: each model class's fields: attribute name -> (its place in the declaration, its YAML key)
 _FIELDS: dict[type[BaseModel], dict[str, tuple[int, str]]] = {}
-_CONTAINERS = (BaseModel, dict, list, tuple)
+#: what the walk does with a value of each type met (a type is looked at once: a model class's
+#: isinstance goes through its ABC metaclass, the slowest step of a walk otherwise)
+_TEXT, _MODEL, _MAPPING, _LIST, _LEAF = 1, 2, 3, 4, 5
+_KINDS: dict[type, int] = {}
+
+
+def _kind(cls: type) -> int:
+    kind = _KINDS.get(cls)
+    if kind is None:
+        kind = _KINDS[cls] = (_TEXT if issubclass(cls, str) else _MODEL if issubclass(cls, BaseModel)
+                              else _MAPPING if issubclass(cls, dict) else _LIST if issubclass(cls, (list, tuple))
+                              else _LEAF)
+    return kind
 
 
 def _fields(cls: type[BaseModel]) -> dict[str, tuple[int, str]]:
@@ -38,15 +50,15 @@ def _fields(cls: type[BaseModel]) -> dict[str, tuple[int, str]]:
     return fields
 
 
-def _children(obj: Any) -> list[tuple[Any, Any]]:
+def _children(obj: Any, kind: int) -> list[tuple[Any, Any]]:
     """(the key or index under which each child stands, the child) of a model, mapping or list."""
-    if isinstance(obj, BaseModel):
+    if kind == _MODEL:
         fields_set, fields, values = obj.model_fields_set, _fields(type(obj)), obj.__dict__
         out = [(fields[name][1], values[name]) for name in sorted(fields_set, key=fields.__getitem__)]
         if isinstance(obj, Request) and obj.sends_client_credentials:
             out += [("auth", getattr(obj, name)) for name in ("client_id", "client_secret") if name not in fields_set]
         return out
-    if isinstance(obj, dict):
+    if kind == _MAPPING:
         return list(obj.items())
     return list(enumerate(obj))
 
@@ -57,21 +69,24 @@ def walk_strings(obj: Any, path: Path = (), needle: str | None = None) -> Iterat
 
     Iterative: a stack of the open containers' children, each with the path of its container; the
     path of a value is made for the strings yielded and the containers only."""
-    if isinstance(obj, str):
+    kind = _kind(type(obj))
+    if kind == _TEXT:
         if needle is None or needle in obj:
             yield path, obj
         return
-    if not isinstance(obj, _CONTAINERS):
+    if kind == _LEAF:
         return
-    stack: list[tuple[Path, Iterator[tuple[Any, Any]]]] = [(path, iter(_children(obj)))]
+    stack: list[tuple[Path, Iterator[tuple[Any, Any]]]] = [(path, iter(_children(obj, kind)))]
+    kinds = _KINDS
     while stack:
         where, children = stack[-1]
         for key, value in children:
-            if isinstance(value, str):
+            kind = kinds.get(type(value)) or _kind(type(value))
+            if kind == _TEXT:
                 if needle is None or needle in value:
                     yield where + (key,), value
-            elif isinstance(value, _CONTAINERS):
-                stack.append((where + (key,), iter(_children(value))))
+            elif kind != _LEAF:
+                stack.append((where + (key,), iter(_children(value, kind))))
                 break
         else:
             stack.pop()
