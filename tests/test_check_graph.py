@@ -391,3 +391,36 @@ def test_a_capture_of_a_duplicated_transition_id():
     assert graph.reaches_around("start", "done", "use") is True  # the twin goes around it
     assert graph.reaches_around("mid", "done", "use") is False  # from mid, only 'use' leads on
     assert graph.reaches_around("start", "done", "get_token") is False  # duplicated: not answered
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 8).flatmap(lambda n: st.tuples(
+    st.just(n),
+    st.lists(st.tuples(st.integers(0, 5), st.integers(0, n - 1), st.integers(0, n - 1), st.booleans()), max_size=14))))
+def test_a_small_graph_searched_answers_as_the_dominators_do(graph):
+    """Graph.reaches_around searches a graph of few edges (SMALL_GRAPH) and asks the dominators of a
+    larger one: both say alike whether a path avoids a transition (ids used twice, failure edges)."""
+    from types import SimpleNamespace
+
+    import flowdoc.check.graph as graph_module
+
+    n, edges = graph
+    transitions = []
+    for k, (tid, a, b, failure) in enumerate(edges):
+        if failure and transitions:  # a failure branch of the transition before, to b
+            transitions[-1].failures.append(SimpleNamespace(id=f"f{k}", to=f"s{b}"))
+        else:
+            transitions.append(SimpleNamespace(id=f"t{tid}", from_=f"s{a}", to=f"s{b}", failures=[]))
+    flow = SimpleNamespace(transitions=transitions)
+    states, tids = [f"s{i}" for i in range(n)] + ["nowhere"], [f"t{i}" for i in range(6)]
+    searched = Graph(flow)  # type: ignore[arg-type]
+    assert len(searched.edges) <= graph_module.SMALL_GRAPH
+    small = graph_module.SMALL_GRAPH
+    try:
+        graph_module.SMALL_GRAPH = -1
+        dominated = Graph(flow)  # type: ignore[arg-type]
+        expected = {(s, t, x): dominated.reaches_around(s, t, x) for s in states[:n] for t in states for x in tids}
+    finally:
+        graph_module.SMALL_GRAPH = small
+    for (s, t, x), want in expected.items():
+        assert searched.reaches_around(s, t, x) == want, (edges, s, t, x)

@@ -356,3 +356,14 @@ def test_a_huge_file_behind_a_symlink_is_not_read_whole(tmp_path):
     flow, diags = read_flow(tmp_path / "x.yaml")
     assert flow is None and [d.code for d in diags.items] == ["file-too-large"]
     assert "8192.0 MiB" in diags.items[0].message
+
+
+@pytest.mark.parametrize("key", ["list", "str", "dict", "int", "none", "function-after"])
+def test_an_unknown_key_named_like_a_type_is_reported_not_raised(key):
+    """pydantic names union members and validators in an error's location (str, list, function-after);
+    an unknown key spelt so is still the key written, at any depth."""
+    flow, diags = read_flow_text(f"id: x\ntitle: t\n{key}: 1\nactors:\n  a: {{name: A, kind: client, {key}: 2}}\n",
+                                 "t.yaml")
+    assert flow is None
+    found = sorted((d.line, d.col, d.message) for d in diags.items if d.code == "unknown-key")
+    assert found == [(3, 1, f"unknown key '{key}' in the flow"), (5, 30, f"unknown key '{key}' in actors.a")]

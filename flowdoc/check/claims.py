@@ -92,6 +92,8 @@ def _key_params(flow: Flow, i: int, req: Request, diags: DiagnosticList) -> None
 
 
 def _optional(flow: Flow, i: int, req: Request, diags: DiagnosticList) -> None:
+    if not req.optional:  # nothing to look up
+        return
     known = documented_params(req)
     for k, name in enumerate(req.optional):
         if name.lower() not in known and not sent_at_runtime(req):

@@ -47,6 +47,8 @@ class Hints:
 
 
 HINT_BUDGET = 100_000
+#: up to this many edges, whether a path avoids a transition is answered by a search (see Graph.reaches_around)
+SMALL_GRAPH = 64
 
 
 class Graph:
@@ -61,6 +63,8 @@ class Graph:
             for f in t.failures:
                 self.edges.append((f"{t.id}/{f.id}", t.from_, f.to or t.from_, None))
         self._dom: tuple[str, tuple[dict[tuple[str, str], int], Dominance]] | None = None
+        self._once: set[str] | None = None  # the transition ids used once
+        self._around: dict[tuple[str, str], set[str]] = {}  # (start, transition) -> states reached around it
         self.out: dict[str, list[tuple[str, str, str | None]]] = defaultdict(list)
         for eid, a, b, tid in self.edges:
             self.out[a].append((eid, b, tid))
@@ -72,7 +76,12 @@ class Graph:
         transition split into a node of its own (a -> [t] -> b): ``target`` is reached around
         ``t`` unless [t] dominates it. O(1) a question after one near-linear build per start.
         A transition id used twice (already an error) is never reported here.
+
+        A graph of at most :data:`SMALL_GRAPH` edges is searched instead (each question once): a
+        search of so few edges costs less than the dominators' build.
         """
+        if len(self.edges) <= SMALL_GRAPH:
+            return self._search_around(start, target, transition)
         if self._dom is None or self._dom[0] != start:
             self._dom = (start, self._dominance(start))
         _start, (index, dom) = self._dom
@@ -80,6 +89,18 @@ class Graph:
         if node is None or t_node is None:
             return False
         return dom.reachable(node) and not dom.dominates(t_node, node)
+
+    def _search_around(self, start: str, target: str, transition: str) -> bool:
+        """:meth:`reaches_around` by a search of the graph without ``transition``'s edge."""
+        if self._once is None:
+            self._once = {tid for tid, n in Counter(tid for *_e, tid in self.edges if tid is not None).items() if n == 1}
+        if transition not in self._once:
+            return False
+        key = (start, transition)
+        reach = self._around.get(key)
+        if reach is None:
+            reach = self._around[key] = self.reachable(start, transition)
+        return target in reach
 
     def _dominance(self, start: str) -> tuple[dict[tuple[str, str], int], Dominance]:
         index: dict[tuple[str, str], int] = {}
@@ -370,12 +391,12 @@ class _RefCheck:
     def transition(self, i: int, t: Transition) -> None:
         flow, base = self.flow, ("transitions", i)
         for sub in ("request", "response", "wait"):
-            for path, text in walk_strings(getattr(t, sub), base + (sub,)):
+            for path, text in walk_strings(getattr(t, sub), base + (sub,), "${"):
                 self.text(path, text, t)
         for j, f in enumerate(t.failures):
-            for path, text in walk_strings(f.provoke, base + ("failures", j, "provoke")):
+            for path, text in walk_strings(f.provoke, base + ("failures", j, "provoke"), "${"):
                 self.text(path, text, t)
-            for path, text in walk_strings(f.response, base + ("failures", j, "response")):
+            for path, text in walk_strings(f.response, base + ("failures", j, "response"), "${"):
                 self.text(path, text, t)
             for name in f.provoke.inputs:
                 if name not in flow.inputs:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Callable, Iterable, Iterator
+from typing import BinaryIO, Callable, Iterable, Iterator
 
 from ..diagnostics import DiagnosticList
 from ..model.build import build_flow
@@ -109,13 +109,26 @@ def read_flow_text(text_or_bytes: str | bytes, file: str = "<string>") -> tuple[
     return flow, diags
 
 
+def _read_bounded(fh: BinaryIO) -> tuple[bytes, int]:
+    """A file's bytes, never more than the limit in memory whatever the file (at most MAX_BYTES + 1
+    read), and its size: the larger of what fstat says and what was read.
+
+    A file whose size fstat knows is read into a buffer of that size (a buffer of the limit would
+    cost more than a small flow's reading); one that grew meanwhile, or whose size is unknown (a
+    pipe, a file of /proc) is read on to the limit."""
+    known = os.fstat(fh.fileno()).st_size
+    data = fh.read(min(known, MAX_BYTES) + 1)
+    if known < len(data) <= MAX_BYTES:
+        data += fh.read(MAX_BYTES + 1 - len(data))
+    return data, max(known, len(data))
+
+
 def read_flow(path: str | os.PathLike[str]) -> tuple[Flow | None, DiagnosticList]:
     """Read one flow file. Returns the flow (None when invalid) and its diagnostics."""
     file = str(path)
     try:
-        with open(path, "rb") as fh:  # never more than the limit in memory, whatever the file
-            data = fh.read(MAX_BYTES + 1)
-            size = max(os.fstat(fh.fileno()).st_size, len(data))
+        with open(path, "rb") as fh:
+            data, size = _read_bounded(fh)
     except OSError as exc:
         diags = DiagnosticList(file)
         diags.add("io-error", f"cannot read the file: {exc.strerror or exc}")

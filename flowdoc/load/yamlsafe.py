@@ -27,8 +27,7 @@ whatever the input's depth.
 
 from __future__ import annotations
 
-import re
-from typing import Any
+from typing import Any, Callable
 
 import yaml
 
@@ -38,12 +37,20 @@ except ImportError:  # pragma: no cover - exercised only without libyaml
     from yaml import SafeLoader as _Loader  # type: ignore[assignment]
 
 from ..diagnostics import DiagnosticList, quote
+from .yamlscalar import (
+    _ALLOWED_TAGS,
+    _NUMBER_START,
+    _PLAIN_CONSTANTS,
+    _WORD_START,
+    MAX_INT_DIGITS as MAX_INT_DIGITS,  # a limit of this module (see its docstring)
+    Scalars,
+    _short_tag,
+)
 from .yamltext import Pos, YamlError, _pos, report_syntax
 
 MAX_DEPTH = 64
 MAX_NODES = 1_000_000  # values in all, aliases expanded (a 16,000-state flow holds about 300,000)
 MAX_ALIAS_NODES = 200_000  # values repeated by aliases
-MAX_INT_DIGITS = 100  # Python refuses int() of more than 4,300; no flow needs more than a few
 
 Path = tuple[Any, ...]
 
@@ -123,164 +130,39 @@ class SourceMap:
         return self.keys.get(path) or self.value(path)
 
 
-_CORE = "tag:yaml.org,2002:"
-_ALLOWED_TAGS = {_CORE + t for t in ("str", "int", "float", "bool", "null", "map", "seq")}
-
-_NULL = {"", "~", "null", "Null", "NULL"}
-_TRUE = {"true", "True", "TRUE"}
-_FALSE = {"false", "False", "FALSE"}
-_YAML11_BOOL = re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF)$")
-_INT = re.compile(r"^[-+]?(?:0|[1-9][0-9]*)$")
-_HEX = re.compile(r"^0x[0-9a-fA-F]+$")
-_OCT12 = re.compile(r"^0o[0-7]+$")
-_LEADING_ZERO = re.compile(r"^[-+]?0[0-9_]+$")
-_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)?$")
-_SPECIAL_FLOAT = {".inf": float("inf"), "+.inf": float("inf"), "-.inf": float("-inf"), ".nan": float("nan")}
-_TRAILING_ZERO = re.compile(r"\.[0-9]*0$")
-_SEXAGESIMAL = re.compile(r"^[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?$")
-#: the first characters of every text the rules of ``_Builder._plain`` after null and booleans read
-#: as other than a string: a YAML 1.1 boolean (y, n, on, off), a number, a special float (.inf)
-_NOT_TEXT_START = frozenset("yYnNoO0123456789+-.")
-
-
-_TAG_TYPES: dict[str, type | tuple[type, ...]] = {"int": int, "float": (int, float), "bool": bool}
-
-
-def _is_int(text: str) -> bool:
-    return bool(_INT.match(text) or _HEX.match(text) or _OCT12.match(text))
-
-
-def _short_tag(tag: str) -> str:
-    return "!!" + tag[len(_CORE):] if tag.startswith(_CORE) else tag
+_NO_KEY = object()  # an open mapping's key while its next key is awaited
 
 
 class _Frame:
-    __slots__ = ("anchor", "flow", "key", "key_mark", "keys_seen", "kind", "path", "plain_key", "size", "value")
+    """An open mapping (``keys_seen`` a dict) or sequence (``keys_seen`` None), linked to the one it is in."""
 
-    def __init__(self, kind: str, value: Any, path: Path, anchor: str | None, flow: bool = False):
-        self.kind = kind
+    __slots__ = ("anchor", "flow", "key", "key_mark", "keys_seen", "parent", "path", "plain_key", "size", "value")
+
+    def __init__(self, value: Any, parent: _Frame | None, anchor: str | None, path: Path, flow: bool):
+        is_map = isinstance(value, dict)
         self.value = value
-        self.path = path
-        self.key: Any = _NO_KEY
-        self.key_mark: Pos | None = None
-        self.keys_seen: dict[str, Pos] = {}
+        self.key: Any = _NO_KEY if is_map else None  # a sequence's key is never _NO_KEY
+        self.keys_seen: dict[str, Any] | None = {} if is_map else None  # key -> the mark of its first place
+        self.key_mark: Any = None  # the mark of the key whose value comes next
+        self.parent = parent
         self.anchor = anchor
         self.size = 1
-        self.flow = flow  # written {...}
+        self.path = path  # with positions only: where the value stands
+        self.flow = flow  # a mapping written {...}, with positions only
         self.plain_key: str | None = None  # the key whose value, just read, was an unquoted scalar
 
 
-_NO_KEY = object()
+class _Builder(Scalars):
+    """The scalars (:class:`~flowdoc.load.yamlscalar.Scalars`), the anchors, the source map and the size limits."""
 
-
-class _Builder:
     def __init__(self, diags: DiagnosticList):
-        self.diags = diags
+        super().__init__(diags)
         self.source = SourceMap()
         self.anchors: dict[str, tuple[Any, int]] = {}
         self.total = 0
         self.bomb_reported = False
         self.aliased = 0  # values that aliases repeat
 
-    # -- scalars -------------------------------------------------------------
-    def scalar(self, ev: Any, pos: Pos) -> Any:
-        text: str = ev.value
-        tag = ev.tag
-        if tag and tag != "!":
-            if tag not in _ALLOWED_TAGS:
-                self.diags.add(
-                    "yaml-tag",
-                    f"the tag {quote(_short_tag(tag))} is not allowed; flowdoc never constructs objects from tags",
-                    pos,
-                    help="remove the tag and write a plain value",
-                )
-                return text
-            return self._explicit(tag[len(_CORE):], text, pos)
-        if ev.style or tag == "!":  # quoted, literal or folded: always a string
-            return text
-        return self._plain(text, pos)
-
-    def _explicit(self, kind: str, text: str, pos: Pos) -> Any:
-        if kind == "str":
-            return text
-        if kind == "null":
-            return None
-        value = self._plain(text, pos, report=False)
-        want = _TAG_TYPES.get(kind)
-        if want is not None and (not isinstance(value, want) or (kind == "int" and isinstance(value, bool))):
-            if not (_is_int(text) and self._too_long(text, pos)):
-                self.diags.add("yaml-tag", f"{quote(text)} is not a valid !!{kind}", pos)
-            return text
-        return float(value) if kind == "float" else value
-
-    def _plain(self, text: str, pos: Pos, report: bool = True) -> Any:
-        if text in _NULL:
-            return None
-        if text in _TRUE:
-            return True
-        if text in _FALSE:
-            return False
-        if text[0] not in _NOT_TEXT_START:  # most values: no other rule below matches a text starting so
-            return text
-        if _YAML11_BOOL.match(text):
-            if report:
-                self.diags.add(
-                    "yaml-ambiguous",
-                    f"'{text}' is a boolean in YAML 1.1 but a string in YAML 1.2",
-                    pos,
-                    help=f'write true or false for a boolean, or quote it ("{text}") for text',
-                )
-            return text
-        if _is_int(text):
-            if self._too_long(text, pos, report):
-                return text
-            base = 16 if text.startswith("0x") else 8 if text.startswith("0o") else 10
-            return int(text[2:] if base != 10 else text, base)
-        if _LEADING_ZERO.match(text):
-            if report:
-                self.diags.add(
-                    "yaml-ambiguous",
-                    f"{quote(text)} is an octal number in YAML 1.1 but a decimal in YAML 1.2",
-                    pos,
-                    help=f"quote it for text, or write 0o{text.lstrip('+-0')[:20]} for an octal number",
-                )
-            return text
-        if _FLOAT.match(text):
-            if report and _TRAILING_ZERO.search(text.split("e")[0].split("E")[0]) and not text.endswith(".0"):
-                self.diags.add(
-                    "yaml-ambiguous",
-                    f"{quote(text)} is read as the number {float(text)!r}, which drops the trailing zero",
-                    pos,
-                    help="quote it if it is a version or other text",
-                )
-                return text
-            return float(text)
-        if text.lower() in _SPECIAL_FLOAT:
-            return _SPECIAL_FLOAT[text.lower()]
-        if _SEXAGESIMAL.match(text) and report:
-            self.diags.add(
-                "yaml-ambiguous",
-                f"{quote(text)} is a base-60 number in YAML 1.1 but a string in YAML 1.2",
-                pos,
-                help="quote it",
-            )
-        return text
-
-    def _too_long(self, text: str, pos: Pos, report: bool = True) -> bool:
-        """An integer of more than MAX_INT_DIGITS digits is reported (never converted)."""
-        digits = len(text.lstrip("+-")) - (2 if text[:2] in ("0x", "0o") else 0)
-        if digits <= MAX_INT_DIGITS:
-            return False
-        if report:
-            self.diags.add(
-                "number-too-long",
-                f"a number of {digits:,} digits; flowdoc reads numbers of at most {MAX_INT_DIGITS} digits",
-                pos,
-                help="quote it if it is text (an id, a code), or write a smaller number",
-            )
-        return True
-
-    # -- aliases -------------------------------------------------------------
     def count(self, n: int, pos: Pos) -> bool:
         """Count values; False (reported once) past either limit."""
         self.total += n
@@ -298,18 +180,27 @@ class _Builder:
         return False
 
 
-_NODE_EVENTS = (yaml.ScalarEvent, yaml.AliasEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent)
-_END_EVENTS = (yaml.MappingEndEvent, yaml.SequenceEndEvent)
+class _SecondDocument(Exception):
+    """A second document starts: the reading stops there (the first one is kept)."""
+
+
+def _ignore(ev: Any) -> None:
+    """Stream start and end, document end: nothing to do."""
 
 
 class _EventReader:
-    """One pass over libyaml's events with an explicit stack of open mappings and sequences."""
+    """One pass over libyaml's events, with an explicit stack of open mappings and sequences.
+
+    One handler per kind of event; the common ones (a key, a plain or quoted value, a mapping or a
+    sequence opening or closing) take a few steps each. With ``positions`` each value is placed
+    (:meth:`place`) before its handler runs."""
 
     def __init__(self, diags: DiagnosticList, positions: bool = True):
         self.diags = diags
         self.positions = positions  # False: no position recorded (the map reads them later, if asked)
         self.b = _Builder(diags)
-        self.stack: list[_Frame] = []
+        self.top: _Frame | None = None  # the innermost open mapping or sequence
+        self.depth = 0
         self.root: Any = None
         self.have_root = False
         self.docs = 0
@@ -318,133 +209,183 @@ class _EventReader:
         """Build the document; raises :class:`YamlError` (diagnostics added) when it cannot."""
         parser = _Loader(text)
         next_event = parser.get_event  # the parser's own loop: yaml.parse adds a generator and a check per event
+        on = self.handlers()
         try:
             while (ev := next_event()) is not None:
-                cls = type(ev)
-                if cls in _NODE_EVENTS:
-                    self.node(ev, cls)
-                elif cls in _END_EVENTS:
-                    self.end()
-                elif cls is yaml.DocumentStartEvent and not self.document(ev):
-                    break
+                on[type(ev)](ev)
+        except _SecondDocument:
+            pass
         finally:
             parser.dispose()
 
-    def node(self, ev: Any, cls: type) -> None:
-        """A scalar, an alias or the start of a mapping or sequence: a key, or a value at its path."""
-        pos = _pos(ev.start_mark)
-        parent = self.stack[-1] if self.stack else None
-        if parent is not None and parent.kind == "map" and parent.key is _NO_KEY:
-            self.key(parent, ev, cls, pos)
-            return
-        if parent is None or not self.positions:
-            path: Path = ()
-        elif parent.kind == "map":
-            path = parent.path + (parent.key,)
-            self.b.source.keys[path] = parent.key_mark  # type: ignore[assignment]
-        else:
-            path = parent.path + (len(parent.value),)
+    def handlers(self) -> dict[type, Callable[[Any], Any]]:
+        """The handler of each kind of event (the others: stream start and end, document end)."""
+        scalar: Callable[[Any], None] = self.scalar
+        alias: Callable[[Any], None] = self.alias
+        start: Callable[[Any], None] = self.start
         if self.positions:
-            self.b.source.values[path] = pos
-        plain = False
-        if cls is yaml.ScalarEvent:
-            value, size = self.scalar(ev, pos)
-            plain = not ev.style and bool(ev.value)
-        elif cls is yaml.AliasEvent:
-            value, size = self.alias(ev, pos)
-        else:
-            self.start(ev, cls, path, pos)
-            return
-        self.attach(parent, value, size, plain)
+            scalar, alias, start = self.placed(self.scalar), self.placed(self.alias), self.placed(self.start)
+        return {yaml.ScalarEvent: scalar, yaml.AliasEvent: alias, yaml.MappingStartEvent: start,
+                yaml.SequenceStartEvent: start, yaml.MappingEndEvent: self.end, yaml.SequenceEndEvent: self.end,
+                yaml.DocumentStartEvent: self.document, yaml.DocumentEndEvent: _ignore,
+                yaml.StreamStartEvent: _ignore, yaml.StreamEndEvent: _ignore}
 
-    def key(self, parent: _Frame, ev: Any, cls: type, pos: Pos) -> None:
+    def placed(self, handler: Callable[[Any, Path], None]) -> Callable[[Any], None]:
+        def run(ev: Any) -> None:
+            handler(ev, self.place(ev))
+        return run
+
+    def place(self, ev: Any) -> Path:
+        """Record where a value stands, and the key that names it; a key is placed with its value."""
+        top = self.top
+        if top is None:
+            path: Path = ()
+        elif top.key is _NO_KEY:  # a key (or a mapping, sequence or alias where a key must be)
+            return ()
+        elif top.keys_seen is not None:
+            path = top.path + (top.key,)
+            self.b.source.keys[path] = _pos(top.key_mark)
+        else:
+            path = top.path + (len(top.value),)
+        self.b.source.values[path] = _pos(ev.start_mark)
+        return path
+
+    def scalar(self, ev: Any, path: Path = ()) -> None:
+        """A key, or a value: plain scalars in the core schema, quoted ones text, tagged ones by their tag."""
+        top, text = self.top, ev.value
+        if top is not None and top.key is _NO_KEY:
+            if ev.tag or top.plain_key is not None or text in top.keys_seen:  # type: ignore[operator]
+                self.key(top, ev)
+            else:  # key, inline: a plain key said once
+                top.keys_seen[text] = top.key_mark = ev.start_mark  # type: ignore[index]
+                top.key = text
+            return
+        b = self.b
+        if ev.tag:
+            value = b.scalar(ev, _pos(ev.start_mark))
+        elif ev.style:
+            value = text
+        elif text in _PLAIN_CONSTANTS:
+            value = _PLAIN_CONSTANTS[text]
+        elif text[0] in _NUMBER_START or (text[0] in _WORD_START and len(text) < 5):
+            value = b._plain(text, _pos(ev.start_mark))
+        else:  # most values: no rule of Scalars._plain reads a text starting so as other than a string
+            value = text
+        if ev.anchor:
+            b.anchors[ev.anchor] = (value, 1)
+        b.total += 1
+        if b.total > MAX_NODES:
+            self.too_large(ev)
+        if top is None or top.flow:
+            self.put(top, value, 1, not ev.style and bool(text))
+        elif top.keys_seen is not None:  # put, inline: most values are scalars in a block mapping
+            top.value[top.key] = value
+            top.key = _NO_KEY
+            top.size += 1
+        else:
+            top.value.append(value)
+            top.size += 1
+
+    def key(self, top: _Frame, ev: Any) -> None:
+        """A mapping's key: a scalar, said once."""
         diags = self.diags
-        if cls is not yaml.ScalarEvent:
-            diags.add("yaml-key", "a mapping key must be a plain value, not a list, mapping or alias", pos)
+        if type(ev) is not yaml.ScalarEvent:
+            diags.add("yaml-key", "a mapping key must be a plain value, not a list, mapping or alias",
+                      _pos(ev.start_mark))
             raise YamlError()
-        key = ev.value
+        key, mark, seen = ev.value, ev.start_mark, top.keys_seen
         if ev.tag and ev.tag != "!" and ev.tag not in _ALLOWED_TAGS:
-            diags.add("yaml-tag", f"the tag {quote(_short_tag(ev.tag))} is not allowed on a key", pos)
-        if key in parent.keys_seen:
-            first = parent.keys_seen[key]
+            diags.add("yaml-tag", f"the tag {quote(_short_tag(ev.tag))} is not allowed on a key", _pos(mark))
+        if key in seen:  # type: ignore[operator]
             diags.add(
                 "duplicate-key",
-                f"duplicate key {quote(key)} (first defined at line {first[0]})",
-                pos,
+                f"duplicate key {quote(key)} (first defined at line {seen[key].line + 1})",  # type: ignore[index]
+                _pos(mark),
                 help="YAML keeps only the last value silently; remove or rename one of them",
             )
         else:
-            parent.keys_seen[key] = pos
-        parent.key = key
-        parent.key_mark = pos
-        if parent.plain_key is not None:  # a key after an unquoted value in {...}: a comma may have cut it
-            self.b.source.after_plain[parent.path + (key,)] = parent.plain_key
+            seen[key] = mark  # type: ignore[index]
+        top.key = key
+        top.key_mark = mark
+        if top.plain_key is not None:  # a key after an unquoted value in {...}: a comma may have cut it
+            self.b.source.after_plain[top.path + (key,)] = top.plain_key
 
-    def scalar(self, ev: Any, pos: Pos) -> tuple[Any, int]:
-        b = self.b
-        value = b.scalar(ev, pos)
-        if ev.anchor:
-            b.anchors[ev.anchor] = (value, 1)
-        if not b.count(1, pos):
-            raise YamlError()
-        return value, 1
-
-    def alias(self, ev: Any, pos: Pos) -> tuple[Any, int]:
-        b = self.b
+    def alias(self, ev: Any, path: Path = ()) -> None:
+        """An alias: the anchored value again, counted as often as it is repeated."""
+        top, b = self.top, self.b
+        if top is not None and top.key is _NO_KEY:
+            self.key(top, ev)  # raises: an alias is no key
         if ev.anchor not in b.anchors:
-            self.diags.add("yaml-syntax", f"unknown alias {quote('*' + ev.anchor)}", pos)
+            self.diags.add("yaml-syntax", f"unknown alias {quote('*' + ev.anchor)}", _pos(ev.start_mark))
             raise YamlError()
         value, size = b.anchors[ev.anchor]
         b.aliased += size
-        if not b.count(size, pos):
+        if not b.count(size, _pos(ev.start_mark)):
             raise YamlError()
-        return value, size
+        self.put(top, value, size, False)
 
-    def start(self, ev: Any, cls: type, path: Path, pos: Pos) -> None:
+    def start(self, ev: Any, path: Path = ()) -> None:
         """A mapping or sequence opens: push its frame."""
-        if len(self.stack) >= MAX_DEPTH:
+        top = self.top
+        if top is not None and top.key is _NO_KEY:
+            self.key(top, ev)  # raises: a mapping or sequence is no key
+        if self.depth >= MAX_DEPTH:
             self.diags.add(
                 "yaml-too-deep",
                 f"the document nests deeper than {MAX_DEPTH} levels",
-                pos,
+                _pos(ev.start_mark),
                 help="flatten the structure; flow files need only a few levels",
             )
             raise YamlError()
-        if ev.tag and ev.tag != "!" and ev.tag not in _ALLOWED_TAGS:
+        tag = ev.tag
+        if tag and tag != "!" and tag not in _ALLOWED_TAGS:
             self.diags.add(
                 "yaml-tag",
-                f"the tag {quote(_short_tag(ev.tag))} is not allowed; flowdoc never constructs objects from tags",
-                pos,
+                f"the tag {quote(_short_tag(tag))} is not allowed; flowdoc never constructs objects from tags",
+                _pos(ev.start_mark),
                 help="remove the tag",
             )
-        kind = "map" if cls is yaml.MappingStartEvent else "seq"
-        self.stack.append(_Frame(kind, {} if kind == "map" else [], path, ev.anchor,
-                                 kind == "map" and bool(ev.flow_style)))
-        if not self.b.count(1, pos):
-            raise YamlError()
+        if type(ev) is yaml.MappingStartEvent:
+            self.top = _Frame({}, top, ev.anchor, path, self.positions and bool(ev.flow_style))
+        else:
+            self.top = _Frame([], top, ev.anchor, path, False)
+        self.depth += 1
+        b = self.b
+        b.total += 1
+        if b.total > MAX_NODES:
+            self.too_large(ev)
 
-    def end(self) -> None:
-        """A mapping or sequence closes: pop its frame and attach its value."""
-        frame = self.stack.pop()
+    def end(self, ev: Any) -> None:
+        """A mapping or sequence closes: pop its frame and put its value in place."""
+        frame = self.top
+        assert frame is not None  # libyaml pairs every end with its start
+        self.top = frame.parent
+        self.depth -= 1
         if frame.anchor:
             self.b.anchors[frame.anchor] = (frame.value, frame.size)
-        self.attach(self.stack[-1] if self.stack else None, frame.value, frame.size)
+        self.put(frame.parent, frame.value, frame.size, False)
 
-    def attach(self, parent: _Frame | None, value: Any, size: int, plain: bool = False) -> None:
+    def put(self, top: _Frame | None, value: Any, size: int, plain: bool) -> None:
         """A value under its parent; ``plain``: an unquoted, non-empty scalar (noted in {...}, see :meth:`key`)."""
-        if parent is None:
+        if top is None:
             self.root, self.have_root = value, True
-        elif parent.kind == "map":
-            parent.value[parent.key] = value
-            parent.plain_key = parent.key if plain and parent.flow else None
-            parent.key = _NO_KEY
-            parent.size += size
+        elif top.keys_seen is not None:
+            top.value[top.key] = value
+            if top.flow:
+                top.plain_key = top.key if plain else None
+            top.key = _NO_KEY
+            top.size += size
         else:
-            parent.value.append(value)
-            parent.size += size
+            top.value.append(value)
+            top.size += size
 
-    def document(self, ev: Any) -> bool:
-        """A document starts; False (reported) at the second one."""
+    def too_large(self, ev: Any) -> None:
+        """The document holds more than MAX_NODES values: reported (once), and the reading stops."""
+        self.b.count(0, _pos(ev.start_mark))
+        raise YamlError()
+
+    def document(self, ev: Any) -> None:
+        """A document starts; the reading stops (reported) at the second one."""
         self.docs += 1
         if self.docs > 1:
             self.diags.add(
@@ -453,8 +394,7 @@ class _EventReader:
                 _pos(ev.start_mark),
                 help="put each flow in its own file, or remove the '---' separator",
             )
-            return False
-        return True
+            raise _SecondDocument()
 
 
 def parse_yaml(text: str, diags: DiagnosticList, *, positions: bool = True) -> tuple[Any, SourceMap]:

@@ -91,7 +91,8 @@ def decode(data: bytes, diags: DiagnosticList) -> str:
             help="save the file as UTF-8",
         )
         raise YamlError() from None
-    if not text.strip() or all(not ln.strip() or ln.lstrip().startswith("#") for ln in text.splitlines()):
+    if text.lstrip()[:1] in ("", "#") and all(not ln.strip() or ln.lstrip().startswith("#")
+                                              for ln in text.splitlines()):  # (every line break is a space)
         diags.add("empty-file", "the file is empty", help="start from an example in flows/")
         raise YamlError()
     return text

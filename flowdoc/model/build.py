@@ -61,7 +61,12 @@ def _is_model_name(name: str) -> bool:
 def _report(exc: ValidationError, source: Any, diags: DiagnosticList) -> None:
     errors = []
     for err in exc.errors(include_url=False):
-        loc, tagged = _clean_loc(tuple(err["loc"]))
+        raw = tuple(err["loc"])
+        if err["type"] == "extra_forbidden" and raw:  # the last part is the key written, whatever its name
+            loc, tagged = _clean_loc(raw[:-1])
+            loc += raw[-1:]
+        else:
+            loc, tagged = _clean_loc(raw)
         errors.append((loc, tagged, err))
     # A misspelled key shows up twice: as unknown, and its right spelling as missing.
     # Say it once, as the unknown key with its did-you-mean.

@@ -196,8 +196,10 @@ class Request(Base):
     def _check(self) -> "Request":
         if self.form is not None and self.json_body is not None:
             raise ValueError("a request has either 'form' or 'json', not both")
-        sent = self._named_here()
-        both = next((o for o in self.omit if o.lower() in sent), None)
+        both = None
+        if self.omit:  # what the request sends is gathered for the names it omits only
+            sent = self._named_here()
+            both = next((o for o in self.omit if o.lower() in sent), None)
         if both is not None:
             raise ValueError(f"the request sends {_quote(both)} and omits it; remove it from one of the two")
         if self.auth == "bearer" and not self.token:

@@ -87,6 +87,8 @@ def _scan_refs(value: str) -> Iterator[tuple[int, int, str | None]]:
 
 def iter_refs(value: str) -> Iterator[Ref]:
     """Yield the ``${...}`` references in a string; raise ExprError on bad ones."""
+    if "${" not in value:  # no reference, no escape, nothing unclosed
+        return
     rest, last = [], 0
     for start, end, inner in _scan_refs(value):
         rest.append(value[last:start])

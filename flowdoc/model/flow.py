@@ -313,7 +313,7 @@ class Flow(Base):
     @model_validator(mode="after")
     def _names(self) -> "Flow":
         for name, inp in self.inputs.items():
-            inp._name = name
+            inp.__pydantic_private__["_name"] = name  # type: ignore[index]  # as inp._name = name, minus the checks
         return self
 
     # ------------------------------------------------------------ lookups

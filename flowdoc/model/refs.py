@@ -26,31 +26,70 @@ __all__ = ["walk_strings", "walk_refs", "inputs_used", "input_names"]
 Path = tuple[Any, ...]
 
 
-def _children(obj: Any, path: Path) -> list[tuple[Path, Any]]:
-    if isinstance(obj, BaseModel):
-        fields_set = obj.model_fields_set
-        out = [(path + (fi.alias or name,), getattr(obj, name))
-               for name, fi in type(obj).model_fields.items() if name in fields_set]
+#: each model class's fields: attribute name -> (its place in the declaration, its YAML key)
+_FIELDS: dict[type[BaseModel], dict[str, tuple[int, str]]] = {}
+#: what the walk does with a value of each type met (a type is looked at once: a model class's
+#: isinstance goes through its ABC metaclass, the slowest step of a walk otherwise)
+_TEXT, _MODEL, _MAPPING, _LIST, _LEAF = 1, 2, 3, 4, 5
+_KINDS: dict[type, int] = {}
+
+
+def _kind(cls: type) -> int:
+    kind = _KINDS.get(cls)
+    if kind is None:
+        kind = _KINDS[cls] = (_TEXT if issubclass(cls, str) else _MODEL if issubclass(cls, BaseModel)
+                              else _MAPPING if issubclass(cls, dict) else _LIST if issubclass(cls, (list, tuple))
+                              else _LEAF)
+    return kind
+
+
+def _fields(cls: type[BaseModel]) -> dict[str, tuple[int, str]]:
+    fields = _FIELDS.get(cls)
+    if fields is None:
+        fields = _FIELDS[cls] = {name: (i, fi.alias or name) for i, (name, fi) in enumerate(cls.model_fields.items())}
+    return fields
+
+
+def _children(obj: Any, kind: int) -> list[tuple[Any, Any]]:
+    """(the key or index under which each child stands, the child) of a model, mapping or list."""
+    if kind == _MODEL:
+        fields_set, fields, values = obj.model_fields_set, _fields(type(obj)), obj.__dict__
+        out = [(fields[name][1], values[name]) for name in sorted(fields_set, key=fields.__getitem__)]
         if isinstance(obj, Request) and obj.sends_client_credentials:
-            out += [(path + ("auth",), getattr(obj, name))
-                    for name in ("client_id", "client_secret") if name not in fields_set]
+            out += [("auth", getattr(obj, name)) for name in ("client_id", "client_secret") if name not in fields_set]
         return out
-    if isinstance(obj, dict):
-        return [(path + (k,), v) for k, v in obj.items()]
-    if isinstance(obj, (list, tuple)):
-        return [(path + (i,), v) for i, v in enumerate(obj)]
-    return []
+    if kind == _MAPPING:
+        return list(obj.items())
+    return list(enumerate(obj))
 
 
-def walk_strings(obj: Any, path: Path = ()) -> Iterator[tuple[Path, str]]:
-    """Every string under ``obj`` (a model, dict, list or string), with its YAML path, in document order."""
-    stack: list[tuple[Path, Any]] = [(path, obj)]
+def walk_strings(obj: Any, path: Path = (), needle: str | None = None) -> Iterator[tuple[Path, str]]:
+    """Every string under ``obj`` (a model, dict, list or string), with its YAML path, in document order;
+    with ``needle``, only the strings that hold it.
+
+    Iterative: a stack of the open containers' children, each with the path of its container; the
+    path of a value is made for the strings yielded and the containers only."""
+    kind = _kind(type(obj))
+    if kind == _TEXT:
+        if needle is None or needle in obj:
+            yield path, obj
+        return
+    if kind == _LEAF:
+        return
+    stack: list[tuple[Path, Iterator[tuple[Any, Any]]]] = [(path, iter(_children(obj, kind)))]
+    kinds = _KINDS
     while stack:
-        where, value = stack.pop()
-        if isinstance(value, str):
-            yield where, value
+        where, children = stack[-1]
+        for key, value in children:
+            kind = kinds.get(type(value)) or _kind(type(value))
+            if kind == _TEXT:
+                if needle is None or needle in value:
+                    yield where + (key,), value
+            elif kind != _LEAF:
+                stack.append((where + (key,), iter(_children(value, kind))))
+                break
         else:
-            stack.extend(reversed(_children(value, where)))
+            stack.pop()
 
 
 OnError = Callable[[Path, ExprError], None]
@@ -62,8 +101,8 @@ def walk_refs(obj: Any, path: Path = (), on_error: OnError | None = None,
 
     A string that does not parse is passed to ``on_error`` (skipped when None); ``skip(path)`` True
     leaves a string out."""
-    for where, text in walk_strings(obj, path):
-        if "${" not in text or (skip is not None and skip(where)):
+    for where, text in walk_strings(obj, path, "${"):
+        if skip is not None and skip(where):
             continue
         try:
             refs = list(iter_refs(text))
