@@ -32,7 +32,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Mapping
+from typing import Any, Callable, Iterator, Mapping, Sequence
 
 from ..diagnostics import quote
 
@@ -107,12 +107,17 @@ def iter_refs(value: str) -> Iterator[Ref]:
 Resolver = Callable[[tuple[str, ...]], Any]
 
 
-def render(value: Any, resolve: Resolver) -> Any:
-    """Evaluate references in ``value`` (strings inside dicts and lists too)."""
+def _parsed(value: str) -> list[Ref]:
+    return list(iter_refs(value))
+
+
+def render(value: Any, resolve: Resolver, refs_of: Callable[[str], Sequence[Ref]] = _parsed) -> Any:
+    """Evaluate references in ``value`` (strings inside dicts and lists too). ``refs_of`` gives a
+    string's references (default: parsed each time; verify hands a cache of parsed strings)."""
     if isinstance(value, str):
         if "$" not in value:
             return value
-        refs = list(iter_refs(value))
+        refs = refs_of(value)
         if len(refs) == 1 and refs[0].start == 0 and refs[0].end == len(value):
             return resolve(refs[0].path)
         out, last = [], 0
@@ -124,9 +129,9 @@ def render(value: Any, resolve: Resolver) -> Any:
         out.append(value[last:])
         return "".join(out).replace("$${", "${")
     if isinstance(value, dict):
-        return {k: render(v, resolve) for k, v in value.items()}
+        return {k: render(v, resolve, refs_of) for k, v in value.items()}
     if isinstance(value, list):
-        return [render(v, resolve) for v in value]
+        return [render(v, resolve, refs_of) for v in value]
     return value
 
 

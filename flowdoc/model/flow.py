@@ -138,7 +138,8 @@ class Input(Base):
 
     @property
     def env_var(self) -> str:
-        return self.env or "FLOWDOC_" + re.sub(r"[^A-Za-z0-9]", "_", self._name).upper()
+        name = self.__pydantic_private__["_name"]  # type: ignore[index]  # as self._name, minus pydantic's lookup
+        return self.env or "FLOWDOC_" + re.sub(r"[^A-Za-z0-9]", "_", name).upper()
 
 
 class GenerateKind(str, Enum):

@@ -20,7 +20,7 @@ from typing import Any, Callable
 import httpx
 import pyotp
 
-from ..model.expr import ExprError, Ref, as_text, iter_refs
+from ..model.expr import ExprError, Ref, iter_refs, render
 from ..model.flow import Flow, GenerateKind, Generator, parse_duration
 from ._extract import StepData, step_value
 from ._inputs import InputSources
@@ -156,7 +156,7 @@ class FlowState:
         if isinstance(value, str) and "$" not in value:  # most of a request: nothing to resolve
             return value
         try:
-            return _render(value, self.resolver(overrides))
+            return render(value, self.resolver(overrides), _refs)
         except ExprError as exc:
             raise UsageProblem(str(exc)) from None
 
@@ -179,28 +179,6 @@ def _refs(value: str) -> tuple[Ref, ...]:
                 _TEMPLATES.clear()
             _TEMPLATES[value] = refs
     return refs
-
-
-def _render(value: Any, resolve: Callable[[tuple[str, ...]], Any]) -> Any:
-    """``flowdoc.model.expr.render``, each string parsed once (see :func:`_refs`)."""
-    if isinstance(value, str):
-        if "$" not in value:
-            return value
-        refs = _refs(value)
-        if len(refs) == 1 and refs[0].start == 0 and refs[0].end == len(value):
-            return resolve(refs[0].path)
-        out, last = [], 0
-        for ref in refs:
-            out.append(value[last:ref.start])
-            out.append(as_text(resolve(ref.path)))
-            last = ref.end
-        out.append(value[last:])
-        return "".join(out).replace("$${", "${")
-    if isinstance(value, dict):
-        return {k: _render(v, resolve) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_render(v, resolve) for v in value]
-    return value
 
 
 def _no_value(text: str) -> Any:
