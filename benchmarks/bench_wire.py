@@ -86,16 +86,24 @@ def _host_port(url: str) -> tuple[str, int]:
     return host, int(port)
 
 
-def measure(srv, env, copies: dict[int, Path], rounds: int) -> dict[str, float]:
-    """Median wall time of each command, rounds interleaved (every command once per round)."""
+def measure(srv, env, copies: dict[int, Path], rounds: int) -> tuple[dict[str, float], dict[str, float]]:
+    """Median wall time and median client CPU time of each command, rounds interleaved (every
+    command once per round)."""
     cmds = commands(srv.issuer, srv.resource, [1, BIG], copies)
     for cmd in cmds.values():
         run(cmd, env)  # warm up
-    times: dict[str, list[float]] = {name: [] for name in cmds}
+    samples: dict[str, list[tuple[float, float, str]]] = {name: [] for name in cmds}
     for _ in range(rounds):
         for name, cmd in cmds.items():
-            times[name].append(run(cmd, env)[1])
-    return {name: statistics.median(t) for name, t in times.items()}
+            samples[name].append(run(cmd, env))
+    cpu = {name: statistics.median(s[0] for s in got) for name, got in samples.items()}
+    wall = {name: statistics.median(s[1] for s in got) for name, got in samples.items()}
+    return wall, cpu
+
+
+def per_iteration(times: dict[str, float]) -> dict[str, float]:
+    """The cost of one more iteration of each runner: (T(BIG) - T(1)) / (BIG - 1)."""
+    return {r: (times[f"{r} N={BIG}"] - times[f"{r} N=1"]) / (BIG - 1) for r in RUNNERS}
 
 
 def main() -> int:
@@ -106,11 +114,11 @@ def main() -> int:
         copies = {n: flow_copies(Path(tmp) / f"n{n}", n) for n in (1, 10, BIG)}
         env = bench_env({"FLOWDOC_CLIENT_SECRET": srv.secrets["flowdoc-service"]})
         same = count_requests(srv, env, copies[10], 10)
-        med = measure(srv, env, copies, rounds)
+        med, cpu = measure(srv, env, copies, rounds)
     print(f"whole processes, {rounds} interleaved rounds, medians; {load()}")
     for name, t in med.items():
         print(f"  {name:<26} {t:6.3f} s")
-    per = {r: (med[f"{r} N={BIG}"] - med[f"{r} N=1"]) / (BIG - 1) for r in RUNNERS}
+    per, per_cpu = per_iteration(med), per_iteration(cpu)
     ratio = {r: per[r] / per["plain httpx"] for r in RUNNERS}
     plain = per["plain httpx"] * 1000
     print(f"(a) iterations, per extra iteration: plain httpx {plain:.2f} ms, flowdoc verify --repeat "
@@ -120,6 +128,9 @@ def main() -> int:
           f"{per['flowdoc copies'] * 1000:.2f} ms; ratio {ratio['flowdoc copies']:.2f}x -- each copy is also a flow "
           f"loaded, checked and planned ({(per['flowdoc copies'] - per['flowdoc --repeat']) * 1000:.2f} ms more than "
           "an iteration), which the plain loop never does")
+    print("  client CPU per extra iteration (information; the server's CPU is the same for all): "
+          + ", ".join(f"{r} {per_cpu[r] * 1000:.2f} ms" for r in RUNNERS)
+          + f"; --repeat / plain {per_cpu['flowdoc --repeat'] / per_cpu['plain httpx']:.2f}x")
     print(f"  N=1 whole process: flowdoc verify {med['flowdoc --repeat N=1']:.3f} s "
           f"vs plain httpx {med['plain httpx N=1']:.3f} s")
     if ratio["flowdoc --repeat"] > TARGET:
