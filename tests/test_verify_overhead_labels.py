@@ -25,6 +25,7 @@ from flowdoc.verify import Verifier, VerifyOptions, load_flows
 from flowdoc.verify._detect import Publicity, register_exchange
 from flowdoc.verify._received import Received
 from flowdoc.verify._redact import Redactor
+from tests.support.fake_jwt import b64url, fake_jwt
 from tests.support.hostile_http import HostileServer
 from tests.support.oidc import start_oidc_server
 from tests.support.verify_inputs import random_server_env
@@ -32,16 +33,6 @@ from tests.support.verify_inputs import random_server_env
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN_API = ROOT / "benchmarks" / "flows" / "token-api.yaml"
 CLIENT_SECRET = "cs-" + secrets.token_urlsafe(24)
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _jwt() -> str:
-    head = _b64url(json.dumps({"alg": "RS256", "kid": "k1", "typ": "JWT"}).encode())
-    body = _b64url(json.dumps({"sub": "probe", "nonce": secrets.token_hex(8)}).encode())
-    return f"{head}.{body}.{_b64url(secrets.token_bytes(64))}"
 
 
 # ------------------------------------------------------------------ the token-api workload
@@ -105,12 +96,12 @@ VALUES = {
     "camel location": secrets.token_urlsafe(22),
     "camel access": secrets.token_urlsafe(32),
     "refresh": secrets.token_urlsafe(40),
-    "id token": _jwt(),
+    "id token": fake_jwt(),
     "subject header": "gAAAAA" + secrets.token_urlsafe(60),
     "opaque": "ref-" + secrets.token_hex(10),
     "nested session": secrets.token_urlsafe(18),
     "echo opaque": "Zq" + secrets.token_hex(12),
-    "text jwt": _jwt(),
+    "text jwt": fake_jwt(),
 }
 
 
@@ -213,7 +204,7 @@ def test_response_and_cookie_labels_are_pinned(server, tmp_path):
 def _forms(value: str) -> list[str]:
     raw = value.encode()
     return [value, quote(value, safe=""), quote_plus(value), base64.b64encode(raw).decode().rstrip("="),
-            _b64url(raw)]
+            b64url(raw)]
 
 
 def test_no_secret_reaches_any_output_of_a_run(server, oidc, tmp_path):

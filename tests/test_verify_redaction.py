@@ -20,20 +20,11 @@ import pytest
 from flowdoc.load import read_flow_text
 from flowdoc.verify._detect import Publicity, note_request, parse_body, register_text
 from flowdoc.verify._redact import Redactor, is_secret_key, looks_like_credential, normalize_key
+from tests.support.fake_jwt import b64url, fake_jwt
 from tests.support.hostile_http import HostileServer
 
 ROOT = Path(__file__).resolve().parent.parent
 CLIENT_SECRET = "cs-" + secrets.token_urlsafe(24)
-
-
-def _b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-def _jwt() -> str:
-    head = _b64url(json.dumps({"alg": "RS256", "kid": "k1", "typ": "JWT"}).encode())
-    body = _b64url(json.dumps({"sub": "probe", "nonce": secrets.token_hex(8)}).encode())
-    return f"{head}.{body}.{_b64url(secrets.token_bytes(64))}"
 
 
 def _std_b64_token() -> str:
@@ -52,7 +43,7 @@ TOKENS = {
     "form refresh": secrets.token_urlsafe(40),
     "header subject": "gAAAAA" + secrets.token_urlsafe(60),
     "xssi access": secrets.token_urlsafe(32),
-    "xssi id": _jwt(),
+    "xssi id": fake_jwt(),
     "opaque reference": "ref-" + secrets.token_hex(10),
     "captured": "kept-in-" + secrets.token_hex(3),
 }
@@ -145,7 +136,7 @@ def forms_of(value: str) -> dict[str, str]:
         "url-encoded": quote(value, safe=""),
         "form-encoded": quote_plus(value),
         "base64": base64.b64encode(raw).decode().rstrip("="),
-        "base64url": _b64url(raw),
+        "base64url": b64url(raw),
     }
 
 
@@ -233,7 +224,7 @@ def test_key_names_are_matched_whatever_their_case_and_separators():
 
 def test_shapes_found_in_text_and_bodies():
     red = Redactor()
-    jwt, opaque = _jwt(), secrets.token_urlsafe(24)
+    jwt, opaque = fake_jwt(), secrets.token_urlsafe(24)
     register_text(red, f"Your token {jwt}. Try again; session: {opaque}; sid=short")
     assert red.redact(f"a {jwt} b {opaque}") == "a «jwt#1» b «session#1»"
     assert parse_body(")]}',\n{\"a\": 1}", "application/json") == {"a": 1}
