@@ -31,8 +31,9 @@ never used.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping  # (typing's alias makes isinstance several times slower)
 from dataclasses import dataclass
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 from ..diagnostics import quote
 
@@ -148,7 +149,7 @@ def lookup(data: Any, parts: tuple[str, ...]) -> Any:
     """Walk mappings (and list indexes) by path parts; KeyError when missing."""
     cur = data
     for p in parts:
-        if isinstance(cur, Mapping):
+        if type(cur) is dict or isinstance(cur, Mapping):
             if p not in cur:
                 raise KeyError(p)
             cur = cur[p]

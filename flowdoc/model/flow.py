@@ -318,20 +318,24 @@ class Flow(Base):
         return self
 
     # ------------------------------------------------------------ lookups
+    # (private attributes are read from pydantic's dict of them: ``self._file`` goes through
+    # pydantic's ``__getattr__``, a cost every report, plan and run pays many times a flow)
     @property
     def file(self) -> str:
-        return self._file
+        return self.__pydantic_private__["_file"]  # type: ignore[index, no-any-return]
 
     @property
     def source(self) -> Any:
         """The :class:`~flowdoc.load.yamlsafe.SourceMap` of the file, if loaded from one."""
-        return self._source
+        return self.__pydantic_private__["_source"]  # type: ignore[index]
 
     def pos(self, *path: Any) -> tuple[int, int] | None:
-        return self._source.value(path) if self._source is not None else None
+        source = self.source
+        return source.value(path) if source is not None else None
 
     def key_pos(self, *path: Any) -> tuple[int, int] | None:
-        return self._source.key(path) if self._source is not None else None
+        source = self.source
+        return source.key(path) if source is not None else None
 
     @cached_property
     def state_map(self) -> dict[str, State]:

@@ -182,6 +182,7 @@ class Verifier:
         self._needed: dict[int, tuple[Any, ...]] = {}
         self._run_inputs = RunInputs()  # each step's inputs found once per session
         self._warnings: tuple[Any, ...] | None = None  # scenario -> the inputs it references (computed once)
+        self._catalog: tuple[list[Flow], FlowSet] | None = None  # the last flows given and their set
         # httpx logs request URLs (which may carry codes) at INFO: scrub them too
         self.recorder = ProofRecorder() if options.record else None
         self._log_filter = _RedactingFilter(self.redactor.redact)
@@ -222,7 +223,11 @@ class Verifier:
         flows given, beside their files, then in the ``flow_folders`` of the options."""
         if isinstance(flows, FlowSet):
             return flows
-        return FlowSet.from_flows(flows, search=self.options.flow_folders)
+        flows = list(flows)
+        last = self._catalog
+        if last is None or len(last[0]) != len(flows) or any(a is not b for a, b in zip(last[0], flows, strict=True)):
+            self._catalog = last = (flows, FlowSet.from_flows(flows, search=self.options.flow_folders))
+        return last[1]  # the same flows again (a run after its plan, runs repeated): the same set
 
     def plan(self, flows: Iterable[Flow] | FlowSet) -> list[Scenario]:
         """Scenarios of the selected flows (latest versions unless all_versions), filtered. A required
