@@ -171,8 +171,8 @@ def summary(result: RunResult, color: bool = False) -> str:
         return _repeated_summary(result, clean, color)
     rows = []
     for fr in result.flows:
-        for s in fr.scenarios:
-            rows.append([clean(fr.key), clean(s.name), clean(s.kind), s.status, f"{s.duration:.2f}s"])
+        key = clean(fr.key)
+        rows += [[key, clean(s.name), clean(s.kind), s.status, f"{s.duration:.2f}s"] for s in fr.scenarios]
     lines = _table(rows, ["flow", "scenario", "kind", "result", "time"]) if rows else ["(no scenarios)"]
     lines += _warnings(result, clean)
     lines += _coverage(result, clean)
