@@ -43,3 +43,19 @@ def cleaner(redact: Callable[[str], str]) -> Callable[..., str]:
         return visible(redact(str(text)), multiline=multiline)
 
     return clean
+
+
+def cached_cleaner(redact: Callable[[str], str]) -> Callable[..., str]:
+    """:func:`cleaner` for one report, made at once: a text met again (a scenario name, a kind, a flow's
+    key in each of its rows) is cleaned once (no secret is registered while the report is made)."""
+    clean = cleaner(redact)
+    done: dict[tuple[str, bool], str] = {}
+
+    def cached(text: object, multiline: bool = False) -> str:
+        key = (str(text), multiline)
+        out = done.get(key)
+        if out is None:
+            out = done[key] = clean(key[0], multiline)
+        return out
+
+    return cached

@@ -13,7 +13,7 @@ import threading
 from typing import Callable, TextIO
 
 from ..verify import ERROR, FAILED, FLAKY, PASSED, SKIPPED, RunResult, Scenario, ScenarioAggregate, ScenarioResult
-from ._text import cleaner
+from ._text import cached_cleaner, cleaner
 
 _MARK = {PASSED: "PASS", FAILED: "FAIL", ERROR: "ERROR", SKIPPED: "SKIP"}
 _COLOR = {PASSED: "\x1b[32m", FAILED: "\x1b[31;1m", ERROR: "\x1b[35;1m", SKIPPED: "\x1b[33m",
@@ -166,13 +166,13 @@ def _iterations_line(agg: ScenarioAggregate, n: int) -> str:
 
 
 def summary(result: RunResult, color: bool = False) -> str:
-    clean = cleaner(result.redact)
+    clean = cached_cleaner(result.redact)
     if result.iterations > 1:
         return _repeated_summary(result, clean, color)
     rows = []
     for fr in result.flows:
-        for s in fr.scenarios:
-            rows.append([clean(fr.key), clean(s.name), clean(s.kind), s.status, f"{s.duration:.2f}s"])
+        key = clean(fr.key)
+        rows += [[key, clean(s.name), clean(s.kind), s.status, f"{s.duration:.2f}s"] for s in fr.scenarios]
     lines = _table(rows, ["flow", "scenario", "kind", "result", "time"]) if rows else ["(no scenarios)"]
     lines += _warnings(result, clean)
     lines += _coverage(result, clean)
@@ -228,10 +228,12 @@ def _coverage(result: RunResult, clean: Callable[..., str], repeated: bool = Fal
     lines = ["", "coverage (proven of observable; unobservable listed apart):" if not repeated else
              "coverage (proven in every iteration where it ran, of observable; unobservable listed apart):"]
     crow = []
+    apart: list[str] = []
     for fr in result.flows:
         c = fr.coverage
         missed = [clean(e.text) for e in c.elements if e.result == "not-run"]
         hidden = c.unobservable()
+        apart += _unobservable_lines(fr.key, hidden, clean)
         crow.append([
             clean(fr.key),
             f"transitions {c.ratio('transition')}",
@@ -243,7 +245,6 @@ def _coverage(result: RunResult, clean: Callable[..., str], repeated: bool = Fal
     if crow:
         w = [max(len(r[i]) for r in crow) for i in range(len(crow[0]))]
         lines += ["  " + "  ".join(x.ljust(w[i]) for i, x in enumerate(r)).rstrip() for r in crow]
-    apart = [line for fr in result.flows for line in _unobservable_lines(fr.key, fr.coverage.unobservable(), clean)]
     if apart:
         lines += ["", "unobservable (not counted above):", *apart]
     return lines

@@ -29,7 +29,7 @@ from .._version import __version__
 from ..catalog import FlowSet
 from ..check.assumptions import assumptions_off
 from ..diagnostics import Diagnostic, FlowError, escape_control
-from ..model.flow import Flow
+from ..model.flow import Flow, latest_versions
 from ..proofs import Proof
 from ._inputs import InputError, InputSources, missing_message, parse_env_file, parse_input_args
 from ._iterations import RepeatedRuns
@@ -216,7 +216,7 @@ class Verifier:
     # ---------------------------------------------------------------- planning
     def select_flows(self, flows: Iterable[Flow]) -> list[Flow]:
         flows = list(flows)
-        return flows if self.options.all_versions else FlowSet.from_flows(flows).latest()
+        return flows if self.options.all_versions else latest_versions(flows)  # as FlowSet.latest()
 
     def catalog(self, flows: Iterable[Flow] | FlowSet) -> FlowSet:
         """Where requirements are found: the set itself when given one (as validate loaded it), else the
@@ -251,22 +251,30 @@ class Verifier:
     def check_inputs(self, scenarios: Iterable[Scenario]) -> None:
         """Every input a planned scenario needs has a value; raise VerifyError naming all that lack one."""
         problems: dict[str, tuple[Flow, set[str]]] = {}
+        unset: dict[int, frozenset[str]] = {}  # per flow: its declared inputs that have no value
         for scn in scenarios:
-            if self.skipped_by_assumption(scn):
-                continue  # skipped, naming the behaviour: its inputs are not needed
-            needed = self._needed.get(id(scn))
-            if needed is None:
-                parts = [(scn.flow, list(scn.route) + ([scn.target] if scn.target else [])
-                          + scn.through + scn.follow_route, scn.failure)]
-                parts += [(rf, rf.happy_path(), None) for _n, _r, rf in scn.requirements]
-                needed = self._needed[id(scn)] = (scn, [(flow, self._run_inputs(flow, transitions, failure))
-                                                        for flow, transitions, failure in parts])
-            for flow, names in needed[1]:
-                for name in names:
-                    if self.inputs.lookup(flow, name) is None:
-                        problems.setdefault(flow.id + "@" + str(flow.version), (flow, set()))[1].add(name)
+            flows = [scn.flow, *(rf for _n, _r, rf in scn.requirements)]
+            for flow in flows:
+                if id(flow) not in unset:
+                    unset[id(flow)] = frozenset(n for n in flow.inputs if self.inputs.lookup(flow, n) is None)
+            if not any(unset[id(flow)] for flow in flows) or self.skipped_by_assumption(scn):
+                continue  # every input has a value, or skipped naming the behaviour: its inputs are not needed
+            for flow, names in self._inputs_needed(scn):
+                for name in names & unset[id(flow)]:
+                    problems.setdefault(flow.id + "@" + str(flow.version), (flow, set()))[1].add(name)
         if problems:
             raise VerifyError("; ".join(missing_message(f, names) for f, names in problems.values()))
+
+    def _inputs_needed(self, scn: Scenario) -> list[tuple[Flow, set[str]]]:
+        """(flow, the inputs one run of it needs) for the scenario's flow and each flow it requires."""
+        needed = self._needed.get(id(scn))
+        if needed is None:
+            parts = [(scn.flow, list(scn.route) + ([scn.target] if scn.target else [])
+                      + scn.through + scn.follow_route, scn.failure)]
+            parts += [(rf, rf.happy_path(), None) for _n, _r, rf in scn.requirements]
+            needed = self._needed[id(scn)] = (scn, [(flow, self._run_inputs(flow, transitions, failure))
+                                                    for flow, transitions, failure in parts])
+        return needed[1]  # type: ignore[no-any-return]
 
     def skipped_by_assumption(self, scn: Scenario) -> bool:
         """The scenario's failure branch relies on a server behaviour an input switches off."""

@@ -73,12 +73,12 @@ def parse_env_file(path: str | os.PathLike[str]) -> dict[str, str]:
     return out
 
 
+_NOT_VAR = re.compile(r"[^A-Za-z0-9]")
+
+
 def scoped_var(flow_id: str, name: str) -> str:
     """The environment variable of one flow's input: ``FLOWDOC_<FLOW>__<NAME>``."""
-    def up(x: str) -> str:
-        return re.sub(r"[^A-Za-z0-9]", "_", x).upper()
-
-    return f"FLOWDOC_{up(flow_id)}__{up(name)}"
+    return f"FLOWDOC_{_NOT_VAR.sub('_', flow_id).upper()}__{_NOT_VAR.sub('_', name).upper()}"
 
 
 @dataclass

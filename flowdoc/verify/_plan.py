@@ -62,8 +62,9 @@ class Scenario:
         return [tm[s] for s in self.failure.through if s in tm]
 
 
-def _route_to(flow: Flow, target: Transition) -> list[Transition] | None:
-    happy = flow.happy_path()
+def _route_to(flow: Flow, target: Transition, happy: list[Transition] | None = None) -> list[Transition] | None:
+    """``happy``: the flow's happy path, when the caller has it already."""
+    happy = flow.happy_path() if happy is None else happy
     ids = [t.id for t in happy]
     if target.id in ids:
         i = ids.index(target.id)
@@ -135,7 +136,7 @@ def plan_flow(flow: Flow, key: str, catalog: FlowSet) -> list[Scenario]:
         if t.internal or not t.is_http:
             continue  # unobservable: a client cannot send this step
         for f in t.failures:
-            route = _route_to(flow, t)
+            route = _route_to(flow, t, happy)
             scn = Scenario(f"{key}/{f.id}", f.id, "failure", f.title or f.when, flow, key, route or [], t, f, reqs)
             if route is None:
                 scn.route = []

@@ -161,7 +161,8 @@ class Coverage:
 
     def ratio(self, kind: str) -> str:
         """``8/8 (100%)``: proven of observable."""
-        return f"{len(self.proven(kind))}/{len(self.observable(kind))} ({self.pct(kind):g}%)"
+        proven, observable = len(self.proven(kind)), len(self.observable(kind))
+        return f"{proven}/{observable} ({self._pct(proven, observable):g}%)"
 
     def _part(self, kind: str, declared: int) -> dict[str, Any]:
         return {
