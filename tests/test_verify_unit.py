@@ -33,6 +33,7 @@ from flowdoc.verify import (
 )
 from flowdoc.verify._auth import AUTH_METHODS, ClientAuthMethod, _ClientSecret, auth_method
 from flowdoc.verify._challenge import www_authenticate_params
+from flowdoc.verify._memo import Memo
 from flowdoc.verify._forms import parse_page
 from flowdoc.verify._inputs import InputSources
 from flowdoc.verify._jwt import JwksCache, verify_jwt
@@ -686,3 +687,21 @@ def test_no_color_and_progress(tmp_path, monkeypatch):
         res = run_cli([str(flow), "--input", f"api={API}"],
                       env={"FLOWDOC_CLIENT_SECRET": SECRET, "NO_COLOR": "", "FORCE_COLOR": "1"})
     assert re.search(r"\x1b\[[0-9;]*mPASS +\x1b\[0m \[3/3\]", res.stderr), res.stderr
+
+
+def test_memo_is_bounded_and_answers_what_it_kept():
+    memo: Memo[str, int] = Memo(3)
+    for i in range(3):
+        assert memo.keep(f"k{i}", i) == i
+    assert memo.get("k2") == 2 and "k0" in memo
+    memo.keep("k3", 3)  # full: what was kept goes, the new answer stays
+    assert "k0" not in memo and memo.get("k1") is None and memo.get("k3") == 3
+    for i in range(1000):
+        memo.keep(str(i), i)
+    assert sum(str(i) in memo for i in range(1000)) <= 3
+
+
+def test_challenge_answers_are_copies_of_the_memo():
+    first = www_authenticate_params('Bearer error="invalid_token", scope="a b"')
+    first["error"] = "changed by a caller"
+    assert www_authenticate_params('Bearer error="invalid_token", scope="a b"') == {"error": "invalid_token", "scope": "a b"}

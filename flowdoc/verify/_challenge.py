@@ -13,6 +13,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from ._memo import Memo
+
 _TOKEN = re.compile(r"[!#$%&'*+\-.^_`|~0-9A-Za-z]+")
 _TOKEN68 = re.compile(r"[A-Za-z0-9\-._~+/]+=*")
 _BWS = re.compile(r"[ \t]*")
@@ -117,7 +119,7 @@ def parse_challenges(value: str) -> list[Challenge]:
     return out
 
 
-_PARSED: dict[str, dict[str, str]] = {}  # a server answers with the same few challenges again and again
+_PARSED: Memo[str, dict[str, str]] = Memo(256)  # a server answers with the same few challenges again and again
 
 
 def www_authenticate_params(value: str) -> dict[str, str]:
@@ -130,8 +132,6 @@ def www_authenticate_params(value: str) -> dict[str, str]:
     for challenge in parse_challenges(value):
         for k, v in challenge.params.items():
             params.setdefault(k, v)
-    if len(value) <= 1024:  # a short value kept (a bounded cache: never a server's long one)
-        if len(_PARSED) >= 256:
-            _PARSED.clear()
-        _PARSED[value] = dict(params)
+    if len(value) <= 1024:  # a short value kept (never a server's long one)
+        _PARSED.keep(value, dict(params))
     return params

@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Iterator
 from urllib.parse import parse_qsl, unquote_plus, urlsplit
 
+from ._memo import Memo
 from ._redact import (
     DEFAULT_PUBLIC,
     Redactor,
@@ -396,7 +397,7 @@ def _register_around(red: Redactor, got: Any, credentialed: bool, public: Public
     if block not in _INERT_HEADERS:
         if not _register_headers(red, got.headers.multi_items(), credentialed, public) and \
                 sum(len(k) + len(v) for k, v in raw) <= 4096:  # kept: a few KB, never a server's long headers
-            _remember_inert(block)
+            _INERT_HEADERS.keep(block, None)
     for k, v in got.location_params:
         if looks_like_jwt(v) or is_secret_key(k) or (is_token_like_key(k) and looks_like_credential(v)):
             _add_secret(red, v, normalize_key(k) or "secret")
@@ -413,14 +414,8 @@ def _register_headers(red: Redactor, items: list[tuple[str, str]], credentialed:
         if _header(red, nk, value, credentialed=credentialed, public=public):
             found = True
         elif len(value) <= 512:
-            _remember_inert(key)
+            _INERT_HEADERS.keep(key, None)
     return found
-
-
-def _remember_inert(key: tuple[Any, ...]) -> None:
-    if len(_INERT_HEADERS) >= 2048:
-        _INERT_HEADERS.clear()
-    _INERT_HEADERS[key] = None
 
 
 def _register_body(red: Redactor, got: Any, credentialed: bool, public: Publicity) -> None:
@@ -441,7 +436,7 @@ def _register_body(red: Redactor, got: Any, credentialed: bool, public: Publicit
 #: headers (normalized name, value, credentialed, public) in which :func:`_header` finds no
 #: candidate at all, and whole header blocks (raw headers, credentialed, publicity) of which no header
 #: holds one: that depends on nothing else, so the next response with the same headers skips them
-_INERT_HEADERS: dict[tuple[Any, ...], None] = {}
+_INERT_HEADERS: Memo[tuple[Any, ...], None] = Memo(2048)
 
 
 def _header(red: Redactor, nk: str, value: str, *, credentialed: bool, public: Publicity) -> bool:

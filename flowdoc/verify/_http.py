@@ -43,6 +43,7 @@ from ._excerpts import (
     response_excerpt as response_excerpt,
 )
 from ._limits import MAX_BODY, BodyProblem, Clock, content_codings, deadline, decoded, too_large
+from ._memo import Memo
 from ._received import Received
 from ._redact import Redactor
 from ._redirects import RedirectRefused, is_redirect, leaves_origin, next_request
@@ -121,8 +122,7 @@ def _counted(raw: Iterable[bytes], codings: list[str]) -> Iterator[bytes]:
         yield chunk
 
 
-_URLS: dict[str, httpx.URL] = {}  # parsed once: scenarios send the same URLs again and again
-_URLS_KEPT = 512
+_URLS: Memo[str, httpx.URL] = Memo(512)  # parsed once: scenarios send the same URLs again and again
 
 
 def _parsed_url(text: str) -> httpx.URL:
@@ -130,11 +130,8 @@ def _parsed_url(text: str) -> httpx.URL:
     url = _URLS.get(text)
     if url is None:
         url = httpx.URL(text)
-        if len(text) > 2048:  # kept: a few hundred short URLs, never a server's long one
-            return url
-        if len(_URLS) >= _URLS_KEPT:
-            _URLS.clear()
-        _URLS[text] = url
+        if len(text) <= 2048:  # kept: a few hundred short URLs, never a server's long one
+            _URLS.keep(text, url)
     return url
 
 

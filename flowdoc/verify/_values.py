@@ -24,6 +24,7 @@ from ..model.expr import ExprError, Ref, iter_refs, render
 from ..model.flow import Flow, GenerateKind, Generator, parse_duration
 from ._extract import StepData, step_value
 from ._inputs import InputSources
+from ._memo import Memo
 from ._outcomes import MissingValue, UsageProblem
 from ._redact import Redactor
 
@@ -165,19 +166,16 @@ class FlowState:
         return lambda value: self.render(value, overrides)
 
 
-_TEMPLATES: dict[str, tuple[Ref, ...]] = {}  # a flow's strings, parsed once: every exchange renders them again
-_TEMPLATES_KEPT = 4096
+_TEMPLATES: Memo[str, tuple[Ref, ...]] = Memo(4096)  # a flow's strings, parsed once: every exchange renders them again
 
 
 def _refs(value: str) -> tuple[Ref, ...]:
-    """``iter_refs(value)`` (raises ExprError for a bad reference), from a bounded cache."""
+    """``iter_refs(value)`` (raises ExprError for a bad reference), from a bounded memo."""
     refs = _TEMPLATES.get(value)
     if refs is None:
         refs = tuple(iter_refs(value))
         if len(value) <= 2048:
-            if len(_TEMPLATES) >= _TEMPLATES_KEPT:
-                _TEMPLATES.clear()
-            _TEMPLATES[value] = refs
+            _TEMPLATES.keep(value, refs)
     return refs
 
 
