@@ -336,15 +336,10 @@ class Verifier:
             results = self._run_plan(plan, emit, None)
             return self._assemble(flows, plan, results, started_wall, time.monotonic() - t0)
         runs = RepeatedRuns(repeat)
-        recorder = self.ctx.recorder
-        try:
-            for i in range(1, repeat + 1):
-                emit("iteration", i)
-                for scn, res in zip(plan, self._run_plan(plan, emit, i), strict=True):
-                    runs.add(scn, res)
-                self.ctx.recorder = None  # proof files: the first iteration only
-        finally:
-            self.ctx.recorder = recorder
+        for i in range(1, repeat + 1):
+            emit("iteration", i)
+            for scn, res in zip(plan, self._run_plan(plan, emit, i), strict=True):
+                runs.add(scn, res)
         return self._assemble(flows, [scn for scn, _res in runs.runs], [res for _scn, res in runs.runs],
                               started_wall, time.monotonic() - t0, runs)
 
@@ -366,13 +361,7 @@ class Verifier:
         """Run one planned scenario (its inputs checked and secrets registered first by the caller).
         ``iteration``: of a repeated run (1-based); only the first one's exchanges go to proof files."""
         later = iteration is not None and iteration > 1
-        recorder = self.ctx.recorder
-        if later:
-            self.ctx.recorder = None  # a no-op inside run(), which has stopped recording already
-        try:
-            res = ScenarioRun(self.ctx, scn).run()
-        finally:
-            self.ctx.recorder = recorder
+        res = ScenarioRun(self.ctx, scn, record=not later).run()
         res.iteration = iteration
         if self.recorder is not None and not later:
             self.recorder.finished(scn, res)

@@ -74,9 +74,10 @@ def _target(scn: Scenario) -> Transition:
 
 
 class ScenarioRun(FailureSteps, ProbeStep, PollSteps):
-    def __init__(self, ctx: RunContext, scenario: Scenario):
+    def __init__(self, ctx: RunContext, scenario: Scenario, *, record: bool = True):
         self.ctx = ctx
         self.scn = scenario
+        self._recorder = ctx.recorder if record else None  # record=False: not for proof files (a repeat)
         self.client = ctx.acquire_client()
         self.exchanger = ctx.exchanger(self.client, registers=False)
         flow = scenario.flow
@@ -353,8 +354,8 @@ class ScenarioRun(FailureSteps, ProbeStep, PollSteps):
         self._record(StepRecord(ex.transition, ex.role, ex.out.method, redact_url(ex.out.url, self.ctx.redactor),
                                 ex.got.status if ex.got is not None else None, ex.outcome, ex.duration, ex.ok,
                                 ex.note))
-        if self.ctx.recorder is not None:
-            self.ctx.recorder(self.scn, ex)
+        if self._recorder is not None:
+            self._recorder(self.scn, ex)
 
     def _register(self, t: Transition, req: httpx.Request, got: Received) -> None:
         """The secrets of a response, in whatever shape, are known before anything about it is printed."""
