@@ -177,16 +177,20 @@ def summary(result: RunResult, color: bool = False) -> str:
     lines += _warnings(result, clean)
     lines += _coverage(result, clean)
     n = len(result.scenarios)
-    warned = sum(len(s.warnings) for s in result.scenarios)
-    tail = (f"{n} scenario{'s' if n != 1 else ''}: {result.count(PASSED)} passed, {result.count(FAILED)} failed, "
+    return "\n".join(lines + ["", _tail(result, f"{n} scenario{'s' if n != 1 else ''}", 0, color)]) + "\n"
+
+
+def _tail(result: RunResult, head: str, flaky: int, color: bool) -> str:
+    """``HEAD: 3 passed, 0 failed, 0 errors, 0 skipped[, 1 flaky][, 2 warnings] in 0.4 s``, colored by the
+    exit code."""
+    warned = result.warning_count()
+    tail = (f"{head}: {result.count(PASSED)} passed, {result.count(FAILED)} failed, "
             f"{result.count(ERROR)} errors, {result.count(SKIPPED)} skipped"
+            + (f", {flaky} flaky" if flaky else "")
             + (f", {warned} warning{'s' if warned != 1 else ''}" if warned else "")
             + f" in {result.duration:.1f} s")
-    return "\n".join(lines + ["", _c(tail, _COLOR[_final(result)], color)]) + "\n"
-
-
-def _final(result: RunResult) -> str:
-    return PASSED if result.exit_code == 0 else (ERROR if result.exit_code in (2, 3) else FAILED)
+    final = PASSED if result.exit_code == 0 else (ERROR if result.exit_code in (2, 3) else FAILED)
+    return _c(tail, _COLOR[final], color)
 
 
 def _repeated_summary(result: RunResult, clean: Callable[..., str], color: bool) -> str:
@@ -204,14 +208,9 @@ def _repeated_summary(result: RunResult, clean: Callable[..., str], color: bool)
     lines += _warnings(result, clean)
     lines += _coverage(result, clean, repeated=True)
     runs = len(result.scenarios)
-    warned = len({(s.id, w) for s in result.scenarios for w in s.warnings})
-    tail = (f"{runs} scenario run{'s' if runs != 1 else ''} ({len(aggs)} scenario{'s' if len(aggs) != 1 else ''} "
-            f"× {n} iterations): {result.count(PASSED)} passed, {result.count(FAILED)} failed, "
-            f"{result.count(ERROR)} errors, {result.count(SKIPPED)} skipped"
-            + (f", {len(flaky)} flaky" if flaky else "")
-            + (f", {warned} warning{'s' if warned != 1 else ''}" if warned else "")
-            + f" in {result.duration:.1f} s")
-    return "\n".join(lines + ["", _c(tail, _COLOR[_final(result)], color)]) + "\n"
+    head = (f"{runs} scenario run{'s' if runs != 1 else ''} ({len(aggs)} scenario{'s' if len(aggs) != 1 else ''} "
+            f"× {n} iterations)")
+    return "\n".join(lines + ["", _tail(result, head, len(flaky), color)]) + "\n"
 
 
 def _warnings(result: RunResult, clean: Callable[..., str]) -> list[str]:

@@ -308,6 +308,12 @@ class RunResult:
     def count(self, status: str) -> int:
         return sum(1 for s in self.scenarios if s.status == status)
 
+    def warning_count(self) -> int:
+        """The warnings of the run; repeated (``--repeat``), one said in every iteration counts once."""
+        if self.iterations == 1:
+            return sum(len(s.warnings) for s in self.scenarios)
+        return len({(s.id, w) for s in self.scenarios for w in s.warnings})
+
     def aggregates(self) -> list[ScenarioAggregate]:
         """Per scenario: its runs over the iterations (one run each without --repeat)."""
         return [a for f in self.flows for a in f.aggregates()]
@@ -336,12 +342,11 @@ class RunResult:
             "failed": self.count(FAILED),
             "errors": self.count(ERROR),
             "skipped": self.count(SKIPPED),
-            "warnings": sum(len(s.warnings) for s in self.scenarios),
+            "warnings": self.warning_count(),
         }
         if self.iterations == 1:
             return {"scenarios": len(self.scenarios), **counts}
-        # repeated: the counts are of runs; a warning said in every iteration counts once
-        counts["warnings"] = len({(s.id, w) for s in self.scenarios for w in s.warnings})
+        # repeated: the counts are of runs
         return {"scenarios": len(self.aggregates()), "iterations": self.iterations, "runs": len(self.scenarios),
                 **counts, "flaky": len(self.flaky())}
 
