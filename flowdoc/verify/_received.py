@@ -4,7 +4,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Generic, TypeVar, overload
+from functools import cached_property
+from typing import Any
 from urllib.parse import parse_qs, urljoin, urlsplit
 
 import httpx
@@ -12,35 +13,6 @@ import httpx
 from ._challenge import www_authenticate_params
 from ._forms import MAX_SCANNED_TEXT, Page, looks_like_html, parse_page, text_codes
 from ._limits import parse_json
-
-
-T = TypeVar("T")
-
-
-class cached_property(Generic[T]):  # noqa: N801 - used as functools.cached_property is
-    """``functools.cached_property`` without its lock (Python 3.11 takes one at each first read):
-    a response is read by the thread that received it, and its parts are pure (computed twice at
-    worst, with the same result)."""
-
-    def __init__(self, func: Callable[[Any], T]):
-        self.func = func
-        self.name = func.__name__
-        self.__doc__ = func.__doc__
-
-    def __set_name__(self, owner: type, name: str) -> None:
-        self.name = name
-
-    @overload
-    def __get__(self, obj: None, owner: type | None = None) -> "cached_property[T]": ...
-
-    @overload
-    def __get__(self, obj: object, owner: type | None = None) -> T: ...
-
-    def __get__(self, obj: object | None, owner: type | None = None) -> "T | cached_property[T]":
-        if obj is None:
-            return self
-        value = obj.__dict__[self.name] = self.func(obj)
-        return value
 
 
 @dataclass
