@@ -24,7 +24,7 @@ import pytest
 
 from benchmarks._proxy import LatencyProxy
 from flowdoc.proofs import proof_text
-from flowdoc.verify import FLAKY, Verifier, VerifyError, VerifyOptions, load_flows
+from flowdoc.verify import FLAKY, MAX_REPEAT, Verifier, VerifyError, VerifyOptions, load_flows
 from tests.helpers import ROOT, run_verify
 from tests.support.hostile_http import HostileServer, Seen
 
@@ -307,6 +307,12 @@ def test_repeat_out_of_range_is_a_usage_error(tmp_path, value):
 def test_the_library_refuses_repeat_below_1():
     with pytest.raises(VerifyError, match="--repeat must be at least 1"):
         Verifier(VerifyOptions(repeat=0))
+
+
+def test_the_library_refuses_more_iterations_than_the_cli_allows():
+    Verifier(VerifyOptions(repeat=MAX_REPEAT)).close()
+    with pytest.raises(VerifyError, match=f"--repeat must be at most {MAX_REPEAT}"):
+        Verifier(VerifyOptions(repeat=MAX_REPEAT + 1))
 
 
 # ------------------------------------------------------------------ the pytest plugin

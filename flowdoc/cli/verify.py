@@ -9,7 +9,7 @@ import click
 
 from ..proofs import proof_text
 from ..report import Progress, failure_details, json_report, junit_xml, summary
-from ..verify import InputError, Verifier, VerifyError, VerifyOptions, parse_input_args
+from ..verify import MAX_REPEAT, InputError, Verifier, VerifyError, VerifyOptions, parse_input_args
 from ._common import config_or_exit, emit, flow_folders, load_flows, use_color, write_output
 
 EPILOG = """\b
@@ -71,7 +71,7 @@ certificate rejected."""
 @click.option("--all-versions", is_flag=True, help="Verify every version of a flow, not only the latest.")
 @click.option("--jobs", "-j", type=click.IntRange(1, 64), default=1, show_default=True,
               help="Scenarios run at the same time.")
-@click.option("--repeat", type=click.IntRange(1, 10000), default=1, show_default=True, metavar="N",
+@click.option("--repeat", type=click.IntRange(1, MAX_REPEAT), default=1, show_default=True, metavar="N",
               help="Run the selected scenarios N times, one iteration after another over the same connections "
                    "(a soak test): a scenario that passes in some iterations and fails in others is reported "
                    "flaky (exit code 1). Proof files come from the first iteration.")

@@ -63,6 +63,7 @@ from ._statements import coverage
 __all__ = [
     "ERROR",
     "FAILED",
+    "MAX_REPEAT",
     "FLAKY",
     "PASSED",
     "SKIPPED",
@@ -105,6 +106,10 @@ class _RedactingFilter(logging.Filter):
             message = str(record.msg)
         record.msg, record.args = self.redact(message), None
         return True
+
+
+#: the most iterations ``--repeat`` runs (``flowdoc verify``, ``--flowdoc-repeat``, the library)
+MAX_REPEAT = 10_000
 
 
 class VerifyError(ValueError):
@@ -164,6 +169,8 @@ class Verifier:
             raise VerifyError("--jobs must be at least 1")
         if options.repeat < 1:
             raise VerifyError("--repeat must be at least 1")
+        if options.repeat > MAX_REPEAT:  # results are kept per run: a bound for the library and pytest too
+            raise VerifyError(f"--repeat must be at most {MAX_REPEAT}")
         try:
             env_file = parse_env_file(options.env_file) if options.env_file else {}
         except InputError as exc:

@@ -52,7 +52,7 @@ from ..model.flow import Flow
 from ..proofs import Proof, merge_proofs, proof_file_name, proof_text, write_proofs
 from ..report.json_report import json_report
 from ..report.terminal import failure_text
-from . import InputError, Verifier, VerifyError, VerifyOptions, load_flows, parse_input_args
+from . import MAX_REPEAT, InputError, Verifier, VerifyError, VerifyOptions, load_flows, parse_input_args
 from ._iterations import RepeatedRuns
 from ._plan import Scenario
 from ._redact import scrub
@@ -262,8 +262,8 @@ def pytest_collection_modifyitems(session: pytest.Session, config: pytest.Config
     folders = _flow_folders(config)
     paths = config.getoption("flowdoc_flows") or folders[:1]
     repeat = config.getoption("flowdoc_repeat")
-    if not 1 <= repeat <= 10000:
-        raise pytest.UsageError(f"flowdoc: --flowdoc-repeat must be from 1 to 10000, not {repeat}")
+    if not 1 <= repeat <= MAX_REPEAT:
+        raise pytest.UsageError(f"flowdoc: --flowdoc-repeat must be from 1 to {MAX_REPEAT}, not {repeat}")
     try:
         flows = load_flows(paths, search=folders)
         verifier = Verifier(_options(config, folders))
